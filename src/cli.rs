@@ -1,0 +1,211 @@
+//! Command-line interface (clap derive). Each subcommand's arguments live beside each other here;
+//! the logic lives in the module named for the command.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "poolcheck",
+    version,
+    about = "Stops database connection-pool exhaustion before it reaches production",
+    long_about = None
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check that the fleet's pools fit the database and are configured sanely.
+    Verify(VerifyArgs),
+    /// Recommend a pool size per replica from the expected load (Little's law + Erlang C).
+    Size(SizeArgs),
+    /// Run verify before and after overrides and show what moves.
+    WhatIf(WhatIfArgs),
+    /// Read a live PostgreSQL server's real limits and current usage (read-only).
+    Probe(ProbeArgs),
+    /// Drive a live PostgreSQL through poolcheck's pool core and compare with the model.
+    Saturate(SaturateArgs),
+    /// Print a rule's documentation, or list every rule when no code is given.
+    Rule(RuleArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, ValueEnum, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Warning,
+    Error,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum Format {
+    #[default]
+    Human,
+    Json,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct VerifyArgs {
+    /// Files or directories to lint (.env*, *.toml, *.yaml/*.yml, Helm chart directories).
+    /// Without paths, the services of poolcheck.toml are linted.
+    pub paths: Vec<PathBuf>,
+    /// poolcheck.toml to use (default: search the working directory and its parents).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Ignore any poolcheck.toml.
+    #[arg(long, conflicts_with = "config")]
+    pub no_config: bool,
+    /// Use the `[env.prod]` environment of poolcheck.toml.
+    #[arg(long)]
+    pub prod: bool,
+    /// Use the `[env.NAME]` environment of poolcheck.toml.
+    #[arg(long, value_name = "NAME", conflicts_with = "prod")]
+    pub env: Option<String>,
+    /// Helm values files applied in order over the chart's values.yaml (later wins), as `helm -f`.
+    #[arg(short = 'f', long = "values", value_name = "FILE")]
+    pub values: Vec<PathBuf>,
+    /// The server's max_connections when no config or probe gives it.
+    #[arg(long, value_name = "N")]
+    pub max_connections: Option<u32>,
+    /// Slots the application may not use (superuser reserve, admin, migrations, monitoring).
+    /// Default 3, PostgreSQL's superuser_reserved_connections.
+    #[arg(long, value_name = "N")]
+    pub reserved: Option<u32>,
+    /// Replicas (pods) of the service when the files do not say.
+    #[arg(long, value_name = "N")]
+    pub replicas: Option<u32>,
+    /// Read the server's limits live from this URL (PostgreSQL) instead of trusting the config.
+    #[arg(long, value_name = "URL")]
+    pub probe: Option<String>,
+    /// Lowest severity that makes the exit code 1.
+    #[arg(long, value_enum, value_name = "SEVERITY")]
+    pub fail_on: Option<Severity>,
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    /// Override a key before checking: a key as the files name it (DB_POOL_SIZE=30) or a model
+    /// path (service.api.replicas=6). Repeatable.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct SizeArgs {
+    /// Requests per second at peak, over the whole fleet.
+    #[arg(long)]
+    pub rps: f64,
+    /// Queries per request (each holds a connection for one query time).
+    #[arg(long, default_value_t = 1.0)]
+    pub queries_per_request: f64,
+    /// Mean time a connection is held per query, e.g. 40ms.
+    #[arg(long, value_name = "DURATION")]
+    pub query_time: String,
+    /// A request keeps one connection for its whole duration instead of per query.
+    #[arg(long)]
+    pub per_request_hold: bool,
+    /// Replicas the load is spread over (each has its own pool).
+    #[arg(long, default_value_t = 1)]
+    pub replicas: u32,
+    /// Target: p99 acquire wait at most this, e.g. 10ms.
+    #[arg(long, value_name = "DURATION")]
+    pub target_p99_wait: Option<String>,
+    /// Target: probability that an acquire waits at all at most this.
+    #[arg(long, value_name = "P")]
+    pub target_wait_probability: Option<f64>,
+    /// Target: utilization (busy / pool) at most this.
+    #[arg(long, value_name = "RHO")]
+    pub target_utilization: Option<f64>,
+    /// Acquire timeout, to report P(timeout), e.g. 10s.
+    #[arg(long, value_name = "DURATION")]
+    pub acquire_timeout: Option<String>,
+    /// Target: P(acquire timeout) at most this.
+    #[arg(long, value_name = "P")]
+    pub target_timeout_probability: Option<f64>,
+    /// Squared coefficient of variation of inter-arrival times (1 = Poisson).
+    #[arg(long, default_value_t = 1.0, value_name = "X")]
+    pub arrival_cv2: f64,
+    /// Squared coefficient of variation of hold times (1 = exponential).
+    #[arg(long, default_value_t = 1.0, value_name = "Y")]
+    pub hold_cv2: f64,
+    #[arg(long, value_name = "N")]
+    pub max_connections: Option<u32>,
+    #[arg(long, value_name = "N")]
+    pub reserved: Option<u32>,
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    /// Write the p99-wait-versus-pool-size chart as SVG.
+    #[arg(long, value_name = "FILE")]
+    pub svg: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct WhatIfArgs {
+    #[command(flatten)]
+    pub verify: VerifyArgs,
+    /// Override the peak requests per second of every service with a workload.
+    #[arg(long)]
+    pub rps: Option<f64>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ProbeArgs {
+    /// postgres:// URL (else DATABASE_URL, else the libpq PG* environment and ~/.pgpass).
+    pub url: Option<String>,
+    /// Give up connecting (TCP, TLS and startup) after this long.
+    #[arg(long, default_value = "5s", value_name = "DURATION")]
+    pub connect_timeout: String,
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum Scenario {
+    #[default]
+    Steady,
+    Spike,
+    Exhaust,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct SaturateArgs {
+    /// postgres:// URL (else DATABASE_URL, else the libpq PG* environment).
+    pub url: Option<String>,
+    /// Pool size to test.
+    #[arg(long)]
+    pub pool: u32,
+    /// Concurrent clients in closed-loop mode (default: 2 × pool).
+    #[arg(long)]
+    pub clients: Option<u32>,
+    /// Open loop: Poisson arrivals at this many per second instead of closed-loop clients.
+    #[arg(long)]
+    pub rps: Option<f64>,
+    #[arg(long, default_value = "10s", value_name = "DURATION")]
+    pub duration: String,
+    /// SQL each client runs while holding a connection.
+    #[arg(long, conflicts_with = "hold")]
+    pub query: Option<String>,
+    /// Hold each connection this long (pg_sleep) instead of a query, e.g. 40ms.
+    #[arg(long, value_name = "DURATION")]
+    pub hold: Option<String>,
+    #[arg(long, default_value = "5s", value_name = "DURATION")]
+    pub acquire_timeout: String,
+    #[arg(long, value_enum, default_value_t = Scenario::Steady)]
+    pub scenario: Scenario,
+    /// Run even if the pool would not fit the server's free slots.
+    #[arg(long)]
+    pub force: bool,
+    #[arg(long, default_value = "5s", value_name = "DURATION")]
+    pub connect_timeout: String,
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RuleArgs {
+    /// Rule code or name (PC101 or fleet-exceeds-server-slots).
+    pub code: Option<String>,
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+}

@@ -1,0 +1,1 @@
+//! TOML documents into span-carrying [`super::Node`] trees (filled in by the parser work).

@@ -1,0 +1,1 @@
+//! Database connection URLs inside values (filled in by the parser work).

@@ -1,0 +1,1 @@
+//! YAML documents into span-carrying [`super::Node`] trees (filled in by the parser work).
