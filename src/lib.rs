@@ -13,3 +13,4 @@ pub mod run;
 pub mod saturate;
 pub mod size;
 pub mod source;
+pub mod units;

@@ -35,11 +35,20 @@ pub struct SourceFile {
 }
 
 impl SourceFile {
-    pub fn new(path: impl Into<PathBuf>, display: impl Into<String>, text: impl Into<Arc<str>>) -> Self {
+    pub fn new(
+        path: impl Into<PathBuf>,
+        display: impl Into<String>,
+        text: impl Into<Arc<str>>,
+    ) -> Self {
         let text: Arc<str> = text.into();
         let mut line_starts = vec![0];
         line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
-        SourceFile { path: path.into(), display: display.into(), text, line_starts }
+        SourceFile {
+            path: path.into(),
+            display: display.into(),
+            text,
+            line_starts,
+        }
     }
 
     /// 1-based line and 1-based column (in characters) of a byte offset. Offsets past the end
@@ -51,14 +60,25 @@ impl SourceFile {
             Err(i) => i - 1,
         };
         let start = self.line_starts[line];
-        let col = self.text[start..floor_char_boundary(&self.text, offset)].chars().count() + 1;
+        let col = self.text[start..floor_char_boundary(&self.text, offset)]
+            .chars()
+            .count()
+            + 1;
         (line + 1, col)
     }
 
     /// The text of 1-based line `line`, without its newline.
     pub fn line_text(&self, line: usize) -> &str {
-        let start = self.line_starts.get(line.wrapping_sub(1)).copied().unwrap_or(self.text.len());
-        let end = self.line_starts.get(line).copied().unwrap_or(self.text.len());
+        let start = self
+            .line_starts
+            .get(line.wrapping_sub(1))
+            .copied()
+            .unwrap_or(self.text.len());
+        let end = self
+            .line_starts
+            .get(line)
+            .copied()
+            .unwrap_or(self.text.len());
         self.text[start..end].trim_end_matches(['\n', '\r'])
     }
 
@@ -115,8 +135,8 @@ mod tests {
         assert_eq!(f.line_col(0), (1, 1));
         assert_eq!(f.line_col(3), (2, 1));
         assert_eq!(f.line_col(5), (2, 3));
-        assert_eq!(f.line_col(8), (2, 4)); // after é (2 bytes)
-        assert_eq!(f.line_col(9), (3, 1));
+        assert_eq!(f.line_col(7), (2, 4)); // after é (2 bytes)
+        assert_eq!(f.line_col(8), (3, 1));
         assert_eq!(f.line_text(2), "cdé");
         assert_eq!(f.line_col(999), (3, 2));
     }
