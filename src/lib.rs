@@ -7,6 +7,7 @@ pub mod capacity;
 pub mod cli;
 pub mod error;
 pub mod parse;
+pub mod redact;
 pub mod pool;
 pub mod probe;
 pub mod run;
