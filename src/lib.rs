@@ -5,13 +5,21 @@
 
 pub mod capacity;
 pub mod cli;
+pub mod config;
+pub mod dialect;
+pub mod discover;
 pub mod error;
+pub mod finding;
+pub mod model;
 pub mod parse;
-pub mod redact;
 pub mod pool;
 pub mod probe;
+pub mod redact;
+pub mod report;
+pub mod rules;
 pub mod run;
 pub mod saturate;
 pub mod size;
 pub mod source;
 pub mod units;
+pub mod verify;

@@ -8,9 +8,9 @@ pub fn run(cli: Cli) -> u8 {
         Command::Size(args) => crate::size::run(&args),
         Command::Probe(args) => crate::probe::run(&args),
         Command::Saturate(args) => crate::saturate::run(&args),
-        Command::Verify(_) | Command::WhatIf(_) | Command::Rule(_) => {
-            Err(ToolError::new("this command is not built yet"))
-        }
+        Command::Verify(args) => crate::verify::run(&args),
+        Command::Rule(args) => rule(&args),
+        Command::WhatIf(_) => Err(ToolError::new("this command is not built yet")),
     };
     match result {
         Ok(code) => code,
@@ -19,4 +19,40 @@ pub fn run(cli: Cli) -> u8 {
             exit::ERROR
         }
     }
+}
+
+fn rule(args: &crate::cli::RuleArgs) -> Result<u8, ToolError> {
+    use crate::rules::catalog;
+    match &args.code {
+        Some(code) => {
+            let meta = catalog::find(code).ok_or_else(|| {
+                ToolError::new(format!("no rule has the code or name `{code}`"))
+                    .with_help("run `poolcheck rule` to list every rule")
+            })?;
+            match args.format {
+                crate::cli::Format::Human => print!("{}", catalog::render(meta)),
+                crate::cli::Format::Json => {
+                    println!("{}", serde_json::to_string_pretty(meta).unwrap_or_default())
+                }
+            }
+        }
+        None => match args.format {
+            crate::cli::Format::Human => {
+                for r in catalog::all() {
+                    println!(
+                        "{}  {:<40} {:<8} {}",
+                        r.code,
+                        r.name,
+                        catalog::severity_word(r.severity),
+                        r.summary
+                    );
+                }
+            }
+            crate::cli::Format::Json => println!(
+                "{}",
+                serde_json::to_string_pretty(catalog::all()).unwrap_or_default()
+            ),
+        },
+    }
+    Ok(exit::CLEAN)
 }

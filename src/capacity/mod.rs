@@ -1,1 +1,2 @@
 //! capacity (being built).
+pub mod fleet;

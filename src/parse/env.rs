@@ -3,7 +3,12 @@ use super::ParseError;
 use crate::source::{FileId, Span};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Quote { None, Single, Double, Backtick }
+pub enum Quote {
+    None,
+    Single,
+    Double,
+    Backtick,
+}
 
 #[derive(Debug, Clone)]
 pub struct EnvEntry {
@@ -43,7 +48,11 @@ pub fn parse(file: FileId, text: &str) -> EnvFile {
                 entries.push(EnvEntry {
                     key,
                     key_span: Span::new(off, off + eq),
-                    value: if v.is_empty() { None } else { Some(v.to_string()) },
+                    value: if v.is_empty() {
+                        None
+                    } else {
+                        Some(v.to_string())
+                    },
                     value_span: Span::new(off + eq + 1, off + l.len()),
                     raw_span: Span::new(off + eq + 1, off + l.len()),
                     quote: Quote::None,
@@ -55,7 +64,11 @@ pub fn parse(file: FileId, text: &str) -> EnvFile {
         }
         off += line.len();
     }
-    EnvFile { file, entries, errors: vec![] }
+    EnvFile {
+        file,
+        entries,
+        errors: vec![],
+    }
 }
 
 pub fn resolve(_files: &mut [EnvFile]) {}

@@ -1,0 +1,245 @@
+//! Human output: compiler-style diagnostics (miette) with source snippets. Labels in the
+//! finding's primary file are drawn in its snippet; labels in other files become related
+//! diagnostics, each with its own snippet.
+
+use super::{mask, Report};
+use crate::capacity::fleet::ServerCapacity;
+use crate::cli::Severity;
+use crate::finding::{Finding, Label};
+use crate::source::{FileId, SourceSet};
+use miette::{
+    Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceCode,
+};
+use std::collections::BTreeMap;
+use std::fmt;
+
+#[derive(Debug)]
+struct Diag {
+    code: String,
+    severity: miette::Severity,
+    message: String,
+    help: Option<String>,
+    source: Option<NamedSource<String>>,
+    labels: Vec<LabeledSpan>,
+    related: Vec<Diag>,
+}
+
+impl fmt::Display for Diag {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Diag {}
+
+impl Diagnostic for Diag {
+    fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        (!self.code.is_empty()).then(|| Box::new(&self.code) as Box<dyn fmt::Display>)
+    }
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(self.severity)
+    }
+    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        self.help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
+    }
+    fn source_code(&self) -> Option<&dyn SourceCode> {
+        self.source.as_ref().map(|s| s as &dyn SourceCode)
+    }
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        (!self.labels.is_empty())
+            .then(|| Box::new(self.labels.iter().cloned()) as Box<dyn Iterator<Item = LabeledSpan>>)
+    }
+    fn related<'a>(&'a self) -> Option<Box<dyn Iterator<Item = &'a dyn Diagnostic> + 'a>> {
+        (!self.related.is_empty()).then(|| {
+            Box::new(self.related.iter().map(|d| d as &dyn Diagnostic))
+                as Box<dyn Iterator<Item = &dyn Diagnostic>>
+        })
+    }
+}
+
+fn miette_severity(s: Severity) -> miette::Severity {
+    match s {
+        Severity::Error => miette::Severity::Error,
+        Severity::Warning => miette::Severity::Warning,
+        Severity::Info => miette::Severity::Advice,
+    }
+}
+
+/// Masked sources, so no snippet shows a password.
+struct Masked<'a> {
+    sources: &'a SourceSet,
+    cache: BTreeMap<FileId, String>,
+}
+
+impl Masked<'_> {
+    fn named(&mut self, file: FileId) -> NamedSource<String> {
+        let f = self.sources.get(file);
+        let text = self
+            .cache
+            .entry(file)
+            .or_insert_with(|| mask::mask(&f.text))
+            .clone();
+        NamedSource::new(f.display.clone(), text)
+    }
+}
+
+fn labeled(l: &Label, primary: bool) -> LabeledSpan {
+    let span = (l.span.start, l.span.len());
+    if primary {
+        LabeledSpan::new_primary_with_span(Some(l.message.clone()), span)
+    } else {
+        LabeledSpan::new_with_span(Some(l.message.clone()), span)
+    }
+}
+
+fn to_diag(f: &Finding, masked: &mut Masked<'_>) -> Diag {
+    let mut help = f.help.clone();
+    for n in &f.notes {
+        help.push_str(&format!("\ninput: {n}"));
+    }
+    let mut diag = Diag {
+        code: format!("{}({})", f.code, f.name),
+        severity: miette_severity(f.severity),
+        message: f.message.clone(),
+        help: Some(help),
+        source: None,
+        labels: Vec::new(),
+        related: Vec::new(),
+    };
+    let Some(primary) = &f.primary else {
+        return diag;
+    };
+    diag.source = Some(masked.named(primary.file));
+    diag.labels.push(labeled(primary, true));
+    // Group the other labels by file: same file in this snippet, others as related diagnostics.
+    let mut others: BTreeMap<FileId, Vec<&Label>> = BTreeMap::new();
+    for l in &f.labels {
+        if l.file == primary.file {
+            diag.labels.push(labeled(l, false));
+        } else {
+            others.entry(l.file).or_default().push(l);
+        }
+    }
+    for (file, labels) in others {
+        diag.related.push(Diag {
+            code: String::new(),
+            severity: miette::Severity::Advice,
+            message: format!("used from {}", masked.sources.get(file).display),
+            help: None,
+            source: Some(masked.named(file)),
+            labels: labels.iter().map(|l| labeled(l, false)).collect(),
+            related: Vec::new(),
+        });
+    }
+    diag
+}
+
+/// Whether to colour: a terminal on stdout and no NO_COLOR.
+pub fn use_color() -> bool {
+    use std::io::IsTerminal;
+    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+}
+
+pub fn handler(color: bool) -> GraphicalReportHandler {
+    let theme = if color {
+        GraphicalTheme::unicode()
+    } else {
+        GraphicalTheme::unicode_nocolor()
+    };
+    GraphicalReportHandler::new_themed(theme)
+        .with_width(100)
+        .with_context_lines(1)
+}
+
+pub fn render(report: &Report<'_>, color: bool) -> String {
+    let handler = handler(color);
+    let mut masked = Masked {
+        sources: report.sources,
+        cache: BTreeMap::new(),
+    };
+    let mut out = String::new();
+    for f in &report.findings {
+        let diag = to_diag(f, &mut masked);
+        let mut s = String::new();
+        if handler.render_report(&mut s, &diag).is_err() {
+            s = format!(
+                "{}: {} [{}]\n",
+                crate::rules::catalog::severity_word(f.severity),
+                f.message,
+                f.code
+            );
+        }
+        out.push_str(&s);
+        out.push('\n');
+    }
+    for cap in &report.capacity {
+        out.push_str(&capacity_line(cap));
+        out.push('\n');
+    }
+    for w in &report.workloads {
+        if let Some(line) = w.get("summary").and_then(|s| s.as_str()) {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    let c = report.counts();
+    let verdict = if report.exit_code() == 0 {
+        "pass"
+    } else {
+        "FAIL"
+    };
+    out.push_str(&format!(
+        "{verdict}: {} error{}, {} warning{}, {} info (fail-on {}; exit {})\n",
+        c.errors,
+        plural(c.errors),
+        c.warnings,
+        plural(c.warnings),
+        c.infos,
+        crate::rules::catalog::severity_word(report.fail_on),
+        report.exit_code()
+    ));
+    out
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
+
+fn capacity_line(cap: &ServerCapacity) -> String {
+    let services: Vec<String> = cap
+        .services
+        .iter()
+        .map(|s| {
+            let pool = s
+                .pool_max
+                .map_or(s.pool_kind.to_string(), |p| p.to_string());
+            format!("{} {pool}×{}×{}", s.name, s.processes, s.peak_pods)
+        })
+        .collect();
+    match (cap.max_connections, cap.usable) {
+        (Some(max), Some(usable)) => {
+            let others = if cap.other_usage > 0 {
+                format!(", {} held by others", cap.other_usage)
+            } else {
+                String::new()
+            };
+            format!(
+                "server {}: peak demand {} (rolling update {}) of {} usable = {} max_connections − {} reserved{} [{}]",
+                cap.server, cap.demand, cap.demand_rollout, usable, max, cap.reserved, others, services.join(", ")
+            )
+        }
+        _ => format!(
+            "server {}: peak demand {} (rolling update {}), max_connections unknown [{}]",
+            cap.server,
+            cap.demand,
+            cap.demand_rollout,
+            services.join(", ")
+        ),
+    }
+}

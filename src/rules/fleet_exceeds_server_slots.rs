@@ -1,0 +1,46 @@
+//! PC101: steady peak demand over the server's usable slots.
+
+use super::{cite_capacity, max_pool_that_fits, Context};
+use crate::finding::Finding;
+
+pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for (i, cap) in ctx.capacity.iter().enumerate() {
+        let Some(available) = cap.available() else {
+            continue;
+        };
+        if (cap.demand as i64) <= available {
+            continue;
+        }
+        let usable = cap.usable.unwrap_or(0);
+        let others = if cap.other_usage > 0 {
+            format!(
+                ", {} of them already held by other applications",
+                cap.other_usage
+            )
+        } else {
+            String::new()
+        };
+        let message = format!(
+            "the fleet can open {} connections at peak but server `{}` has {} usable slots (max_connections {} − {} reserved){others}",
+            cap.demand, cap.server, usable, cap.max_connections.unwrap_or(0), cap.reserved
+        );
+        let biggest = ctx
+            .services_of(i)
+            .max_by_key(|s| crate::capacity::fleet::service_demand(s).demand);
+        let help = match biggest.and_then(|s| max_pool_that_fits(ctx, i, s, available, false).map(|n| (s, n))) {
+            Some((s, n)) => format!(
+                "lower {}'s pool max to {n} or less per process, cap its replicas, raise max_connections, or put PgBouncer in front",
+                s.name
+            ),
+            None => "lower the pool sizes or the replicas, raise max_connections, or put PgBouncer in front".into(),
+        };
+        out.push(cite_capacity(
+            Finding::new("PC101", message, help),
+            ctx,
+            i,
+            false,
+        ));
+    }
+    out
+}

@@ -1,0 +1,27 @@
+//! PC201: waiting for a connection never times out.
+
+use super::Context;
+use crate::dialect::Timeout;
+use crate::finding::Finding;
+
+pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for svc in &ctx.fleet.services {
+        let Some(t) = &svc.pool.acquire_timeout else {
+            continue;
+        };
+        if t.value != Timeout::Infinite {
+            continue;
+        }
+        out.push(
+            Finding::new(
+                "PC201",
+                format!("service `{}` waits forever for a pool connection: the acquire timeout is infinite", svc.name),
+                "set a finite acquire timeout below your request timeout, e.g. 5–10 s",
+            )
+            .cite(&t.origin, "infinite acquire timeout")
+            .service(&svc.name),
+        );
+    }
+    out
+}

@@ -1,0 +1,32 @@
+//! PC003: a pool max set from a secret or an unresolved reference.
+
+use super::Context;
+use crate::finding::Finding;
+use crate::model::PoolMax;
+
+pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for svc in &ctx.fleet.services {
+        match &svc.pool.max {
+            Some(m) if m.value == PoolMax::Unknown => out.push(
+                Finding::new(
+                    "PC003",
+                    format!("service `{}`'s pool max comes from a secret or an unresolved reference; capacity counts it as unknown, not zero", svc.name),
+                    "set the pool size as a literal value, or tell poolcheck with --set KEY=N",
+                )
+                .cite(&m.origin, "pool max set here, value unknown")
+                .service(&svc.name),
+            ),
+            None => out.push(
+                Finding::new(
+                    "PC003",
+                    format!("service `{}` sets no pool max poolcheck recognises and its library is unknown", svc.name),
+                    "set the pool size with a key poolcheck knows (DB_POOL_SIZE, connection_limit, maximum-pool-size…) or map your key under [keys] in poolcheck.toml",
+                )
+                .service(&svc.name),
+            ),
+            _ => {}
+        }
+    }
+    out
+}

@@ -1,0 +1,38 @@
+//! PC102: demand during a rolling update (peak pods + maxSurge) over the usable slots.
+
+use super::{cite_capacity, max_pool_that_fits, Context};
+use crate::finding::Finding;
+
+pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for (i, cap) in ctx.capacity.iter().enumerate() {
+        let Some(available) = cap.available() else {
+            continue;
+        };
+        // Steady overload is PC101's; this rule is about what only a deploy adds.
+        if (cap.demand as i64) > available || (cap.demand_rollout as i64) <= available {
+            continue;
+        }
+        let message = format!(
+            "during a rolling update the fleet can open {} connections ({} steady + surge pods) but server `{}` has {} usable slots",
+            cap.demand_rollout, cap.demand, cap.server, available
+        );
+        let biggest = ctx
+            .services_of(i)
+            .max_by_key(|s| crate::capacity::fleet::service_demand(s).demand_rollout);
+        let help = match biggest.and_then(|s| max_pool_that_fits(ctx, i, s, available, true).map(|n| (s, n))) {
+            Some((s, n)) => format!(
+                "lower maxSurge (e.g. maxSurge: 0 with maxUnavailable: 1), or lower {}'s pool max to {n} per process",
+                s.name
+            ),
+            None => "lower maxSurge or the pool sizes so old and new pods fit together".into(),
+        };
+        out.push(cite_capacity(
+            Finding::new("PC102", message, help),
+            ctx,
+            i,
+            true,
+        ));
+    }
+    out
+}

@@ -1,0 +1,38 @@
+//! PC103: the fleet fits, with less headroom than `min_headroom_percent`.
+
+use super::{cite_capacity, Context};
+use crate::finding::Finding;
+
+pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
+    let min_pct = ctx.param("PC103", "min_headroom_percent");
+    let mut out = Vec::new();
+    for (i, cap) in ctx.capacity.iter().enumerate() {
+        let Some(available) = cap.available() else {
+            continue;
+        };
+        let demand = cap.demand as i64;
+        if available <= 0 || demand > available || cap.demand == 0 {
+            continue;
+        }
+        let free = available - demand;
+        let pct = free as f64 * 100.0 / available as f64;
+        if pct >= min_pct {
+            continue;
+        }
+        let message = format!(
+            "the fleet fits server `{}` with only {free} of {available} usable slots free ({pct:.1}%, below {min_pct}%)",
+            cap.server
+        );
+        let need = ((available as f64) * (1.0 - min_pct / 100.0)).floor() as i64;
+        let help = format!(
+            "keep peak demand at {need} or less (now {demand}) by lowering pool sizes, or raise max_connections; migrations and consoles need slots too"
+        );
+        out.push(cite_capacity(
+            Finding::new("PC103", message, help),
+            ctx,
+            i,
+            false,
+        ));
+    }
+    out
+}

@@ -1,0 +1,66 @@
+//! PC202: a duration whose number does not fit its key's unit (30000 "seconds", 30 "ms").
+
+use super::Context;
+use crate::dialect::Unit;
+use crate::finding::Finding;
+use std::time::Duration;
+
+pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
+    let max_s = ctx.param("PC202", "max_seconds");
+    let min_ms = ctx.param("PC202", "min_millis");
+    let mut out = Vec::new();
+    for svc in &ctx.fleet.services {
+        for raw in &svc.pool.raw {
+            let Ok(v) = raw.text.trim().parse::<f64>() else {
+                continue;
+            };
+            let (bad, meant) = match raw.unit {
+                Unit::Seconds if v > max_s => (
+                    true,
+                    format!("if you meant {} ms, write {}", v, trim(v / 1000.0)),
+                ),
+                Unit::Millis if v > 0.0 && v < min_ms => (
+                    true,
+                    format!("if you meant {v} s, write {}", trim(v * 1000.0)),
+                ),
+                _ => (false, String::new()),
+            };
+            if !bad {
+                continue;
+            }
+            let as_dur = crate::units::format_duration(Duration::from_secs_f64(
+                if raw.unit == Unit::Millis {
+                    v / 1000.0
+                } else {
+                    v
+                },
+            ));
+            out.push(
+                Finding::new(
+                    "PC202",
+                    format!(
+                        "{} `{}` = {} is in {} for {}, i.e. {as_dur}; that is implausible for a {}",
+                        raw.concept.describe(),
+                        raw.key,
+                        raw.text.trim(),
+                        raw.unit.name(),
+                        raw.library,
+                        raw.concept.describe()
+                    ),
+                    format!("write the value in {}: {meant}", raw.unit.name()),
+                )
+                .cite(
+                    &raw.origin,
+                    format!("{} {} = {as_dur}", raw.text.trim(), raw.unit.name()),
+                )
+                .service(&svc.name),
+            );
+        }
+    }
+    out
+}
+
+fn trim(v: f64) -> String {
+    let s = format!("{v:.3}");
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
+}
