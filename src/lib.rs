@@ -23,3 +23,4 @@ pub mod size;
 pub mod source;
 pub mod units;
 pub mod verify;
+pub mod whatif;

@@ -10,7 +10,7 @@ pub fn run(cli: Cli) -> u8 {
         Command::Saturate(args) => crate::saturate::run(&args),
         Command::Verify(args) => crate::verify::run(&args),
         Command::Rule(args) => rule(&args),
-        Command::WhatIf(_) => Err(ToolError::new("this command is not built yet")),
+        Command::WhatIf(args) => crate::whatif::run(&args),
     };
     match result {
         Ok(code) => code,

@@ -74,6 +74,11 @@ fn split_sets(sets: &[String]) -> ToolResult<(Vec<(String, String)>, Vec<(Vec<St
 }
 
 pub fn analyze(args: &VerifyArgs) -> ToolResult<Analysis> {
+    analyze_with(args, None)
+}
+
+/// verify with the peak RPS of every service's workload replaced (what-if --rps).
+pub fn analyze_with(args: &VerifyArgs, rps_override: Option<f64>) -> ToolResult<Analysis> {
     let mut sources = SourceSet::default();
     let env = if args.prod {
         Some("prod")
@@ -255,6 +260,13 @@ pub fn analyze(args: &VerifyArgs) -> ToolResult<Analysis> {
         }
     }
     apply_model_sets(&mut fleet, &path_sets)?;
+    if let Some(rps) = rps_override {
+        for svc in &mut fleet.services {
+            if let Some(w) = &mut svc.workload {
+                w.rps = Some(Sourced::new(rps, Origin::Override { key: format!("--rps {rps}") }));
+            }
+        }
+    }
 
     let capacity = fleet::compute(&fleet);
     let ctx = rules::Context {
