@@ -64,6 +64,8 @@ struct Collector<'a> {
     findings: Vec<Finding>,
     order: usize,
     server_key: Option<String>,
+    url_user: Option<String>,
+    url_database: Option<String>,
     url_library: Option<&'static str>,
 }
 
@@ -104,6 +106,8 @@ impl<'a> Collector<'a> {
         let lead = value.len() - value.trim_start().len();
         if self.server_key.is_none() {
             self.server_key = Some(url.server_key());
+            self.url_user = url.user.clone().filter(|u| !u.contains("${"));
+            self.url_database = url.database.clone().filter(|d| !d.contains("${"));
         }
         if url.scheme.contains('+') && url.scheme.starts_with("postgres") {
             self.url_library = Some("sqlalchemy");
@@ -193,6 +197,8 @@ pub fn build_service(
         findings: Vec::new(),
         order: 0,
         server_key: None,
+        url_user: None,
+        url_database: None,
         url_library: None,
     };
     let mut env_files = Vec::new();
@@ -308,11 +314,14 @@ pub fn build_service(
         );
     }
     let server_key = c.server_key.clone();
+    let (url_user, url_database) = (c.url_user.clone(), c.url_database.clone());
     let url_library = c.url_library;
     let (pool, processes_obs, mut findings) = resolve(c.obs, dialects, url_library, opts);
     findings.extend(c.findings);
     let mut pool = pool;
     pool.server_key = server_key;
+    pool.url_user = url_user;
+    pool.url_database = url_database;
 
     let replicas = spec
         .cli_replicas

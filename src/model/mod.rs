@@ -110,6 +110,9 @@ pub struct PoolConfig {
     pub url: Option<Sourced<String>>,
     /// `server_key()` of the URL: host:port/database.
     pub server_key: Option<String>,
+    /// The role and database the connection URL names.
+    pub url_user: Option<String>,
+    pub url_database: Option<String>,
     /// Raw values with their units, for unit-sanity checks: (concept, key, text, unit, origin).
     pub raw: Vec<RawValue>,
 }
@@ -173,6 +176,15 @@ pub struct Service {
 }
 
 impl Service {
+    /// The role the service connects as: poolcheck.toml's `role`, else the URL's user.
+    pub fn effective_role(&self) -> Option<&str> {
+        self.role.as_deref().or(self.pool.url_user.as_deref())
+    }
+    /// The database it uses: poolcheck.toml's `database`, else the URL's.
+    pub fn effective_database(&self) -> Option<&str> {
+        self.database.as_deref().or(self.pool.url_database.as_deref())
+    }
+
     /// Pods at steady peak: the HPA maximum when autoscaling, else replicas.
     pub fn peak_pods(&self) -> &Sourced<u32> {
         self.hpa_max.as_ref().unwrap_or(&self.replicas)

@@ -10,8 +10,11 @@ mod infinite_acquire_timeout;
 mod pool_min_above_max;
 mod pool_size_unknown;
 mod prepared_statements_behind_pgbouncer;
+mod role_connection_limit_exceeded;
 mod rollout_exceeds_server_slots;
+mod server_kills_idle_connections;
 mod server_limits_unknown;
+mod server_near_full;
 mod thin_headroom;
 mod unbounded_pool;
 mod unit_magnitude_mismatch;
@@ -38,6 +41,10 @@ pub const CHECKS: &[(&str, Check)] = &[
     ("PC202", unit_magnitude_mismatch::check),
     ("PC203", pool_min_above_max::check),
     ("PC204", prepared_statements_behind_pgbouncer::check),
+    ("PC401", role_connection_limit_exceeded::check),
+    ("PC402", role_connection_limit_exceeded::check_databases),
+    ("PC403", server_near_full::check),
+    ("PC404", server_kills_idle_connections::check),
 ];
 
 /// Codes raised outside the CHECKS table (while reading input).

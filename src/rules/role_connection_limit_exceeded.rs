@@ -1,0 +1,59 @@
+//! PC401 and PC402: the services using one role (or database) can open more connections than
+//! its CONNECTION LIMIT allows, whatever the server's free slots.
+
+use super::Context;
+use crate::capacity::fleet::service_demand;
+use crate::finding::Finding;
+use crate::model::{Service, Sourced};
+
+pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
+    check_limits(ctx, "PC401", "role", |s| &s.role_limits, Service::effective_role)
+}
+
+pub fn check_databases(ctx: &Context<'_>) -> Vec<Finding> {
+    check_limits(ctx, "PC402", "database", |s| &s.database_limits, Service::effective_database)
+}
+
+type Limits = Vec<(String, Sourced<Option<u32>>)>;
+
+fn check_limits(
+    ctx: &Context<'_>,
+    code: &'static str,
+    kind: &str,
+    limits: fn(&crate::model::Server) -> &Limits,
+    name_of: fn(&Service) -> Option<&str>,
+) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for (i, server) in ctx.fleet.servers.iter().enumerate() {
+        for (name, limit) in limits(server) {
+            let Some(limit_n) = limit.value else { continue };
+            let users: Vec<&Service> = ctx.services_of(i).filter(|s| name_of(s) == Some(name.as_str())).collect();
+            let demand: u64 = users.iter().map(|s| service_demand(s).demand).sum();
+            if users.is_empty() || demand <= u64::from(limit_n) {
+                continue;
+            }
+            let names: Vec<&str> = users.iter().map(|s| s.name.as_str()).collect();
+            let mut f = Finding::new(
+                code,
+                format!(
+                    "services connecting as {kind} \"{name}\" ({}) can open {demand} connections but the {kind}'s CONNECTION LIMIT is {limit_n}; beyond it they get FATAL: too many connections for {kind} \"{name}\"",
+                    names.join(", ")
+                ),
+                format!(
+                    "raise the limit (ALTER {} {name} CONNECTION LIMIT {demand}) or lower the pools to fit {limit_n}",
+                    kind.to_uppercase()
+                ),
+            )
+            .server(&server.name);
+            for s in &users {
+                if let Some(m) = &s.pool.max {
+                    f = f.cite(&m.origin, format!("{}: pool max {}", s.name, service_demand(s).pool_max.map_or("?".into(), |v| v.to_string())));
+                }
+                let peak = s.peak_pods();
+                f = f.cite(&peak.origin, format!("{}: × {} pods", s.name, peak.value));
+            }
+            out.push(f.cite(&limit.origin, format!("{kind} {name}: CONNECTION LIMIT {limit_n}")));
+        }
+    }
+    out
+}
