@@ -58,6 +58,16 @@ pub enum Format {
     Json,
 }
 
+/// Output formats of verify and what-if.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum ReportFormat {
+    #[default]
+    Human,
+    Json,
+    /// GitHub Actions workflow commands (::error file=…,line=…::message), one per finding.
+    Github,
+}
+
 #[derive(Debug, Clone, Args)]
 pub struct VerifyArgs {
     /// Files or directories to lint (.env*, *.toml, *.yaml/*.yml, Helm chart directories).
@@ -94,8 +104,8 @@ pub struct VerifyArgs {
     /// Lowest severity that makes the exit code 1.
     #[arg(long, value_enum, value_name = "SEVERITY")]
     pub fail_on: Option<Severity>,
-    #[arg(long, value_enum, default_value_t = Format::Human)]
-    pub format: Format,
+    #[arg(long, value_enum, default_value_t = ReportFormat::Human)]
+    pub format: ReportFormat,
     /// Override a key before checking: a key as the files name it (DB_POOL_SIZE=30) or a model
     /// path (service.api.replicas=6). Repeatable.
     #[arg(long = "set", value_name = "KEY=VALUE")]

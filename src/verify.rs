@@ -1,7 +1,7 @@
 //! `poolcheck verify`: files → model → capacity → rules → report, and the exit code.
 
 use crate::capacity::fleet::{self, ServerCapacity};
-use crate::cli::{Format, Severity, VerifyArgs};
+use crate::cli::{ReportFormat, Severity, VerifyArgs};
 use crate::config::{self, Loaded, SurgeCfg};
 use crate::dialect::{Dialect, Dialects, KeyDef};
 use crate::discover::{self, Input};
@@ -40,8 +40,9 @@ pub fn run(args: &VerifyArgs) -> ToolResult<u8> {
     let analysis = analyze(args)?;
     let report = analysis.report();
     let out = match args.format {
-        Format::Human => report::human::render(&report, report::human::use_color()),
-        Format::Json => report::json::render(&report),
+        ReportFormat::Human => report::human::render(&report, report::human::use_color()),
+        ReportFormat::Json => report::json::render(&report),
+        ReportFormat::Github => report::github::render(&report),
     };
     print!("{out}");
     Ok(report.exit_code())
@@ -263,7 +264,12 @@ pub fn analyze_with(args: &VerifyArgs, rps_override: Option<f64>) -> ToolResult<
     if let Some(rps) = rps_override {
         for svc in &mut fleet.services {
             if let Some(w) = &mut svc.workload {
-                w.rps = Some(Sourced::new(rps, Origin::Override { key: format!("--rps {rps}") }));
+                w.rps = Some(Sourced::new(
+                    rps,
+                    Origin::Override {
+                        key: format!("--rps {rps}"),
+                    },
+                ));
             }
         }
     }

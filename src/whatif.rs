@@ -1,6 +1,6 @@
 //! `poolcheck what-if`: verify before and after overrides, side by side.
 
-use crate::cli::{Format, WhatIfArgs};
+use crate::cli::{ReportFormat, WhatIfArgs};
 use crate::error::{ToolError, ToolResult};
 use crate::verify::{analyze_with, Analysis};
 use serde_json::{json, Value};
@@ -18,7 +18,7 @@ pub fn run(args: &WhatIfArgs) -> ToolResult<u8> {
     let changes = changes(args);
     let code = after.report().exit_code();
     match args.verify.format {
-        Format::Json => {
+        ReportFormat::Json => {
             let v = json!({
                 "changes": changes,
                 "before": crate::report::json::to_value(&before.report()),
@@ -26,7 +26,8 @@ pub fn run(args: &WhatIfArgs) -> ToolResult<u8> {
             });
             println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
         }
-        Format::Human => print!("{}", render(&changes, &before, &after)),
+        ReportFormat::Human => print!("{}", render(&changes, &before, &after)),
+        ReportFormat::Github => print!("{}", crate::report::github::render(&after.report())),
     }
     Ok(code)
 }
@@ -45,7 +46,12 @@ fn changes(args: &WhatIfArgs) -> Vec<String> {
 fn verdict(a: &Analysis) -> String {
     let r = a.report();
     let c = r.counts();
-    format!("{} ({} errors, {} warnings)", if r.exit_code() == 0 { "pass" } else { "FAIL" }, c.errors, c.warnings)
+    format!(
+        "{} ({} errors, {} warnings)",
+        if r.exit_code() == 0 { "pass" } else { "FAIL" },
+        c.errors,
+        c.warnings
+    )
 }
 
 fn row(out: &mut String, what: &str, before: String, after: String) {
@@ -63,43 +69,97 @@ pub fn render(changes: &[String], before: &Analysis, after: &Analysis) -> String
     row(&mut out, "verdict", verdict(before), verdict(after));
     for (b, a) in before.capacity.iter().zip(&after.capacity) {
         let s = &a.server;
-        row(&mut out, &format!("{s}: usable slots"), opt(b.available()), opt(a.available()));
-        row(&mut out, &format!("{s}: peak demand"), b.demand.to_string(), a.demand.to_string());
-        row(&mut out, &format!("{s}: rolling-update demand"), b.demand_rollout.to_string(), a.demand_rollout.to_string());
-        let headroom = |c: &crate::capacity::fleet::ServerCapacity| c.available().map(|u| u - c.demand as i64);
-        row(&mut out, &format!("{s}: headroom"), opt(headroom(b)), opt(headroom(a)));
+        row(
+            &mut out,
+            &format!("{s}: usable slots"),
+            opt(b.available()),
+            opt(a.available()),
+        );
+        row(
+            &mut out,
+            &format!("{s}: peak demand"),
+            b.demand.to_string(),
+            a.demand.to_string(),
+        );
+        row(
+            &mut out,
+            &format!("{s}: rolling-update demand"),
+            b.demand_rollout.to_string(),
+            a.demand_rollout.to_string(),
+        );
+        let headroom =
+            |c: &crate::capacity::fleet::ServerCapacity| c.available().map(|u| u - c.demand as i64);
+        row(
+            &mut out,
+            &format!("{s}: headroom"),
+            opt(headroom(b)),
+            opt(headroom(a)),
+        );
         for (bs, as_) in b.services.iter().zip(&a.services) {
             let n = &as_.name;
-            row(&mut out, &format!("{n}: pool × processes × pods"),
+            row(
+                &mut out,
+                &format!("{n}: pool × processes × pods"),
                 format!("{}×{}×{}", opt(bs.pool_max), bs.processes, bs.peak_pods),
-                format!("{}×{}×{}", opt(as_.pool_max), as_.processes, as_.peak_pods));
+                format!("{}×{}×{}", opt(as_.pool_max), as_.processes, as_.peak_pods),
+            );
         }
     }
     for (bw, aw) in before.workloads.iter().zip(&after.workloads) {
         let n = aw["service"].as_str().unwrap_or("?");
-        for (key, label) in [("utilization", "utilization"), ("p_wait", "P(wait)"), ("p99_wait_ms", "p99 acquire wait (ms)")] {
-            row(&mut out, &format!("{n}: {label}"), num(&bw[key]), num(&aw[key]));
+        for (key, label) in [
+            ("utilization", "utilization"),
+            ("p_wait", "P(wait)"),
+            ("p99_wait_ms", "p99 acquire wait (ms)"),
+        ] {
+            row(
+                &mut out,
+                &format!("{n}: {label}"),
+                num(&bw[key]),
+                num(&aw[key]),
+            );
         }
     }
-    let codes = |a: &Analysis| -> Vec<String> { a.findings.iter().map(|f| f.code.to_string()).collect() };
+    let codes =
+        |a: &Analysis| -> Vec<String> { a.findings.iter().map(|f| f.code.to_string()).collect() };
     let (bc, ac) = (codes(before), codes(after));
     let gone: Vec<&String> = bc.iter().filter(|c| !ac.contains(c)).collect();
     let new: Vec<&String> = ac.iter().filter(|c| !bc.contains(c)).collect();
     out.push('\n');
     if !gone.is_empty() {
-        out.push_str(&format!("resolved: {}\n", gone.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")));
+        out.push_str(&format!(
+            "resolved: {}\n",
+            gone.iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
     }
     if !new.is_empty() {
-        out.push_str(&format!("introduced: {}\n", new.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")));
+        out.push_str(&format!(
+            "introduced: {}\n",
+            new.iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
     }
     out.push_str("\nafter the change:\n");
-    out.push_str(&crate::report::human::render(&after.report(), crate::report::human::use_color()));
+    out.push_str(&crate::report::human::render(
+        &after.report(),
+        crate::report::human::use_color(),
+    ));
     out
 }
 
 fn num(v: &Value) -> String {
     match v {
-        Value::Number(n) => n.as_f64().map_or("-".into(), |f| format!("{f:.4}").trim_end_matches('0').trim_end_matches('.').to_string()),
+        Value::Number(n) => n.as_f64().map_or("-".into(), |f| {
+            format!("{f:.4}")
+                .trim_end_matches('0')
+                .trim_end_matches('.')
+                .to_string()
+        }),
         Value::String(s) => s.clone(),
         _ => "-".into(),
     }

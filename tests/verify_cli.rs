@@ -21,10 +21,18 @@ fn demo_prod_says_150_over_90_and_points_at_both_lines() {
     assert_eq!(cap["demand"], 150);
     assert_eq!(cap["services"][0]["pool_max"], 50);
     assert_eq!(cap["services"][0]["peak_pods"], 3);
-    let f = v["findings"].as_array().unwrap().iter().find(|f| f["code"] == "PC101").expect("PC101");
+    let f = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "PC101")
+        .expect("PC101");
     assert_eq!(f["name"], "fleet-exceeds-server-slots");
     assert_eq!(f["severity"], "error");
-    assert!(f["message"].as_str().unwrap().contains("150 connections"), "{f}");
+    assert!(
+        f["message"].as_str().unwrap().contains("150 connections"),
+        "{f}"
+    );
     assert!(f["message"].as_str().unwrap().contains("90 usable"), "{f}");
     assert_eq!(f["file"], "backend/.env.production");
     assert_eq!(f["line"], 6);
@@ -32,11 +40,25 @@ fn demo_prod_says_150_over_90_and_points_at_both_lines() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|l| (l["file"].as_str().unwrap().to_string(), l["line"].as_u64().unwrap()))
+        .map(|l| {
+            (
+                l["file"].as_str().unwrap().to_string(),
+                l["line"].as_u64().unwrap(),
+            )
+        })
         .collect();
-    assert!(labels.contains(&("poolcheck.toml".into(), 7)), "max_connections line: {labels:?}");
-    assert!(labels.contains(&("poolcheck.toml".into(), 8)), "reserved line: {labels:?}");
-    assert!(labels.contains(&("poolcheck.toml".into(), 23)), "prod replicas line: {labels:?}");
+    assert!(
+        labels.contains(&("poolcheck.toml".into(), 7)),
+        "max_connections line: {labels:?}"
+    );
+    assert!(
+        labels.contains(&("poolcheck.toml".into(), 8)),
+        "reserved line: {labels:?}"
+    );
+    assert!(
+        labels.contains(&("poolcheck.toml".into(), 23)),
+        "prod replicas line: {labels:?}"
+    );
 }
 
 #[test]
@@ -57,7 +79,15 @@ fn demo_human_output_snapshot() {
 #[test]
 fn fail_on_changes_the_exit_code() {
     // PC103 (warning) only: exit 0 by default, 1 with --fail-on warning.
-    let base = ["verify", "--no-config", "fixtures/rules/PC103/bad", "--replicas", "3", "--max-connections", "100"];
+    let base = [
+        "verify",
+        "--no-config",
+        "fixtures/rules/PC103/bad",
+        "--replicas",
+        "3",
+        "--max-connections",
+        "100",
+    ];
     assert_eq!(poolcheck(&base).code, 0);
     let mut strict = base.to_vec();
     strict.extend(["--fail-on", "warning"]);
@@ -68,13 +98,27 @@ fn fail_on_changes_the_exit_code() {
 fn usage_and_tool_errors_exit_2() {
     let missing = poolcheck(&["verify", "--no-config", "does/not/exist.env"]);
     assert_eq!(missing.code, 2);
-    assert!(missing.stderr.contains("does/not/exist.env"), "{}", missing.stderr);
+    assert!(
+        missing.stderr.contains("does/not/exist.env"),
+        "{}",
+        missing.stderr
+    );
     let nothing = poolcheck_in(&std::env::temp_dir(), &["verify", "--no-config"]);
     assert_eq!(nothing.code, 2);
-    assert!(nothing.stderr.contains("nothing to check"), "{}", nothing.stderr);
+    assert!(
+        nothing.stderr.contains("nothing to check"),
+        "{}",
+        nothing.stderr
+    );
     let bad_flag = poolcheck(&["verify", "--fail-on", "fatal"]);
     assert_eq!(bad_flag.code, 2);
-    let bad_set = poolcheck(&["verify", "--no-config", "fixtures/rules/PC101/bad", "--set", "NOPE"]);
+    let bad_set = poolcheck(&[
+        "verify",
+        "--no-config",
+        "fixtures/rules/PC101/bad",
+        "--set",
+        "NOPE",
+    ]);
     assert_eq!(bad_set.code, 2);
     assert!(bad_set.stderr.contains("KEY=VALUE"), "{}", bad_set.stderr);
 }
@@ -91,9 +135,17 @@ fn invalid_poolcheck_toml_is_located_and_exits_2() {
     let run = poolcheck_in(dir.path(), &["verify"]);
     assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
     assert!(run.stderr.contains("poolcheck.toml:6:"), "{}", run.stderr);
-    assert!(run.stderr.contains("services.api.replicas"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("services.api.replicas"),
+        "{}",
+        run.stderr
+    );
 
-    std::fs::write(dir.path().join("poolcheck.toml"), "[servers.main]\nmax_conections = 100\n").unwrap();
+    std::fs::write(
+        dir.path().join("poolcheck.toml"),
+        "[servers.main]\nmax_conections = 100\n",
+    )
+    .unwrap();
     let run = poolcheck_in(dir.path(), &["verify"]);
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("poolcheck.toml:1:"), "{}", run.stderr);
@@ -104,7 +156,11 @@ fn invalid_poolcheck_toml_is_located_and_exits_2() {
 fn secrets_never_appear_in_any_format() {
     for format in ["human", "json"] {
         let run = demo(&["verify", "--prod", "--format", format]);
-        assert!(!run.stdout.contains("Sup3rS3cret"), "{format}: {}", run.stdout);
+        assert!(
+            !run.stdout.contains("Sup3rS3cret"),
+            "{format}: {}",
+            run.stdout
+        );
         assert!(!run.stderr.contains("Sup3rS3cret"));
     }
     let dir = root().join("fixtures/projects/prisma-shop");
@@ -122,37 +178,75 @@ fn malformed_files_of_each_format_are_located_and_other_files_still_lint() {
     std::fs::write(p.join("b.env"), "OK=1\nBROKEN=\"never closed\n").unwrap();
     std::fs::write(p.join("c.toml"), "[database]\npool_size = = 3\n").unwrap();
     std::fs::write(p.join("d.yaml"), "pool:\n  max: 3\n bad: indent\n").unwrap();
-    let run = poolcheck_in(p, &["verify", "--no-config", ".", "--max-connections", "10", "--format", "json"]);
+    let run = poolcheck_in(
+        p,
+        &[
+            "verify",
+            "--no-config",
+            ".",
+            "--max-connections",
+            "10",
+            "--format",
+            "json",
+        ],
+    );
     assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
     let v = json(&run);
     assert_report_schema(&v);
     let f = findings(&v);
-    let syntax: Vec<_> = f.iter().filter(|(c, _, _)| c == "PC001").map(|(_, file, line)| (file.clone().unwrap(), line.unwrap())).collect();
+    let syntax: Vec<_> = f
+        .iter()
+        .filter(|(c, _, _)| c == "PC001")
+        .map(|(_, file, line)| (file.clone().unwrap(), line.unwrap()))
+        .collect();
     assert!(syntax.contains(&("b.env".into(), 2)), "{syntax:?}");
     assert!(syntax.contains(&("c.toml".into(), 2)), "{syntax:?}");
-    assert!(syntax.iter().any(|(file, line)| file == "d.yaml" && *line == 3), "{syntax:?}");
+    assert!(
+        syntax
+            .iter()
+            .any(|(file, line)| file == "d.yaml" && *line == 3),
+        "{syntax:?}"
+    );
     // a.env still counted: 40 > 7 usable.
-    assert!(f.iter().any(|(c, file, _)| c == "PC101" && file.as_deref() == Some("a.env")), "{f:?}");
+    assert!(
+        f.iter()
+            .any(|(c, file, _)| c == "PC101" && file.as_deref() == Some("a.env")),
+        "{f:?}"
+    );
 }
 
 #[test]
 fn rule_command_prints_docs_offline() {
     let run = poolcheck(&["rule", "PC101"]);
     assert_eq!(run.code, 0);
-    assert!(run.stdout.starts_with("PC101 fleet-exceeds-server-slots (error)"), "{}", run.stdout);
+    assert!(
+        run.stdout
+            .starts_with("PC101 fleet-exceeds-server-slots (error)"),
+        "{}",
+        run.stdout
+    );
     assert!(run.stdout.contains("How to fix"));
     let by_name = poolcheck(&["rule", "thin-headroom"]);
-    assert!(by_name.stdout.contains("min_headroom_percent = 10"), "{}", by_name.stdout);
+    assert!(
+        by_name.stdout.contains("min_headroom_percent = 10"),
+        "{}",
+        by_name.stdout
+    );
     let unknown = poolcheck(&["rule", "PC999"]);
     assert_eq!(unknown.code, 2);
     let list = poolcheck(&["rule"]);
-    assert_eq!(list.stdout.lines().count(), poolcheck::rules::catalog::all().len());
+    assert_eq!(
+        list.stdout.lines().count(),
+        poolcheck::rules::catalog::all().len()
+    );
 }
 
 #[test]
 fn rule_files_match_their_schema() {
-    let schema: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(root().join("schemas/rule.schema.json")).unwrap()).unwrap();
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("schemas/rule.schema.json")).unwrap(),
+    )
+    .unwrap();
     let validator = jsonschema::validator_for(&schema).unwrap();
     for (file, text) in poolcheck::rules::catalog::FILES {
         let v: toml::Value = toml::from_str(text).unwrap();

@@ -12,19 +12,84 @@ struct Case {
 }
 
 const CASES: &[Case] = &[
-    Case { code: "PC001", file: ".env", line: 2, args: &["--max-connections", "100"] },
-    Case { code: "PC002", file: ".env", line: 2, args: &["--max-connections", "100"] },
-    Case { code: "PC003", file: "values.yaml", line: 3, args: &["--max-connections", "100"] },
-    Case { code: "PC004", file: ".env", line: 1, args: &[] },
-    Case { code: "PC101", file: ".env", line: 2, args: &["--replicas", "3", "--max-connections", "100"] },
-    Case { code: "PC102", file: "values.yaml", line: 9, args: &["--max-connections", "100"] },
-    Case { code: "PC103", file: ".env", line: 2, args: &["--replicas", "3", "--max-connections", "100"] },
-    Case { code: "PC104", file: ".env", line: 2, args: &["--max-connections", "100"] },
-    Case { code: "PC105", file: ".env", line: 2, args: &["--max-connections", "100"] },
-    Case { code: "PC201", file: ".env", line: 1, args: &["--max-connections", "100"] },
-    Case { code: "PC202", file: ".env", line: 2, args: &["--max-connections", "100"] },
-    Case { code: "PC203", file: ".env", line: 3, args: &["--max-connections", "100"] },
-    Case { code: "PC204", file: ".env", line: 1, args: &["--max-connections", "100"] },
+    Case {
+        code: "PC001",
+        file: ".env",
+        line: 2,
+        args: &["--max-connections", "100"],
+    },
+    Case {
+        code: "PC002",
+        file: ".env",
+        line: 2,
+        args: &["--max-connections", "100"],
+    },
+    Case {
+        code: "PC003",
+        file: "values.yaml",
+        line: 3,
+        args: &["--max-connections", "100"],
+    },
+    Case {
+        code: "PC004",
+        file: ".env",
+        line: 1,
+        args: &[],
+    },
+    Case {
+        code: "PC101",
+        file: ".env",
+        line: 2,
+        args: &["--replicas", "3", "--max-connections", "100"],
+    },
+    Case {
+        code: "PC102",
+        file: "values.yaml",
+        line: 9,
+        args: &["--max-connections", "100"],
+    },
+    Case {
+        code: "PC103",
+        file: ".env",
+        line: 2,
+        args: &["--replicas", "3", "--max-connections", "100"],
+    },
+    Case {
+        code: "PC104",
+        file: ".env",
+        line: 2,
+        args: &["--max-connections", "100"],
+    },
+    Case {
+        code: "PC105",
+        file: ".env",
+        line: 2,
+        args: &["--max-connections", "100"],
+    },
+    Case {
+        code: "PC201",
+        file: ".env",
+        line: 1,
+        args: &["--max-connections", "100"],
+    },
+    Case {
+        code: "PC202",
+        file: ".env",
+        line: 2,
+        args: &["--max-connections", "100"],
+    },
+    Case {
+        code: "PC203",
+        file: ".env",
+        line: 3,
+        args: &["--max-connections", "100"],
+    },
+    Case {
+        code: "PC204",
+        file: ".env",
+        line: 1,
+        args: &["--max-connections", "100"],
+    },
 ];
 
 fn run_case(case: &Case, variant: &str) -> serde_json::Value {
@@ -35,7 +100,13 @@ fn run_case(case: &Case, variant: &str) -> serde_json::Value {
     let v = json(&run);
     assert_report_schema(&v);
     let has_error = v["summary"]["errors"].as_u64().unwrap() > 0;
-    assert_eq!(run.code, i32::from(has_error), "{} {variant}: exit code vs summary\n{}", case.code, run.stdout);
+    assert_eq!(
+        run.code,
+        i32::from(has_error),
+        "{} {variant}: exit code vs summary\n{}",
+        case.code,
+        run.stdout
+    );
     v
 }
 
@@ -44,9 +115,24 @@ fn every_bad_fixture_raises_its_rule_at_the_exact_line() {
     for case in CASES {
         let v = run_case(case, "bad");
         let expected_file = format!("fixtures/rules/{}/bad/{}", case.code, case.file);
-        let hits: Vec<_> = findings(&v).into_iter().filter(|(c, _, _)| c == case.code).collect();
-        assert_eq!(hits.len(), 1, "{}: expected one finding, got {:?}\n{}", case.code, findings(&v), v);
-        assert_eq!(hits[0].1.as_deref(), Some(expected_file.as_str()), "{}: file", case.code);
+        let hits: Vec<_> = findings(&v)
+            .into_iter()
+            .filter(|(c, _, _)| c == case.code)
+            .collect();
+        assert_eq!(
+            hits.len(),
+            1,
+            "{}: expected one finding, got {:?}\n{}",
+            case.code,
+            findings(&v),
+            v
+        );
+        assert_eq!(
+            hits[0].1.as_deref(),
+            Some(expected_file.as_str()),
+            "{}: file",
+            case.code
+        );
         assert_eq!(hits[0].2, Some(case.line), "{}: line", case.code);
     }
 }
@@ -55,8 +141,16 @@ fn every_bad_fixture_raises_its_rule_at_the_exact_line() {
 fn every_good_fixture_is_free_of_its_rule() {
     for case in CASES.iter().filter(|c| c.code != "PC004") {
         let v = run_case(case, "good");
-        let hits: Vec<_> = findings(&v).into_iter().filter(|(c, _, _)| c == case.code).collect();
-        assert!(hits.is_empty(), "{}: good fixture raised {:?}", case.code, hits);
+        let hits: Vec<_> = findings(&v)
+            .into_iter()
+            .filter(|(c, _, _)| c == case.code)
+            .collect();
+        assert!(
+            hits.is_empty(),
+            "{}: good fixture raised {:?}",
+            case.code,
+            hits
+        );
     }
 }
 
@@ -64,7 +158,13 @@ fn every_good_fixture_is_free_of_its_rule() {
 fn every_rule_with_logic_has_fixtures() {
     for (code, _) in poolcheck::rules::CHECKS {
         let dir = root().join("fixtures/rules").join(code);
-        assert!(dir.join("bad").is_dir(), "{code} has no fixtures/rules/{code}/bad");
-        assert!(CASES.iter().any(|c| &c.code == code) || !dir.join("good").exists(), "{code} not in CASES");
+        assert!(
+            dir.join("bad").is_dir(),
+            "{code} has no fixtures/rules/{code}/bad"
+        );
+        assert!(
+            CASES.iter().any(|c| &c.code == code) || !dir.join("good").exists(),
+            "{code} not in CASES"
+        );
     }
 }

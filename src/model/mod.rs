@@ -182,7 +182,9 @@ impl Service {
     }
     /// The database it uses: poolcheck.toml's `database`, else the URL's.
     pub fn effective_database(&self) -> Option<&str> {
-        self.database.as_deref().or(self.pool.url_database.as_deref())
+        self.database
+            .as_deref()
+            .or(self.pool.url_database.as_deref())
     }
 
     /// Pods at steady peak: the HPA maximum when autoscaling, else replicas.

@@ -1,5 +1,6 @@
 //! Renderers: one per output format, all from the same [`Report`].
 
+pub mod github;
 pub mod human;
 pub mod json;
 pub mod mask;

@@ -7,11 +7,23 @@ use crate::finding::Finding;
 use crate::model::{Service, Sourced};
 
 pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
-    check_limits(ctx, "PC401", "role", |s| &s.role_limits, Service::effective_role)
+    check_limits(
+        ctx,
+        "PC401",
+        "role",
+        |s| &s.role_limits,
+        Service::effective_role,
+    )
 }
 
 pub fn check_databases(ctx: &Context<'_>) -> Vec<Finding> {
-    check_limits(ctx, "PC402", "database", |s| &s.database_limits, Service::effective_database)
+    check_limits(
+        ctx,
+        "PC402",
+        "database",
+        |s| &s.database_limits,
+        Service::effective_database,
+    )
 }
 
 type Limits = Vec<(String, Sourced<Option<u32>>)>;
@@ -27,7 +39,10 @@ fn check_limits(
     for (i, server) in ctx.fleet.servers.iter().enumerate() {
         for (name, limit) in limits(server) {
             let Some(limit_n) = limit.value else { continue };
-            let users: Vec<&Service> = ctx.services_of(i).filter(|s| name_of(s) == Some(name.as_str())).collect();
+            let users: Vec<&Service> = ctx
+                .services_of(i)
+                .filter(|s| name_of(s) == Some(name.as_str()))
+                .collect();
             let demand: u64 = users.iter().map(|s| service_demand(s).demand).sum();
             if users.is_empty() || demand <= u64::from(limit_n) {
                 continue;
@@ -47,12 +62,24 @@ fn check_limits(
             .server(&server.name);
             for s in &users {
                 if let Some(m) = &s.pool.max {
-                    f = f.cite(&m.origin, format!("{}: pool max {}", s.name, service_demand(s).pool_max.map_or("?".into(), |v| v.to_string())));
+                    f = f.cite(
+                        &m.origin,
+                        format!(
+                            "{}: pool max {}",
+                            s.name,
+                            service_demand(s)
+                                .pool_max
+                                .map_or("?".into(), |v| v.to_string())
+                        ),
+                    );
                 }
                 let peak = s.peak_pods();
                 f = f.cite(&peak.origin, format!("{}: × {} pods", s.name, peak.value));
             }
-            out.push(f.cite(&limit.origin, format!("{kind} {name}: CONNECTION LIMIT {limit_n}")));
+            out.push(f.cite(
+                &limit.origin,
+                format!("{kind} {name}: CONNECTION LIMIT {limit_n}"),
+            ));
         }
     }
     out

@@ -8,12 +8,17 @@ use crate::units::format_duration;
 pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
     for (i, server) in ctx.fleet.servers.iter().enumerate() {
-        let Some(kill) = &server.idle_session_timeout else { continue };
+        let Some(kill) = &server.idle_session_timeout else {
+            continue;
+        };
         if kill.value.is_zero() {
             continue;
         }
         for svc in ctx.services_of(i) {
-            let candidates = [("idle timeout", &svc.pool.idle_timeout), ("max lifetime", &svc.pool.max_lifetime)];
+            let candidates = [
+                ("idle timeout", &svc.pool.idle_timeout),
+                ("max lifetime", &svc.pool.max_lifetime),
+            ];
             let longer: Vec<_> = candidates
                 .iter()
                 .filter_map(|(what, t)| t.as_ref().map(|t| (what, t)))
@@ -22,7 +27,9 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
                     Timeout::Finite(d) => d > kill.value,
                 })
                 .collect();
-            let Some((what, t)) = longer.first() else { continue };
+            let Some((what, t)) = longer.first() else {
+                continue;
+            };
             let shown = match t.value {
                 Timeout::Infinite => "infinite".to_string(),
                 Timeout::Finite(d) => format_duration(d),

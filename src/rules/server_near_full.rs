@@ -7,7 +7,9 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
     let min_free = ctx.param("PC403", "min_free_percent");
     let mut out = Vec::new();
     for server in &ctx.fleet.servers {
-        let (Some(used), Some(usable)) = (&server.other_usage, server.usable()) else { continue };
+        let (Some(used), Some(usable)) = (&server.other_usage, server.usable()) else {
+            continue;
+        };
         if usable == 0 {
             continue;
         }

@@ -1,0 +1,57 @@
+//! GitHub Actions workflow commands: each finding becomes an annotation on its line.
+
+use super::Report;
+use crate::cli::Severity;
+
+/// Workflow-command values must escape %, CR and LF (and , and : inside properties).
+fn escape_data(s: &str) -> String {
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+fn escape_prop(s: &str) -> String {
+    escape_data(s).replace(':', "%3A").replace(',', "%2C")
+}
+
+pub fn render(report: &Report<'_>) -> String {
+    let mut out = String::new();
+    for f in &report.findings {
+        let level = match f.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Info => "notice",
+        };
+        let mut props = vec![format!(
+            "title={}",
+            escape_prop(&format!("{} {}", f.code, f.name))
+        )];
+        if let Some(l) = &f.primary {
+            let file = report.sources.get(l.file);
+            let (line, col) = file.line_col(l.span.start);
+            let (end_line, end_col) = file.line_col(l.span.end);
+            props.insert(
+                0,
+                format!(
+                    "file={},line={line},col={col},endLine={end_line},endColumn={end_col}",
+                    escape_prop(&file.display)
+                ),
+            );
+        }
+        let msg = crate::redact::redact_url(&format!("{} (help: {})", f.message, f.help));
+        out.push_str(&format!(
+            "::{level} {}::{}\n",
+            props.join(","),
+            escape_data(&msg)
+        ));
+    }
+    let c = report.counts();
+    out.push_str(&format!(
+        "poolcheck: {} errors, {} warnings, {} info; exit {}\n",
+        c.errors,
+        c.warnings,
+        c.infos,
+        report.exit_code()
+    ));
+    out
+}
