@@ -270,10 +270,7 @@ pub fn build_service(
         for e in &f.entries {
             let Some(value) = &e.value else { continue }; // empty = unset
             let m = dialects.match_env(&e.key);
-            let unknown = e
-                .refs
-                .iter()
-                .any(|r| value.contains(&format!("${{{r}}}")) || value.contains(&format!("${r}")));
+            let unknown = !e.unresolved.is_empty();
             let v = (!unknown).then(|| (value.clone(), f.file, e.value_span));
             let key_origin = Origin::file(f.file, e.value_span);
             c.entry(&e.key, m, v, key_origin, sources);
