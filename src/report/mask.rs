@@ -52,28 +52,22 @@ fn mask_url_passwords(text: &str, bytes: &mut [u8]) {
 
 fn mask_secret_values(text: &str, bytes: &mut [u8]) {
     let mut offset = 0;
+    // Helm env lists put the secret's name and its value on two lines: `- name: DB_PASSWORD`
+    // then `value: …`.
+    let mut pending_value = false;
     for line in text.split_inclusive('\n') {
         let content = line.trim_end_matches(['\n', '\r']);
-        let sep = content.find(['=', ':']);
-        if let Some(sep) = sep {
-            let key = content[..sep]
-                .trim()
-                .trim_start_matches("export ")
-                .trim_start_matches("- ")
-                .trim_matches(['"', '\'']);
+        if let Some(sep) = content.find(['=', ':']) {
+            let key = content[..sep].trim().trim_start_matches("export ").trim_start_matches("- ").trim_matches(['"', '\'']);
             let value = &content[sep + 1..];
-            let is_url = value.contains("://");
-            if !key.is_empty() && !is_url && crate::redact::is_secret_key(key) {
+            let v = value.trim();
+            let secret_here = !value.contains("://") && crate::redact::is_secret_key(key);
+            let named_secret = key == "name" && crate::redact::is_secret_key(v.trim_matches(['"', '\'']));
+            if (secret_here || (pending_value && key == "value")) && !v.is_empty() {
                 let lead = value.len() - value.trim_start().len();
-                let v = value.trim();
-                if !v.is_empty() {
-                    star(
-                        bytes,
-                        offset + sep + 1 + lead,
-                        offset + sep + 1 + lead + v.len(),
-                    );
-                }
+                star(bytes, offset + sep + 1 + lead, offset + sep + 1 + lead + v.len());
             }
+            pending_value = named_secret || (pending_value && key != "value");
         }
         offset += line.len();
     }
@@ -92,5 +86,10 @@ mod tests {
         assert!(m.contains("postgres://app:******@db:5432/app"));
         let t2 = "host=db password=hunter2 user=app";
         assert!(!mask(t2).contains("hunter2"));
+        let t3 = "env:\n  - name: DB_PASSWORD\n    value: \"hunter2\"\n  - name: DB_POOL_SIZE\n    value: \"10\"\nDB_PASSWORD=abc\n";
+        let m3 = mask(t3);
+        assert_eq!(m3.len(), t3.len());
+        assert!(!m3.contains("hunter2") && !m3.contains("abc"), "{m3}");
+        assert!(m3.contains("value: \"10\""), "{m3}");
     }
 }
