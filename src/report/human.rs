@@ -126,7 +126,7 @@ fn to_diag(f: &Finding, masked: &mut Masked<'_>) -> Diag {
         diag.related.push(Diag {
             code: String::new(),
             severity: miette::Severity::Advice,
-            message: format!("used from {}", masked.sources.get(file).display),
+            message: format!("inputs in {}", masked.sources.get(file).display),
             help: None,
             source: Some(masked.named(file)),
             labels: labels.iter().map(|l| labeled(l, false)).collect(),
