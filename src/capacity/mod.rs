@@ -1,2 +1,5 @@
-//! capacity (being built).
+//! Capacity math: fleet demand against server slots, and queueing (Little's law, Erlang C).
+
+pub mod erlang;
 pub mod fleet;
+pub mod search;
