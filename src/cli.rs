@@ -115,7 +115,7 @@ pub struct VerifyArgs {
 #[derive(Debug, Clone, Args)]
 pub struct SizeArgs {
     /// Requests per second at peak, over the whole fleet.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub rps: f64,
     /// Queries per request (each holds a connection for one query time).
     #[arg(long, default_value_t = 1.0)]

@@ -1,0 +1,89 @@
+//! `poolcheck size` end to end: numbers, formats, the chart, bad input.
+
+mod common;
+use common::*;
+
+const SEED: &[&str] = &["size", "--rps", "500", "--queries-per-request", "2.5", "--query-time", "40ms"];
+
+fn size(extra: &[&str]) -> Run {
+    let mut args = SEED.to_vec();
+    args.extend_from_slice(extra);
+    poolcheck(&args)
+}
+
+#[test]
+fn seed_story_json() {
+    let run = size(&["--format", "json", "--max-connections", "100", "--reserved", "10"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let v = json(&run);
+    assert_eq!(v["offered_load"], 50.0);
+    assert_eq!(v["recommended_per_replica"], 60);
+    assert_eq!(v["recommended_total"], 60);
+    assert_eq!(v["usable"], 90);
+    assert_eq!(v["fits"], true);
+    let rows = v["table"].as_array().unwrap();
+    let fifty = rows.iter().find(|r| r["pool"] == 50).expect("the unstable row is shown");
+    assert_eq!(fifty["stable"], false);
+    assert!(fifty["p99_wait_ms"].is_null());
+    let r55 = rows.iter().find(|r| r["pool"] == 55).unwrap();
+    assert!((r55["p_wait"].as_f64().unwrap() - 0.384547317932929).abs() < 1e-12);
+    assert!((r55["p99_wait_ms"].as_f64().unwrap() - 29.1958540154).abs() < 1e-8);
+    let r60 = rows.iter().find(|r| r["pool"] == 60).unwrap();
+    assert!((r60["p99_wait_ms"].as_f64().unwrap() - 9.84866876538).abs() < 1e-8);
+}
+
+#[test]
+fn replicas_split_the_load_and_need_more_in_total() {
+    let one = json(&size(&["--format", "json"]));
+    let four = json(&size(&["--format", "json", "--replicas", "4"]));
+    assert_eq!(four["offered_load_per_replica"], 12.5);
+    assert!(four["recommended_total"].as_u64() > one["recommended_total"].as_u64());
+    assert_eq!(four["recommended_total"].as_u64().unwrap(), 4 * four["recommended_per_replica"].as_u64().unwrap());
+}
+
+#[test]
+fn targets_change_the_recommendation() {
+    let util = json(&size(&["--format", "json", "--target-utilization", "0.8"]));
+    assert_eq!(util["recommended_per_replica"], 63);
+    let timeout = json(&size(&["--format", "json", "--acquire-timeout", "10ms", "--target-timeout-probability", "0.01"]));
+    let row = timeout["table"].as_array().unwrap().iter().find(|r| r["pool"] == timeout["recommended_per_replica"]).unwrap().clone();
+    assert!(row["p_timeout"].as_f64().unwrap() <= 0.01);
+}
+
+#[test]
+fn human_output_snapshot() {
+    let run = size(&["--max-connections", "100", "--reserved", "10", "--acquire-timeout", "100ms"]);
+    assert_eq!(run.code, 0);
+    insta::assert_snapshot!("size_seed_human", run.stdout);
+}
+
+#[test]
+fn svg_chart_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("chart.svg");
+    let run = size(&["--svg", path.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let svg = std::fs::read_to_string(&path).unwrap();
+    assert!(svg.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\""));
+    assert!(svg.trim_end().ends_with("</svg>"));
+    assert!(svg.contains("<polyline"));
+    assert!(svg.contains("recommended: 60"));
+}
+
+#[test]
+fn bad_input_exits_2_with_a_message() {
+    for (args, needle) in [
+        (vec!["size", "--rps", "-5", "--query-time", "40ms"], "--rps -5"),
+        (vec!["size", "--rps", "500", "--query-time", "0"], "--query-time 0"),
+        (vec!["size", "--rps", "500", "--query-time", "40"], "no unit"),
+        (vec!["size", "--rps", "500", "--query-time", "40ms", "--target-wait-probability", "1.5"], "between 0 and 1"),
+        (vec!["size", "--rps", "500", "--query-time", "40ms", "--replicas", "0"], "--replicas 0"),
+    ] {
+        let run = poolcheck(&args);
+        assert_eq!(run.code, 2, "{args:?}");
+        assert!(run.stderr.contains(needle), "{args:?}: {}", run.stderr);
+    }
+    let run = size(&["--max-connections", "50"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("do not fit"), "{}", run.stderr);
+}
