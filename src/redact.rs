@@ -3,7 +3,17 @@
 
 /// Key names whose values are secrets, compared on the normalised name (`db-password`,
 /// `DB_PASSWORD` and `dbPassword` alike).
-const SECRET_WORDS: &[&str] = &["password", "passwd", "pwd", "secret", "token", "apikey", "privatekey", "credential", "accesskey"];
+const SECRET_WORDS: &[&str] = &[
+    "password",
+    "passwd",
+    "pwd",
+    "secret",
+    "token",
+    "apikey",
+    "privatekey",
+    "credential",
+    "accesskey",
+];
 
 /// Whether a key (env, YAML or TOML style) names a secret.
 pub fn is_secret_key(key: &str) -> bool {
@@ -74,25 +84,60 @@ mod tests {
 
     #[test]
     fn urls_lose_their_passwords() {
-        assert_eq!(redact_url("postgres://app:s3cret@db:5432/app"), "postgres://app:***@db:5432/app");
-        assert_eq!(redact_url("postgres://app:p%40ss@db/app"), "postgres://app:***@db/app");
-        assert_eq!(redact_url("postgres://u:pa@ss@host/db x"), "postgres://u:***@host/db x");
+        assert_eq!(
+            redact_url("postgres://app:s3cret@db:5432/app"),
+            "postgres://app:***@db:5432/app"
+        );
+        assert_eq!(
+            redact_url("postgres://app:p%40ss@db/app"),
+            "postgres://app:***@db/app"
+        );
+        assert_eq!(
+            redact_url("postgres://u:pa@ss@host/db x"),
+            "postgres://u:***@host/db x"
+        );
         assert_eq!(redact_url("postgres://app@db/app"), "postgres://app@db/app");
-        assert_eq!(redact_url("a=postgres://u:p@h/d b=mysql://v:q@i/e"), "a=postgres://u:***@h/d b=mysql://v:***@i/e");
-        assert_eq!(redact_url("host=db password=hunter2 user=x"), "host=db password=*** user=x");
-        assert_eq!(redact_url("jdbc:postgresql://db/x?user=a&password=b&ssl=true"), "jdbc:postgresql://db/x?user=a&password=***&ssl=true");
+        assert_eq!(
+            redact_url("a=postgres://u:p@h/d b=mysql://v:q@i/e"),
+            "a=postgres://u:***@h/d b=mysql://v:***@i/e"
+        );
+        assert_eq!(
+            redact_url("host=db password=hunter2 user=x"),
+            "host=db password=*** user=x"
+        );
+        assert_eq!(
+            redact_url("jdbc:postgresql://db/x?user=a&password=b&ssl=true"),
+            "jdbc:postgresql://db/x?user=a&password=***&ssl=true"
+        );
         assert_eq!(redact_url("no secrets é here"), "no secrets é here");
     }
 
     #[test]
     fn secret_keys() {
-        for k in ["DB_PASSWORD", "password", "spring.datasource.password", "API_TOKEN", "awsSecretAccessKey", "PGPASSWORD", "private-key"] {
+        for k in [
+            "DB_PASSWORD",
+            "password",
+            "spring.datasource.password",
+            "API_TOKEN",
+            "awsSecretAccessKey",
+            "PGPASSWORD",
+            "private-key",
+        ] {
             assert!(is_secret_key(k), "{k}");
         }
-        for k in ["DB_POOL_SIZE", "DATABASE_URL", "MAX_KEYS", "replicaCount", "DB_USER"] {
+        for k in [
+            "DB_POOL_SIZE",
+            "DATABASE_URL",
+            "MAX_KEYS",
+            "replicaCount",
+            "DB_USER",
+        ] {
             assert!(!is_secret_key(k), "{k}");
         }
         assert_eq!(redact_value("DB_PASSWORD", "x"), "***");
-        assert_eq!(redact_value("URL", "postgres://a:b@c/d"), "postgres://a:***@c/d");
+        assert_eq!(
+            redact_value("URL", "postgres://a:b@c/d"),
+            "postgres://a:***@c/d"
+        );
     }
 }

@@ -53,7 +53,10 @@ fn usage(msg: impl Into<String>) -> ToolError {
 }
 
 /// Splits `--set` into file-key overrides and model-path overrides (service.NAME.x, server.NAME.x).
-fn split_sets(sets: &[String]) -> ToolResult<(Vec<(String, String)>, Vec<(Vec<String>, String)>)> {
+/// `--set` file keys (KEY, VALUE) and model paths (segments, VALUE).
+type Sets = (Vec<(String, String)>, Vec<(Vec<String>, String)>);
+
+fn split_sets(sets: &[String]) -> ToolResult<Sets> {
     let mut keys = Vec::new();
     let mut paths = Vec::new();
     for s in sets {
@@ -281,13 +284,19 @@ pub fn analyze_with(args: &VerifyArgs, rps_override: Option<f64>) -> ToolResult<
         settings: &settings,
     };
     let findings = rules::run(&ctx, findings);
+    let workloads = fleet
+        .services
+        .iter()
+        .filter_map(crate::capacity::service::evaluate)
+        .map(|q| q.to_json())
+        .collect();
     let fail_on = args.fail_on.or(cfg.fail_on).unwrap_or(Severity::Error);
     Ok(Analysis {
         sources,
         fleet,
         findings,
         capacity,
-        workloads: Vec::new(),
+        workloads,
         fail_on,
     })
 }

@@ -56,7 +56,7 @@ fn verdict(a: &Analysis) -> String {
 
 fn row(out: &mut String, what: &str, before: String, after: String) {
     let mark = if before != after { "  ←" } else { "" };
-    out.push_str(&format!("  {what:<34} {before:>22} {after:>22}{mark}\n"));
+    out.push_str(&format!("  {what:<34} {before:>28} {after:>28}{mark}\n"));
 }
 
 fn opt<T: ToString>(v: Option<T>) -> String {
@@ -65,7 +65,7 @@ fn opt<T: ToString>(v: Option<T>) -> String {
 
 pub fn render(changes: &[String], before: &Analysis, after: &Analysis) -> String {
     let mut out = format!("what if: {}\n\n", changes.join(", "));
-    out.push_str(&format!("  {:<34} {:>22} {:>22}\n", "", "before", "after"));
+    out.push_str(&format!("  {:<34} {:>28} {:>28}\n", "", "before", "after"));
     row(&mut out, "verdict", verdict(before), verdict(after));
     for (b, a) in before.capacity.iter().zip(&after.capacity) {
         let s = &a.server;

@@ -3,7 +3,15 @@
 mod common;
 use common::*;
 
-const SEED: &[&str] = &["size", "--rps", "500", "--queries-per-request", "2.5", "--query-time", "40ms"];
+const SEED: &[&str] = &[
+    "size",
+    "--rps",
+    "500",
+    "--queries-per-request",
+    "2.5",
+    "--query-time",
+    "40ms",
+];
 
 fn size(extra: &[&str]) -> Run {
     let mut args = SEED.to_vec();
@@ -13,7 +21,14 @@ fn size(extra: &[&str]) -> Run {
 
 #[test]
 fn seed_story_json() {
-    let run = size(&["--format", "json", "--max-connections", "100", "--reserved", "10"]);
+    let run = size(&[
+        "--format",
+        "json",
+        "--max-connections",
+        "100",
+        "--reserved",
+        "10",
+    ]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let v = json(&run);
     assert_eq!(v["offered_load"], 50.0);
@@ -22,7 +37,10 @@ fn seed_story_json() {
     assert_eq!(v["usable"], 90);
     assert_eq!(v["fits"], true);
     let rows = v["table"].as_array().unwrap();
-    let fifty = rows.iter().find(|r| r["pool"] == 50).expect("the unstable row is shown");
+    let fifty = rows
+        .iter()
+        .find(|r| r["pool"] == 50)
+        .expect("the unstable row is shown");
     assert_eq!(fifty["stable"], false);
     assert!(fifty["p99_wait_ms"].is_null());
     let r55 = rows.iter().find(|r| r["pool"] == 55).unwrap();
@@ -38,21 +56,44 @@ fn replicas_split_the_load_and_need_more_in_total() {
     let four = json(&size(&["--format", "json", "--replicas", "4"]));
     assert_eq!(four["offered_load_per_replica"], 12.5);
     assert!(four["recommended_total"].as_u64() > one["recommended_total"].as_u64());
-    assert_eq!(four["recommended_total"].as_u64().unwrap(), 4 * four["recommended_per_replica"].as_u64().unwrap());
+    assert_eq!(
+        four["recommended_total"].as_u64().unwrap(),
+        4 * four["recommended_per_replica"].as_u64().unwrap()
+    );
 }
 
 #[test]
 fn targets_change_the_recommendation() {
     let util = json(&size(&["--format", "json", "--target-utilization", "0.8"]));
     assert_eq!(util["recommended_per_replica"], 63);
-    let timeout = json(&size(&["--format", "json", "--acquire-timeout", "10ms", "--target-timeout-probability", "0.01"]));
-    let row = timeout["table"].as_array().unwrap().iter().find(|r| r["pool"] == timeout["recommended_per_replica"]).unwrap().clone();
+    let timeout = json(&size(&[
+        "--format",
+        "json",
+        "--acquire-timeout",
+        "10ms",
+        "--target-timeout-probability",
+        "0.01",
+    ]));
+    let row = timeout["table"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["pool"] == timeout["recommended_per_replica"])
+        .unwrap()
+        .clone();
     assert!(row["p_timeout"].as_f64().unwrap() <= 0.01);
 }
 
 #[test]
 fn human_output_snapshot() {
-    let run = size(&["--max-connections", "100", "--reserved", "10", "--acquire-timeout", "100ms"]);
+    let run = size(&[
+        "--max-connections",
+        "100",
+        "--reserved",
+        "10",
+        "--acquire-timeout",
+        "100ms",
+    ]);
     assert_eq!(run.code, 0);
     insta::assert_snapshot!("size_seed_human", run.stdout);
 }
@@ -73,11 +114,42 @@ fn svg_chart_is_written() {
 #[test]
 fn bad_input_exits_2_with_a_message() {
     for (args, needle) in [
-        (vec!["size", "--rps", "-5", "--query-time", "40ms"], "--rps -5"),
-        (vec!["size", "--rps", "500", "--query-time", "0"], "--query-time 0"),
-        (vec!["size", "--rps", "500", "--query-time", "40"], "no unit"),
-        (vec!["size", "--rps", "500", "--query-time", "40ms", "--target-wait-probability", "1.5"], "between 0 and 1"),
-        (vec!["size", "--rps", "500", "--query-time", "40ms", "--replicas", "0"], "--replicas 0"),
+        (
+            vec!["size", "--rps", "-5", "--query-time", "40ms"],
+            "--rps -5",
+        ),
+        (
+            vec!["size", "--rps", "500", "--query-time", "0"],
+            "--query-time 0",
+        ),
+        (
+            vec!["size", "--rps", "500", "--query-time", "40"],
+            "no unit",
+        ),
+        (
+            vec![
+                "size",
+                "--rps",
+                "500",
+                "--query-time",
+                "40ms",
+                "--target-wait-probability",
+                "1.5",
+            ],
+            "between 0 and 1",
+        ),
+        (
+            vec![
+                "size",
+                "--rps",
+                "500",
+                "--query-time",
+                "40ms",
+                "--replicas",
+                "0",
+            ],
+            "--replicas 0",
+        ),
     ] {
         let run = poolcheck(&args);
         assert_eq!(run.code, 2, "{args:?}");

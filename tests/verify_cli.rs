@@ -56,7 +56,7 @@ fn demo_prod_says_150_over_90_and_points_at_both_lines() {
         "reserved line: {labels:?}"
     );
     assert!(
-        labels.contains(&("poolcheck.toml".into(), 23)),
+        labels.contains(&("poolcheck.toml".into(), 17)),
         "prod replicas line: {labels:?}"
     );
 }

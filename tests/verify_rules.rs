@@ -105,8 +105,41 @@ const CASES: &[Case] = &[
         line: 1,
         args: &["--max-connections", "100"],
     },
-    Case { code: "PC401", config: true, file: "api.env", line: 2, args: &[] },
-    Case { code: "PC402", config: true, file: "api.env", line: 2, args: &[] },
+    Case {
+        code: "PC301",
+        config: true,
+        file: "api.env",
+        line: 2,
+        args: &[],
+    },
+    Case {
+        code: "PC302",
+        config: true,
+        file: "api.env",
+        line: 2,
+        args: &[],
+    },
+    Case {
+        code: "PC303",
+        config: true,
+        file: "api.env",
+        line: 2,
+        args: &[],
+    },
+    Case {
+        code: "PC401",
+        config: true,
+        file: "api.env",
+        line: 2,
+        args: &[],
+    },
+    Case {
+        code: "PC402",
+        config: true,
+        file: "api.env",
+        line: 2,
+        args: &[],
+    },
 ];
 
 fn run_case(case: &Case, variant: &str) -> serde_json::Value {
@@ -137,7 +170,11 @@ fn run_case(case: &Case, variant: &str) -> serde_json::Value {
 fn every_bad_fixture_raises_its_rule_at_the_exact_line() {
     for case in CASES {
         let v = run_case(case, "bad");
-        let expected_file = if case.config { case.file.to_string() } else { format!("fixtures/rules/{}/bad/{}", case.code, case.file) };
+        let expected_file = if case.config {
+            case.file.to_string()
+        } else {
+            format!("fixtures/rules/{}/bad/{}", case.code, case.file)
+        };
         let hits: Vec<_> = findings(&v)
             .into_iter()
             .filter(|(c, _, _)| c == case.code)
@@ -182,7 +219,10 @@ const LIVE_ONLY: &[&str] = &["PC403", "PC404"];
 
 #[test]
 fn every_rule_with_logic_has_fixtures() {
-    for (code, _) in poolcheck::rules::CHECKS.iter().filter(|(c, _)| !LIVE_ONLY.contains(c)) {
+    for (code, _) in poolcheck::rules::CHECKS
+        .iter()
+        .filter(|(c, _)| !LIVE_ONLY.contains(c))
+    {
         let dir = root().join("fixtures/rules").join(code);
         assert!(
             dir.join("bad").is_dir(),

@@ -26,7 +26,12 @@ pub struct Workload {
 
 impl Workload {
     pub fn poisson(lambda: f64, hold: Duration) -> Workload {
-        Workload { lambda, hold, arrival_cv2: 1.0, hold_cv2: 1.0 }
+        Workload {
+            lambda,
+            hold,
+            arrival_cv2: 1.0,
+            hold_cv2: 1.0,
+        }
     }
     /// Offered load a = λ × hold time: the mean number of busy connections (Little's law).
     pub fn offered_load(&self) -> f64 {
@@ -34,7 +39,10 @@ impl Workload {
     }
     /// The same workload spread evenly over `n` pools (replicas × processes).
     pub fn split(&self, n: u32) -> Workload {
-        Workload { lambda: self.lambda / f64::from(n.max(1)), ..*self }
+        Workload {
+            lambda: self.lambda / f64::from(n.max(1)),
+            ..*self
+        }
     }
     fn burst_factor(&self) -> f64 {
         (self.arrival_cv2 + self.hold_cv2) / 2.0
@@ -69,7 +77,10 @@ pub fn erlang_c(a: f64, c: u32) -> Option<f64> {
 pub enum Queue {
     Stable(Metrics),
     /// c ≤ a: waits grow without bound. Never reported as a number.
-    Unstable { offered_load: f64, servers: u32 },
+    Unstable {
+        offered_load: f64,
+        servers: u32,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -114,13 +125,26 @@ impl Metrics {
 fn metrics(w: &Workload, c: u32, b: f64) -> Queue {
     let a = w.offered_load();
     match erlang_c_from_b(a, c, b) {
-        None => Queue::Unstable { offered_load: a, servers: c },
+        None => Queue::Unstable {
+            offered_load: a,
+            servers: c,
+        },
         Some(p_wait) => {
             let mu = 1.0 / w.hold.as_secs_f64();
             let factor = w.burst_factor();
             let base = f64::from(c) * mu - w.lambda;
-            let wait_rate = if factor <= 0.0 { f64::INFINITY } else { base / factor };
-            Queue::Stable(Metrics { offered_load: a, servers: c, utilization: a / f64::from(c), p_wait, wait_rate })
+            let wait_rate = if factor <= 0.0 {
+                f64::INFINITY
+            } else {
+                base / factor
+            };
+            Queue::Stable(Metrics {
+                offered_load: a,
+                servers: c,
+                utilization: a / f64::from(c),
+                p_wait,
+                wait_rate,
+            })
         }
     }
 }
@@ -152,7 +176,10 @@ mod tests {
 
     fn close(got: f64, want: f64, rel: f64) {
         let err = ((got - want) / want).abs();
-        assert!(err <= rel, "got {got:e}, want {want:e} (relative error {err:e})");
+        assert!(
+            err <= rel,
+            "got {got:e}, want {want:e} (relative error {err:e})"
+        );
     }
 
     fn stable(q: Queue) -> Metrics {
@@ -188,7 +215,13 @@ mod tests {
 
     #[test]
     fn unstable_when_pool_does_not_exceed_load() {
-        assert_eq!(analyze(&seed(), 50), Queue::Unstable { offered_load: 50.0, servers: 50 });
+        assert_eq!(
+            analyze(&seed(), 50),
+            Queue::Unstable {
+                offered_load: 50.0,
+                servers: 50
+            }
+        );
         assert!(matches!(analyze(&seed(), 10), Queue::Unstable { .. }));
         assert_eq!(erlang_c(50.0, 50), None);
     }
@@ -206,7 +239,13 @@ mod tests {
     #[test]
     fn quantile_boundary_is_exactly_zero() {
         // 1 − q = C exactly (binary-exact values): that quantile does not wait.
-        let m = Metrics { offered_load: 1.0, servers: 2, utilization: 0.5, p_wait: 0.25, wait_rate: 10.0 };
+        let m = Metrics {
+            offered_load: 1.0,
+            servers: 2,
+            utilization: 0.5,
+            p_wait: 0.25,
+            wait_rate: 10.0,
+        };
         assert_eq!(m.wait_quantile(0.75), 0.0);
         assert_eq!(m.wait_quantile(0.5), 0.0);
         close(m.wait_quantile(0.875), 2f64.ln() / 10.0, 1e-15);
@@ -218,16 +257,28 @@ mod tests {
         // cμ − λ = 55·25 − 1250 = 125/s.
         close(m.mean_wait_given_wait(), 1.0 / 125.0, 1e-12);
         close(m.mean_wait(), 0.384547317932929 / 125.0, 1e-12);
-        close(m.p_timeout(Duration::from_millis(10)), 0.384547317932929 * (-1.25f64).exp(), 1e-12);
+        close(
+            m.p_timeout(Duration::from_millis(10)),
+            0.384547317932929 * (-1.25f64).exp(),
+            1e-12,
+        );
     }
 
     #[test]
     fn allen_cunneen_scales_waits_not_p_wait() {
-        let bursty = Workload { arrival_cv2: 3.0, hold_cv2: 1.0, ..seed() };
+        let bursty = Workload {
+            arrival_cv2: 3.0,
+            hold_cv2: 1.0,
+            ..seed()
+        };
         let (m, b) = (stable(analyze(&seed(), 55)), stable(analyze(&bursty, 55)));
         assert_eq!(m.p_wait, b.p_wait);
         close(b.mean_wait(), m.mean_wait() * 2.0, 1e-12);
-        let regular = Workload { arrival_cv2: 0.0, hold_cv2: 0.0, ..seed() };
+        let regular = Workload {
+            arrival_cv2: 0.0,
+            hold_cv2: 0.0,
+            ..seed()
+        };
         assert_eq!(stable(analyze(&regular, 55)).wait_quantile(0.99), 0.0);
     }
 

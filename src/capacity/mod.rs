@@ -3,3 +3,4 @@
 pub mod erlang;
 pub mod fleet;
 pub mod search;
+pub mod service;

@@ -23,14 +23,20 @@ impl Targets {
 
     pub fn or_default(self) -> Targets {
         if self.is_empty() {
-            Targets { p99_wait: Some(Self::DEFAULT_P99_WAIT), ..self }
+            Targets {
+                p99_wait: Some(Self::DEFAULT_P99_WAIT),
+                ..self
+            }
         } else {
             self
         }
     }
 
     pub fn is_empty(&self) -> bool {
-        self.p_wait.is_none() && self.p99_wait.is_none() && self.utilization.is_none() && self.timeout.is_none()
+        self.p_wait.is_none()
+            && self.p99_wait.is_none()
+            && self.utilization.is_none()
+            && self.timeout.is_none()
     }
 
     /// The targets `m` misses, as phrases ("p99 wait 29.2 ms > 10 ms").
@@ -44,7 +50,11 @@ impl Targets {
         if let Some(t) = self.p99_wait {
             let q = m.wait_quantile(0.99);
             if q > t.as_secs_f64() {
-                out.push(format!("p99 wait {:.1} ms > {} ms", q * 1000.0, t.as_secs_f64() * 1000.0));
+                out.push(format!(
+                    "p99 wait {:.1} ms > {} ms",
+                    q * 1000.0,
+                    t.as_secs_f64() * 1000.0
+                ));
             }
         }
         if let Some(u) = self.utilization {
@@ -55,7 +65,10 @@ impl Targets {
         if let Some((t, eps)) = self.timeout {
             let p = m.p_timeout(t);
             if p > eps {
-                out.push(format!("P(acquire timeout {}) {p:.2e} > {eps}", crate::units::format_duration(t)));
+                out.push(format!(
+                    "P(acquire timeout {}) {p:.2e} > {eps}",
+                    crate::units::format_duration(t)
+                ));
             }
         }
         out
@@ -94,7 +107,13 @@ pub fn recommend(w: &Workload, pools: u32, targets: &Targets) -> Option<Recommen
         Queue::Stable(m) => m,
         Queue::Unstable { .. } => return None,
     };
-    Some(Recommendation { per_pool, pools, total: u64::from(per_pool) * u64::from(pools.max(1)), offered_load: each.offered_load(), metrics })
+    Some(Recommendation {
+        per_pool,
+        pools,
+        total: u64::from(per_pool) * u64::from(pools.max(1)),
+        offered_load: each.offered_load(),
+        metrics,
+    })
 }
 
 /// How a configured pool fares under its workload.
@@ -115,7 +134,11 @@ pub fn assess(w: &Workload, pools: u32, pool: u32, targets: &Targets) -> Assessm
         Queue::Stable(m) => targets.missed(m),
         Queue::Unstable { .. } => vec!["unstable".into()],
     };
-    Assessment { queue, missed, needed: smallest_pool(&each, targets) }
+    Assessment {
+        queue,
+        missed,
+        needed: smallest_pool(&each, targets),
+    }
 }
 
 #[cfg(test)]
@@ -129,13 +152,22 @@ mod tests {
     #[test]
     fn seed_story_needs_more_than_littles_law() {
         // Little's law says 50; a pool of 50 is unstable; p99 ≤ 10 ms needs 60 (9.85 ms at 60).
-        let t = Targets { p99_wait: Some(Duration::from_millis(10)), ..Targets::default() };
+        let t = Targets {
+            p99_wait: Some(Duration::from_millis(10)),
+            ..Targets::default()
+        };
         assert_eq!(smallest_pool(&seed(), &t), Some(60));
-        let t = Targets { p_wait: Some(0.05), ..Targets::default() };
+        let t = Targets {
+            p_wait: Some(0.05),
+            ..Targets::default()
+        };
         let c = smallest_pool(&seed(), &t).unwrap();
         assert!(super::super::erlang::erlang_c(50.0, c).unwrap() <= 0.05);
         assert!(super::super::erlang::erlang_c(50.0, c - 1).unwrap() > 0.05);
-        let t = Targets { utilization: Some(0.8), ..Targets::default() };
+        let t = Targets {
+            utilization: Some(0.8),
+            ..Targets::default()
+        };
         assert_eq!(smallest_pool(&seed(), &t), Some(63));
     }
 
@@ -145,12 +177,20 @@ mod tests {
         let one = recommend(&seed(), 1, &t).unwrap();
         let four = recommend(&seed(), 4, &t).unwrap();
         assert_eq!(four.offered_load, 12.5);
-        assert!(four.total > one.total, "4 pools {} vs 1 pool {}", four.total, one.total);
+        assert!(
+            four.total > one.total,
+            "4 pools {} vs 1 pool {}",
+            four.total,
+            one.total
+        );
     }
 
     #[test]
     fn assessment_reports_unstable_and_missed_targets() {
-        let t = Targets { p99_wait: Some(Duration::from_millis(10)), ..Targets::default() };
+        let t = Targets {
+            p99_wait: Some(Duration::from_millis(10)),
+            ..Targets::default()
+        };
         let a = assess(&seed(), 1, 50, &t);
         assert!(matches!(a.queue, Queue::Unstable { .. }));
         assert_eq!(a.needed, Some(60));
@@ -161,7 +201,10 @@ mod tests {
 
     #[test]
     fn impossible_targets_give_none() {
-        let t = Targets { p_wait: Some(1e-300), ..Targets::default() };
+        let t = Targets {
+            p_wait: Some(1e-300),
+            ..Targets::default()
+        };
         let huge = Workload::poisson(1e6, Duration::from_millis(40));
         assert_eq!(smallest_pool(&huge, &t), None);
     }

@@ -71,7 +71,9 @@ impl Cursor<'_> {
         }
     }
     fn line_end(&self, from: usize) -> usize {
-        self.text[from..].find('\n').map_or(self.text.len(), |i| from + i)
+        self.text[from..]
+            .find('\n')
+            .map_or(self.text.len(), |i| from + i)
     }
     fn skip_line(&mut self) {
         self.pos = self.line_end(self.pos);
@@ -102,7 +104,12 @@ pub fn parse(file: FileId, text: &str) -> EnvFile {
     }
     let mut entries = Vec::new();
     let mut errors = Vec::new();
-    let err = |span: Span, message: String, help: &str| ParseError { file, span, message, help: Some(help.to_string()) };
+    let err = |span: Span, message: String, help: &str| ParseError {
+        file,
+        span,
+        message,
+        help: Some(help.to_string()),
+    };
 
     while c.pos < text.len() {
         c.skip_blanks();
@@ -123,7 +130,9 @@ pub fn parse(file: FileId, text: &str) -> EnvFile {
             _ => {}
         }
         let mut exported = false;
-        if text[c.pos..].starts_with("export") && matches!(text[c.pos + 6..].chars().next(), Some(' ' | '\t')) {
+        if text[c.pos..].starts_with("export")
+            && matches!(text[c.pos + 6..].chars().next(), Some(' ' | '\t'))
+        {
             exported = true;
             c.pos += 6;
             c.skip_blanks();
@@ -133,7 +142,10 @@ pub fn parse(file: FileId, text: &str) -> EnvFile {
             let end = c.line_end(c.pos);
             errors.push(err(
                 Span::new(key_start, end.max(key_start + 1).min(text.len())),
-                format!("`{}` is not a KEY=VALUE line", text[key_start..end].trim_end()),
+                format!(
+                    "`{}` is not a KEY=VALUE line",
+                    text[key_start..end].trim_end()
+                ),
                 "write KEY=VALUE (keys start with a letter or _), or comment the line out with #",
             ));
             c.skip_line();
@@ -169,7 +181,11 @@ pub fn parse(file: FileId, text: &str) -> EnvFile {
             let end = c.line_end(c.pos);
             let mut content = &text[c.pos..end];
             // An inline comment starts at a `#` preceded by whitespace.
-            if let Some(i) = content.char_indices().find(|&(i, ch)| ch == '#' && i > 0 && content[..i].ends_with([' ', '\t'])).map(|(i, _)| i) {
+            if let Some(i) = content
+                .char_indices()
+                .find(|&(i, ch)| ch == '#' && i > 0 && content[..i].ends_with([' ', '\t']))
+                .map(|(i, _)| i)
+            {
                 content = &content[..i];
             }
             let trimmed = content.trim_end();
@@ -215,14 +231,21 @@ pub fn parse(file: FileId, text: &str) -> EnvFile {
                 let end = c.line_end(open);
                 errors.push(err(
                     Span::new(open, end),
-                    format!("the value of `{key}` opens a {} quote that is never closed", quote_name(quote)),
+                    format!(
+                        "the value of `{key}` opens a {} quote that is never closed",
+                        quote_name(quote)
+                    ),
                     "close the quote on this line (a quoted value may span lines, but must end)",
                 ));
                 c.pos = open;
                 c.skip_line();
                 continue;
             };
-            let refs = if quote == Quote::Double { references(&value) } else { Vec::new() };
+            let refs = if quote == Quote::Double {
+                references(&value)
+            } else {
+                Vec::new()
+            };
             (value, Span::new(content_start, close), close + 1, refs)
         };
         // After a closing quote only blanks or a comment may follow.
@@ -250,7 +273,11 @@ pub fn parse(file: FileId, text: &str) -> EnvFile {
             unresolved: Vec::new(),
         });
     }
-    EnvFile { file, entries, errors }
+    EnvFile {
+        file,
+        entries,
+        errors,
+    }
 }
 
 fn quote_name(q: Quote) -> &'static str {
@@ -289,8 +316,16 @@ fn scan(value: &str) -> Vec<Ref> {
                     }
                     None => (inner, None),
                 };
-                if !name.is_empty() && name.chars().next().is_some_and(is_key_start) && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-                    out.push(Ref { start: i, end: i + 3 + close, name: name.to_string(), default });
+                if !name.is_empty()
+                    && name.chars().next().is_some_and(is_key_start)
+                    && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                {
+                    out.push(Ref {
+                        start: i,
+                        end: i + 3 + close,
+                        name: name.to_string(),
+                        default,
+                    });
                 }
                 i += 3 + close;
                 continue;
@@ -300,7 +335,12 @@ fn scan(value: &str) -> Vec<Ref> {
             while j < b.len() && (b[j].is_ascii_alphanumeric() || b[j] == b'_') {
                 j += 1;
             }
-            out.push(Ref { start: i, end: j, name: value[i + 1..j].to_string(), default: None });
+            out.push(Ref {
+                start: i,
+                end: j,
+                name: value[i + 1..j].to_string(),
+                default: None,
+            });
             i = j;
             continue;
         }
@@ -319,7 +359,11 @@ fn references(value: &str) -> Vec<String> {
     names
 }
 
-fn expand(value: &str, lookup: &dyn Fn(&str) -> Option<String>, unresolved: &mut Vec<String>) -> String {
+fn expand(
+    value: &str,
+    lookup: &dyn Fn(&str) -> Option<String>,
+    unresolved: &mut Vec<String>,
+) -> String {
     let mut out = String::new();
     let mut last = 0;
     for r in scan(value) {
@@ -347,12 +391,19 @@ pub fn resolve(files: &mut [EnvFile]) {
     let mut seen: HashMap<String, String> = HashMap::new();
     // Names whose value still holds an unresolved reference: never substituted into others.
     let mut tainted: std::collections::HashSet<String> = std::collections::HashSet::new();
-    let raw: Vec<Vec<Option<String>>> = files.iter().map(|f| f.entries.iter().map(|e| e.value.clone()).collect()).collect();
+    let raw: Vec<Vec<Option<String>>> = files
+        .iter()
+        .map(|f| f.entries.iter().map(|e| e.value.clone()).collect())
+        .collect();
     for f in files.iter_mut() {
         for e in &mut f.entries {
             if let (Some(v), false) = (&e.value, e.refs.is_empty()) {
                 let mut unresolved = Vec::new();
-                let expanded = expand(v, &|n| seen.get(n).filter(|_| !tainted.contains(n)).cloned(), &mut unresolved);
+                let expanded = expand(
+                    v,
+                    &|n| seen.get(n).filter(|_| !tainted.contains(n)).cloned(),
+                    &mut unresolved,
+                );
                 e.value = Some(expanded);
                 e.unresolved = unresolved;
             }
@@ -376,7 +427,11 @@ pub fn resolve(files: &mut [EnvFile]) {
             }
             if let Some(v) = raw_v {
                 let mut unresolved = Vec::new();
-                let expanded = expand(v, &|n| seen.get(n).filter(|_| !tainted.contains(n)).cloned(), &mut unresolved);
+                let expanded = expand(
+                    v,
+                    &|n| seen.get(n).filter(|_| !tainted.contains(n)).cloned(),
+                    &mut unresolved,
+                );
                 e.value = Some(expanded);
                 e.unresolved = unresolved;
             }
@@ -396,7 +451,10 @@ mod tests {
 
     #[test]
     fn plain_export_quotes_and_comments() {
-        let f = parse(0, "# c\nexport A=1\nB = 'x # y'\nC=\"a\\nb\" # note\nD=plain # comment\nE=\n");
+        let f = parse(
+            0,
+            "# c\nexport A=1\nB = 'x # y'\nC=\"a\\nb\" # note\nD=plain # comment\nE=\n",
+        );
         assert!(f.errors.is_empty());
         let get = |k| f.get(k).unwrap();
         assert!(get("A").exported);
@@ -417,8 +475,14 @@ mod tests {
         assert_eq!(&text[e.value_span.start..e.value_span.end], "40");
         let text = "URL=\"postgres://db/app\"\n";
         let e = one(text);
-        assert_eq!(&text[e.value_span.start..e.value_span.end], "postgres://db/app");
-        assert_eq!(&text[e.raw_span.start..e.raw_span.end], "\"postgres://db/app\"");
+        assert_eq!(
+            &text[e.value_span.start..e.value_span.end],
+            "postgres://db/app"
+        );
+        assert_eq!(
+            &text[e.raw_span.start..e.raw_span.end],
+            "\"postgres://db/app\""
+        );
     }
 
     #[test]

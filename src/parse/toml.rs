@@ -8,7 +8,9 @@ use toml::Spanned;
 /// Parses a TOML document. Spans are byte offsets into `text`.
 pub fn parse(file: FileId, text: &str) -> Result<Node, ParseError> {
     let root = DeTable::parse(text).map_err(|e| {
-        let span = e.span().map_or(Span::new(0, 0), |r| Span::new(r.start, r.end.max(r.start)));
+        let span = e
+            .span()
+            .map_or(Span::new(0, 0), |r| Span::new(r.start, r.end.max(r.start)));
         ParseError {
             file,
             span,
@@ -17,7 +19,11 @@ pub fn parse(file: FileId, text: &str) -> Result<Node, ParseError> {
         }
     })?;
     let span = root.span();
-    Ok(Node { kind: table(file, root.get_ref()), file, span: Span::new(span.start, span.end) })
+    Ok(Node {
+        kind: table(file, root.get_ref()),
+        file,
+        span: Span::new(span.start, span.end),
+    })
 }
 
 fn first_line(s: &str) -> String {
@@ -67,17 +73,44 @@ mod tests {
     fn tables_dotted_keys_arrays_and_spans() {
         let text = "[database]\nmax_connections = 20\nurl = \"postgres://db/app\"\n[a.b]\nc.d = 1_000\nxs = [1, 2.5, true]\n[[svc]]\nname = \"x\"\n";
         let root = parse(0, text).unwrap();
-        let mc = root.get("database").unwrap().get("max_connections").unwrap();
+        let mc = root
+            .get("database")
+            .unwrap()
+            .get("max_connections")
+            .unwrap();
         assert_eq!(mc.scalar(), Some(&Scalar::Int(20)));
         assert_eq!(&text[mc.span.start..mc.span.end], "20");
         let e = root.get("database").unwrap().entry("url").unwrap();
         assert_eq!(&text[e.key_span.start..e.key_span.end], "url");
-        let d = root.get("a").unwrap().get("b").unwrap().get("c").unwrap().get("d").unwrap();
+        let d = root
+            .get("a")
+            .unwrap()
+            .get("b")
+            .unwrap()
+            .get("c")
+            .unwrap()
+            .get("d")
+            .unwrap();
         assert_eq!(d.scalar(), Some(&Scalar::Int(1000)));
-        let NodeKind::Seq(xs) = &root.get("a").unwrap().get("b").unwrap().get("xs").unwrap().kind else { panic!() };
+        let NodeKind::Seq(xs) = &root
+            .get("a")
+            .unwrap()
+            .get("b")
+            .unwrap()
+            .get("xs")
+            .unwrap()
+            .kind
+        else {
+            panic!()
+        };
         assert_eq!(xs[1].scalar(), Some(&Scalar::Float(2.5)));
-        let NodeKind::Seq(svc) = &root.get("svc").unwrap().kind else { panic!() };
-        assert_eq!(svc[0].get("name").unwrap().scalar(), Some(&Scalar::Str("x".into())));
+        let NodeKind::Seq(svc) = &root.get("svc").unwrap().kind else {
+            panic!()
+        };
+        assert_eq!(
+            svc[0].get("name").unwrap().scalar(),
+            Some(&Scalar::Str("x".into()))
+        );
     }
 
     #[test]

@@ -23,7 +23,15 @@ pub struct DbUrl {
     pub params: Vec<UrlParam>,
 }
 
-const SCHEMES: &[&str] = &["postgres", "postgresql", "mysql", "mariadb", "jdbc:postgresql", "jdbc:mysql", "jdbc:mariadb"];
+const SCHEMES: &[&str] = &[
+    "postgres",
+    "postgresql",
+    "mysql",
+    "mariadb",
+    "jdbc:postgresql",
+    "jdbc:mysql",
+    "jdbc:mariadb",
+];
 
 impl DbUrl {
     pub fn param(&self, key: &str) -> Option<&UrlParam> {
@@ -42,7 +50,11 @@ impl DbUrl {
             .iter()
             .map(|(h, p)| format!("{}:{}", h.to_ascii_lowercase(), p.unwrap_or(default_port)))
             .collect();
-        format!("{}/{}", hosts.join(","), self.database.as_deref().unwrap_or(""))
+        format!(
+            "{}/{}",
+            hosts.join(","),
+            self.database.as_deref().unwrap_or("")
+        )
     }
 }
 
@@ -57,7 +69,11 @@ pub fn percent_decode(s: &str) -> String {
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
     while i < b.len() {
-        if b[i] == b'%' && i + 2 < b.len() && b[i + 1].is_ascii_hexdigit() && b[i + 2].is_ascii_hexdigit() {
+        if b[i] == b'%'
+            && i + 2 < b.len()
+            && b[i + 1].is_ascii_hexdigit()
+            && b[i + 2].is_ascii_hexdigit()
+        {
             let hex = |c: u8| (c as char).to_digit(16).unwrap_or(0) as u8;
             out.push(hex(b[i + 1]) * 16 + hex(b[i + 2]));
             i += 3;
@@ -92,7 +108,10 @@ pub fn parse(s: &str) -> Option<DbUrl> {
     };
     let (user, has_password) = match userinfo {
         Some(u) => match u.find(':') {
-            Some(c) => (Some(percent_decode(&u[..c])).filter(|x| !x.is_empty()), true),
+            Some(c) => (
+                Some(percent_decode(&u[..c])).filter(|x| !x.is_empty()),
+                true,
+            ),
             None => (Some(percent_decode(u)).filter(|x| !x.is_empty()), false),
         },
         None => (None, false),
@@ -130,7 +149,14 @@ pub fn parse(s: &str) -> Option<DbUrl> {
             offset += part.len() + 1;
         }
     }
-    Some(DbUrl { scheme, user, has_password, hosts, database, params })
+    Some(DbUrl {
+        scheme,
+        user,
+        has_password,
+        hosts,
+        database,
+        params,
+    })
 }
 
 /// libpq `options`: `-c statement_timeout=5s -c lock_timeout=1s` or `--statement_timeout=5s`.
@@ -203,7 +229,10 @@ mod tests {
         assert_eq!(u.hosts[0].0, "host");
         assert!(parse("https://example.com/x").is_none());
         assert!(parse("not a url").is_none());
-        assert_eq!(parse("mysql://[::1]:3307/x").unwrap().hosts[0], ("::1".to_string(), Some(3307)));
+        assert_eq!(
+            parse("mysql://[::1]:3307/x").unwrap().hosts[0],
+            ("::1".to_string(), Some(3307))
+        );
     }
 
     #[test]

@@ -31,13 +31,19 @@ impl<'de> Visitor<'de> for ValVisitor {
         Ok(YVal::Scalar(Scalar::Int(v)))
     }
     fn visit_u64<E>(self, v: u64) -> Result<YVal, E> {
-        Ok(YVal::Scalar(i64::try_from(v).map_or(Scalar::Float(v as f64), Scalar::Int)))
+        Ok(YVal::Scalar(
+            i64::try_from(v).map_or(Scalar::Float(v as f64), Scalar::Int),
+        ))
     }
     fn visit_i128<E>(self, v: i128) -> Result<YVal, E> {
-        Ok(YVal::Scalar(i64::try_from(v).map_or(Scalar::Float(v as f64), Scalar::Int)))
+        Ok(YVal::Scalar(
+            i64::try_from(v).map_or(Scalar::Float(v as f64), Scalar::Int),
+        ))
     }
     fn visit_u128<E>(self, v: u128) -> Result<YVal, E> {
-        Ok(YVal::Scalar(i64::try_from(v).map_or(Scalar::Float(v as f64), Scalar::Int)))
+        Ok(YVal::Scalar(
+            i64::try_from(v).map_or(Scalar::Float(v as f64), Scalar::Int),
+        ))
     }
     fn visit_f64<E>(self, v: f64) -> Result<YVal, E> {
         Ok(YVal::Scalar(Scalar::Float(v)))
@@ -49,7 +55,9 @@ impl<'de> Visitor<'de> for ValVisitor {
         Ok(YVal::Scalar(Scalar::Str(v)))
     }
     fn visit_bytes<E>(self, v: &[u8]) -> Result<YVal, E> {
-        Ok(YVal::Scalar(Scalar::Str(String::from_utf8_lossy(v).into_owned())))
+        Ok(YVal::Scalar(Scalar::Str(
+            String::from_utf8_lossy(v).into_owned(),
+        )))
     }
     fn visit_unit<E>(self) -> Result<YVal, E> {
         Ok(YVal::Scalar(Scalar::Null))
@@ -113,7 +121,10 @@ fn offset_of(text: &str, line: usize, column: usize) -> usize {
     let mut offset = 0;
     for (i, l) in text.split_inclusive('\n').enumerate() {
         if i + 1 == line {
-            return offset + l.char_indices().nth(column.saturating_sub(1)).map_or(l.len(), |(b, _)| b);
+            return offset
+                + l.char_indices()
+                    .nth(column.saturating_sub(1))
+                    .map_or(l.len(), |(b, _)| b);
         }
         offset += l.len();
     }
@@ -125,11 +136,17 @@ fn convert(file: FileId, v: Spanned<YVal>, text: &str) -> Node {
     let span = span_of(&v.defined, text);
     let kind = match v.value {
         YVal::Scalar(s) => NodeKind::Scalar(s),
-        YVal::Seq(items) => NodeKind::Seq(items.into_iter().map(|i| convert(file, i, text)).collect()),
+        YVal::Seq(items) => {
+            NodeKind::Seq(items.into_iter().map(|i| convert(file, i, text)).collect())
+        }
         YVal::Map(entries) => NodeKind::Map(
             entries
                 .into_iter()
-                .map(|(k, v)| Entry { key: k.value.0.clone(), key_span: span_of(&k.defined, text), value: convert(file, v, text) })
+                .map(|(k, v)| Entry {
+                    key: k.value.0.clone(),
+                    key_span: span_of(&k.defined, text),
+                    value: convert(file, v, text),
+                })
                 .collect(),
         ),
     };
@@ -150,11 +167,22 @@ pub fn parse(file: FileId, text: &str) -> Result<Vec<Node>, ParseError> {
         ParseError {
             file,
             span,
-            message: message.lines().next().unwrap_or("invalid YAML").trim().to_string(),
-            help: Some("fix the YAML at the marked position (indentation, a missing `:` or quote)".into()),
+            message: message
+                .lines()
+                .next()
+                .unwrap_or("invalid YAML")
+                .trim()
+                .to_string(),
+            help: Some(
+                "fix the YAML at the marked position (indentation, a missing `:` or quote)".into(),
+            ),
         }
     })?;
-    Ok(docs.into_iter().flatten().map(|d| convert(file, d, text)).collect())
+    Ok(docs
+        .into_iter()
+        .flatten()
+        .map(|d| convert(file, d, text))
+        .collect())
 }
 
 #[cfg(test)]
@@ -169,7 +197,9 @@ mod tests {
         let rc = d.get("replicaCount").unwrap();
         assert_eq!(rc.scalar(), Some(&Scalar::Int(3)));
         assert_eq!(&text[rc.span.start..rc.span.end], "3");
-        let NodeKind::Seq(env) = &d.get("env").unwrap().kind else { panic!() };
+        let NodeKind::Seq(env) = &d.get("env").unwrap().kind else {
+            panic!()
+        };
         let v = env[0].get("value").unwrap();
         assert_eq!(v.scalar(), Some(&Scalar::Str("10".into())));
         assert_eq!(text[..v.span.start].matches('\n').count() + 1, 4);
@@ -182,7 +212,8 @@ mod tests {
 
     #[test]
     fn anchors_aliases_and_merges() {
-        let text = "base: &base\n  pool: 5\n  timeout: 30\nprod:\n  <<: *base\n  pool: 20\nother: *base\n";
+        let text =
+            "base: &base\n  pool: 5\n  timeout: 30\nprod:\n  <<: *base\n  pool: 20\nother: *base\n";
         let d = &parse(0, text).unwrap()[0];
         let prod = d.get("prod").unwrap();
         assert_eq!(prod.get("pool").unwrap().scalar(), Some(&Scalar::Int(20)));
@@ -190,7 +221,10 @@ mod tests {
         assert_eq!(t.scalar(), Some(&Scalar::Int(30)));
         // A merged value points where it was written.
         assert_eq!(text[..t.span.start].matches('\n').count() + 1, 3);
-        assert_eq!(d.get("other").unwrap().get("pool").unwrap().scalar(), Some(&Scalar::Int(5)));
+        assert_eq!(
+            d.get("other").unwrap().get("pool").unwrap().scalar(),
+            Some(&Scalar::Int(5))
+        );
     }
 
     #[test]

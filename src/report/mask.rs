@@ -58,14 +58,23 @@ fn mask_secret_values(text: &str, bytes: &mut [u8]) {
     for line in text.split_inclusive('\n') {
         let content = line.trim_end_matches(['\n', '\r']);
         if let Some(sep) = content.find(['=', ':']) {
-            let key = content[..sep].trim().trim_start_matches("export ").trim_start_matches("- ").trim_matches(['"', '\'']);
+            let key = content[..sep]
+                .trim()
+                .trim_start_matches("export ")
+                .trim_start_matches("- ")
+                .trim_matches(['"', '\'']);
             let value = &content[sep + 1..];
             let v = value.trim();
             let secret_here = !value.contains("://") && crate::redact::is_secret_key(key);
-            let named_secret = key == "name" && crate::redact::is_secret_key(v.trim_matches(['"', '\'']));
+            let named_secret =
+                key == "name" && crate::redact::is_secret_key(v.trim_matches(['"', '\'']));
             if (secret_here || (pending_value && key == "value")) && !v.is_empty() {
                 let lead = value.len() - value.trim_start().len();
-                star(bytes, offset + sep + 1 + lead, offset + sep + 1 + lead + v.len());
+                star(
+                    bytes,
+                    offset + sep + 1 + lead,
+                    offset + sep + 1 + lead + v.len(),
+                );
             }
             pending_value = named_secret || (pending_value && key != "value");
         }

@@ -9,6 +9,7 @@ mod host_cpu_default_pool;
 mod infinite_acquire_timeout;
 mod pool_min_above_max;
 mod pool_size_unknown;
+mod pool_unstable_for_workload;
 mod prepared_statements_behind_pgbouncer;
 mod role_connection_limit_exceeded;
 mod rollout_exceeds_server_slots;
@@ -41,6 +42,7 @@ pub const CHECKS: &[(&str, Check)] = &[
     ("PC202", unit_magnitude_mismatch::check),
     ("PC203", pool_min_above_max::check),
     ("PC204", prepared_statements_behind_pgbouncer::check),
+    ("PC301", pool_unstable_for_workload::check),
     ("PC401", role_connection_limit_exceeded::check),
     ("PC402", role_connection_limit_exceeded::check_databases),
     ("PC403", server_near_full::check),
@@ -236,7 +238,9 @@ pub fn max_pool_that_fits(
 pub fn run(ctx: &Context<'_>, input_findings: Vec<Finding>) -> Vec<Finding> {
     let mut findings = input_findings;
     for (code, check) in CHECKS {
-        if ctx.settings.severity.get(*code) == Some(&None) {
+        // A check may raise several codes (PC301 also raises PC302/PC303); disabling one code
+        // drops its findings below, so only skip a check when it raises nothing else.
+        if ctx.settings.severity.get(*code) == Some(&None) && *code != "PC301" {
             continue;
         }
         findings.extend(check(ctx));

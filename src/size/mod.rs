@@ -29,34 +29,66 @@ fn bad(msg: impl Into<String>, help: &str) -> ToolError {
 }
 
 fn duration_arg(flag: &str, text: &str) -> ToolResult<Duration> {
-    parse_duration(text).map_err(|e| bad(format!("--{flag}: {e}"), "write a duration with its unit, e.g. 40ms, 2s"))
+    parse_duration(text).map_err(|e| {
+        bad(
+            format!("--{flag}: {e}"),
+            "write a duration with its unit, e.g. 40ms, 2s",
+        )
+    })
 }
 
 fn probability(flag: &str, p: f64) -> ToolResult<f64> {
     if p.is_finite() && p > 0.0 && p < 1.0 {
         Ok(p)
     } else {
-        Err(bad(format!("--{flag} {p}: a probability must be between 0 and 1 (exclusive)"), "e.g. 0.05 for 5%"))
+        Err(bad(
+            format!("--{flag} {p}: a probability must be between 0 and 1 (exclusive)"),
+            "e.g. 0.05 for 5%",
+        ))
     }
 }
 
 pub fn plan(args: &SizeArgs) -> ToolResult<Plan> {
     if !args.rps.is_finite() || args.rps < 0.0 {
-        return Err(bad(format!("--rps {}: requests per second must be a number ≥ 0", args.rps), "give the fleet's peak requests per second, e.g. --rps 500"));
+        return Err(bad(
+            format!(
+                "--rps {}: requests per second must be a number ≥ 0",
+                args.rps
+            ),
+            "give the fleet's peak requests per second, e.g. --rps 500",
+        ));
     }
     if !args.queries_per_request.is_finite() || args.queries_per_request <= 0.0 {
-        return Err(bad(format!("--queries-per-request {}: must be greater than 0", args.queries_per_request), "e.g. --queries-per-request 2.5"));
+        return Err(bad(
+            format!(
+                "--queries-per-request {}: must be greater than 0",
+                args.queries_per_request
+            ),
+            "e.g. --queries-per-request 2.5",
+        ));
     }
     let hold = duration_arg("query-time", &args.query_time)?;
     if hold.is_zero() {
-        return Err(bad("--query-time 0: a query that takes no time needs no pool", "give the mean time a connection is held per query, e.g. 40ms"));
+        return Err(bad(
+            "--query-time 0: a query that takes no time needs no pool",
+            "give the mean time a connection is held per query, e.g. 40ms",
+        ));
     }
     if args.replicas == 0 {
-        return Err(bad("--replicas 0: at least one replica serves the load", "e.g. --replicas 3"));
+        return Err(bad(
+            "--replicas 0: at least one replica serves the load",
+            "e.g. --replicas 3",
+        ));
     }
-    for (flag, v) in [("arrival-cv2", args.arrival_cv2), ("hold-cv2", args.hold_cv2)] {
+    for (flag, v) in [
+        ("arrival-cv2", args.arrival_cv2),
+        ("hold-cv2", args.hold_cv2),
+    ] {
         if !v.is_finite() || v < 0.0 {
-            return Err(bad(format!("--{flag} {v}: a squared coefficient of variation is ≥ 0"), "1 means Poisson/exponential; 0 perfectly regular"));
+            return Err(bad(
+                format!("--{flag} {v}: a squared coefficient of variation is ≥ 0"),
+                "1 means Poisson/exponential; 0 perfectly regular",
+            ));
         }
     }
     let mut targets = Targets::default();
@@ -68,14 +100,26 @@ pub fn plan(args: &SizeArgs) -> ToolResult<Plan> {
     }
     if let Some(u) = args.target_utilization {
         if !(u > 0.0 && u <= 1.0) {
-            return Err(bad(format!("--target-utilization {u}: must be in (0, 1]"), "e.g. 0.8"));
+            return Err(bad(
+                format!("--target-utilization {u}: must be in (0, 1]"),
+                "e.g. 0.8",
+            ));
         }
         targets.utilization = Some(u);
     }
-    let acquire_timeout = args.acquire_timeout.as_deref().map(|t| duration_arg("acquire-timeout", t)).transpose()?;
+    let acquire_timeout = args
+        .acquire_timeout
+        .as_deref()
+        .map(|t| duration_arg("acquire-timeout", t))
+        .transpose()?;
     if let Some(eps) = args.target_timeout_probability {
         let eps = probability("target-timeout-probability", eps)?;
-        let t = acquire_timeout.ok_or_else(|| bad("--target-timeout-probability needs --acquire-timeout", "e.g. --acquire-timeout 5s"))?;
+        let t = acquire_timeout.ok_or_else(|| {
+            bad(
+                "--target-timeout-probability needs --acquire-timeout",
+                "e.g. --acquire-timeout 5s",
+            )
+        })?;
         targets.timeout = Some((t, eps));
     }
     let targets = targets.or_default();
@@ -88,7 +132,12 @@ pub fn plan(args: &SizeArgs) -> ToolResult<Plan> {
     let reserved = args.reserved.unwrap_or(3);
     let usable = args.max_connections.map(|m| m.saturating_sub(reserved));
     Ok(Plan {
-        workload: Workload { lambda, hold, arrival_cv2: args.arrival_cv2, hold_cv2: args.hold_cv2 },
+        workload: Workload {
+            lambda,
+            hold,
+            arrival_cv2: args.arrival_cv2,
+            hold_cv2: args.hold_cv2,
+        },
         replicas: args.replicas,
         targets,
         acquire_timeout,
@@ -122,7 +171,13 @@ fn rows(plan: &Plan, around: u32) -> Vec<Row> {
     if last_unstable >= 1 && last_unstable < lo {
         pools.insert(0, last_unstable);
     }
-    pools.into_iter().map(|c| Row { pool: c, queue: erlang::analyze(&each, c) }).collect()
+    pools
+        .into_iter()
+        .map(|c| Row {
+            pool: c,
+            queue: erlang::analyze(&each, c),
+        })
+        .collect()
 }
 
 fn row_json(r: &Row, timeout: Option<Duration>) -> Value {
@@ -164,7 +219,10 @@ pub fn run(args: &SizeArgs) -> ToolResult<u8> {
     let plan = plan(args)?;
     let rec = search::recommend(&plan.workload, plan.replicas, &plan.targets).ok_or_else(|| {
         bad(
-            format!("no pool up to {} connections per replica meets the targets", search::MAX_POOL),
+            format!(
+                "no pool up to {} connections per replica meets the targets",
+                search::MAX_POOL
+            ),
             "relax the targets, add replicas, or make queries faster",
         )
     })?;
@@ -202,7 +260,12 @@ pub fn run(args: &SizeArgs) -> ToolResult<u8> {
     }
     if let Some(path) = &args.svg {
         let svg = chart::svg(&plan, rec.per_pool);
-        std::fs::write(path, svg).map_err(|e| bad(format!("cannot write {}: {e}", path.display()), "pass a writable path to --svg"))?;
+        std::fs::write(path, svg).map_err(|e| {
+            bad(
+                format!("cannot write {}: {e}", path.display()),
+                "pass a writable path to --svg",
+            )
+        })?;
     }
     if fits == Some(false) {
         return Err(bad(
@@ -249,8 +312,16 @@ fn human(plan: &Plan, rec: &search::Recommendation, rows: &[Row], fits: Option<b
         rec.total
     ));
     match (fits, plan.usable) {
-        (Some(true), Some(u)) => out.push_str(&format!(" (fits: {u} usable slots = {} max_connections − {} reserved)\n", plan.max_connections.unwrap_or(0), plan.reserved)),
-        (Some(false), Some(u)) => out.push_str(&format!(" (DOES NOT FIT: {u} usable slots = {} max_connections − {} reserved)\n", plan.max_connections.unwrap_or(0), plan.reserved)),
+        (Some(true), Some(u)) => out.push_str(&format!(
+            " (fits: {u} usable slots = {} max_connections − {} reserved)\n",
+            plan.max_connections.unwrap_or(0),
+            plan.reserved
+        )),
+        (Some(false), Some(u)) => out.push_str(&format!(
+            " (DOES NOT FIT: {u} usable slots = {} max_connections − {} reserved)\n",
+            plan.max_connections.unwrap_or(0),
+            plan.reserved
+        )),
         _ => out.push_str(" (pass --max-connections to check it fits the server)\n"),
     }
     let m = &rec.metrics;
@@ -272,13 +343,19 @@ fn human(plan: &Plan, rec: &search::Recommendation, rows: &[Row], fits: Option<b
     if plan.per_request_hold {
         out.push_str("  hold      each request keeps one connection for all its queries\n");
     }
-    out.push_str(&format!("  replicas  {} (pools do not share capacity: a = {:.2} per replica)\n", plan.replicas, rec.offered_load));
+    out.push_str(&format!(
+        "  replicas  {} (pools do not share capacity: a = {:.2} per replica)\n",
+        plan.replicas, rec.offered_load
+    ));
     out.push_str(&format!(
         "  model     M/M/c (Erlang C){}\n",
         if w.arrival_cv2 == 1.0 && w.hold_cv2 == 1.0 {
             String::new()
         } else {
-            format!(" with Allen–Cunneen burstiness ca²={} cs²={} (approximate)", w.arrival_cv2, w.hold_cv2)
+            format!(
+                " with Allen–Cunneen burstiness ca²={} cs²={} (approximate)",
+                w.arrival_cv2, w.hold_cv2
+            )
         }
     ));
     let t = &plan.targets;
@@ -306,7 +383,11 @@ fn human(plan: &Plan, rec: &search::Recommendation, rows: &[Row], fits: Option<b
         "mean ms",
         "p95 ms",
         "p99 ms",
-        if with_timeout { format!("  {:>10}", "P(timeout)") } else { String::new() }
+        if with_timeout {
+            format!("  {:>10}", "P(timeout)")
+        } else {
+            String::new()
+        }
     ));
     for r in rows {
         let mark = if r.pool == rec.per_pool { "►" } else { " " };
