@@ -263,6 +263,7 @@ pub fn analyze_with(args: &VerifyArgs, rps_override: Option<f64>) -> ToolResult<
                 .with_help("use a key as the files spell it (e.g. DB_POOL_SIZE) or a model path such as service.api.replicas"));
         }
     }
+    apply_probes(&mut fleet, args, &cfg)?;
     apply_model_sets(&mut fleet, &path_sets)?;
     if let Some(rps) = rps_override {
         for svc in &mut fleet.services {
@@ -542,4 +543,132 @@ pub fn apply_model_sets(fleet: &mut Fleet, sets: &[(Vec<String>, String)]) -> To
         }
     }
     Ok(())
+}
+
+/// `--probe URL` (one server) or `probe = "…"` per server: live facts replace the configured
+/// ones and carry the probe as their origin.
+fn apply_probes(fleet: &mut Fleet, args: &VerifyArgs, cfg: &config::Config) -> ToolResult<()> {
+    if args.probe.is_some() && fleet.servers.len() > 1 {
+        return Err(
+            usage("--probe URL needs a single server, and poolcheck.toml defines several")
+                .with_help("set probe = \"postgres://…\" under each [servers.NAME] instead"),
+        );
+    }
+    for i in 0..fleet.servers.len() {
+        let name = fleet.servers[i].name.clone();
+        let url = args
+            .probe
+            .clone()
+            .or_else(|| cfg.servers.get(&name).and_then(|s| s.probe.clone()));
+        let Some(url) = url else { continue };
+        let services: Vec<&crate::model::Service> =
+            fleet.services.iter().filter(|s| s.server == i).collect();
+        let mut roles: Vec<String> = services
+            .iter()
+            .filter_map(|s| s.effective_role().map(String::from))
+            .collect();
+        let mut dbs: Vec<String> = services
+            .iter()
+            .filter_map(|s| s.effective_database().map(String::from))
+            .collect();
+        roles.sort();
+        roles.dedup();
+        dbs.sort();
+        dbs.dedup();
+        let service_names: Vec<String> = services.iter().map(|s| s.name.clone()).collect();
+        let facts = crate::probe::probe_blocking(
+            Some(&url),
+            std::time::Duration::from_secs(5),
+            &roles,
+            &dbs,
+        )?;
+        apply_facts(&mut fleet.servers[i], &facts, &service_names);
+    }
+    Ok(())
+}
+
+pub fn apply_facts(server: &mut Server, f: &crate::probe::ServerFacts, own_apps: &[String]) {
+    let at = |what: &str| Origin::Probe {
+        what: what.to_string(),
+    };
+    let n = |v: i32| u32::try_from(v).unwrap_or(0);
+    server.max_connections = Some(Sourced::new(n(f.max_connections), at("max_connections")));
+    server.superuser_reserved = Some(Sourced::new(
+        n(f.superuser_reserved_connections),
+        at("superuser_reserved_connections"),
+    ));
+    if f.reserved_connections > 0 {
+        server.reserved_connections = Some(Sourced::new(
+            n(f.reserved_connections),
+            at("reserved_connections"),
+        ));
+    }
+    let server_reserve = n(f.superuser_reserved_connections + f.reserved_connections);
+    if let Some(total) = &server.reserved_total {
+        // A configured total reserve may not be smaller than what the server itself reserves.
+        if total.value < server_reserve {
+            server.reserved_total = Some(Sourced::new(
+                server_reserve,
+                at("superuser_reserved_connections + reserved_connections"),
+            ));
+        }
+    }
+    // Sessions of this fleet's own services (by application_name) and of poolcheck itself are
+    // not "other applications".
+    let others: i64 = f
+        .connections
+        .iter()
+        .filter(|c| {
+            !c.application.starts_with("poolcheck") && !own_apps.iter().any(|a| a == &c.application)
+        })
+        .map(|c| c.count)
+        .sum();
+    server.other_usage = Some(Sourced::new(
+        u32::try_from(others).unwrap_or(u32::MAX),
+        at("pg_stat_activity"),
+    ));
+    let lim = |v: Option<i32>| v.map(|x| u32::try_from(x).unwrap_or(0));
+    let mut roles = vec![(f.role.name.clone(), f.role.connection_limit)];
+    roles.extend(
+        f.other_roles
+            .iter()
+            .map(|r| (r.name.clone(), r.connection_limit)),
+    );
+    for (name, limit) in roles {
+        server.role_limits.retain(|(r, _)| r != &name);
+        server.role_limits.push((
+            name.clone(),
+            Sourced::new(lim(limit), at(&format!("pg_roles.rolconnlimit of {name}"))),
+        ));
+    }
+    let mut dbs = vec![(f.database.name.clone(), f.database.connection_limit)];
+    dbs.extend(
+        f.other_databases
+            .iter()
+            .map(|d| (d.name.clone(), d.connection_limit)),
+    );
+    for (name, limit) in dbs {
+        server.database_limits.retain(|(d, _)| d != &name);
+        server.database_limits.push((
+            name.clone(),
+            Sourced::new(
+                lim(limit),
+                at(&format!("pg_database.datconnlimit of {name}")),
+            ),
+        ));
+    }
+    if let Some(ms) = f
+        .settings
+        .idle_session_timeout
+        .as_ref()
+        .and_then(|s| s.ms)
+        .filter(|ms| *ms > 0)
+    {
+        server.idle_session_timeout = Some(Sourced::new(
+            std::time::Duration::from_millis(ms as u64),
+            at("idle_session_timeout"),
+        ));
+    }
+    server.probe_role = Some((f.role.name.clone(), f.role.can_use_reserved));
+    server.probed = true;
 }

@@ -32,3 +32,40 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Fleet, Origin, Server, Sourced};
+
+    fn ctx_findings(used: u32) -> Vec<Finding> {
+        let probe = |w: &str| Origin::Probe { what: w.into() };
+        let fleet = Fleet {
+            servers: vec![Server {
+                name: "main".into(),
+                max_connections: Some(Sourced::new(100, probe("max_connections"))),
+                superuser_reserved: Some(Sourced::new(3, probe("superuser_reserved_connections"))),
+                other_usage: Some(Sourced::new(used, probe("pg_stat_activity"))),
+                ..Server::default()
+            }],
+            services: vec![],
+        };
+        let capacity = crate::capacity::fleet::compute(&fleet);
+        let settings = super::super::Settings::default();
+        check(&Context {
+            fleet: &fleet,
+            capacity: &capacity,
+            settings: &settings,
+        })
+    }
+
+    #[test]
+    fn warns_below_the_free_share() {
+        // 97 usable: 90 in use leaves 7 (7%) < 10%.
+        let f = ctx_findings(90);
+        assert_eq!(f.len(), 1);
+        assert!(f[0].message.contains("90 of 97"), "{}", f[0].message);
+        assert!(f[0].notes[0].contains("live server"), "{:?}", f[0].notes);
+        assert!(ctx_findings(80).is_empty());
+    }
+}
