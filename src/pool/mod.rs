@@ -1,1 +1,477 @@
-//! pool (being built).
+//! poolcheck's own async connection pool, used by the saturation check.
+//!
+//! - Fair: a tokio Semaphore hands permits to waiters first-in-first-out (bb8, r2d2 and HikariCP
+//!   let newcomers barge past waiters).
+//! - One acquire deadline covers the wait, validation and connecting.
+//! - A permit stands for one live-or-being-created connection checked out, so size ≤ max always;
+//!   a returned connection goes back with its permit to the oldest waiter, whatever connection
+//!   is being created elsewhere.
+//! - Returns are synchronous (on drop); bookkeeping uses RAII guards, so a dropped acquire
+//!   future leaks nothing at any point.
+
+mod stats;
+
+pub use stats::{Histogram, LeakEvent, Snapshot};
+
+use stats::State;
+use std::collections::VecDeque;
+use std::future::Future;
+use std::ops::{Deref, DerefMut};
+use std::panic::Location;
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::time::{Duration, Instant};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+/// Creates, checks and recognises broken connections.
+pub trait Manager: Send + Sync + 'static {
+    type Conn: Send + 'static;
+    type Error: std::fmt::Display + Send + 'static;
+    fn create(&self) -> impl Future<Output = Result<Self::Conn, Self::Error>> + Send;
+    /// A round trip (e.g. an empty query); only for connections idle past the bypass window.
+    fn validate(&self, conn: &mut Self::Conn) -> impl Future<Output = Result<(), Self::Error>> + Send;
+    /// Cheap, local check (closed socket); never a round trip.
+    fn is_broken(&self, conn: &Self::Conn) -> bool;
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub max_size: u32,
+    /// Idle connections kept warm; `warm_up` opens this many (a fixed pool: min = max).
+    pub min_idle: u32,
+    pub acquire_timeout: Duration,
+    /// Close connections idle longer than this, above `min_idle` only.
+    pub idle_timeout: Option<Duration>,
+    /// Close connections older than this (each gets up to `lifetime_jitter` × lifetime less, so
+    /// they do not all expire together).
+    pub max_lifetime: Option<Duration>,
+    pub lifetime_jitter: f64,
+    /// Connections used within this window are handed out without a validation round trip.
+    pub validation_bypass: Duration,
+    /// Report a connection held longer than this (once, and again when it comes back).
+    pub leak_threshold: Option<Duration>,
+    /// How often the maintenance task runs (idle/lifetime eviction, refill, leak scan).
+    pub maintenance_interval: Duration,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            max_size: 10,
+            min_idle: 0,
+            acquire_timeout: Duration::from_secs(5),
+            idle_timeout: Some(Duration::from_secs(600)),
+            max_lifetime: Some(Duration::from_secs(1800)),
+            lifetime_jitter: 0.025,
+            validation_bypass: Duration::from_millis(500),
+            leak_threshold: None,
+            maintenance_interval: Duration::from_millis(250),
+        }
+    }
+}
+
+/// Why an acquire failed.
+#[derive(Debug)]
+pub enum PoolError<E> {
+    /// No connection within the acquire deadline.
+    Timeout { waited: Duration },
+    /// The manager could not create a connection (the last error before the deadline).
+    Create(E),
+    Closed,
+}
+
+impl<E: std::fmt::Display> std::fmt::Display for PoolError<E> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PoolError::Timeout { waited } => write!(f, "timed out after {} waiting for a connection", crate::units::format_duration(*waited)),
+            PoolError::Create(e) => write!(f, "could not open a connection: {e}"),
+            PoolError::Closed => f.write_str("the pool is closed"),
+        }
+    }
+}
+
+struct Idle<C> {
+    conn: C,
+    meta: Meta,
+    since: Instant,
+}
+
+#[derive(Clone, Copy)]
+struct Meta {
+    id: u64,
+    created: Instant,
+    /// created + lifetime − jitter.
+    expires: Option<Instant>,
+}
+
+struct Inner<M: Manager> {
+    manager: M,
+    config: Config,
+    semaphore: Arc<Semaphore>,
+    idle: Mutex<VecDeque<Idle<M::Conn>>>,
+    state: Mutex<State>,
+}
+
+pub struct Pool<M: Manager> {
+    inner: Arc<Inner<M>>,
+}
+
+impl<M: Manager> Clone for Pool<M> {
+    fn clone(&self) -> Self {
+        Pool { inner: self.inner.clone() }
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic while holding the lock cannot leave these structures half-updated in a way that
+    // matters more than losing the pool; keep going.
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Decrements a gauge when dropped (cancellation safety for every await point).
+struct Gauge<'a> {
+    state: &'a Mutex<State>,
+    which: fn(&mut State) -> &mut i64,
+}
+
+impl<'a> Gauge<'a> {
+    fn up(state: &'a Mutex<State>, which: fn(&mut State) -> &mut i64) -> Gauge<'a> {
+        let mut s = lock(state);
+        s.touch();
+        *which(&mut s) += 1;
+        Gauge { state, which }
+    }
+}
+
+impl Drop for Gauge<'_> {
+    fn drop(&mut self) {
+        let mut s = lock(self.state);
+        s.touch();
+        *(self.which)(&mut s) -= 1;
+    }
+}
+
+impl<M: Manager> Pool<M> {
+    /// A pool with its maintenance task (needs a tokio runtime).
+    pub fn new(manager: M, config: Config) -> Pool<M> {
+        let max = config.max_size.max(1);
+        let config = Config { max_size: max, min_idle: config.min_idle.min(max), ..config };
+        let inner = Arc::new(Inner {
+            semaphore: Arc::new(Semaphore::new(max as usize)),
+            manager,
+            idle: Mutex::new(VecDeque::new()),
+            state: Mutex::new(State::new(max)),
+            config,
+        });
+        let weak = Arc::downgrade(&inner);
+        tokio::spawn(maintain(weak));
+        Pool { inner }
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    /// Opens connections up to `min_idle` before measuring; returns how many were opened and
+    /// the first error, if any.
+    pub async fn warm_up(&self) -> (u32, Option<M::Error>) {
+        let mut opened = 0;
+        let want = self.inner.config.min_idle;
+        while self.snapshot().size < i64::from(want) {
+            let Ok(permit) = self.inner.semaphore.clone().try_acquire_owned() else { break };
+            match self.inner.create(&permit).await {
+                Ok((conn, meta)) => {
+                    self.inner.push_idle(conn, meta);
+                    opened += 1;
+                    drop(permit);
+                }
+                Err(e) => return (opened, Some(e)),
+            }
+        }
+        (opened, None)
+    }
+
+    /// Waits (FIFO) for a connection until the acquire deadline.
+    #[track_caller]
+    pub fn get(&self) -> impl Future<Output = Result<Pooled<M>, PoolError<M::Error>>> + Send + '_ {
+        let location = Location::caller();
+        async move {
+            let start = Instant::now();
+            let deadline = self.inner.config.acquire_timeout;
+            match tokio::time::timeout(deadline, self.acquire(start, location)).await {
+                Ok(r) => r,
+                Err(_) => {
+                    lock(&self.inner.state).timeouts += 1;
+                    Err(PoolError::Timeout { waited: start.elapsed() })
+                }
+            }
+        }
+    }
+
+    async fn acquire(&self, start: Instant, location: &'static Location<'static>) -> Result<Pooled<M>, PoolError<M::Error>> {
+        let inner = &self.inner;
+        let mut waited = false;
+        let permit = match inner.semaphore.clone().try_acquire_owned() {
+            Ok(p) => p,
+            Err(tokio::sync::TryAcquireError::Closed) => return Err(PoolError::Closed),
+            Err(tokio::sync::TryAcquireError::NoPermits) => {
+                waited = true;
+                let _waiting = Gauge::up(&inner.state, |s| &mut s.waiters);
+                inner.semaphore.clone().acquire_owned().await.map_err(|_| PoolError::Closed)?
+            }
+        };
+        loop {
+            let candidate = lock(&inner.idle).pop_back();
+            let (conn, meta) = match candidate {
+                Some(idle) => {
+                    if inner.manager.is_broken(&idle.conn) {
+                        inner.closed(stats::Cause::Broken);
+                        continue;
+                    }
+                    if idle.meta.expires.is_some_and(|e| Instant::now() >= e) {
+                        inner.closed(stats::Cause::Lifetime);
+                        continue;
+                    }
+                    let mut conn = idle.conn;
+                    if idle.since.elapsed() > inner.config.validation_bypass {
+                        // The connection lives in this future while validating: if the future is
+                        // dropped here, `Validating` closes it in the books.
+                        let guard = Validating { inner, done: false };
+                        let ok = inner.manager.validate(&mut conn).await;
+                        let mut guard = guard;
+                        guard.done = true;
+                        if ok.is_err() {
+                            inner.closed(stats::Cause::Validation);
+                            continue;
+                        }
+                    }
+                    (conn, idle.meta)
+                }
+                None => match inner.create(&permit).await {
+                    Ok(c) => c,
+                    Err(e) => {
+                        // Keep trying until the deadline: the server may free a slot; report
+                        // the last error if time runs out.
+                        lock(&inner.state).last_create_error = Some(e.to_string());
+                        if start.elapsed() + Duration::from_millis(50) >= inner.config.acquire_timeout {
+                            return Err(PoolError::Create(e));
+                        }
+                        tokio::time::sleep(Duration::from_millis(25)).await;
+                        continue;
+                    }
+                },
+            };
+            let now = Instant::now();
+            let id = meta.id;
+            {
+                let mut s = lock(&inner.state);
+                s.touch();
+                s.in_use += 1;
+                s.record_acquire(now - start, waited);
+                s.checkouts.insert(id, stats::Checkout { location, since: now, reported: false });
+            }
+            return Ok(Pooled { conn: Some(conn), meta, permit: Some(permit), pool: self.inner.clone(), taken: now, broken: false });
+        }
+    }
+
+    pub fn snapshot(&self) -> Snapshot {
+        let idle = lock(&self.inner.idle).len() as i64;
+        lock(&self.inner.state).snapshot(idle)
+    }
+
+    /// Leak reports so far (held past the threshold, and their returns).
+    pub fn leak_events(&self) -> Vec<LeakEvent> {
+        lock(&self.inner.state).leaks.clone()
+    }
+
+    /// Closes every idle connection and refuses new acquires; connections in use close when
+    /// they come back.
+    pub fn close(&self) {
+        self.inner.semaphore.close();
+        let drained: Vec<_> = lock(&self.inner.idle).drain(..).collect();
+        for _ in &drained {
+            self.inner.closed(stats::Cause::Shutdown);
+        }
+        drop(drained);
+    }
+}
+
+struct Validating<'a, M: Manager> {
+    inner: &'a Inner<M>,
+    done: bool,
+}
+
+impl<M: Manager> Drop for Validating<'_, M> {
+    fn drop(&mut self) {
+        if !self.done {
+            self.inner.closed(stats::Cause::Cancelled);
+        }
+    }
+}
+
+impl<M: Manager> Inner<M> {
+    /// Creates a connection under a permit; the `creating` gauge is released even if the
+    /// future is dropped mid-connect.
+    async fn create(&self, _permit: &OwnedSemaphorePermit) -> Result<(M::Conn, Meta), M::Error> {
+        let _creating = Gauge::up(&self.state, |s| &mut s.creating);
+        let conn = self.manager.create().await;
+        let mut s = lock(&self.state);
+        s.touch();
+        match conn {
+            Ok(c) => {
+                s.created += 1;
+                s.size += 1;
+                s.next_id += 1;
+                let created = Instant::now();
+                let expires = self.config.max_lifetime.map(|l| {
+                    let jitter = l.mul_f64(self.config.lifetime_jitter * rand::random::<f64>());
+                    created + l.saturating_sub(jitter)
+                });
+                Ok((c, Meta { id: s.next_id, created, expires }))
+            }
+            Err(e) => {
+                s.create_errors += 1;
+                Err(e)
+            }
+        }
+    }
+
+    fn push_idle(&self, conn: M::Conn, meta: Meta) {
+        lock(&self.idle).push_back(Idle { conn, meta, since: Instant::now() });
+    }
+
+    fn closed(&self, cause: stats::Cause) {
+        let mut s = lock(&self.state);
+        s.touch();
+        s.size -= 1;
+        s.count_close(cause);
+    }
+}
+
+/// A checked-out connection; goes back to the pool when dropped.
+pub struct Pooled<M: Manager> {
+    conn: Option<M::Conn>,
+    meta: Meta,
+    permit: Option<OwnedSemaphorePermit>,
+    pool: Arc<Inner<M>>,
+    taken: Instant,
+    broken: bool,
+}
+
+impl<M: Manager> Pooled<M> {
+    /// Close this connection instead of returning it (e.g. after an I/O error).
+    pub fn mark_broken(&mut self) {
+        self.broken = true;
+    }
+    pub fn age(&self) -> Duration {
+        self.meta.created.elapsed()
+    }
+}
+
+impl<M: Manager> Deref for Pooled<M> {
+    type Target = M::Conn;
+    fn deref(&self) -> &M::Conn {
+        self.conn.as_ref().expect("present until drop")
+    }
+}
+
+impl<M: Manager> DerefMut for Pooled<M> {
+    fn deref_mut(&mut self) -> &mut M::Conn {
+        self.conn.as_mut().expect("present until drop")
+    }
+}
+
+impl<M: Manager> Drop for Pooled<M> {
+    fn drop(&mut self) {
+        let Some(conn) = self.conn.take() else { return };
+        let inner = &self.pool;
+        let held = self.taken.elapsed();
+        let expired = self.meta.expires.is_some_and(|e| Instant::now() >= e);
+        let broken = self.broken || inner.manager.is_broken(&conn);
+        let closed = inner.semaphore.is_closed();
+        {
+            let mut s = lock(&inner.state);
+            s.touch();
+            s.in_use -= 1;
+            s.record_hold(held);
+            if let Some(c) = s.checkouts.remove(&self.meta.id) {
+                if c.reported {
+                    s.leaks.push(LeakEvent::Returned { id: self.meta.id, location: c.location.to_string(), held });
+                }
+            }
+        }
+        if broken || expired || closed {
+            inner.closed(if broken { stats::Cause::Broken } else if expired { stats::Cause::Lifetime } else { stats::Cause::Shutdown });
+            drop(conn);
+        } else {
+            inner.push_idle(conn, self.meta);
+        }
+        // The permit goes last, so the next waiter finds the connection already idle.
+        drop(self.permit.take());
+    }
+}
+
+/// Idle and lifetime eviction, refilling to min_idle (also replacing broken connections), and
+/// the leak scan. Ends when the pool is dropped.
+async fn maintain<M: Manager>(weak: Weak<Inner<M>>) {
+    let interval = match weak.upgrade() {
+        Some(i) => i.config.maintenance_interval,
+        None => return,
+    };
+    loop {
+        tokio::time::sleep(interval).await;
+        let Some(inner) = weak.upgrade() else { return };
+        if inner.semaphore.is_closed() {
+            return;
+        }
+        let now = Instant::now();
+        let min_idle = inner.config.min_idle as usize;
+        let evicted: Vec<(Idle<M::Conn>, stats::Cause)> = {
+            let mut idle = lock(&inner.idle);
+            let mut out = Vec::new();
+            let mut keep = VecDeque::new();
+            let total = idle.len();
+            // Oldest-idle first (front of the deque) are the ones to retire.
+            for (i, c) in idle.drain(..).enumerate() {
+                let above_min = total - i > min_idle;
+                if c.meta.expires.is_some_and(|e| now >= e) {
+                    out.push((c, stats::Cause::Lifetime));
+                } else if inner.manager.is_broken(&c.conn) {
+                    out.push((c, stats::Cause::Broken));
+                } else if above_min && inner.config.idle_timeout.is_some_and(|t| now - c.since >= t) {
+                    out.push((c, stats::Cause::Idle));
+                } else {
+                    keep.push_back(c);
+                }
+            }
+            *idle = keep;
+            out
+        };
+        for (c, cause) in evicted {
+            inner.closed(cause);
+            drop(c);
+        }
+        if let Some(threshold) = inner.config.leak_threshold {
+            let mut s = lock(&inner.state);
+            let mut found = Vec::new();
+            for (id, c) in s.checkouts.iter_mut() {
+                if !c.reported && now - c.since >= threshold {
+                    c.reported = true;
+                    found.push(LeakEvent::Held { id: *id, location: c.location.to_string(), held: now - c.since });
+                }
+            }
+            s.leaks.extend(found);
+        }
+        // Refill to min_idle in the background without taking a permit a waiter is queued for.
+        while (lock(&inner.idle).len() as u32) < inner.config.min_idle {
+            let Ok(permit) = inner.semaphore.clone().try_acquire_owned() else { break };
+            match inner.create(&permit).await {
+                Ok((conn, meta)) => inner.push_idle(conn, meta),
+                Err(_) => break,
+            }
+            drop(permit);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

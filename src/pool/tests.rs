@@ -1,0 +1,250 @@
+//! Pool core behaviour: cancellation safety matrix, FIFO fairness, the acquire deadline,
+//! leak reports, eviction and replacement.
+
+use super::*;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Behaviour {
+    Ok,
+    Error,
+    Slow,
+    Never,
+}
+
+struct TestConn {
+    broken: Arc<AtomicBool>,
+}
+
+struct TestManager {
+    behaviour: Behaviour,
+    validate_delay: Duration,
+    created: AtomicU64,
+    broken: Arc<AtomicBool>,
+}
+
+impl TestManager {
+    fn new(behaviour: Behaviour) -> TestManager {
+        TestManager { behaviour, validate_delay: Duration::ZERO, created: AtomicU64::new(0), broken: Arc::new(AtomicBool::new(false)) }
+    }
+}
+
+impl Manager for TestManager {
+    type Conn = TestConn;
+    type Error = String;
+    async fn create(&self) -> Result<TestConn, String> {
+        match self.behaviour {
+            Behaviour::Ok => {}
+            Behaviour::Error => return Err("refused".into()),
+            Behaviour::Slow => tokio::time::sleep(Duration::from_millis(40)).await,
+            Behaviour::Never => std::future::pending::<()>().await,
+        }
+        self.created.fetch_add(1, Ordering::SeqCst);
+        Ok(TestConn { broken: self.broken.clone() })
+    }
+    async fn validate(&self, _: &mut TestConn) -> Result<(), String> {
+        tokio::time::sleep(self.validate_delay).await;
+        Ok(())
+    }
+    fn is_broken(&self, c: &TestConn) -> bool {
+        c.broken.load(Ordering::SeqCst)
+    }
+}
+
+fn config(max: u32) -> Config {
+    Config { max_size: max, acquire_timeout: Duration::from_millis(300), maintenance_interval: Duration::from_millis(10), ..Config::default() }
+}
+
+async fn assert_at_rest<M: Manager>(pool: &Pool<M>) {
+    // Let spawned drops and maintenance settle.
+    tokio::time::sleep(Duration::from_millis(30)).await;
+    let s = pool.snapshot();
+    assert!(s.size <= i64::from(s.max_size), "size {} > max {}", s.size, s.max_size);
+    assert_eq!(s.idle + s.in_use, s.size, "idle {} + in_use {} != size {}", s.idle, s.in_use, s.size);
+    assert_eq!(s.waiters, 0, "waiters at rest");
+    assert_eq!(s.creating, 0, "creating at rest");
+    assert_eq!(s.in_use, 0, "in use at rest");
+}
+
+#[derive(Clone, Copy, Debug)]
+enum CancelAt {
+    WaitingForPermit,
+    Creating,
+    Validating,
+    AfterAcquire,
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancellation_matrix_leaks_nothing() {
+    for behaviour in [Behaviour::Ok, Behaviour::Error, Behaviour::Slow, Behaviour::Never] {
+        for at in [CancelAt::WaitingForPermit, CancelAt::Creating, CancelAt::Validating, CancelAt::AfterAcquire] {
+            let mut m = TestManager::new(behaviour);
+            m.validate_delay = Duration::from_millis(50);
+            let mut cfg = config(2);
+            cfg.validation_bypass = Duration::ZERO;
+            let pool = Pool::new(m, cfg);
+            match at {
+                CancelAt::WaitingForPermit => {
+                    // Fill the pool (when the manager can), then abandon a queued acquire.
+                    let held: Vec<_> = if behaviour == Behaviour::Ok || behaviour == Behaviour::Slow {
+                        vec![pool.get().await.unwrap(), pool.get().await.unwrap()]
+                    } else {
+                        vec![]
+                    };
+                    let _ = tokio::time::timeout(Duration::from_millis(5), pool.get()).await;
+                    drop(held);
+                }
+                CancelAt::Creating => {
+                    let _ = tokio::time::timeout(Duration::from_millis(5), pool.get()).await;
+                }
+                CancelAt::Validating => {
+                    if matches!(behaviour, Behaviour::Ok | Behaviour::Slow) {
+                        drop(pool.get().await.unwrap());
+                        tokio::time::sleep(Duration::from_millis(2)).await;
+                        let r = tokio::time::timeout(Duration::from_millis(10), pool.get()).await;
+                        assert!(r.is_err(), "validation takes 50 ms, so the acquire was cancelled mid-way");
+                        assert_eq!(pool.snapshot().closed_cancelled, 1, "{behaviour:?}");
+                    }
+                }
+                CancelAt::AfterAcquire => {
+                    if let Ok(Ok(c)) = tokio::time::timeout(Duration::from_millis(100), pool.get()).await {
+                        drop(c);
+                    }
+                }
+            }
+            assert_at_rest(&pool).await;
+            eprintln!("ok: {behaviour:?} × {at:?}");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn waiters_are_served_first_in_first_out() {
+    let pool = Pool::new(TestManager::new(Behaviour::Ok), Config { acquire_timeout: Duration::from_secs(5), ..config(1) });
+    let first = pool.get().await.unwrap();
+    let order = Arc::new(Mutex::new(Vec::new()));
+    let mut tasks = Vec::new();
+    for i in 0..16 {
+        let (pool, order) = (pool.clone(), order.clone());
+        tasks.push(tokio::spawn(async move {
+            let c = pool.get().await.unwrap();
+            order.lock().unwrap().push(i);
+            tokio::time::sleep(Duration::from_millis(1)).await;
+            drop(c);
+        }));
+        // Each waiter is queued before the next arrives.
+        tokio::time::sleep(Duration::from_millis(3)).await;
+    }
+    drop(first);
+    for t in tasks {
+        t.await.unwrap();
+    }
+    assert_eq!(*order.lock().unwrap(), (0..16).collect::<Vec<_>>());
+    assert_at_rest(&pool).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn acquire_times_out_at_the_deadline() {
+    let pool = Pool::new(TestManager::new(Behaviour::Ok), Config { acquire_timeout: Duration::from_millis(150), ..config(1) });
+    let held = pool.get().await.unwrap();
+    let start = Instant::now();
+    match pool.get().await {
+        Err(PoolError::Timeout { waited }) => {
+            assert!(waited >= Duration::from_millis(150) && waited < Duration::from_millis(250), "{waited:?}");
+        }
+        Err(e) => panic!("expected a timeout, got {e}"),
+        Ok(_) => panic!("expected a timeout, got a connection"),
+    }
+    assert!(start.elapsed() < Duration::from_millis(300));
+    assert_eq!(pool.snapshot().timeouts, 1);
+    drop(held);
+    // A manager that never connects also ends at the deadline, not later.
+    let never = Pool::new(TestManager::new(Behaviour::Never), Config { acquire_timeout: Duration::from_millis(100), ..config(1) });
+    let start = Instant::now();
+    assert!(matches!(never.get().await, Err(PoolError::Timeout { .. })));
+    assert!(start.elapsed() < Duration::from_millis(200));
+    assert_at_rest(&pool).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn create_errors_surface_at_the_deadline() {
+    let pool = Pool::new(TestManager::new(Behaviour::Error), config(1));
+    match pool.get().await {
+        Err(PoolError::Create(e)) => assert_eq!(e, "refused"),
+        other => panic!("expected a create error, got {:?}", other.map(|_| ())),
+    }
+    assert!(pool.snapshot().create_errors >= 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn leaks_are_reported_once_with_their_location_and_on_return() {
+    let pool = Pool::new(TestManager::new(Behaviour::Ok), Config { leak_threshold: Some(Duration::from_millis(40)), ..config(2) });
+    let c = pool.get().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(120)).await;
+    let events = pool.leak_events();
+    assert_eq!(events.len(), 1, "{events:?}");
+    match &events[0] {
+        LeakEvent::Held { location, held, .. } => {
+            assert!(location.contains("src/pool/tests.rs"), "{location}");
+            assert!(*held >= Duration::from_millis(40));
+        }
+        e => panic!("{e:?}"),
+    }
+    drop(c);
+    let events = pool.leak_events();
+    assert!(matches!(events.last(), Some(LeakEvent::Returned { held, .. }) if *held >= Duration::from_millis(120)), "{events:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_connections_above_min_idle_are_evicted() {
+    let cfg = Config { min_idle: 1, idle_timeout: Some(Duration::from_millis(40)), ..config(4) };
+    let pool = Pool::new(TestManager::new(Behaviour::Ok), cfg);
+    let conns = vec![pool.get().await.unwrap(), pool.get().await.unwrap(), pool.get().await.unwrap()];
+    drop(conns);
+    assert_eq!(pool.snapshot().idle, 3);
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    let s = pool.snapshot();
+    assert_eq!(s.idle, 1, "min_idle stays");
+    assert_eq!(s.closed_idle, 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lifetime_expiry_and_broken_connections_are_replaced() {
+    let cfg = Config { min_idle: 2, max_lifetime: Some(Duration::from_millis(60)), lifetime_jitter: 0.0, ..config(2) };
+    let pool = Pool::new(TestManager::new(Behaviour::Ok), cfg);
+    let (opened, err) = pool.warm_up().await;
+    assert_eq!((opened, err.is_none()), (2, true));
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    let s = pool.snapshot();
+    assert!(s.closed_lifetime >= 2, "{s:?}");
+    assert_eq!(s.idle, 2, "refilled to min_idle");
+
+    let m = TestManager::new(Behaviour::Ok);
+    let flag = m.broken.clone();
+    let pool = Pool::new(m, Config { min_idle: 1, ..config(2) });
+    let c = pool.get().await.unwrap();
+    flag.store(true, Ordering::SeqCst);
+    drop(c);
+    flag.store(false, Ordering::SeqCst);
+    tokio::time::sleep(Duration::from_millis(60)).await;
+    let s = pool.snapshot();
+    assert_eq!(s.closed_broken, 1);
+    assert_eq!(s.idle, 1, "replaced in the background");
+    assert!(s.created >= 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn statistics_add_up() {
+    let pool = Pool::new(TestManager::new(Behaviour::Ok), config(2));
+    for _ in 0..10 {
+        let c = pool.get().await.unwrap();
+        tokio::time::sleep(Duration::from_millis(2)).await;
+        drop(c);
+    }
+    let s = pool.snapshot();
+    assert_eq!(s.acquire_wait().count(), 10);
+    assert_eq!(s.hold.count(), 10);
+    assert!(s.hold.quantile_ms(0.5) >= 2.0);
+    assert!(s.utilization > 0.0 && s.utilization <= 1.0, "{}", s.utilization);
+    assert_eq!(s.created, 1, "one connection reused");
+}
