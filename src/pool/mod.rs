@@ -28,7 +28,10 @@ pub trait Manager: Send + Sync + 'static {
     type Error: std::fmt::Display + Send + 'static;
     fn create(&self) -> impl Future<Output = Result<Self::Conn, Self::Error>> + Send;
     /// A round trip (e.g. an empty query); only for connections idle past the bypass window.
-    fn validate(&self, conn: &mut Self::Conn) -> impl Future<Output = Result<(), Self::Error>> + Send;
+    fn validate(
+        &self,
+        conn: &mut Self::Conn,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send;
     /// Cheap, local check (closed socket); never a round trip.
     fn is_broken(&self, conn: &Self::Conn) -> bool;
 }
@@ -73,7 +76,9 @@ impl Default for Config {
 #[derive(Debug)]
 pub enum PoolError<E> {
     /// No connection within the acquire deadline.
-    Timeout { waited: Duration },
+    Timeout {
+        waited: Duration,
+    },
     /// The manager could not create a connection (the last error before the deadline).
     Create(E),
     Closed,
@@ -82,7 +87,11 @@ pub enum PoolError<E> {
 impl<E: std::fmt::Display> std::fmt::Display for PoolError<E> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            PoolError::Timeout { waited } => write!(f, "timed out after {} waiting for a connection", crate::units::format_duration(*waited)),
+            PoolError::Timeout { waited } => write!(
+                f,
+                "timed out after {} waiting for a connection",
+                crate::units::format_duration(*waited)
+            ),
             PoolError::Create(e) => write!(f, "could not open a connection: {e}"),
             PoolError::Closed => f.write_str("the pool is closed"),
         }
@@ -117,7 +126,9 @@ pub struct Pool<M: Manager> {
 
 impl<M: Manager> Clone for Pool<M> {
     fn clone(&self) -> Self {
-        Pool { inner: self.inner.clone() }
+        Pool {
+            inner: self.inner.clone(),
+        }
     }
 }
 
@@ -154,7 +165,11 @@ impl<M: Manager> Pool<M> {
     /// A pool with its maintenance task (needs a tokio runtime).
     pub fn new(manager: M, config: Config) -> Pool<M> {
         let max = config.max_size.max(1);
-        let config = Config { max_size: max, min_idle: config.min_idle.min(max), ..config };
+        let config = Config {
+            max_size: max,
+            min_idle: config.min_idle.min(max),
+            ..config
+        };
         let inner = Arc::new(Inner {
             semaphore: Arc::new(Semaphore::new(max as usize)),
             manager,
@@ -176,8 +191,10 @@ impl<M: Manager> Pool<M> {
     pub async fn warm_up(&self) -> (u32, Option<M::Error>) {
         let mut opened = 0;
         let want = self.inner.config.min_idle;
-        while self.snapshot().size < i64::from(want) {
-            let Ok(permit) = self.inner.semaphore.clone().try_acquire_owned() else { break };
+        while self.snapshot().size < i64::from(want) && self.inner.may_grow_idle() {
+            let Ok(permit) = self.inner.semaphore.clone().try_acquire_owned() else {
+                break;
+            };
             match self.inner.create(&permit).await {
                 Ok((conn, meta)) => {
                     self.inner.push_idle(conn, meta);
@@ -201,13 +218,19 @@ impl<M: Manager> Pool<M> {
                 Ok(r) => r,
                 Err(_) => {
                     lock(&self.inner.state).timeouts += 1;
-                    Err(PoolError::Timeout { waited: start.elapsed() })
+                    Err(PoolError::Timeout {
+                        waited: start.elapsed(),
+                    })
                 }
             }
         }
     }
 
-    async fn acquire(&self, start: Instant, location: &'static Location<'static>) -> Result<Pooled<M>, PoolError<M::Error>> {
+    async fn acquire(
+        &self,
+        start: Instant,
+        location: &'static Location<'static>,
+    ) -> Result<Pooled<M>, PoolError<M::Error>> {
         let inner = &self.inner;
         let mut waited = false;
         let permit = match inner.semaphore.clone().try_acquire_owned() {
@@ -216,7 +239,12 @@ impl<M: Manager> Pool<M> {
             Err(tokio::sync::TryAcquireError::NoPermits) => {
                 waited = true;
                 let _waiting = Gauge::up(&inner.state, |s| &mut s.waiters);
-                inner.semaphore.clone().acquire_owned().await.map_err(|_| PoolError::Closed)?
+                inner
+                    .semaphore
+                    .clone()
+                    .acquire_owned()
+                    .await
+                    .map_err(|_| PoolError::Closed)?
             }
         };
         loop {
@@ -252,7 +280,9 @@ impl<M: Manager> Pool<M> {
                         // Keep trying until the deadline: the server may free a slot; report
                         // the last error if time runs out.
                         lock(&inner.state).last_create_error = Some(e.to_string());
-                        if start.elapsed() + Duration::from_millis(50) >= inner.config.acquire_timeout {
+                        if start.elapsed() + Duration::from_millis(50)
+                            >= inner.config.acquire_timeout
+                        {
                             return Err(PoolError::Create(e));
                         }
                         tokio::time::sleep(Duration::from_millis(25)).await;
@@ -267,9 +297,23 @@ impl<M: Manager> Pool<M> {
                 s.touch();
                 s.in_use += 1;
                 s.record_acquire(now - start, waited);
-                s.checkouts.insert(id, stats::Checkout { location, since: now, reported: false });
+                s.checkouts.insert(
+                    id,
+                    stats::Checkout {
+                        location,
+                        since: now,
+                        reported: false,
+                    },
+                );
             }
-            return Ok(Pooled { conn: Some(conn), meta, permit: Some(permit), pool: self.inner.clone(), taken: now, broken: false });
+            return Ok(Pooled {
+                conn: Some(conn),
+                meta,
+                permit: Some(permit),
+                pool: self.inner.clone(),
+                taken: now,
+                broken: false,
+            });
         }
     }
 
@@ -326,7 +370,14 @@ impl<M: Manager> Inner<M> {
                     let jitter = l.mul_f64(self.config.lifetime_jitter * rand::random::<f64>());
                     created + l.saturating_sub(jitter)
                 });
-                Ok((c, Meta { id: s.next_id, created, expires }))
+                Ok((
+                    c,
+                    Meta {
+                        id: s.next_id,
+                        created,
+                        expires,
+                    },
+                ))
             }
             Err(e) => {
                 s.create_errors += 1;
@@ -335,8 +386,20 @@ impl<M: Manager> Inner<M> {
         }
     }
 
+    /// Whether one more idle connection may be opened: below min_idle and below max_size.
+    fn may_grow_idle(&self) -> bool {
+        let idle = lock(&self.idle).len() as i64;
+        let s = lock(&self.state);
+        idle < i64::from(self.config.min_idle)
+            && s.size + s.creating < i64::from(self.config.max_size)
+    }
+
     fn push_idle(&self, conn: M::Conn, meta: Meta) {
-        lock(&self.idle).push_back(Idle { conn, meta, since: Instant::now() });
+        lock(&self.idle).push_back(Idle {
+            conn,
+            meta,
+            since: Instant::now(),
+        });
     }
 
     fn closed(&self, cause: stats::Cause) {
@@ -395,12 +458,22 @@ impl<M: Manager> Drop for Pooled<M> {
             s.record_hold(held);
             if let Some(c) = s.checkouts.remove(&self.meta.id) {
                 if c.reported {
-                    s.leaks.push(LeakEvent::Returned { id: self.meta.id, location: c.location.to_string(), held });
+                    s.leaks.push(LeakEvent::Returned {
+                        id: self.meta.id,
+                        location: c.location.to_string(),
+                        held,
+                    });
                 }
             }
         }
         if broken || expired || closed {
-            inner.closed(if broken { stats::Cause::Broken } else if expired { stats::Cause::Lifetime } else { stats::Cause::Shutdown });
+            inner.closed(if broken {
+                stats::Cause::Broken
+            } else if expired {
+                stats::Cause::Lifetime
+            } else {
+                stats::Cause::Shutdown
+            });
             drop(conn);
         } else {
             inner.push_idle(conn, self.meta);
@@ -437,7 +510,12 @@ async fn maintain<M: Manager>(weak: Weak<Inner<M>>) {
                     out.push((c, stats::Cause::Lifetime));
                 } else if inner.manager.is_broken(&c.conn) {
                     out.push((c, stats::Cause::Broken));
-                } else if above_min && inner.config.idle_timeout.is_some_and(|t| now - c.since >= t) {
+                } else if above_min
+                    && inner
+                        .config
+                        .idle_timeout
+                        .is_some_and(|t| now - c.since >= t)
+                {
                     out.push((c, stats::Cause::Idle));
                 } else {
                     keep.push_back(c);
@@ -456,14 +534,24 @@ async fn maintain<M: Manager>(weak: Weak<Inner<M>>) {
             for (id, c) in s.checkouts.iter_mut() {
                 if !c.reported && now - c.since >= threshold {
                     c.reported = true;
-                    found.push(LeakEvent::Held { id: *id, location: c.location.to_string(), held: now - c.since });
+                    found.push(LeakEvent::Held {
+                        id: *id,
+                        location: c.location.to_string(),
+                        held: now - c.since,
+                    });
                 }
             }
             s.leaks.extend(found);
         }
-        // Refill to min_idle in the background without taking a permit a waiter is queued for.
-        while (lock(&inner.idle).len() as u32) < inner.config.min_idle {
-            let Ok(permit) = inner.semaphore.clone().try_acquire_owned() else { break };
+        // Refill to min_idle in the background without taking a permit a waiter is queued for,
+        // and never past max_size: idle connections already stand for free permits.
+        while inner.may_grow_idle() {
+            let Ok(permit) = inner.semaphore.clone().try_acquire_owned() else {
+                break;
+            };
+            if !inner.may_grow_idle() {
+                break;
+            }
             match inner.create(&permit).await {
                 Ok((conn, meta)) => inner.push_idle(conn, meta),
                 Err(_) => break,

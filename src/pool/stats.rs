@@ -17,7 +17,10 @@ impl std::fmt::Debug for Histogram {
 
 impl Default for Histogram {
     fn default() -> Self {
-        Histogram(hdrhistogram::Histogram::new_with_bounds(1, 3_600_000_000, 3).expect("static bounds are valid"))
+        Histogram(
+            hdrhistogram::Histogram::new_with_bounds(1, 3_600_000_000, 3)
+                .expect("static bounds are valid"),
+        )
     }
 }
 
@@ -69,9 +72,17 @@ pub enum Cause {
 #[derive(Debug, Clone, PartialEq)]
 pub enum LeakEvent {
     /// Held past the threshold; `location` is where it was taken.
-    Held { id: u64, location: String, held: Duration },
+    Held {
+        id: u64,
+        location: String,
+        held: Duration,
+    },
     /// A reported connection came back after `held`.
-    Returned { id: u64, location: String, held: Duration },
+    Returned {
+        id: u64,
+        location: String,
+        held: Duration,
+    },
 }
 
 pub(super) struct Checkout {
@@ -222,7 +233,11 @@ impl State {
             wait_direct: self.wait_direct.clone(),
             wait_waited: self.wait_waited.clone(),
             hold: self.hold.clone(),
-            utilization: if elapsed > 0.0 { self.busy_area / elapsed / f64::from(self.max) } else { 0.0 },
+            utilization: if elapsed > 0.0 {
+                self.busy_area / elapsed / f64::from(self.max)
+            } else {
+                0.0
+            },
         }
     }
 }

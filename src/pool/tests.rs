@@ -25,7 +25,12 @@ struct TestManager {
 
 impl TestManager {
     fn new(behaviour: Behaviour) -> TestManager {
-        TestManager { behaviour, validate_delay: Duration::ZERO, created: AtomicU64::new(0), broken: Arc::new(AtomicBool::new(false)) }
+        TestManager {
+            behaviour,
+            validate_delay: Duration::ZERO,
+            created: AtomicU64::new(0),
+            broken: Arc::new(AtomicBool::new(false)),
+        }
     }
 }
 
@@ -40,7 +45,9 @@ impl Manager for TestManager {
             Behaviour::Never => std::future::pending::<()>().await,
         }
         self.created.fetch_add(1, Ordering::SeqCst);
-        Ok(TestConn { broken: self.broken.clone() })
+        Ok(TestConn {
+            broken: self.broken.clone(),
+        })
     }
     async fn validate(&self, _: &mut TestConn) -> Result<(), String> {
         tokio::time::sleep(self.validate_delay).await;
@@ -52,15 +59,32 @@ impl Manager for TestManager {
 }
 
 fn config(max: u32) -> Config {
-    Config { max_size: max, acquire_timeout: Duration::from_millis(300), maintenance_interval: Duration::from_millis(10), ..Config::default() }
+    Config {
+        max_size: max,
+        acquire_timeout: Duration::from_millis(300),
+        maintenance_interval: Duration::from_millis(10),
+        ..Config::default()
+    }
 }
 
 async fn assert_at_rest<M: Manager>(pool: &Pool<M>) {
     // Let spawned drops and maintenance settle.
     tokio::time::sleep(Duration::from_millis(30)).await;
     let s = pool.snapshot();
-    assert!(s.size <= i64::from(s.max_size), "size {} > max {}", s.size, s.max_size);
-    assert_eq!(s.idle + s.in_use, s.size, "idle {} + in_use {} != size {}", s.idle, s.in_use, s.size);
+    assert!(
+        s.size <= i64::from(s.max_size),
+        "size {} > max {}",
+        s.size,
+        s.max_size
+    );
+    assert_eq!(
+        s.idle + s.in_use,
+        s.size,
+        "idle {} + in_use {} != size {}",
+        s.idle,
+        s.in_use,
+        s.size
+    );
     assert_eq!(s.waiters, 0, "waiters at rest");
     assert_eq!(s.creating, 0, "creating at rest");
     assert_eq!(s.in_use, 0, "in use at rest");
@@ -76,8 +100,18 @@ enum CancelAt {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cancellation_matrix_leaks_nothing() {
-    for behaviour in [Behaviour::Ok, Behaviour::Error, Behaviour::Slow, Behaviour::Never] {
-        for at in [CancelAt::WaitingForPermit, CancelAt::Creating, CancelAt::Validating, CancelAt::AfterAcquire] {
+    for behaviour in [
+        Behaviour::Ok,
+        Behaviour::Error,
+        Behaviour::Slow,
+        Behaviour::Never,
+    ] {
+        for at in [
+            CancelAt::WaitingForPermit,
+            CancelAt::Creating,
+            CancelAt::Validating,
+            CancelAt::AfterAcquire,
+        ] {
             let mut m = TestManager::new(behaviour);
             m.validate_delay = Duration::from_millis(50);
             let mut cfg = config(2);
@@ -86,7 +120,8 @@ async fn cancellation_matrix_leaks_nothing() {
             match at {
                 CancelAt::WaitingForPermit => {
                     // Fill the pool (when the manager can), then abandon a queued acquire.
-                    let held: Vec<_> = if behaviour == Behaviour::Ok || behaviour == Behaviour::Slow {
+                    let held: Vec<_> = if behaviour == Behaviour::Ok || behaviour == Behaviour::Slow
+                    {
                         vec![pool.get().await.unwrap(), pool.get().await.unwrap()]
                     } else {
                         vec![]
@@ -102,12 +137,17 @@ async fn cancellation_matrix_leaks_nothing() {
                         drop(pool.get().await.unwrap());
                         tokio::time::sleep(Duration::from_millis(2)).await;
                         let r = tokio::time::timeout(Duration::from_millis(10), pool.get()).await;
-                        assert!(r.is_err(), "validation takes 50 ms, so the acquire was cancelled mid-way");
+                        assert!(
+                            r.is_err(),
+                            "validation takes 50 ms, so the acquire was cancelled mid-way"
+                        );
                         assert_eq!(pool.snapshot().closed_cancelled, 1, "{behaviour:?}");
                     }
                 }
                 CancelAt::AfterAcquire => {
-                    if let Ok(Ok(c)) = tokio::time::timeout(Duration::from_millis(100), pool.get()).await {
+                    if let Ok(Ok(c)) =
+                        tokio::time::timeout(Duration::from_millis(100), pool.get()).await
+                    {
                         drop(c);
                     }
                 }
@@ -120,7 +160,13 @@ async fn cancellation_matrix_leaks_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn waiters_are_served_first_in_first_out() {
-    let pool = Pool::new(TestManager::new(Behaviour::Ok), Config { acquire_timeout: Duration::from_secs(5), ..config(1) });
+    let pool = Pool::new(
+        TestManager::new(Behaviour::Ok),
+        Config {
+            acquire_timeout: Duration::from_secs(5),
+            ..config(1)
+        },
+    );
     let first = pool.get().await.unwrap();
     let order = Arc::new(Mutex::new(Vec::new()));
     let mut tasks = Vec::new();
@@ -145,12 +191,21 @@ async fn waiters_are_served_first_in_first_out() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn acquire_times_out_at_the_deadline() {
-    let pool = Pool::new(TestManager::new(Behaviour::Ok), Config { acquire_timeout: Duration::from_millis(150), ..config(1) });
+    let pool = Pool::new(
+        TestManager::new(Behaviour::Ok),
+        Config {
+            acquire_timeout: Duration::from_millis(150),
+            ..config(1)
+        },
+    );
     let held = pool.get().await.unwrap();
     let start = Instant::now();
     match pool.get().await {
         Err(PoolError::Timeout { waited }) => {
-            assert!(waited >= Duration::from_millis(150) && waited < Duration::from_millis(250), "{waited:?}");
+            assert!(
+                waited >= Duration::from_millis(150) && waited < Duration::from_millis(250),
+                "{waited:?}"
+            );
         }
         Err(e) => panic!("expected a timeout, got {e}"),
         Ok(_) => panic!("expected a timeout, got a connection"),
@@ -159,7 +214,13 @@ async fn acquire_times_out_at_the_deadline() {
     assert_eq!(pool.snapshot().timeouts, 1);
     drop(held);
     // A manager that never connects also ends at the deadline, not later.
-    let never = Pool::new(TestManager::new(Behaviour::Never), Config { acquire_timeout: Duration::from_millis(100), ..config(1) });
+    let never = Pool::new(
+        TestManager::new(Behaviour::Never),
+        Config {
+            acquire_timeout: Duration::from_millis(100),
+            ..config(1)
+        },
+    );
     let start = Instant::now();
     assert!(matches!(never.get().await, Err(PoolError::Timeout { .. })));
     assert!(start.elapsed() < Duration::from_millis(200));
@@ -178,7 +239,13 @@ async fn create_errors_surface_at_the_deadline() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn leaks_are_reported_once_with_their_location_and_on_return() {
-    let pool = Pool::new(TestManager::new(Behaviour::Ok), Config { leak_threshold: Some(Duration::from_millis(40)), ..config(2) });
+    let pool = Pool::new(
+        TestManager::new(Behaviour::Ok),
+        Config {
+            leak_threshold: Some(Duration::from_millis(40)),
+            ..config(2)
+        },
+    );
     let c = pool.get().await.unwrap();
     tokio::time::sleep(Duration::from_millis(120)).await;
     let events = pool.leak_events();
@@ -192,14 +259,25 @@ async fn leaks_are_reported_once_with_their_location_and_on_return() {
     }
     drop(c);
     let events = pool.leak_events();
-    assert!(matches!(events.last(), Some(LeakEvent::Returned { held, .. }) if *held >= Duration::from_millis(120)), "{events:?}");
+    assert!(
+        matches!(events.last(), Some(LeakEvent::Returned { held, .. }) if *held >= Duration::from_millis(120)),
+        "{events:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn idle_connections_above_min_idle_are_evicted() {
-    let cfg = Config { min_idle: 1, idle_timeout: Some(Duration::from_millis(40)), ..config(4) };
+    let cfg = Config {
+        min_idle: 1,
+        idle_timeout: Some(Duration::from_millis(40)),
+        ..config(4)
+    };
     let pool = Pool::new(TestManager::new(Behaviour::Ok), cfg);
-    let conns = vec![pool.get().await.unwrap(), pool.get().await.unwrap(), pool.get().await.unwrap()];
+    let conns = vec![
+        pool.get().await.unwrap(),
+        pool.get().await.unwrap(),
+        pool.get().await.unwrap(),
+    ];
     drop(conns);
     assert_eq!(pool.snapshot().idle, 3);
     tokio::time::sleep(Duration::from_millis(150)).await;
@@ -210,7 +288,12 @@ async fn idle_connections_above_min_idle_are_evicted() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lifetime_expiry_and_broken_connections_are_replaced() {
-    let cfg = Config { min_idle: 2, max_lifetime: Some(Duration::from_millis(60)), lifetime_jitter: 0.0, ..config(2) };
+    let cfg = Config {
+        min_idle: 2,
+        max_lifetime: Some(Duration::from_millis(60)),
+        lifetime_jitter: 0.0,
+        ..config(2)
+    };
     let pool = Pool::new(TestManager::new(Behaviour::Ok), cfg);
     let (opened, err) = pool.warm_up().await;
     assert_eq!((opened, err.is_none()), (2, true));
@@ -221,7 +304,13 @@ async fn lifetime_expiry_and_broken_connections_are_replaced() {
 
     let m = TestManager::new(Behaviour::Ok);
     let flag = m.broken.clone();
-    let pool = Pool::new(m, Config { min_idle: 1, ..config(2) });
+    let pool = Pool::new(
+        m,
+        Config {
+            min_idle: 1,
+            ..config(2)
+        },
+    );
     let c = pool.get().await.unwrap();
     flag.store(true, Ordering::SeqCst);
     drop(c);
@@ -245,6 +334,55 @@ async fn statistics_add_up() {
     assert_eq!(s.acquire_wait().count(), 10);
     assert_eq!(s.hold.count(), 10);
     assert!(s.hold.quantile_ms(0.5) >= 2.0);
-    assert!(s.utilization > 0.0 && s.utilization <= 1.0, "{}", s.utilization);
+    assert!(
+        s.utilization > 0.0 && s.utilization <= 1.0,
+        "{}",
+        s.utilization
+    );
     assert_eq!(s.created, 1, "one connection reused");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn size_never_exceeds_max_with_min_idle_under_load() {
+    let pool = Pool::new(
+        TestManager::new(Behaviour::Slow),
+        Config {
+            min_idle: 4,
+            acquire_timeout: Duration::from_secs(5),
+            ..config(4)
+        },
+    );
+    let _ = pool.warm_up().await;
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut tasks = Vec::new();
+    for _ in 0..12 {
+        let (pool, stop) = (pool.clone(), stop.clone());
+        tasks.push(tokio::spawn(async move {
+            while !stop.load(Ordering::SeqCst) {
+                let c = pool.get().await.unwrap();
+                tokio::time::sleep(Duration::from_millis(3)).await;
+                drop(c);
+            }
+        }));
+    }
+    for _ in 0..40 {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        let s = pool.snapshot();
+        assert!(
+            s.size + s.creating <= 4,
+            "size {} + creating {} > 4",
+            s.size,
+            s.creating
+        );
+    }
+    stop.store(true, Ordering::SeqCst);
+    for t in tasks {
+        t.await.unwrap();
+    }
+    assert_eq!(
+        pool.snapshot().created,
+        4,
+        "warm connections are reused, never topped up past max"
+    );
+    assert_at_rest(&pool).await;
 }

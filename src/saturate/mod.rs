@@ -1,9 +1,454 @@
-//! `poolcheck saturate` (being built).
+//! `poolcheck saturate`: a short, bounded saturation check of a live PostgreSQL server through
+//! poolcheck's own pool, with measured waits beside the Erlang C prediction.
 
-use crate::cli::SaturateArgs;
-use crate::error::{ToolError, ToolResult};
+mod pg;
+mod report;
 
-/// Runs the command; returns the exit status (errors map to 2 in `run`).
-pub fn run(_args: &SaturateArgs) -> ToolResult<u8> {
-    Err(ToolError::new("`poolcheck saturate` is not built yet"))
+use crate::capacity::erlang::{self, Queue, Workload};
+use crate::cli::{Format, SaturateArgs, Scenario};
+use crate::error::{exit, ToolError, ToolResult};
+use crate::pool::{Config, Pool, PoolError};
+use crate::probe::{ConnTarget, ConnectError};
+use pg::{PgManager, APPLICATION_NAME};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Hard caps: the check is a probe, not a load test.
+pub const MAX_DURATION: Duration = Duration::from_secs(60);
+pub const MAX_POOL: u32 = 200;
+pub const MAX_CLIENTS: u32 = 2_000;
+pub const MAX_RPS: f64 = 50_000.0;
+
+/// What the run measured.
+#[derive(Debug, Default)]
+pub struct Measured {
+    pub completed: AtomicU64,
+    pub timeouts: AtomicU64,
+    pub errors: AtomicU64,
+    pub refusals: AtomicU64,
+    pub arrivals: AtomicU64,
+    /// How long acquires that timed out had waited (the pool's histograms hold successes).
+    pub timeout_waits: std::sync::Mutex<crate::pool::Histogram>,
+}
+
+pub struct Plan {
+    pub pool: u32,
+    pub clients: u32,
+    pub rps: Option<f64>,
+    pub duration: Duration,
+    pub hold: Option<Duration>,
+    pub query: String,
+    pub acquire_timeout: Duration,
+    pub connect_timeout: Duration,
+    pub scenario: Scenario,
+    pub force: bool,
+}
+
+fn bad(msg: impl Into<String>, help: &str) -> ToolError {
+    ToolError::new(msg).with_help(help)
+}
+
+fn dur(flag: &str, t: &str) -> ToolResult<Duration> {
+    crate::units::parse_duration(t).map_err(|e| bad(format!("--{flag}: {e}"), "e.g. 10s, 40ms"))
+}
+
+pub fn plan(args: &SaturateArgs) -> ToolResult<Plan> {
+    if args.pool == 0 || args.pool > MAX_POOL {
+        return Err(bad(
+            format!("--pool {}: must be between 1 and {MAX_POOL}", args.pool),
+            "the check is bounded; test a single replica's pool",
+        ));
+    }
+    let clients = args.clients.unwrap_or(args.pool * 2);
+    if clients == 0 || clients > MAX_CLIENTS {
+        return Err(bad(
+            format!("--clients {clients}: must be between 1 and {MAX_CLIENTS}"),
+            "closed-loop clients, e.g. 2 × the pool",
+        ));
+    }
+    let duration = dur("duration", &args.duration)?;
+    if duration.is_zero() || duration > MAX_DURATION {
+        return Err(bad(
+            format!(
+                "--duration {}: must be between 1ms and {}s",
+                args.duration,
+                MAX_DURATION.as_secs()
+            ),
+            "a few seconds are enough to see the queue",
+        ));
+    }
+    if let Some(r) = args.rps {
+        if !(r > 0.0 && r <= MAX_RPS) {
+            return Err(bad(
+                format!("--rps {r}: must be in (0, {MAX_RPS}]"),
+                "open-loop arrivals per second",
+            ));
+        }
+    }
+    let hold = args.hold.as_deref().map(|h| dur("hold", h)).transpose()?;
+    if hold.is_some_and(|h| h > Duration::from_secs(10)) {
+        return Err(bad(
+            "--hold above 10s",
+            "hold a connection for milliseconds, as a query does",
+        ));
+    }
+    let query = match (&args.query, hold) {
+        (Some(q), _) => q.clone(),
+        (None, Some(h)) => format!("SELECT pg_sleep({})", h.as_secs_f64()),
+        (None, None) => "SELECT 1".into(),
+    };
+    let acquire_timeout = dur("acquire-timeout", &args.acquire_timeout)?;
+    if acquire_timeout.is_zero() || acquire_timeout > Duration::from_secs(60) {
+        return Err(bad(
+            "--acquire-timeout must be between 1ms and 60s",
+            "e.g. 5s",
+        ));
+    }
+    let connect_timeout = dur("connect-timeout", &args.connect_timeout)?;
+    if args.scenario == Scenario::Spike && hold.is_none() && args.rps.is_none() {
+        return Err(bad(
+            "--scenario spike needs --hold (to know the pool's capacity) or --rps",
+            "e.g. --hold 10ms",
+        ));
+    }
+    Ok(Plan {
+        pool: args.pool,
+        clients,
+        rps: args.rps,
+        duration,
+        hold,
+        query,
+        acquire_timeout,
+        connect_timeout,
+        scenario: args.scenario,
+        force: args.force,
+    })
+}
+
+/// Server slots before the run: (usable, in_use, free) from a short read-only session.
+async fn preflight(observer: &tokio_postgres::Client) -> Result<(i64, i64), tokio_postgres::Error> {
+    let row = observer
+        .query_one(
+            "SELECT current_setting('max_connections')::int - current_setting('superuser_reserved_connections')::int \
+             - coalesce((SELECT setting::int FROM pg_settings WHERE name = 'reserved_connections'), 0), \
+             (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend')",
+            &[],
+        )
+        .await?;
+    Ok((i64::from(row.get::<_, i32>(0)), row.get::<_, i64>(1)))
+}
+
+async fn sessions_left(observer: &tokio_postgres::Client) -> Result<i64, tokio_postgres::Error> {
+    Ok(observer
+        .query_one(
+            "SELECT count(*) FROM pg_stat_activity WHERE application_name = $1",
+            &[&APPLICATION_NAME],
+        )
+        .await?
+        .get(0))
+}
+
+pub fn run(args: &SaturateArgs) -> ToolResult<u8> {
+    let plan = plan(args)?;
+    let target = ConnTarget::resolve(args.url.as_deref())?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| ToolError::new(format!("cannot start the async runtime: {e}")))?;
+    let result = rt.block_on(execute(&plan, target))?;
+    match args.format {
+        Format::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&result.to_json()).unwrap_or_default()
+        ),
+        Format::Human => print!("{}", result.human()),
+    }
+    Ok(if result.refusals > 0 || result.leaked_connections > 0 {
+        exit::FINDINGS
+    } else {
+        exit::CLEAN
+    })
+}
+
+pub use report::Outcome;
+
+async fn execute(plan: &Plan, target: ConnTarget) -> ToolResult<Outcome> {
+    // The observer checks slots before and leftovers after; it is not part of the pool.
+    let observer = target.connect(plan.connect_timeout, "poolcheck").await?;
+    let (usable, in_use) = preflight(&observer)
+        .await
+        .map_err(|e| ToolError::from(crate::probe::connect::classify(&target.redacted(), &e)))?;
+    let free = usable - in_use;
+    if i64::from(plan.pool) > free && !plan.force {
+        return Err(bad(
+            format!("a pool of {} would not fit: the server has {free} free slots ({usable} usable, {in_use} in use)", plan.pool),
+            "test a smaller pool, free connections, or pass --force to see the refusals your fleet would see",
+        ));
+    }
+    let statement_timeout = plan.hold.map_or(Duration::from_secs(30), |h| {
+        (h * 20).max(Duration::from_secs(5))
+    });
+    let manager = PgManager {
+        target: target.clone(),
+        connect_timeout: plan.connect_timeout,
+        statement_timeout,
+    };
+    let config = Config {
+        max_size: plan.pool,
+        min_idle: plan.pool,
+        acquire_timeout: plan.acquire_timeout,
+        idle_timeout: None,
+        max_lifetime: None,
+        ..Config::default()
+    };
+    let pool = Pool::new(manager, config);
+    let measured = Arc::new(Measured::default());
+    let ctx = Arc::new(Shared {
+        pool: pool.clone(),
+        query: plan.query.clone(),
+        m: measured.clone(),
+    });
+    let mut warm_refused = None;
+    let (_, err) = pool.warm_up().await;
+    if let Some(e) = err {
+        match e {
+            ConnectError::TooManyConnections { message, .. } => {
+                measured.refusals.fetch_add(1, Ordering::Relaxed);
+                warm_refused = Some(message);
+            }
+            other => {
+                pool.close();
+                return Err(other.into());
+            }
+        }
+    }
+    let progress = report::progress(plan.duration);
+    let start = Instant::now();
+    let mut recovery = None;
+    let load = async {
+        match plan.scenario {
+            Scenario::Exhaust => exhaust(ctx.clone(), plan.pool, plan.clients).await,
+            Scenario::Steady => match plan.rps {
+                Some(r) => open_loop(ctx.clone(), move |_| r, plan.duration).await,
+                None => closed_loop(ctx.clone(), plan.clients, plan.duration).await,
+            },
+            Scenario::Spike => {
+                let (rate, burst_to) = spike_rate(plan);
+                let watcher = async {
+                    tokio::time::sleep(burst_to).await;
+                    let end = Instant::now();
+                    loop {
+                        if pool.snapshot().waiters == 0 {
+                            return Some(end.elapsed());
+                        }
+                        if end.elapsed() > plan.duration {
+                            return None;
+                        }
+                        tokio::time::sleep(Duration::from_millis(2)).await;
+                    }
+                };
+                let (_, r) = tokio::join!(open_loop(ctx.clone(), rate, plan.duration), watcher);
+                recovery = r;
+            }
+        }
+    };
+    let interrupted = tokio::select! {
+        _ = load => false,
+        _ = tokio::signal::ctrl_c() => true,
+        _ = report::tick(&progress, start, plan.duration) => false,
+    };
+    let elapsed = start.elapsed();
+    if let Some(p) = &progress {
+        p.finish_and_clear();
+    }
+    let snapshot = pool.snapshot();
+    pool.close();
+    drop(ctx);
+    drop(pool);
+    // Every session this run opened must be gone from the server.
+    let mut leaked = 0;
+    for _ in 0..40 {
+        leaked = sessions_left(&observer).await.unwrap_or(-1);
+        if leaked == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let prediction = predict(&snapshot, plan, elapsed, &measured);
+    Ok(Outcome::new(
+        plan,
+        &measured,
+        snapshot,
+        elapsed,
+        leaked.max(0) as u64,
+        prediction,
+        recovery,
+        interrupted,
+        warm_refused,
+        free,
+    ))
+}
+
+/// Spike: 80% of the pool's capacity (c / hold, or --rps as the 80% level), with a burst to
+/// 120% from 40% to 60% of the run. Returns the rate function and when the burst ends.
+pub fn spike_rate(plan: &Plan) -> (impl Fn(Duration) -> f64 + Copy, Duration) {
+    let capacity = plan.rps.map_or_else(
+        || f64::from(plan.pool) / plan.hold.map_or(1.0, |h| h.as_secs_f64()),
+        |r| r / 0.8,
+    );
+    let (from, to) = (plan.duration.mul_f64(0.4), plan.duration.mul_f64(0.6));
+    (
+        move |t: Duration| {
+            if t >= from && t < to {
+                1.2 * capacity
+            } else {
+                0.8 * capacity
+            }
+        },
+        to,
+    )
+}
+
+/// Erlang C for the measured arrival rate and hold time at the tested pool size.
+fn predict(
+    s: &crate::pool::Snapshot,
+    plan: &Plan,
+    elapsed: Duration,
+    m: &Measured,
+) -> Option<(f64, Option<f64>)> {
+    if plan.scenario == Scenario::Exhaust {
+        return None; // every connection is held on purpose: there is no queue to model
+    }
+    let acquires = s.acquire_wait().count() as f64 + m.timeouts.load(Ordering::Relaxed) as f64;
+    let hold_ms = s.hold.mean_ms();
+    if acquires == 0.0 || hold_ms <= 0.0 {
+        return None;
+    }
+    let w = Workload::poisson(
+        acquires / elapsed.as_secs_f64(),
+        Duration::from_secs_f64(hold_ms / 1000.0),
+    );
+    Some(match erlang::analyze(&w, plan.pool) {
+        Queue::Stable(q) => (q.p_wait, Some(q.wait_quantile(0.99) * 1000.0)),
+        Queue::Unstable { .. } => (1.0, None),
+    })
+}
+
+/// What every request task needs, shared.
+struct Shared {
+    pool: Pool<PgManager>,
+    query: String,
+    m: Arc<Measured>,
+}
+
+async fn one_request(ctx: &Shared) {
+    let m = &ctx.m;
+    match ctx.pool.get().await {
+        Ok(mut conn) => match conn.simple_query(&ctx.query).await {
+            Ok(_) => {
+                m.completed.fetch_add(1, Ordering::Relaxed);
+            }
+            Err(_) => {
+                m.errors.fetch_add(1, Ordering::Relaxed);
+                if conn.is_closed() {
+                    conn.mark_broken();
+                }
+            }
+        },
+        Err(PoolError::Timeout { waited }) => {
+            m.timeouts.fetch_add(1, Ordering::Relaxed);
+            m.timeout_waits
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .record(waited);
+        }
+        Err(PoolError::Create(ConnectError::TooManyConnections { .. })) => {
+            m.refusals.fetch_add(1, Ordering::Relaxed);
+        }
+        Err(_) => {
+            m.errors.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+/// M clients, each its own task (so both runtime threads drive the load), looping until the
+/// deadline.
+async fn closed_loop(ctx: Arc<Shared>, clients: u32, duration: Duration) {
+    let deadline = Instant::now() + duration;
+    let tasks: Vec<_> = (0..clients)
+        .map(|_| {
+            let ctx = ctx.clone();
+            tokio::spawn(async move {
+                while Instant::now() < deadline {
+                    ctx.m.arrivals.fetch_add(1, Ordering::Relaxed);
+                    one_request(&ctx).await;
+                }
+            })
+        })
+        .collect();
+    for t in tasks {
+        let _ = t.await;
+    }
+}
+
+/// Poisson arrivals at `rate(t)` per second, each its own task; at most 10,000 outstanding so a
+/// server that stops answering cannot pile up unbounded work.
+async fn open_loop(ctx: Arc<Shared>, rate: impl Fn(Duration) -> f64, duration: Duration) {
+    let start = Instant::now();
+    let mut next = start;
+    let mut running = tokio::task::JoinSet::new();
+    loop {
+        let t = next.duration_since(start);
+        if t >= duration {
+            break;
+        }
+        // Wait for the arrival instant, reaping finished requests meanwhile.
+        loop {
+            tokio::select! {
+                _ = tokio::time::sleep_until(next.into()) => break,
+                Some(_) = running.join_next(), if !running.is_empty() => {}
+            }
+        }
+        if running.len() >= 10_000 {
+            ctx.m.errors.fetch_add(1, Ordering::Relaxed);
+        } else {
+            ctx.m.arrivals.fetch_add(1, Ordering::Relaxed);
+            let c = ctx.clone();
+            running.spawn(async move { one_request(&c).await });
+        }
+        let r = rate(t).max(1e-9);
+        next += Duration::from_secs_f64(-(1.0 - rand::random::<f64>()).ln() / r);
+    }
+    while running.join_next().await.is_some() {}
+}
+
+/// Holds every connection, then shows that further acquires fail at the acquire timeout.
+async fn exhaust(ctx: Arc<Shared>, pool_size: u32, clients: u32) {
+    let mut held = Vec::new();
+    for _ in 0..pool_size {
+        match ctx.pool.get().await {
+            Ok(c) => held.push(c),
+            Err(PoolError::Create(ConnectError::TooManyConnections { .. })) => {
+                ctx.m.refusals.fetch_add(1, Ordering::Relaxed);
+            }
+            Err(_) => {
+                ctx.m.errors.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
+    let attempts: Vec<_> = (0..clients.min(8))
+        .map(|_| {
+            let ctx = ctx.clone();
+            tokio::spawn(async move {
+                ctx.m.arrivals.fetch_add(1, Ordering::Relaxed);
+                one_request(&ctx).await;
+            })
+        })
+        .collect();
+    for a in attempts {
+        let _ = a.await;
+    }
+    drop(held);
 }
