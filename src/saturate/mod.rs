@@ -139,11 +139,15 @@ async fn preflight(observer: &tokio_postgres::Client) -> Result<(i64, i64), toki
     Ok((i64::from(row.get::<_, i32>(0)), row.get::<_, i64>(1)))
 }
 
-async fn sessions_left(observer: &tokio_postgres::Client) -> Result<i64, tokio_postgres::Error> {
+/// Sessions of this run still on the server (other runs may share the application_name).
+async fn sessions_left(
+    observer: &tokio_postgres::Client,
+    pids: &[i32],
+) -> Result<i64, tokio_postgres::Error> {
     Ok(observer
         .query_one(
-            "SELECT count(*) FROM pg_stat_activity WHERE application_name = $1",
-            &[&APPLICATION_NAME],
+            "SELECT count(*) FROM pg_stat_activity WHERE application_name = $1 AND pid = ANY($2)",
+            &[&APPLICATION_NAME, &pids],
         )
         .await?
         .get(0))
@@ -190,10 +194,12 @@ async fn execute(plan: &Plan, target: ConnTarget) -> ToolResult<Outcome> {
     let statement_timeout = plan.hold.map_or(Duration::from_secs(30), |h| {
         (h * 20).max(Duration::from_secs(5))
     });
+    let pids = Arc::new(std::sync::Mutex::new(Vec::new()));
     let manager = PgManager {
         target: target.clone(),
         connect_timeout: plan.connect_timeout,
         statement_timeout,
+        pids: pids.clone(),
     };
     let config = Config {
         max_size: plan.pool,
@@ -270,7 +276,8 @@ async fn execute(plan: &Plan, target: ConnTarget) -> ToolResult<Outcome> {
     // Every session this run opened must be gone from the server.
     let mut leaked = 0;
     for _ in 0..40 {
-        leaked = sessions_left(&observer).await.unwrap_or(-1);
+        let ours = pids.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        leaked = sessions_left(&observer, &ours).await.unwrap_or(-1);
         if leaked == 0 {
             break;
         }

@@ -11,6 +11,9 @@ pub struct PgManager {
     pub connect_timeout: Duration,
     /// statement_timeout set on every session, so a stuck query cannot outlive the check.
     pub statement_timeout: Duration,
+    /// Backend pids of every session opened, to verify afterwards that none is left (other
+    /// runs may share the application_name).
+    pub pids: std::sync::Arc<std::sync::Mutex<Vec<i32>>>,
 }
 
 impl Manager for PgManager {
@@ -23,10 +26,24 @@ impl Manager for PgManager {
             .connect(self.connect_timeout, APPLICATION_NAME)
             .await?;
         let ms = self.statement_timeout.as_millis().max(1);
-        client
-            .batch_execute(&format!("SET statement_timeout = {ms}"))
+        let rows = client
+            .simple_query(&format!(
+                "SET statement_timeout = {ms}; SELECT pg_backend_pid()"
+            ))
             .await
             .map_err(|e| crate::probe::connect::classify(&self.target.redacted(), &e))?;
+        let pid = rows.iter().find_map(|m| match m {
+            tokio_postgres::SimpleQueryMessage::Row(r) => {
+                r.get(0).and_then(|v| v.parse::<i32>().ok())
+            }
+            _ => None,
+        });
+        if let Some(pid) = pid {
+            self.pids
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(pid);
+        }
         Ok(client)
     }
 

@@ -1,0 +1,296 @@
+//! saturate against the real PostgreSQL on this machine. Runs one at a time: they measure
+//! throughput on a 2-core machine and count their own sessions.
+
+mod common;
+#[path = "common/pg.rs"]
+mod pg;
+
+use common::*;
+use std::sync::Mutex;
+use std::time::Duration;
+
+static SERIAL: Mutex<()> = Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// No session of any saturate run is left on the server.
+fn assert_no_saturate_sessions() {
+    let n: i64 = pg::rt().block_on(async {
+        let c = pg::admin().await;
+        for _ in 0..40 {
+            let n: i64 = c
+                .query_one("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'poolcheck-saturate'", &[])
+                .await
+                .unwrap()
+                .get(0);
+            if n == 0 {
+                return 0;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        -1
+    });
+    assert_eq!(n, 0, "poolcheck-saturate sessions left on the server");
+}
+
+#[test]
+fn steady_closed_loop_reaches_most_of_the_ideal_throughput() {
+    if !pg::available() {
+        return;
+    }
+    let _s = serial();
+    let run = poolcheck(&[
+        "saturate",
+        pg::ADMIN_URL,
+        "--hold",
+        "10ms",
+        "--pool",
+        "8",
+        "--clients",
+        "16",
+        "--duration",
+        "3s",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let v = json(&run);
+    let qps = v["throughput_qps"].as_f64().unwrap();
+    // A perfect pool of 8 holding each connection 10 ms completes 800/s.
+    assert!(
+        qps >= 0.7 * 800.0,
+        "throughput {qps:.1}/s is below 70% of 800/s"
+    );
+    assert_eq!(v["timeouts"], 0);
+    assert_eq!(v["refusals"], 0);
+    assert_eq!(v["leaked_connections"], 0);
+    assert_eq!(v["connections_created"], 8, "warm pool, no churn");
+    for k in ["p50", "p95", "p99", "max"] {
+        assert!(v["acquire_wait_ms"][k].as_f64().is_some(), "{k}");
+    }
+    assert!(v["prediction"]["p_wait"].as_f64().is_some());
+    assert!(v["utilization"].as_f64().unwrap() > 0.8);
+    assert_no_saturate_sessions();
+}
+
+#[test]
+fn exhaust_mode_fails_extra_acquires_at_the_acquire_timeout() {
+    if !pg::available() {
+        return;
+    }
+    let _s = serial();
+    let run = poolcheck(&[
+        "saturate",
+        pg::ADMIN_URL,
+        "--pool",
+        "4",
+        "--scenario",
+        "exhaust",
+        "--acquire-timeout",
+        "500ms",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let v = json(&run);
+    assert!(v["timeouts"].as_u64().unwrap() >= 1);
+    for k in ["p50", "max"] {
+        let t = v["timeout_wait_ms"][k].as_f64().unwrap();
+        assert!(
+            (400.0..=600.0).contains(&t),
+            "timed out after {t} ms, expected 500 ± 100"
+        );
+    }
+    assert_eq!(v["leaked_connections"], 0);
+    assert_no_saturate_sessions();
+}
+
+#[test]
+fn a_role_limit_yields_a_refusal_finding() {
+    if !pg::available() {
+        return;
+    }
+    let _s = serial();
+    let role = pg::TempRole::create("sat_limit", "CONNECTION LIMIT 2");
+    let run = poolcheck(&[
+        "saturate",
+        &role.url(),
+        "--pool",
+        "4",
+        "--force",
+        "--hold",
+        "5ms",
+        "--duration",
+        "1s",
+        "--acquire-timeout",
+        "300ms",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(
+        run.code, 1,
+        "a refusal is a finding: {}{}",
+        run.stdout, run.stderr
+    );
+    let v = json(&run);
+    assert!(v["refusals"].as_u64().unwrap() > 0, "{v}");
+    assert!(
+        v["refusal_message"]
+            .as_str()
+            .unwrap()
+            .contains("too many connections for role"),
+        "{v}"
+    );
+    assert!(
+        v["completed"].as_u64().unwrap() > 0,
+        "the two connections that opened still served"
+    );
+    assert_eq!(v["leaked_connections"], 0);
+    let human = poolcheck(&[
+        "saturate",
+        &role.url(),
+        "--pool",
+        "4",
+        "--force",
+        "--hold",
+        "5ms",
+        "--duration",
+        "500ms",
+        "--acquire-timeout",
+        "300ms",
+    ]);
+    assert!(
+        human
+            .stdout
+            .contains("finding: the server refused connections (SQLSTATE 53300)"),
+        "{}",
+        human.stdout
+    );
+    drop(role);
+    assert_no_saturate_sessions();
+}
+
+#[test]
+fn a_pool_that_does_not_fit_is_refused_without_force() {
+    if !pg::available() {
+        return;
+    }
+    let _s = serial();
+    let run = poolcheck(&[
+        "saturate",
+        pg::ADMIN_URL,
+        "--pool",
+        "200",
+        "--duration",
+        "1s",
+    ]);
+    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+    assert!(run.stderr.contains("would not fit"), "{}", run.stderr);
+    let run = poolcheck(&["saturate", pg::ADMIN_URL, "--pool", "500"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("between 1 and 200"), "{}", run.stderr);
+    let run = poolcheck(&["saturate", pg::ADMIN_URL, "--pool", "2", "--duration", "5m"]);
+    assert_eq!(run.code, 2);
+    assert_no_saturate_sessions();
+}
+
+#[test]
+fn a_backend_killed_mid_run_is_replaced_and_reported() {
+    if !pg::available() {
+        return;
+    }
+    let _s = serial();
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_poolcheck"))
+        .args([
+            "saturate",
+            pg::ADMIN_URL,
+            "--hold",
+            "10ms",
+            "--pool",
+            "4",
+            "--clients",
+            "8",
+            "--duration",
+            "3s",
+            "--format",
+            "json",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1200));
+    let killed: i64 = pg::rt().block_on(async {
+        let c = pg::admin().await;
+        c.query_one(
+            "SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE application_name = 'poolcheck-saturate' ORDER BY pid LIMIT 2) t",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0)
+    });
+    assert_eq!(killed, 2);
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert!(v["connections_replaced"].as_u64().unwrap() >= 2, "{v}");
+    assert!(
+        v["connections_created"].as_u64().unwrap() >= 6,
+        "4 warm + 2 replacements: {v}"
+    );
+    assert!(v["completed"].as_u64().unwrap() > 500, "{v}");
+    assert_eq!(v["leaked_connections"], 0);
+    assert_no_saturate_sessions();
+}
+
+#[test]
+fn ctrl_c_stops_early_and_closes_every_session() {
+    if !pg::available() {
+        return;
+    }
+    let _s = serial();
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_poolcheck"))
+        .args([
+            "saturate",
+            pg::ADMIN_URL,
+            "--hold",
+            "10ms",
+            "--pool",
+            "4",
+            "--duration",
+            "20s",
+            "--format",
+            "json",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1000));
+    let started = std::time::Instant::now();
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "stopped within seconds of Ctrl-C"
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    assert_eq!(v["interrupted"], true);
+    assert_eq!(v["leaked_connections"], 0);
+    assert_no_saturate_sessions();
+}
