@@ -384,20 +384,18 @@ async fn one_request(ctx: &Shared) {
 /// deadline.
 async fn closed_loop(ctx: Arc<Shared>, clients: u32, duration: Duration) {
     let deadline = Instant::now() + duration;
-    let tasks: Vec<_> = (0..clients)
-        .map(|_| {
-            let ctx = ctx.clone();
-            tokio::spawn(async move {
-                while Instant::now() < deadline {
-                    ctx.m.arrivals.fetch_add(1, Ordering::Relaxed);
-                    one_request(&ctx).await;
-                }
-            })
-        })
-        .collect();
-    for t in tasks {
-        let _ = t.await;
+    // A JoinSet aborts its tasks when dropped, so Ctrl-C (which drops this future) stops them.
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..clients {
+        let ctx = ctx.clone();
+        tasks.spawn(async move {
+            while Instant::now() < deadline {
+                ctx.m.arrivals.fetch_add(1, Ordering::Relaxed);
+                one_request(&ctx).await;
+            }
+        });
     }
+    while tasks.join_next().await.is_some() {}
 }
 
 /// Poisson arrivals at `rate(t)` per second, each its own task; at most 10,000 outstanding so a
@@ -445,17 +443,14 @@ async fn exhaust(ctx: Arc<Shared>, pool_size: u32, clients: u32) {
             }
         }
     }
-    let attempts: Vec<_> = (0..clients.min(8))
-        .map(|_| {
-            let ctx = ctx.clone();
-            tokio::spawn(async move {
-                ctx.m.arrivals.fetch_add(1, Ordering::Relaxed);
-                one_request(&ctx).await;
-            })
-        })
-        .collect();
-    for a in attempts {
-        let _ = a.await;
+    let mut attempts = tokio::task::JoinSet::new();
+    for _ in 0..clients.min(8) {
+        let ctx = ctx.clone();
+        attempts.spawn(async move {
+            ctx.m.arrivals.fetch_add(1, Ordering::Relaxed);
+            one_request(&ctx).await;
+        });
     }
+    while attempts.join_next().await.is_some() {}
     drop(held);
 }
