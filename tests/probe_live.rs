@@ -304,3 +304,69 @@ fn server_idle_kill_shorter_than_the_pool_idle_timeout_warns() {
     assert!(f["message"].as_str().unwrap().contains("30s"), "{f}");
     assert_eq!(f["line"], 2);
 }
+
+#[test]
+fn an_unprivileged_role_still_counts_other_roles_sessions() {
+    if !pg::available() {
+        return;
+    }
+    let role = pg::TempRole::create("plain", "");
+    let rt = pg::rt();
+    let app = format!("pc-other-{}", std::process::id());
+    let _held = rt.block_on(async {
+        let (c, conn) = tokio_postgres::connect(
+            &format!("{}&application_name={app}", pg::ADMIN_URL),
+            tokio_postgres::NoTls,
+        )
+        .await
+        .unwrap();
+        tokio::spawn(conn);
+        c
+    });
+    let v = json(&poolcheck(&["probe", &role.url(), "--format", "json"]));
+    assert_eq!(v["sees_all_sessions"], false);
+    let row = v["connections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["application"] == app.as_str())
+        .cloned();
+    let row = row.unwrap_or_else(|| panic!("{}", v["connections"]));
+    assert_eq!(
+        row["state"], "unknown",
+        "state is hidden without pg_read_all_stats"
+    );
+    assert!(v["in_use"].as_i64().unwrap() >= 1);
+    let human = poolcheck(&["probe", &role.url()]);
+    assert!(
+        human.stdout.contains("grant pg_read_all_stats"),
+        "{}",
+        human.stdout
+    );
+    drop(rt);
+}
+
+#[test]
+fn a_server_that_refuses_tls_gets_a_clear_message_when_sslmode_requires_it() {
+    use std::io::{Read, Write};
+    // A listener that answers the SSLRequest with 'N' (no TLS), as PostgreSQL with ssl=off does.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let _t = std::thread::spawn(move || {
+        if let Ok((mut s, _)) = listener.accept() {
+            let mut req = [0u8; 8];
+            if s.read_exact(&mut req).is_ok() {
+                let _ = s.write_all(b"N");
+            }
+            std::thread::sleep(Duration::from_millis(500));
+        }
+    });
+    let run = poolcheck(&[
+        "probe",
+        &format!("postgres://x@127.0.0.1:{port}/db?sslmode=require"),
+        "--connect-timeout",
+        "2s",
+    ]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("refused TLS"), "{}", run.stderr);
+}

@@ -213,6 +213,10 @@ impl<M: Manager> Pool<M> {
         let location = Location::caller();
         async move {
             let start = Instant::now();
+            // Fast path: a free permit and a recently used idle connection need no timer.
+            if let Some(conn) = self.try_fast(start, location) {
+                return Ok(conn);
+            }
             let deadline = self.inner.config.acquire_timeout;
             match tokio::time::timeout(deadline, self.acquire(start, location)).await {
                 Ok(r) => r,
@@ -223,6 +227,62 @@ impl<M: Manager> Pool<M> {
                     })
                 }
             }
+        }
+    }
+
+    fn try_fast(&self, start: Instant, location: &'static Location<'static>) -> Option<Pooled<M>> {
+        let inner = &self.inner;
+        let permit = inner.semaphore.clone().try_acquire_owned().ok()?;
+        let idle = {
+            let mut q = lock(&inner.idle);
+            let usable = q.back().is_some_and(|i| {
+                i.since.elapsed() <= inner.config.validation_bypass
+                    && i.meta.expires.is_none_or(|e| Instant::now() < e)
+                    && !inner.manager.is_broken(&i.conn)
+            });
+            if usable {
+                q.pop_back()
+            } else {
+                None
+            }
+        }?;
+        Some(self.hand_out(idle.conn, idle.meta, permit, start, false, location))
+    }
+
+    fn hand_out(
+        &self,
+        conn: M::Conn,
+        meta: Meta,
+        permit: OwnedSemaphorePermit,
+        start: Instant,
+        waited: bool,
+        location: &'static Location<'static>,
+    ) -> Pooled<M> {
+        let now = Instant::now();
+        {
+            let mut s = lock(&self.inner.state);
+            s.touch();
+            s.in_use += 1;
+            s.record_acquire(now - start, waited);
+            // Only leak detection needs to know who holds what.
+            if self.inner.config.leak_threshold.is_some() {
+                s.checkouts.insert(
+                    meta.id,
+                    stats::Checkout {
+                        location,
+                        since: now,
+                        reported: false,
+                    },
+                );
+            }
+        }
+        Pooled {
+            conn: Some(conn),
+            meta,
+            permit: Some(permit),
+            pool: self.inner.clone(),
+            taken: now,
+            broken: false,
         }
     }
 
@@ -290,30 +350,7 @@ impl<M: Manager> Pool<M> {
                     }
                 },
             };
-            let now = Instant::now();
-            let id = meta.id;
-            {
-                let mut s = lock(&inner.state);
-                s.touch();
-                s.in_use += 1;
-                s.record_acquire(now - start, waited);
-                s.checkouts.insert(
-                    id,
-                    stats::Checkout {
-                        location,
-                        since: now,
-                        reported: false,
-                    },
-                );
-            }
-            return Ok(Pooled {
-                conn: Some(conn),
-                meta,
-                permit: Some(permit),
-                pool: self.inner.clone(),
-                taken: now,
-                broken: false,
-            });
+            return Ok(self.hand_out(conn, meta, permit, start, waited, location));
         }
     }
 

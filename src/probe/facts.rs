@@ -199,12 +199,14 @@ async fn read_inner(
         .map(|r| Limit { name: r.get(0), connection_limit: limit(r.get(1)) })
         .collect();
 
-    // Client backends only (not autovacuum, walsender…), and not this probe.
+    // Client backends only (not walsenders or background workers), and not this probe. Without
+    // pg_read_all_stats, other roles' rows hide backend_type (and state): count the rows that have
+    // a database as client sessions (autovacuum workers may then be counted too).
     let connections: Vec<Usage> = client
         .query(
             "SELECT coalesce(datname::text, ''), coalesce(usename::text, ''), coalesce(application_name, ''), \
              coalesce(state, 'unknown'), count(*) \
-             FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid() \
+             FROM pg_stat_activity WHERE (backend_type = 'client backend' OR (backend_type IS NULL AND datname IS NOT NULL)) AND pid <> pg_backend_pid() \
              GROUP BY 1, 2, 3, 4 ORDER BY 5 DESC, 1, 2, 3, 4",
             &[],
         )
@@ -216,7 +218,7 @@ async fn read_inner(
         .query_one(
             "SELECT count(*) FILTER (WHERE state LIKE 'idle in transaction%'), \
              extract(epoch FROM now() - min(backend_start))::float8 \
-             FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()",
+             FROM pg_stat_activity WHERE (backend_type = 'client backend' OR (backend_type IS NULL AND datname IS NOT NULL)) AND pid <> pg_backend_pid()",
             &[],
         )
         .await?;

@@ -132,7 +132,7 @@ async fn preflight(observer: &tokio_postgres::Client) -> Result<(i64, i64), toki
         .query_one(
             "SELECT current_setting('max_connections')::int - current_setting('superuser_reserved_connections')::int \
              - coalesce((SELECT setting::int FROM pg_settings WHERE name = 'reserved_connections'), 0), \
-             (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend')",
+             (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend' OR (backend_type IS NULL AND datname IS NOT NULL))",
             &[],
         )
         .await?;
