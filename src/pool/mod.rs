@@ -18,6 +18,7 @@ use std::collections::VecDeque;
 use std::future::Future;
 use std::ops::{Deref, DerefMut};
 use std::panic::Location;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::{Duration, Instant};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
@@ -118,6 +119,8 @@ struct Inner<M: Manager> {
     semaphore: Arc<Semaphore>,
     idle: Mutex<VecDeque<Idle<M::Conn>>>,
     state: Mutex<State>,
+    waiters: AtomicI64,
+    creating: AtomicI64,
 }
 
 pub struct Pool<M: Manager> {
@@ -138,26 +141,20 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// Decrements a gauge when dropped (cancellation safety for every await point).
-struct Gauge<'a> {
-    state: &'a Mutex<State>,
-    which: fn(&mut State) -> &mut i64,
-}
+/// Decrements a gauge when dropped (cancellation safety for every await point). Gauges that
+/// need no time weighting are atomics, so waiting costs no extra lock.
+struct Gauge<'a>(&'a AtomicI64);
 
 impl<'a> Gauge<'a> {
-    fn up(state: &'a Mutex<State>, which: fn(&mut State) -> &mut i64) -> Gauge<'a> {
-        let mut s = lock(state);
-        s.touch();
-        *which(&mut s) += 1;
-        Gauge { state, which }
+    fn up(g: &'a AtomicI64) -> Gauge<'a> {
+        g.fetch_add(1, Ordering::SeqCst);
+        Gauge(g)
     }
 }
 
 impl Drop for Gauge<'_> {
     fn drop(&mut self) {
-        let mut s = lock(self.state);
-        s.touch();
-        *(self.which)(&mut s) -= 1;
+        self.0.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
@@ -175,6 +172,8 @@ impl<M: Manager> Pool<M> {
             manager,
             idle: Mutex::new(VecDeque::new()),
             state: Mutex::new(State::new(max)),
+            waiters: AtomicI64::new(0),
+            creating: AtomicI64::new(0),
             config,
         });
         let weak = Arc::downgrade(&inner);
@@ -298,7 +297,7 @@ impl<M: Manager> Pool<M> {
             Err(tokio::sync::TryAcquireError::Closed) => return Err(PoolError::Closed),
             Err(tokio::sync::TryAcquireError::NoPermits) => {
                 waited = true;
-                let _waiting = Gauge::up(&inner.state, |s| &mut s.waiters);
+                let _waiting = Gauge::up(&inner.waiters);
                 inner
                     .semaphore
                     .clone()
@@ -356,7 +355,11 @@ impl<M: Manager> Pool<M> {
 
     pub fn snapshot(&self) -> Snapshot {
         let idle = lock(&self.inner.idle).len() as i64;
-        lock(&self.inner.state).snapshot(idle)
+        let (waiters, creating) = (
+            self.inner.waiters.load(Ordering::SeqCst),
+            self.inner.creating.load(Ordering::SeqCst),
+        );
+        lock(&self.inner.state).snapshot(idle, waiters, creating)
     }
 
     /// Leak reports so far (held past the threshold, and their returns).
@@ -393,7 +396,7 @@ impl<M: Manager> Inner<M> {
     /// Creates a connection under a permit; the `creating` gauge is released even if the
     /// future is dropped mid-connect.
     async fn create(&self, _permit: &OwnedSemaphorePermit) -> Result<(M::Conn, Meta), M::Error> {
-        let _creating = Gauge::up(&self.state, |s| &mut s.creating);
+        let _creating = Gauge::up(&self.creating);
         let conn = self.manager.create().await;
         let mut s = lock(&self.state);
         s.touch();
@@ -428,7 +431,7 @@ impl<M: Manager> Inner<M> {
         let idle = lock(&self.idle).len() as i64;
         let s = lock(&self.state);
         idle < i64::from(self.config.min_idle)
-            && s.size + s.creating < i64::from(self.config.max_size)
+            && s.size + self.creating.load(Ordering::SeqCst) < i64::from(self.config.max_size)
     }
 
     fn push_idle(&self, conn: M::Conn, meta: Meta) {
@@ -493,7 +496,12 @@ impl<M: Manager> Drop for Pooled<M> {
             s.touch();
             s.in_use -= 1;
             s.record_hold(held);
-            if let Some(c) = s.checkouts.remove(&self.meta.id) {
+            let leak = if s.checkouts.is_empty() {
+                None
+            } else {
+                s.checkouts.remove(&self.meta.id)
+            };
+            if let Some(c) = leak {
                 if c.reported {
                     s.leaks.push(LeakEvent::Returned {
                         id: self.meta.id,

@@ -96,8 +96,6 @@ pub(super) struct State {
     max: u32,
     pub size: i64,
     pub in_use: i64,
-    pub creating: i64,
-    pub waiters: i64,
     pub created: u64,
     pub create_errors: u64,
     pub last_create_error: Option<String>,
@@ -159,8 +157,6 @@ impl State {
             max,
             size: 0,
             in_use: 0,
-            creating: 0,
-            waiters: 0,
             created: 0,
             create_errors: 0,
             last_create_error: None,
@@ -209,7 +205,7 @@ impl State {
         *self.closed.entry(key).or_default() += 1;
     }
 
-    pub fn snapshot(&mut self, idle: i64) -> Snapshot {
+    pub fn snapshot(&mut self, idle: i64, waiters: i64, creating: i64) -> Snapshot {
         self.touch();
         let elapsed = (self.last_change - self.started).as_secs_f64();
         let c = |k: &str| self.closed.get(k).copied().unwrap_or(0);
@@ -218,8 +214,8 @@ impl State {
             size: self.size,
             idle,
             in_use: self.in_use,
-            creating: self.creating,
-            waiters: self.waiters,
+            creating,
+            waiters,
             created: self.created,
             create_errors: self.create_errors,
             last_create_error: self.last_create_error.clone(),
