@@ -151,6 +151,7 @@ pub fn handler(color: bool) -> GraphicalReportHandler {
     GraphicalReportHandler::new_themed(theme)
         .with_width(100)
         .with_context_lines(1)
+        .with_show_related_as_nested(true)
 }
 
 pub fn render(report: &Report<'_>, color: bool) -> String {

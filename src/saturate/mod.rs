@@ -353,7 +353,7 @@ struct Shared {
 async fn one_request(ctx: &Shared) {
     let m = &ctx.m;
     match ctx.pool.get().await {
-        Ok(mut conn) => match conn.simple_query(&ctx.query).await {
+        Ok(mut conn) => match conn.batch_execute(&ctx.query).await {
             Ok(_) => {
                 m.completed.fetch_add(1, Ordering::Relaxed);
             }
