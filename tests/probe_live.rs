@@ -63,21 +63,11 @@ fn probe_sees_held_connections_by_application() {
     if !pg::available() {
         return;
     }
-    let rt = pg::rt();
-    let _held = rt.block_on(async {
-        let (c, conn) = tokio_postgres::connect(
-            &format!(
-                "{}&application_name=pc-held-{}",
-                pg::ADMIN_URL,
-                std::process::id()
-            ),
-            tokio_postgres::NoTls,
-        )
-        .await
-        .unwrap();
-        tokio::spawn(conn);
-        c
-    });
+    let (rt, _held) = pg::hold(&format!(
+        "{}&application_name=pc-held-{}",
+        pg::ADMIN_URL,
+        std::process::id()
+    ));
     let v = json(&poolcheck(&["probe", pg::ADMIN_URL, "--format", "json"]));
     let app = format!("pc-held-{}", std::process::id());
     let row = v["connections"]
@@ -164,14 +154,7 @@ fn a_role_out_of_slots_is_reported_not_crashed_on() {
         return;
     }
     let role = pg::TempRole::create("full", "CONNECTION LIMIT 1");
-    let rt = pg::rt();
-    let _hold = rt.block_on(async {
-        let (c, conn) = tokio_postgres::connect(&role.url(), tokio_postgres::NoTls)
-            .await
-            .unwrap();
-        tokio::spawn(conn);
-        c
-    });
+    let (rt, _hold) = pg::hold(&role.url());
     let run = poolcheck(&["probe", &role.url()]);
     assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
     assert!(run.stderr.contains("53300"), "{}", run.stderr);
@@ -311,18 +294,8 @@ fn an_unprivileged_role_still_counts_other_roles_sessions() {
         return;
     }
     let role = pg::TempRole::create("plain", "");
-    let rt = pg::rt();
     let app = format!("pc-other-{}", std::process::id());
-    let _held = rt.block_on(async {
-        let (c, conn) = tokio_postgres::connect(
-            &format!("{}&application_name={app}", pg::ADMIN_URL),
-            tokio_postgres::NoTls,
-        )
-        .await
-        .unwrap();
-        tokio::spawn(conn);
-        c
-    });
+    let (rt, _held) = pg::hold(&format!("{}&application_name={app}", pg::ADMIN_URL));
     let v = json(&poolcheck(&["probe", &role.url(), "--format", "json"]));
     assert_eq!(v["sees_all_sessions"], false);
     let row = v["connections"]

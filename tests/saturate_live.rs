@@ -35,6 +35,18 @@ fn assert_no_saturate_sessions() {
     assert_eq!(n, 0, "poolcheck-saturate sessions left on the server");
 }
 
+/// Starts `poolcheck saturate` in the background with JSON output.
+fn spawn_saturate(args: &[&str]) -> std::process::Child {
+    std::process::Command::new(env!("CARGO_BIN_EXE_poolcheck"))
+        .arg("saturate")
+        .args(args)
+        .args(["--format", "json"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start poolcheck saturate")
+}
+
 #[test]
 fn steady_closed_loop_reaches_most_of_the_ideal_throughput() {
     if !pg::available() {
@@ -202,25 +214,17 @@ fn a_backend_killed_mid_run_is_replaced_and_reported() {
         return;
     }
     let _s = serial();
-    let child = std::process::Command::new(env!("CARGO_BIN_EXE_poolcheck"))
-        .args([
-            "saturate",
-            pg::ADMIN_URL,
-            "--hold",
-            "10ms",
-            "--pool",
-            "4",
-            "--clients",
-            "8",
-            "--duration",
-            "3s",
-            "--format",
-            "json",
-        ])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = spawn_saturate(&[
+        pg::ADMIN_URL,
+        "--hold",
+        "10ms",
+        "--pool",
+        "4",
+        "--clients",
+        "8",
+        "--duration",
+        "3s",
+    ]);
     std::thread::sleep(Duration::from_millis(1200));
     let killed: i64 = pg::rt().block_on(async {
         let c = pg::admin().await;
@@ -259,23 +263,15 @@ fn ctrl_c_stops_early_and_closes_every_session() {
         return;
     }
     let _s = serial();
-    let child = std::process::Command::new(env!("CARGO_BIN_EXE_poolcheck"))
-        .args([
-            "saturate",
-            pg::ADMIN_URL,
-            "--hold",
-            "10ms",
-            "--pool",
-            "4",
-            "--duration",
-            "20s",
-            "--format",
-            "json",
-        ])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = spawn_saturate(&[
+        pg::ADMIN_URL,
+        "--hold",
+        "10ms",
+        "--pool",
+        "4",
+        "--duration",
+        "20s",
+    ]);
     std::thread::sleep(Duration::from_millis(1000));
     let started = std::time::Instant::now();
     let status = std::process::Command::new("kill")

@@ -383,6 +383,13 @@ fn expand(
     out
 }
 
+/// Expands `raw` into the entry's value, recording the references that stayed unresolved.
+fn expand_entry(e: &mut EnvEntry, raw: &str, lookup: &dyn Fn(&str) -> Option<String>) {
+    let mut unresolved = Vec::new();
+    e.value = Some(expand(raw, lookup, &mut unresolved));
+    e.unresolved = unresolved;
+}
+
 /// Expands references within the file set only (never the process environment): a reference
 /// sees the definitions before it (earlier lines, earlier files); failing that, any definition
 /// in the set. Expansion is one level deep over already-expanded values, so cycles cannot loop.
@@ -397,15 +404,10 @@ pub fn resolve(files: &mut [EnvFile]) {
         .collect();
     for f in files.iter_mut() {
         for e in &mut f.entries {
-            if let (Some(v), false) = (&e.value, e.refs.is_empty()) {
-                let mut unresolved = Vec::new();
-                let expanded = expand(
-                    v,
-                    &|n| seen.get(n).filter(|_| !tainted.contains(n)).cloned(),
-                    &mut unresolved,
-                );
-                e.value = Some(expanded);
-                e.unresolved = unresolved;
+            if let (Some(v), false) = (e.value.clone(), e.refs.is_empty()) {
+                expand_entry(e, &v, &|n| {
+                    seen.get(n).filter(|_| !tainted.contains(n)).cloned()
+                });
             }
             if e.unresolved.is_empty() {
                 tainted.remove(&e.key);
@@ -426,14 +428,9 @@ pub fn resolve(files: &mut [EnvFile]) {
                 continue;
             }
             if let Some(v) = raw_v {
-                let mut unresolved = Vec::new();
-                let expanded = expand(
-                    v,
-                    &|n| seen.get(n).filter(|_| !tainted.contains(n)).cloned(),
-                    &mut unresolved,
-                );
-                e.value = Some(expanded);
-                e.unresolved = unresolved;
+                expand_entry(e, v, &|n| {
+                    seen.get(n).filter(|_| !tainted.contains(n)).cloned()
+                });
             }
         }
     }

@@ -84,3 +84,16 @@ impl Drop for TempRole {
         .join();
     }
 }
+
+/// A session held open (as `postgres`, or as `url`) until the returned runtime and client drop.
+pub fn hold(url: &str) -> (tokio::runtime::Runtime, tokio_postgres::Client) {
+    let rt = rt();
+    let client = rt.block_on(async {
+        let (c, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+            .await
+            .expect("hold a connection");
+        tokio::spawn(conn);
+        c
+    });
+    (rt, client)
+}
