@@ -386,3 +386,42 @@ async fn size_never_exceeds_max_with_min_idle_under_load() {
     );
     assert_at_rest(&pool).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_connect_never_blocks_a_waiter_a_returned_connection_can_serve() {
+    // Every connect takes 40 ms.
+    let pool = Pool::new(
+        TestManager::new(Behaviour::Slow),
+        Config {
+            acquire_timeout: Duration::from_secs(5),
+            ..config(2)
+        },
+    );
+    let held = pool.get().await.unwrap();
+    // The second acquire has to connect: 1 in use + 1 creating fills the pool.
+    let creating = {
+        let pool = pool.clone();
+        tokio::spawn(async move { pool.get().await.map(|_| Instant::now()) })
+    };
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    assert_eq!(pool.snapshot().creating, 1);
+    // A third acquire queues behind them.
+    let waiter = {
+        let pool = pool.clone();
+        tokio::spawn(async move { pool.get().await.map(|_| Instant::now()) })
+    };
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    let released = Instant::now();
+    drop(held);
+    let served = waiter.await.unwrap().unwrap();
+    assert!(
+        served - released < Duration::from_millis(15),
+        "the waiter got the returned connection at once, not after the connect"
+    );
+    let created_at = creating.await.unwrap().unwrap();
+    assert!(
+        created_at > served,
+        "the slow connect finished after the waiter was served"
+    );
+    assert_at_rest(&pool).await;
+}
