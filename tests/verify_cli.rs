@@ -255,3 +255,46 @@ fn rule_files_match_their_schema() {
         assert!(errors.is_empty(), "{file}: {errors:?}");
     }
 }
+
+#[test]
+fn rule_settings_in_poolcheck_toml_change_severity_parameters_and_can_switch_off() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("app.env"), "DB_POOL_SIZE=30\n").unwrap();
+    let write = |rules: &str| {
+        std::fs::write(
+            dir.path().join("poolcheck.toml"),
+            format!("[servers.main]\nmax_connections = 100\n\n[services.api]\nfiles = [\"app.env\"]\nreplicas = 3\n\n{rules}"),
+        )
+        .unwrap();
+    };
+    let codes = |run: &Run| findings(&json(run)).into_iter().map(|(c, _, _)| c).collect::<Vec<_>>();
+    // 90 of 97 usable: 7% headroom.
+    write("");
+    let run = poolcheck_in(dir.path(), &["verify", "--format", "json"]);
+    assert_eq!((run.code, codes(&run).contains(&"PC103".to_string())), (0, true));
+    write("[rules.thin-headroom]\nseverity = \"error\"\n");
+    let run = poolcheck_in(dir.path(), &["verify", "--format", "json"]);
+    assert_eq!(run.code, 1, "a warning raised to error fails the run");
+    write("[rules.PC103]\nparams = { min_headroom_percent = 5 }\n");
+    assert!(!codes(&poolcheck_in(dir.path(), &["verify", "--format", "json"])).contains(&"PC103".to_string()));
+    write("[rules.PC103]\nseverity = \"off\"\n");
+    assert!(!codes(&poolcheck_in(dir.path(), &["verify", "--format", "json"])).contains(&"PC103".to_string()));
+    write("[rules.PC999]\nseverity = \"off\"\n");
+    let run = poolcheck_in(dir.path(), &["verify"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("PC999") && run.stderr.contains("poolcheck.toml:8:"), "{}", run.stderr);
+    write("[rules.PC103]\nparams = { min_headroom_percent = 500 }\n");
+    let run = poolcheck_in(dir.path(), &["verify"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("outside 0..100"), "{}", run.stderr);
+}
+
+#[test]
+fn github_format_annotates_lines() {
+    let run = demo(&["verify", "--prod", "--format", "github"]);
+    assert_eq!(run.code, 1);
+    let line = run.stdout.lines().next().unwrap();
+    assert!(line.starts_with("::error file=backend/.env.production,line=6,col=21,"), "{line}");
+    assert!(line.contains("title=PC101 fleet-exceeds-server-slots::"), "{line}");
+    assert!(!run.stdout.contains("Sup3rS3cret"));
+}

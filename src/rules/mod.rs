@@ -52,6 +52,10 @@ pub const CHECKS: &[(&str, Check)] = &[
 /// Codes raised outside the CHECKS table (while reading input).
 pub const INPUT_CODES: &[&str] = &["PC001", "PC002"];
 
+/// Codes a check raises besides its own (code, raised by): the workload check judges one queue
+/// and reports whichever of unstable / target missed / oversized applies.
+pub const RAISED_BY: &[(&str, &str)] = &[("PC302", "PC301"), ("PC303", "PC301")];
+
 /// Per-rule settings from poolcheck.toml: severity overrides ("off" disables) and parameters.
 #[derive(Debug, Clone, Default)]
 pub struct Settings {
@@ -238,9 +242,13 @@ pub fn max_pool_that_fits(
 pub fn run(ctx: &Context<'_>, input_findings: Vec<Finding>) -> Vec<Finding> {
     let mut findings = input_findings;
     for (code, check) in CHECKS {
-        // A check may raise several codes (PC301 also raises PC302/PC303); disabling one code
-        // drops its findings below, so only skip a check when it raises nothing else.
-        if ctx.settings.severity.get(*code) == Some(&None) && *code != "PC301" {
+        // A check runs unless every code it raises is switched off.
+        let off = |c: &str| ctx.settings.severity.get(c) == Some(&None);
+        let others_off = RAISED_BY
+            .iter()
+            .filter(|(_, by)| by == code)
+            .all(|(c, _)| off(c));
+        if off(code) && others_off {
             continue;
         }
         findings.extend(check(ctx));
