@@ -4,6 +4,12 @@ use std::time::Duration;
 
 /// Parses `40ms`, `10s`, `1.5s`, `2m`, `1h`, `250us`, `0` (zero needs no unit).
 /// A bare number is rejected (except 0) because its unit is exactly what users get wrong.
+///
+/// ```
+/// use std::time::Duration;
+/// assert_eq!(poolcheck::units::parse_duration("40ms"), Ok(Duration::from_millis(40)));
+/// assert!(poolcheck::units::parse_duration("30").is_err());
+/// ```
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let t = text.trim();
     if t == "0" {

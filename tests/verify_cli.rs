@@ -267,22 +267,40 @@ fn rule_settings_in_poolcheck_toml_change_severity_parameters_and_can_switch_off
         )
         .unwrap();
     };
-    let codes = |run: &Run| findings(&json(run)).into_iter().map(|(c, _, _)| c).collect::<Vec<_>>();
+    let codes = |run: &Run| {
+        findings(&json(run))
+            .into_iter()
+            .map(|(c, _, _)| c)
+            .collect::<Vec<_>>()
+    };
     // 90 of 97 usable: 7% headroom.
     write("");
     let run = poolcheck_in(dir.path(), &["verify", "--format", "json"]);
-    assert_eq!((run.code, codes(&run).contains(&"PC103".to_string())), (0, true));
+    assert_eq!(
+        (run.code, codes(&run).contains(&"PC103".to_string())),
+        (0, true)
+    );
     write("[rules.thin-headroom]\nseverity = \"error\"\n");
     let run = poolcheck_in(dir.path(), &["verify", "--format", "json"]);
     assert_eq!(run.code, 1, "a warning raised to error fails the run");
     write("[rules.PC103]\nparams = { min_headroom_percent = 5 }\n");
-    assert!(!codes(&poolcheck_in(dir.path(), &["verify", "--format", "json"])).contains(&"PC103".to_string()));
+    assert!(
+        !codes(&poolcheck_in(dir.path(), &["verify", "--format", "json"]))
+            .contains(&"PC103".to_string())
+    );
     write("[rules.PC103]\nseverity = \"off\"\n");
-    assert!(!codes(&poolcheck_in(dir.path(), &["verify", "--format", "json"])).contains(&"PC103".to_string()));
+    assert!(
+        !codes(&poolcheck_in(dir.path(), &["verify", "--format", "json"]))
+            .contains(&"PC103".to_string())
+    );
     write("[rules.PC999]\nseverity = \"off\"\n");
     let run = poolcheck_in(dir.path(), &["verify"]);
     assert_eq!(run.code, 2);
-    assert!(run.stderr.contains("PC999") && run.stderr.contains("poolcheck.toml:8:"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("PC999") && run.stderr.contains("poolcheck.toml:8:"),
+        "{}",
+        run.stderr
+    );
     write("[rules.PC103]\nparams = { min_headroom_percent = 500 }\n");
     let run = poolcheck_in(dir.path(), &["verify"]);
     assert_eq!(run.code, 2);
@@ -294,7 +312,13 @@ fn github_format_annotates_lines() {
     let run = demo(&["verify", "--prod", "--format", "github"]);
     assert_eq!(run.code, 1);
     let line = run.stdout.lines().next().unwrap();
-    assert!(line.starts_with("::error file=backend/.env.production,line=6,col=21,"), "{line}");
-    assert!(line.contains("title=PC101 fleet-exceeds-server-slots::"), "{line}");
+    assert!(
+        line.starts_with("::error file=backend/.env.production,line=6,col=21,"),
+        "{line}"
+    );
+    assert!(
+        line.contains("title=PC101 fleet-exceeds-server-slots::"),
+        "{line}"
+    );
     assert!(!run.stdout.contains("Sup3rS3cret"));
 }

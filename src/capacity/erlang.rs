@@ -68,6 +68,14 @@ pub fn erlang_c_from_b(a: f64, c: u32, b: f64) -> Option<f64> {
 }
 
 /// P(wait) for offered load `a` on `c` connections; None when the queue is unstable (c ≤ a).
+///
+/// ```
+/// use poolcheck::capacity::erlang::erlang_c;
+/// // 500 req/s × 2.5 queries × 40 ms = 50 busy connections on average.
+/// assert_eq!(erlang_c(50.0, 50), None); // a pool of exactly 50 never catches up
+/// let p = erlang_c(50.0, 60).unwrap();
+/// assert!((p - 0.117302056132207).abs() < 1e-12);
+/// ```
 pub fn erlang_c(a: f64, c: u32) -> Option<f64> {
     erlang_c_from_b(a, c, erlang_b(a, c))
 }
