@@ -113,12 +113,17 @@ struct Meta {
     expires: Option<Instant>,
 }
 
+/// The idle queue and the statistics share one lock: an acquire or a return takes it once.
+struct Core<C> {
+    idle: VecDeque<Idle<C>>,
+    s: State,
+}
+
 struct Inner<M: Manager> {
     manager: M,
     config: Config,
     semaphore: Arc<Semaphore>,
-    idle: Mutex<VecDeque<Idle<M::Conn>>>,
-    state: Mutex<State>,
+    core: Mutex<Core<M::Conn>>,
     waiters: AtomicI64,
     creating: AtomicI64,
 }
@@ -170,8 +175,10 @@ impl<M: Manager> Pool<M> {
         let inner = Arc::new(Inner {
             semaphore: Arc::new(Semaphore::new(max as usize)),
             manager,
-            idle: Mutex::new(VecDeque::new()),
-            state: Mutex::new(State::new(max)),
+            core: Mutex::new(Core {
+                idle: VecDeque::new(),
+                s: State::new(max),
+            }),
             waiters: AtomicI64::new(0),
             creating: AtomicI64::new(0),
             config,
@@ -220,7 +227,7 @@ impl<M: Manager> Pool<M> {
             match tokio::time::timeout(deadline, self.acquire(start, location)).await {
                 Ok(r) => r,
                 Err(_) => {
-                    lock(&self.inner.state).timeouts += 1;
+                    lock(&self.inner.core).s.timeouts += 1;
                     Err(PoolError::Timeout {
                         waited: start.elapsed(),
                     })
@@ -232,55 +239,63 @@ impl<M: Manager> Pool<M> {
     fn try_fast(&self, start: Instant, location: &'static Location<'static>) -> Option<Pooled<M>> {
         let inner = &self.inner;
         let permit = inner.semaphore.clone().try_acquire_owned().ok()?;
-        let idle = {
-            let mut q = lock(&inner.idle);
-            let usable = q.back().is_some_and(|i| {
+        let (idle, taken) = {
+            let mut core = lock(&inner.core);
+            let usable = core.idle.back().is_some_and(|i| {
                 i.since.elapsed() <= inner.config.validation_bypass
                     && i.meta.expires.is_none_or(|e| Instant::now() < e)
                     && !inner.manager.is_broken(&i.conn)
             });
-            if usable {
-                q.pop_back()
-            } else {
-                None
+            if !usable {
+                return None;
             }
-        }?;
-        Some(self.hand_out(idle.conn, idle.meta, permit, start, false, location))
+            let idle = core.idle.pop_back()?;
+            let taken = self.check_out(&mut core.s, idle.meta.id, start, false, location);
+            (idle, taken)
+        };
+        Some(self.pooled(idle.conn, idle.meta, permit, taken))
     }
 
-    fn hand_out(
+    /// Books a checkout under the lock the caller holds; returns when it was taken.
+    fn check_out(
+        &self,
+        s: &mut State,
+        id: u64,
+        start: Instant,
+        waited: bool,
+        location: &'static Location<'static>,
+    ) -> Instant {
+        let now = Instant::now();
+        s.touch();
+        s.in_use += 1;
+        s.record_acquire(now - start, waited);
+        // Only leak detection needs to know who holds what.
+        if self.inner.config.leak_threshold.is_some() {
+            s.checkouts.insert(
+                id,
+                stats::Checkout {
+                    location,
+                    since: now,
+                    reported: false,
+                },
+            );
+        }
+        now
+    }
+
+    fn pooled(
         &self,
         conn: M::Conn,
         meta: Meta,
         permit: OwnedSemaphorePermit,
-        start: Instant,
-        waited: bool,
-        location: &'static Location<'static>,
+        taken: Instant,
     ) -> Pooled<M> {
-        let now = Instant::now();
-        {
-            let mut s = lock(&self.inner.state);
-            s.touch();
-            s.in_use += 1;
-            s.record_acquire(now - start, waited);
-            // Only leak detection needs to know who holds what.
-            if self.inner.config.leak_threshold.is_some() {
-                s.checkouts.insert(
-                    meta.id,
-                    stats::Checkout {
-                        location,
-                        since: now,
-                        reported: false,
-                    },
-                );
-            }
-        }
         Pooled {
             conn: Some(conn),
             meta,
             permit: Some(permit),
             pool: self.inner.clone(),
-            taken: now,
+            taken,
             broken: false,
         }
     }
@@ -307,7 +322,7 @@ impl<M: Manager> Pool<M> {
             }
         };
         loop {
-            let candidate = lock(&inner.idle).pop_back();
+            let candidate = lock(&inner.core).idle.pop_back();
             let (conn, meta) = match candidate {
                 Some(idle) => {
                     if inner.manager.is_broken(&idle.conn) {
@@ -338,7 +353,7 @@ impl<M: Manager> Pool<M> {
                     Err(e) => {
                         // Keep trying until the deadline: the server may free a slot; report
                         // the last error if time runs out.
-                        lock(&inner.state).last_create_error = Some(e.to_string());
+                        lock(&inner.core).s.last_create_error = Some(e.to_string());
                         if start.elapsed() + Duration::from_millis(50)
                             >= inner.config.acquire_timeout
                         {
@@ -349,29 +364,31 @@ impl<M: Manager> Pool<M> {
                     }
                 },
             };
-            return Ok(self.hand_out(conn, meta, permit, start, waited, location));
+            let taken = self.check_out(&mut lock(&inner.core).s, meta.id, start, waited, location);
+            return Ok(self.pooled(conn, meta, permit, taken));
         }
     }
 
     pub fn snapshot(&self) -> Snapshot {
-        let idle = lock(&self.inner.idle).len() as i64;
         let (waiters, creating) = (
             self.inner.waiters.load(Ordering::SeqCst),
             self.inner.creating.load(Ordering::SeqCst),
         );
-        lock(&self.inner.state).snapshot(idle, waiters, creating)
+        let mut core = lock(&self.inner.core);
+        let idle = core.idle.len() as i64;
+        core.s.snapshot(idle, waiters, creating)
     }
 
     /// Leak reports so far (held past the threshold, and their returns).
     pub fn leak_events(&self) -> Vec<LeakEvent> {
-        lock(&self.inner.state).leaks.clone()
+        lock(&self.inner.core).s.leaks.clone()
     }
 
     /// Closes every idle connection and refuses new acquires; connections in use close when
     /// they come back.
     pub fn close(&self) {
         self.inner.semaphore.close();
-        let drained: Vec<_> = lock(&self.inner.idle).drain(..).collect();
+        let drained: Vec<_> = lock(&self.inner.core).idle.drain(..).collect();
         for _ in &drained {
             self.inner.closed(stats::Cause::Shutdown);
         }
@@ -398,7 +415,8 @@ impl<M: Manager> Inner<M> {
     async fn create(&self, _permit: &OwnedSemaphorePermit) -> Result<(M::Conn, Meta), M::Error> {
         let _creating = Gauge::up(&self.creating);
         let conn = self.manager.create().await;
-        let mut s = lock(&self.state);
+        let mut core = lock(&self.core);
+        let s = &mut core.s;
         s.touch();
         match conn {
             Ok(c) => {
@@ -428,14 +446,13 @@ impl<M: Manager> Inner<M> {
 
     /// Whether one more idle connection may be opened: below min_idle and below max_size.
     fn may_grow_idle(&self) -> bool {
-        let idle = lock(&self.idle).len() as i64;
-        let s = lock(&self.state);
-        idle < i64::from(self.config.min_idle)
-            && s.size + self.creating.load(Ordering::SeqCst) < i64::from(self.config.max_size)
+        let core = lock(&self.core);
+        (core.idle.len() as i64) < i64::from(self.config.min_idle)
+            && core.s.size + self.creating.load(Ordering::SeqCst) < i64::from(self.config.max_size)
     }
 
     fn push_idle(&self, conn: M::Conn, meta: Meta) {
-        lock(&self.idle).push_back(Idle {
+        lock(&self.core).idle.push_back(Idle {
             conn,
             meta,
             since: Instant::now(),
@@ -443,11 +460,14 @@ impl<M: Manager> Inner<M> {
     }
 
     fn closed(&self, cause: stats::Cause) {
-        let mut s = lock(&self.state);
-        s.touch();
-        s.size -= 1;
-        s.count_close(cause);
+        close_booked(&mut lock(&self.core).s, cause);
     }
+}
+
+fn close_booked(s: &mut State, cause: stats::Cause) {
+    s.touch();
+    s.size -= 1;
+    s.count_close(cause);
 }
 
 /// A checked-out connection; goes back to the pool when dropped.
@@ -491,8 +511,10 @@ impl<M: Manager> Drop for Pooled<M> {
         let expired = self.meta.expires.is_some_and(|e| Instant::now() >= e);
         let broken = self.broken || inner.manager.is_broken(&conn);
         let closed = inner.semaphore.is_closed();
-        {
-            let mut s = lock(&inner.state);
+        let doomed = {
+            // One lock for the books and the idle queue.
+            let mut core = lock(&inner.core);
+            let s = &mut core.s;
             s.touch();
             s.in_use -= 1;
             s.record_hold(held);
@@ -510,19 +532,27 @@ impl<M: Manager> Drop for Pooled<M> {
                     });
                 }
             }
-        }
-        if broken || expired || closed {
-            inner.closed(if broken {
-                stats::Cause::Broken
-            } else if expired {
-                stats::Cause::Lifetime
+            if broken || expired || closed {
+                let cause = if broken {
+                    stats::Cause::Broken
+                } else if expired {
+                    stats::Cause::Lifetime
+                } else {
+                    stats::Cause::Shutdown
+                };
+                close_booked(s, cause);
+                Some(conn)
             } else {
-                stats::Cause::Shutdown
-            });
-            drop(conn);
-        } else {
-            inner.push_idle(conn, self.meta);
-        }
+                core.idle.push_back(Idle {
+                    conn,
+                    meta: self.meta,
+                    since: Instant::now(),
+                });
+                None
+            }
+        };
+        // Closing a connection may do I/O: outside the lock.
+        drop(doomed);
         // The permit goes last, so the next waiter finds the connection already idle.
         drop(self.permit.take());
     }
@@ -544,7 +574,8 @@ async fn maintain<M: Manager>(weak: Weak<Inner<M>>) {
         let now = Instant::now();
         let min_idle = inner.config.min_idle as usize;
         let evicted: Vec<(Idle<M::Conn>, stats::Cause)> = {
-            let mut idle = lock(&inner.idle);
+            let mut core = lock(&inner.core);
+            let idle = &mut core.idle;
             let mut out = Vec::new();
             let mut keep = VecDeque::new();
             let total = idle.len();
@@ -574,7 +605,8 @@ async fn maintain<M: Manager>(weak: Weak<Inner<M>>) {
             drop(c);
         }
         if let Some(threshold) = inner.config.leak_threshold {
-            let mut s = lock(&inner.state);
+            let mut core = lock(&inner.core);
+            let s = &mut core.s;
             let mut found = Vec::new();
             for (id, c) in s.checkouts.iter_mut() {
                 if !c.reported && now - c.since >= threshold {
