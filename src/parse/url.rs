@@ -184,9 +184,13 @@ pub fn find_urls(text: &str) -> Vec<(usize, DbUrl)> {
     let mut from = 0;
     while let Some(pos) = text[from..].find("://") {
         let sep = from + pos;
+        // The scheme starts after the last character that cannot be part of one (which may be
+        // multi-byte: step over it by its length, not by one byte).
         let start = text[..sep]
-            .rfind(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '+' | ':' | '.' | '-')))
-            .map_or(0, |i| i + 1);
+            .char_indices()
+            .rev()
+            .find(|&(_, c)| !(c.is_ascii_alphanumeric() || matches!(c, '+' | ':' | '.' | '-')))
+            .map_or(0, |(i, c)| i + c.len_utf8());
         let end = text[sep..]
             .find(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | '`' | '<' | '>'))
             .map_or(text.len(), |i| sep + i);
@@ -257,5 +261,14 @@ mod tests {
         assert_eq!(percent_decode("%zz%41"), "%zzA");
         assert_eq!(percent_decode("%"), "%");
         assert_eq!(percent_decode("%é1"), "%é1");
+        assert_eq!(
+            find_urls("postgres://Ὀ://").len(),
+            1,
+            "no panic on a multi-byte character before `://`"
+        );
+        assert_eq!(
+            find_urls("é=postgres://h/d").first().map(|(i, _)| *i),
+            Some(3)
+        );
     }
 }
