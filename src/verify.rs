@@ -669,6 +669,4 @@ pub fn apply_facts(server: &mut Server, f: &crate::probe::ServerFacts, own_apps:
             at("idle_session_timeout"),
         ));
     }
-    server.probe_role = Some((f.role.name.clone(), f.role.can_use_reserved));
-    server.probed = true;
 }

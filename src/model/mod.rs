@@ -215,11 +215,8 @@ pub struct Server {
     pub other_usage: Option<Sourced<u32>>,
     pub role_limits: Vec<(String, Sourced<Option<u32>>)>,
     pub database_limits: Vec<(String, Sourced<Option<u32>>)>,
-    /// The role a probe connected as, and whether it may use reserved slots.
-    pub probe_role: Option<(String, bool)>,
+    /// The server kills sessions idle this long (idle_session_timeout, from a probe).
     pub idle_session_timeout: Option<Sourced<Duration>>,
-    pub idle_in_transaction_timeout: Option<Sourced<Duration>>,
-    pub probed: bool,
 }
 
 impl Server {
