@@ -322,3 +322,23 @@ fn github_format_annotates_lines() {
     );
     assert!(!run.stdout.contains("Sup3rS3cret"));
 }
+
+#[test]
+fn readme_shows_what_the_first_command_prints() {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let marker = "The first command exits 1 and prints:\n\n```text\n";
+    let start = readme.find(marker).expect("README demo block") + marker.len();
+    let block = &readme[start..start + readme[start..].find("\n```").unwrap()];
+    let run = poolcheck(&[
+        "verify",
+        "--prod",
+        "--config",
+        "fixtures/demo/poolcheck.toml",
+    ]);
+    assert_eq!(run.code, 1);
+    assert_eq!(
+        run.stdout.trim_end(),
+        block.trim_end(),
+        "README.md's demo output is stale: paste the new output"
+    );
+}
