@@ -154,20 +154,88 @@ fn invalid_poolcheck_toml_is_located_and_exits_2() {
 
 #[test]
 fn secrets_never_appear_in_any_format() {
-    for format in ["human", "json"] {
-        let run = demo(&["verify", "--prod", "--format", format]);
-        assert!(
-            !run.stdout.contains("Sup3rS3cret"),
-            "{format}: {}",
-            run.stdout
+    // The flagged value sits on the same line as the URL password, and the next line (shown as
+    // context) holds a secret-looking key: both must be masked in the snippet.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("app.env"),
+        "DATABASE_URL=postgresql://app:Sup3rS3cret@db:5432/app?connection_limit=10&pool_timeout=0\nDB_PASSWORD=hunter2-not-real\n",
+    )
+    .unwrap();
+    for format in ["human", "json", "github"] {
+        let run = poolcheck_in(
+            dir.path(),
+            &[
+                "verify",
+                "--no-config",
+                "app.env",
+                "--max-connections",
+                "100",
+                "--format",
+                format,
+            ],
         );
-        assert!(!run.stderr.contains("Sup3rS3cret"));
+        let all = format!("{}{}", run.stdout, run.stderr);
+        assert!(
+            all.contains("PC201"),
+            "{format}: the finding is reported: {all}"
+        );
+        assert!(
+            !all.contains("Sup3rS3cret") && !all.contains("hunter2"),
+            "{format}: {all}"
+        );
     }
-    let dir = root().join("fixtures/projects/prisma-shop");
-    for format in ["human", "json"] {
-        let run = poolcheck_in(&dir, &["verify", "--format", format, "--fail-on", "info"]);
-        assert!(!run.stdout.contains("hunter2"), "{format}: {}", run.stdout);
-    }
+    let human = poolcheck_in(
+        dir.path(),
+        &[
+            "verify",
+            "--no-config",
+            "app.env",
+            "--max-connections",
+            "100",
+        ],
+    );
+    assert!(
+        human.stdout.contains("postgresql://app:***********@db"),
+        "the snippet is shown, masked: {}",
+        human.stdout
+    );
+    let demo_run = demo(&["verify", "--prod", "--format", "json"]);
+    assert!(!demo_run.stdout.contains("Sup3rS3cret"));
+}
+
+#[test]
+fn user_keys_in_poolcheck_toml_feed_the_model() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("app.yaml"),
+        "db:\n  maxOpenConns: 30\ndeploy:\n  instances: 4\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("poolcheck.toml"),
+        "[servers.main]\nmax_connections = 100\n\n[services.api]\nfiles = [\"app.yaml\"]\n\n[keys.maxOpenConns]\nconcept = \"pool_max\"\n\n[keys.instances]\nconcept = \"replicas\"\n",
+    )
+    .unwrap();
+    let run = poolcheck_in(dir.path(), &["verify", "--format", "json"]);
+    let v = json(&run);
+    let svc = &v["capacity"][0]["services"][0];
+    assert_eq!(
+        (svc["pool_max"].as_u64(), svc["peak_pods"].as_u64()),
+        (Some(30), Some(4)),
+        "{v}"
+    );
+    assert_eq!(v["capacity"][0]["demand"], 120);
+    let f = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "PC101")
+        .expect("PC101");
+    assert_eq!(
+        (f["file"].as_str(), f["line"].as_u64()),
+        (Some("app.yaml"), Some(2))
+    );
 }
 
 #[test]

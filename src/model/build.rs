@@ -313,7 +313,12 @@ pub fn build_service(
     let server_key = c.server_key.clone();
     let (url_user, url_database) = (c.url_user.clone(), c.url_database.clone());
     let url_library = c.url_library;
-    let (pool, processes_obs, mut findings) = resolve(c.obs, dialects, url_library, opts);
+    let Resolved {
+        pool,
+        processes: processes_obs,
+        replicas: replicas_obs,
+        mut findings,
+    } = resolve(c.obs, dialects, url_library, opts);
     findings.extend(c.findings);
     let mut pool = pool;
     pool.server_key = server_key;
@@ -324,6 +329,7 @@ pub fn build_service(
         .cli_replicas
         .clone()
         .or(scaling.replicas.clone())
+        .or(replicas_obs)
         .or(spec.replicas.clone())
         .unwrap_or_else(|| Sourced::new(1, Origin::Assumed { note: "replicas not set anywhere; assuming 1 (pass --replicas or set replicas in poolcheck.toml)".into() }));
     let (replicas, hpa_max) = match (&scaling.hpa, &spec.max_replicas) {
@@ -410,7 +416,13 @@ fn yaml_values(
     c.walk(doc, &mut Vec::new(), true, sources);
 }
 
-type Resolved = (PoolConfig, Option<Sourced<u32>>, Vec<Finding>);
+/// One value per concept for the pool, plus the per-pod figures keys may also give.
+struct Resolved {
+    pool: PoolConfig,
+    processes: Option<Sourced<u32>>,
+    replicas: Option<Sourced<u32>>,
+    findings: Vec<Finding>,
+}
 
 /// One value per concept: the best-ranked observation, read through its key's unit; absent
 /// concepts take the library's documented default.
@@ -524,6 +536,7 @@ fn resolve(
     };
 
     let mut processes = None;
+    let mut replicas = None;
     for concept in [
         Concept::PoolMax,
         Concept::PoolOverflow,
@@ -536,6 +549,7 @@ fn resolve(
         Concept::PreparedStatements,
         Concept::Pgbouncer,
         Concept::Processes,
+        Concept::Replicas,
         Concept::DatabaseUrl,
     ] {
         let Some(o) = best(concept) else { continue };
@@ -551,6 +565,7 @@ fn resolve(
             Concept::PreparedStatements => pool.prepared_statements = bool_of(o, &mut findings),
             Concept::Pgbouncer => pool.pgbouncer = bool_of(o, &mut findings),
             Concept::Processes => processes = u32_of(o, &mut findings).filter(|p| p.value > 0),
+            Concept::Replicas => replicas = u32_of(o, &mut findings),
             Concept::DatabaseUrl => {
                 pool.url = o
                     .text
@@ -609,7 +624,12 @@ fn resolve(
             }
         }
     }
-    (pool, processes, findings)
+    Resolved {
+        pool,
+        processes,
+        replicas,
+        findings,
+    }
 }
 
 /// What a host-CPU-derived default comes to on a host with `cpus` CPUs.

@@ -265,7 +265,7 @@ async fn execute(plan: &Plan, target: ConnTarget) -> ToolResult<Outcome> {
     let interrupted = tokio::select! {
         _ = load => false,
         _ = tokio::signal::ctrl_c() => true,
-        _ = report::tick(&progress, start, plan.duration) => false,
+        _ = report::tick(&progress, start) => false,
     };
     let elapsed = start.elapsed();
     if let Some(p) = &progress {

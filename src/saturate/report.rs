@@ -223,7 +223,7 @@ pub fn progress(duration: Duration) -> Option<indicatif::ProgressBar> {
 }
 
 /// Advances the bar; never finishes on its own (the load decides when the run ends).
-pub async fn tick(bar: &Option<indicatif::ProgressBar>, start: Instant, _duration: Duration) {
+pub async fn tick(bar: &Option<indicatif::ProgressBar>, start: Instant) {
     loop {
         if let Some(b) = bar {
             b.set_position(start.elapsed().as_millis() as u64);
