@@ -1,6 +1,7 @@
 //! Command-line interface (clap derive). Each subcommand's arguments live beside each other here;
 //! the logic lives in the module named for the command.
 
+use crate::core::severity::Severity;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
@@ -30,25 +31,6 @@ pub enum Command {
     Saturate(SaturateArgs),
     /// Print a rule's documentation, or list every rule when no code is given.
     Rule(RuleArgs),
-}
-
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    PartialOrd,
-    Ord,
-    ValueEnum,
-    serde::Serialize,
-    serde::Deserialize,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    Info,
-    Warning,
-    Error,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]

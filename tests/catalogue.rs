@@ -1,6 +1,7 @@
 //! The rule catalogue, the code, the fixtures and the docs must not drift apart.
 
-use poolcheck::rules::{catalog, CHECKS, INPUT_CODES, RAISED_BY};
+use poolcheck::lint::catalog;
+use poolcheck::rules::{CHECKS, INPUT_CODES, RAISED_BY};
 
 #[test]
 fn every_catalogued_rule_has_logic_and_every_check_is_catalogued() {

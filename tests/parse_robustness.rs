@@ -1,9 +1,9 @@
 //! Arbitrary input never panics a parser, and every error points inside its file.
 
-use poolcheck::parse;
+use poolcheck::input::formats as parse;
 use proptest::prelude::*;
 
-fn in_bounds(span: poolcheck::source::Span, text: &str) -> bool {
+fn in_bounds(span: poolcheck::core::source::Span, text: &str) -> bool {
     span.start <= span.end && span.end <= text.len()
 }
 
@@ -48,7 +48,7 @@ proptest! {
     fn urls_never_panic(text in "(postgres(ql)?|mysql|jdbc:postgresql)://\\PC{0,60}") {
         let _ = parse::url::parse(&text);
         let _ = parse::url::find_urls(&text);
-        let r = poolcheck::redact::redact_url(&text);
+        let r = poolcheck::core::secrets::redact_url(&text);
         prop_assert!(r.len() <= text.len() + 3 * text.matches("://").count());
     }
 }

@@ -305,7 +305,7 @@ fn rule_command_prints_docs_offline() {
     let list = poolcheck(&["rule"]);
     assert_eq!(
         list.stdout.lines().count(),
-        poolcheck::rules::catalog::all().len()
+        poolcheck::lint::catalog::all().len()
     );
 }
 
@@ -316,7 +316,7 @@ fn rule_files_match_their_schema() {
     )
     .unwrap();
     let validator = jsonschema::validator_for(&schema).unwrap();
-    for (file, text) in poolcheck::rules::catalog::FILES {
+    for (file, text) in poolcheck::lint::catalog::FILES {
         let v: toml::Value = toml::from_str(text).unwrap();
         let j = serde_json::to_value(v).unwrap();
         let errors: Vec<String> = validator.iter_errors(&j).map(|e| e.to_string()).collect();

@@ -67,7 +67,7 @@ impl Targets {
             if p > eps {
                 out.push(format!(
                     "P(acquire timeout {}) {p:.2e} > {eps}",
-                    crate::units::format_duration(t)
+                    crate::core::units::format_duration(t)
                 ));
             }
         }

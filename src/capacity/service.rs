@@ -3,7 +3,7 @@
 
 use super::erlang::{Queue, Workload};
 use super::search::{self, Assessment, Targets};
-use crate::dialect::Timeout;
+use crate::input::dialects::Timeout;
 use crate::model::Service;
 use serde_json::{json, Value};
 

@@ -1,69 +1,17 @@
 //! The fleet model: servers and the services that connect to them. Every number carries its
 //! [`Origin`], so findings can label the exact input they used.
 
-pub mod build;
-pub mod helm;
+pub mod from_config;
+pub mod from_files;
+pub mod from_helm;
+pub mod from_probe;
+pub mod overrides;
 
-use crate::dialect::Timeout;
-use crate::source::{FileId, Span};
+pub use crate::core::origin::{Layer, Origin, Sourced};
+use crate::core::units::Timeout;
+use crate::db::Engine;
 use serde::Serialize;
 use std::time::Duration;
-
-/// Where a value came from.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Origin {
-    /// A key in a linted file or in poolcheck.toml.
-    File { file: FileId, span: Span },
-    /// Absent from the files; the library's documented default applies.
-    Default { note: String },
-    /// A command-line flag such as `--max-connections`.
-    Cli { flag: String },
-    /// Read from a live server.
-    Probe { what: String },
-    /// A `--set` override (what-if).
-    Override { key: String },
-    /// Computed from other values (e.g. 25% surge of 3 replicas).
-    Derived { note: String },
-    /// PostgreSQL's or poolcheck's own built-in assumption.
-    Assumed { note: String },
-}
-
-impl Origin {
-    pub fn file(file: FileId, span: Span) -> Origin {
-        Origin::File { file, span }
-    }
-    pub fn location(&self) -> Option<(FileId, Span)> {
-        match self {
-            Origin::File { file, span } => Some((*file, *span)),
-            _ => None,
-        }
-    }
-    /// A phrase for values that do not come from a file ("HikariCP default: …", "--replicas").
-    pub fn describe(&self) -> String {
-        match self {
-            Origin::File { .. } => "from the file".into(),
-            Origin::Default { note } => note.clone(),
-            Origin::Cli { flag } => format!("from {flag}"),
-            Origin::Probe { what } => format!("from the live server ({what})"),
-            Origin::Override { key } => format!("from --set {key}"),
-            Origin::Derived { note } => note.clone(),
-            Origin::Assumed { note } => note.clone(),
-        }
-    }
-}
-
-/// A value with its origin.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Sourced<T> {
-    pub value: T,
-    pub origin: Origin,
-}
-
-impl<T> Sourced<T> {
-    pub fn new(value: T, origin: Origin) -> Self {
-        Sourced { value, origin }
-    }
-}
 
 /// A pool's maximum size as configured.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -119,10 +67,10 @@ pub struct PoolConfig {
 
 #[derive(Debug, Clone)]
 pub struct RawValue {
-    pub concept: crate::dialect::Concept,
+    pub concept: crate::input::dialects::Concept,
     pub key: String,
     pub text: String,
-    pub unit: crate::dialect::Unit,
+    pub unit: crate::input::dialects::Unit,
     pub library: String,
     pub origin: Origin,
 }
@@ -145,6 +93,63 @@ pub enum Surge {
     Percent(u32),
 }
 
+impl Surge {
+    /// The one reader of maxSurge text: a number of pods (`2`) or a percentage (`25%`).
+    pub fn parse(text: &str) -> Result<Surge, String> {
+        let t = text.trim();
+        let bad = || {
+            format!(
+                "`{}`: write a number of pods or a percentage such as 25%",
+                crate::core::secrets::clip(t, 40)
+            )
+        };
+        match t.strip_suffix('%') {
+            Some(p) => {
+                let n: u64 = p.trim().parse().map_err(|_| bad())?;
+                limits::surge_percent(n).map(Surge::Percent)
+            }
+            None => {
+                let n: u64 = t.parse().map_err(|_| bad())?;
+                limits::pods(n).map(Surge::Pods)
+            }
+        }
+    }
+}
+
+/// Plausibility caps on user numbers at the model boundary. Past them a number is a typo or
+/// hostile input, and arithmetic on it could overflow; each breach is a located PC002.
+pub mod limits {
+    /// Pods of one service (replicas, HPA maximum, surge).
+    pub const MAX_PODS: u64 = 100_000;
+    /// Processes (workers × threads) in one pod.
+    pub const MAX_PROCESSES: u64 = 100_000;
+    /// Connections of one pool, or a server's connection limit.
+    pub const MAX_CONNECTIONS: u64 = 1_000_000;
+    /// A rolling update's surge as a percentage of the pods.
+    pub const MAX_SURGE_PERCENT: u64 = 1_000;
+
+    fn check(n: u64, max: u64, what: &str) -> Result<u32, String> {
+        if n > max {
+            return Err(format!(
+                "{n} {what} is not a plausible count (poolcheck accepts up to {max})"
+            ));
+        }
+        Ok(n as u32)
+    }
+    pub fn pods(n: u64) -> Result<u32, String> {
+        check(n, MAX_PODS, "pods")
+    }
+    pub fn processes(n: u64) -> Result<u32, String> {
+        check(n, MAX_PROCESSES, "processes")
+    }
+    pub fn connections(n: u64) -> Result<u32, String> {
+        check(n, MAX_CONNECTIONS, "connections")
+    }
+    pub fn surge_percent(n: u64) -> Result<u32, String> {
+        check(n, MAX_SURGE_PERCENT, "percent surge")
+    }
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct Workload {
     pub rps: Option<Sourced<f64>>,
@@ -164,6 +169,8 @@ pub struct Service {
     pub name: String,
     /// Index into `Fleet::servers`.
     pub server: usize,
+    /// Index into `Fleet::poolers` when the service reaches its server through a pooler.
+    pub via: Option<usize>,
     pub pool: PoolConfig,
     pub processes: Sourced<u32>,
     pub replicas: Sourced<u32>,
@@ -193,17 +200,20 @@ impl Service {
     }
     /// Extra pods alive during a rolling update (maxSurge, percent rounded up as Kubernetes does).
     pub fn surge_pods(&self) -> u32 {
-        let pods = self.peak_pods().value;
-        match self.surge.value {
-            Surge::Pods(n) => n,
-            Surge::Percent(p) => (pods * p).div_ceil(100),
-        }
+        let pods = u64::from(self.peak_pods().value);
+        let n = match self.surge.value {
+            Surge::Pods(n) => u64::from(n),
+            Surge::Percent(p) => (pods * u64::from(p)).div_ceil(100),
+        };
+        u32::try_from(n).unwrap_or(u32::MAX)
     }
 }
 
 #[derive(Debug, Clone, Default)]
 pub struct Server {
     pub name: String,
+    /// The kind of server; its reserved-slot semantics and defaults come from `db`.
+    pub engine: Engine,
     pub max_connections: Option<Sourced<u32>>,
     pub superuser_reserved: Option<Sourced<u32>>,
     pub reserved_connections: Option<Sourced<u32>>,
@@ -231,12 +241,8 @@ impl Server {
             &self.operator_reserve,
         ];
         let su = self.superuser_reserved.clone().unwrap_or_else(|| {
-            Sourced::new(
-                3,
-                Origin::Assumed {
-                    note: "PostgreSQL default superuser_reserved_connections = 3".into(),
-                },
-            )
+            let (n, note) = self.engine.default_reserve();
+            Sourced::new(n, Origin::Default { note: note.into() })
         });
         let total = su.value
             + self.reserved_connections.as_ref().map_or(0, |r| r.value)
@@ -247,10 +253,16 @@ impl Server {
         if single {
             su
         } else {
+            let layer = parts
+                .iter()
+                .filter_map(|p| p.as_ref().map(|v| v.layer()))
+                .min()
+                .unwrap_or(Layer::Default);
             Sourced::new(
                 total,
                 Origin::Derived {
                     note: "superuser + reserved + operator reserve".into(),
+                    layer,
                 },
             )
         }
@@ -263,8 +275,52 @@ impl Server {
     }
 }
 
+/// The kind of connection pooler between services and a server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PoolerKind {
+    Pgbouncer,
+    Pgcat,
+    Pgdog,
+    Supavisor,
+    Odyssey,
+    RdsProxy,
+}
+
+/// How a pooler hands server connections to clients.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PoolMode {
+    Session,
+    Transaction,
+    Statement,
+}
+
+/// A pooler tier between services and a server: clients connect to it, and it opens its own
+/// server-side pools.
+#[derive(Debug, Clone)]
+pub struct Pooler {
+    pub name: String,
+    pub kind: PoolerKind,
+    /// Index into `Fleet::servers`: where its server-side pools connect.
+    pub server: usize,
+    /// Pods or processes of the pooler; each has its own pools.
+    pub replicas: Sourced<u32>,
+    /// Addresses clients reach it at (`host:port`), for routing services to it.
+    pub listen: Vec<String>,
+    pub mode: Option<Sourced<PoolMode>>,
+    /// Server connections per (database, user) pool.
+    pub pool_size: Option<Sourced<u32>>,
+    pub reserve_pool_size: Option<Sourced<u32>>,
+    pub max_client_conn: Option<Sourced<u32>>,
+    pub max_db_connections: Option<Sourced<u32>>,
+    /// (database, user) pools it opens on the server.
+    pub pools: u32,
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct Fleet {
     pub servers: Vec<Server>,
+    pub poolers: Vec<Pooler>,
     pub services: Vec<Service>,
 }

@@ -91,7 +91,7 @@ impl<E: std::fmt::Display> std::fmt::Display for PoolError<E> {
             PoolError::Timeout { waited } => write!(
                 f,
                 "timed out after {} waiting for a connection",
-                crate::units::format_duration(*waited)
+                crate::core::units::format_duration(*waited)
             ),
             PoolError::Create(e) => write!(f, "could not open a connection: {e}"),
             PoolError::Closed => f.write_str("the pool is closed"),

@@ -1,7 +1,7 @@
 //! GitHub Actions workflow commands: each finding becomes an annotation on its line.
 
 use super::Report;
-use crate::cli::Severity;
+use crate::core::severity::Severity;
 
 /// Workflow-command values must escape %, CR and LF (and , and : inside properties).
 fn escape_data(s: &str) -> String {
@@ -16,7 +16,7 @@ fn escape_prop(s: &str) -> String {
 
 pub fn render(report: &Report<'_>) -> String {
     let mut out = String::new();
-    for f in &report.findings {
+    for f in report.findings {
         let level = match f.severity {
             Severity::Error => "error",
             Severity::Warning => "warning",
@@ -38,7 +38,7 @@ pub fn render(report: &Report<'_>) -> String {
                 ),
             );
         }
-        let msg = crate::redact::redact_url(&format!("{} (help: {})", f.message, f.help));
+        let msg = crate::core::secrets::redact_url(&format!("{} (help: {})", f.message, f.help));
         out.push_str(&format!(
             "::{level} {}::{}\n",
             props.join(","),

@@ -2,11 +2,11 @@
 //! finding's primary file are drawn in its snippet; labels in other files become related
 //! diagnostics, each with its own snippet.
 
-use super::{mask, Report};
+use super::Report;
 use crate::capacity::fleet::ServerCapacity;
-use crate::cli::Severity;
-use crate::finding::{Finding, Label};
-use crate::source::{FileId, SourceSet};
+use crate::core::finding::{Finding, Label};
+use crate::core::severity::Severity;
+use crate::core::source::{FileId, SourceSet};
 use miette::{
     Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceCode,
 };
@@ -19,7 +19,7 @@ struct Diag {
     severity: miette::Severity,
     message: String,
     help: Option<String>,
-    source: Option<NamedSource<String>>,
+    source: Option<NamedSource<std::sync::Arc<str>>>,
     labels: Vec<LabeledSpan>,
     related: Vec<Diag>,
 }
@@ -67,21 +67,15 @@ fn miette_severity(s: Severity) -> miette::Severity {
     }
 }
 
-/// Masked sources, so no snippet shows a password.
+/// Sources as they may be shown (secrets masked, controls visible), shared, never copied.
 struct Masked<'a> {
     sources: &'a SourceSet,
-    cache: BTreeMap<FileId, String>,
 }
 
 impl Masked<'_> {
-    fn named(&mut self, file: FileId) -> NamedSource<String> {
+    fn named(&mut self, file: FileId) -> NamedSource<std::sync::Arc<str>> {
         let f = self.sources.get(file);
-        let text = self
-            .cache
-            .entry(file)
-            .or_insert_with(|| mask::mask(&f.text))
-            .clone();
-        NamedSource::new(f.display.clone(), text)
+        NamedSource::new(f.display.clone(), f.shown.clone())
     }
 }
 
@@ -158,16 +152,15 @@ pub fn render(report: &Report<'_>, color: bool) -> String {
     let handler = handler(color);
     let mut masked = Masked {
         sources: report.sources,
-        cache: BTreeMap::new(),
     };
     let mut out = String::new();
-    for f in &report.findings {
+    for f in report.findings {
         let diag = to_diag(f, &mut masked);
         let mut s = String::new();
         if handler.render_report(&mut s, &diag).is_err() {
             s = format!(
                 "{}: {} [{}]\n",
-                crate::rules::catalog::severity_word(f.severity),
+                crate::lint::catalog::severity_word(f.severity),
                 f.message,
                 f.code
             );
@@ -175,11 +168,11 @@ pub fn render(report: &Report<'_>, color: bool) -> String {
         out.push_str(&s);
         out.push('\n');
     }
-    for cap in &report.capacity {
+    for cap in report.capacity {
         out.push_str(&capacity_line(cap));
         out.push('\n');
     }
-    for w in &report.workloads {
+    for w in report.workloads {
         if let Some(line) = w.get("summary").and_then(|s| s.as_str()) {
             out.push_str(line);
             out.push('\n');
@@ -198,7 +191,7 @@ pub fn render(report: &Report<'_>, color: bool) -> String {
         c.warnings,
         plural(c.warnings),
         c.infos,
-        crate::rules::catalog::severity_word(report.fail_on),
+        crate::lint::catalog::severity_word(report.fail_on),
         report.exit_code()
     ));
     out

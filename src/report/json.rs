@@ -1,8 +1,8 @@
 //! JSON output: a stable report described by schemas/report.schema.json.
 
 use super::Report;
-use crate::finding::{Finding, Label};
-use crate::source::SourceSet;
+use crate::core::finding::{Finding, Label};
+use crate::core::source::SourceSet;
 use serde_json::{json, Value};
 
 pub const SCHEMA_VERSION: u32 = 1;
@@ -17,7 +17,7 @@ fn location(sources: &SourceSet, l: &Label) -> Value {
         "column": column,
         "end_line": end_line,
         "end_column": end_column,
-        "message": crate::redact::redact_url(&l.message),
+        "message": crate::core::secrets::redact_url(&l.message),
     })
 }
 
@@ -28,8 +28,8 @@ fn finding(sources: &SourceSet, f: &Finding) -> Value {
         "code": f.code,
         "name": f.name,
         "severity": f.severity,
-        "message": crate::redact::redact_url(&f.message),
-        "help": crate::redact::redact_url(&f.help),
+        "message": crate::core::secrets::redact_url(&f.message),
+        "help": crate::core::secrets::redact_url(&f.help),
         "file": get("file"),
         "line": get("line"),
         "column": get("column"),
@@ -38,7 +38,7 @@ fn finding(sources: &SourceSet, f: &Finding) -> Value {
         "service": f.service,
         "server": f.server,
         "labels": f.labels.iter().map(|l| location(sources, l)).collect::<Vec<_>>(),
-        "notes": f.notes.iter().map(|n| crate::redact::redact_url(n)).collect::<Vec<_>>(),
+        "notes": f.notes.iter().map(|n| crate::core::secrets::redact_url(n)).collect::<Vec<_>>(),
     })
 }
 

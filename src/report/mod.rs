@@ -3,22 +3,31 @@
 pub mod github;
 pub mod human;
 pub mod json;
-pub mod mask;
 
 use crate::capacity::fleet::ServerCapacity;
-use crate::cli::Severity;
-use crate::error::exit;
-use crate::finding::Finding;
-use crate::source::SourceSet;
+use crate::cli::ReportFormat;
+use crate::core::error::exit;
+use crate::core::finding::Finding;
+use crate::core::severity::Severity;
+use crate::core::source::SourceSet;
 
 /// Everything a verify run found, ready to render.
 pub struct Report<'a> {
     pub sources: &'a SourceSet,
-    pub findings: Vec<Finding>,
-    pub capacity: Vec<ServerCapacity>,
+    pub findings: &'a [Finding],
+    pub capacity: &'a [ServerCapacity],
     /// Per-service queueing figures (filled when services declare a workload).
-    pub workloads: Vec<serde_json::Value>,
+    pub workloads: &'a [serde_json::Value],
     pub fail_on: Severity,
+}
+
+/// The one output dispatch: a report in the format asked for.
+pub fn render(format: ReportFormat, report: &Report<'_>) -> String {
+    match format {
+        ReportFormat::Human => human::render(report, human::use_color()),
+        ReportFormat::Json => json::render(report),
+        ReportFormat::Github => github::render(report),
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
@@ -31,7 +40,7 @@ pub struct Counts {
 impl Report<'_> {
     pub fn counts(&self) -> Counts {
         let mut c = Counts::default();
-        for f in &self.findings {
+        for f in self.findings {
             match f.severity {
                 Severity::Error => c.errors += 1,
                 Severity::Warning => c.warnings += 1,

@@ -1,7 +1,8 @@
 //! PC101: steady peak demand over the server's usable slots.
 
-use super::{cite_capacity, max_pool_that_fits, Context};
-use crate::finding::Finding;
+use super::common::{cite_capacity, max_pool_that_fits};
+use crate::core::finding::Finding;
+use crate::lint::Context;
 
 pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
     let mut out = Vec::new();

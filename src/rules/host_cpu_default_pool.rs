@@ -1,7 +1,7 @@
 //! PC105: a pool sized from the host's CPUs at run time.
 
-use super::Context;
-use crate::finding::Finding;
+use crate::core::finding::Finding;
+use crate::lint::Context;
 use crate::model::PoolMax;
 
 pub fn check(ctx: &Context<'_>) -> Vec<Finding> {

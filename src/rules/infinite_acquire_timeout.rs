@@ -1,8 +1,8 @@
 //! PC201: waiting for a connection never times out.
 
-use super::Context;
-use crate::dialect::Timeout;
-use crate::finding::Finding;
+use crate::core::finding::Finding;
+use crate::input::dialects::Timeout;
+use crate::lint::Context;
 
 pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
     let mut out = Vec::new();

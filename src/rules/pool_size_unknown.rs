@@ -1,7 +1,7 @@
 //! PC003: a pool max set from a secret or an unresolved reference.
 
-use super::Context;
-use crate::finding::Finding;
+use crate::core::finding::Finding;
+use crate::lint::Context;
 use crate::model::PoolMax;
 
 pub fn check(ctx: &Context<'_>) -> Vec<Finding> {

@@ -1,9 +1,9 @@
 //! PC301 (unstable), PC302 (targets missed) and PC303 (far larger than needed): a configured
 //! pool judged against the service's declared workload with Erlang C.
 
-use super::Context;
 use crate::capacity::erlang::Queue;
-use crate::finding::Finding;
+use crate::core::finding::Finding;
+use crate::lint::Context;
 use crate::model::Service;
 
 fn cite(f: Finding, svc: &Service) -> Finding {

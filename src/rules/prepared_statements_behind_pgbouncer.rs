@@ -1,7 +1,7 @@
 //! PC204: statement cache or prepared statements through PgBouncer (transaction mode).
 
-use super::Context;
-use crate::finding::Finding;
+use crate::core::finding::Finding;
+use crate::lint::Context;
 use crate::model::Origin;
 
 pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
@@ -14,7 +14,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
             continue;
         }
         // Prisma turns its own cache off in pgbouncer mode; only an explicit setting counts.
-        let explicit = |o: &Origin| matches!(o, Origin::File { .. } | Origin::Override { .. });
+        let explicit = |o: &Origin| matches!(o, Origin::File { .. } | Origin::Set { .. });
         let cache = svc
             .pool
             .statement_cache

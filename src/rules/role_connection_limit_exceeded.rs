@@ -1,9 +1,9 @@
 //! PC401 and PC402: the services using one role (or database) can open more connections than
 //! its CONNECTION LIMIT allows, whatever the server's free slots.
 
-use super::Context;
 use crate::capacity::fleet::service_demand;
-use crate::finding::Finding;
+use crate::core::finding::Finding;
+use crate::lint::Context;
 use crate::model::{Service, Sourced};
 
 pub fn check(ctx: &Context<'_>) -> Vec<Finding> {

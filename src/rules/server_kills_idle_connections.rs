@@ -1,9 +1,9 @@
 //! PC404: the server's idle_session_timeout kills connections the pool still keeps.
 
-use super::Context;
-use crate::dialect::Timeout;
-use crate::finding::Finding;
-use crate::units::format_duration;
+use crate::core::finding::Finding;
+use crate::core::units::format_duration;
+use crate::input::dialects::Timeout;
+use crate::lint::Context;
 
 pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
     let mut out = Vec::new();

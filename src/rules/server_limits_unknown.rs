@@ -1,7 +1,7 @@
 //! PC004: no max_connections known, so the capacity rules cannot run.
 
-use super::Context;
-use crate::finding::Finding;
+use crate::core::finding::Finding;
+use crate::lint::Context;
 
 pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
     let mut out = Vec::new();

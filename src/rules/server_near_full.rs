@@ -1,7 +1,7 @@
 //! PC403: the live server already has few free slots.
 
-use super::Context;
-use crate::finding::Finding;
+use crate::core::finding::Finding;
+use crate::lint::Context;
 
 pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
     let min_free = ctx.param("PC403", "min_free_percent");
@@ -48,10 +48,10 @@ mod tests {
                 other_usage: Some(Sourced::new(used, probe("pg_stat_activity"))),
                 ..Server::default()
             }],
-            services: vec![],
+            ..Fleet::default()
         };
         let capacity = crate::capacity::fleet::compute(&fleet);
-        let settings = super::super::Settings::default();
+        let settings = crate::lint::Settings::default();
         check(&Context {
             fleet: &fleet,
             capacity: &capacity,

@@ -1,7 +1,8 @@
 //! PC103: the fleet fits, with less headroom than `min_headroom_percent`.
 
-use super::{cite_capacity, Context};
-use crate::finding::Finding;
+use super::common::cite_capacity;
+use crate::core::finding::Finding;
+use crate::lint::Context;
 
 pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
     let min_pct = ctx.param("PC103", "min_headroom_percent");

@@ -1,7 +1,7 @@
 //! PC104: a pool without an upper limit.
 
-use super::Context;
-use crate::finding::Finding;
+use crate::core::finding::Finding;
+use crate::lint::Context;
 use crate::model::PoolMax;
 
 pub fn check(ctx: &Context<'_>) -> Vec<Finding> {

@@ -1,8 +1,8 @@
 //! PC202: a duration whose number does not fit its key's unit (30000 "seconds", 30 "ms").
 
-use super::Context;
-use crate::dialect::Unit;
-use crate::finding::Finding;
+use crate::core::finding::Finding;
+use crate::input::dialects::Unit;
+use crate::lint::Context;
 use std::time::Duration;
 
 pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
@@ -28,7 +28,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
             if !bad {
                 continue;
             }
-            let as_dur = crate::units::format_duration(Duration::from_secs_f64(
+            let as_dur = crate::core::units::format_duration(Duration::from_secs_f64(
                 if raw.unit == Unit::Millis {
                     v / 1000.0
                 } else {

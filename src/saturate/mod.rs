@@ -1,15 +1,14 @@
 //! `poolcheck saturate`: a short, bounded saturation check of a live PostgreSQL server through
 //! poolcheck's own pool, with measured waits beside the Erlang C prediction.
 
-mod pg;
 mod report;
 
 use crate::capacity::erlang::{self, Queue, Workload};
 use crate::cli::{Format, SaturateArgs, Scenario};
-use crate::error::{exit, ToolError, ToolResult};
+use crate::core::error::{exit, ToolError, ToolResult};
+use crate::db::postgres::saturate::{PgManager, APPLICATION_NAME};
+use crate::db::postgres::{ConnTarget, ConnectError};
 use crate::pool::{Config, Pool, PoolError};
-use crate::probe::{ConnTarget, ConnectError};
-use pg::{PgManager, APPLICATION_NAME};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -50,7 +49,8 @@ fn bad(msg: impl Into<String>, help: &str) -> ToolError {
 }
 
 fn dur(flag: &str, t: &str) -> ToolResult<Duration> {
-    crate::units::parse_duration(t).map_err(|e| bad(format!("--{flag}: {e}"), "e.g. 10s, 40ms"))
+    crate::core::units::parse_duration(t)
+        .map_err(|e| bad(format!("--{flag}: {e}"), "e.g. 10s, 40ms"))
 }
 
 pub fn plan(args: &SaturateArgs) -> ToolResult<Plan> {
@@ -165,11 +165,8 @@ pub fn run(args: &SaturateArgs) -> ToolResult<u8> {
         .map_err(|e| ToolError::new(format!("cannot start the async runtime: {e}")))?;
     let result = rt.block_on(execute(&plan, target))?;
     match args.format {
-        Format::Json => println!(
-            "{}",
-            serde_json::to_string_pretty(&result.to_json()).unwrap_or_default()
-        ),
-        Format::Human => print!("{}", result.human()),
+        Format::Json => outln!(serde_json::to_string_pretty(&result.to_json()).unwrap_or_default()),
+        Format::Human => out!(result.human()),
     }
     Ok(if result.refusals > 0 || result.leaked_connections > 0 {
         exit::FINDINGS
@@ -183,9 +180,12 @@ pub use report::Outcome;
 async fn execute(plan: &Plan, target: ConnTarget) -> ToolResult<Outcome> {
     // The observer checks slots before and leftovers after; it is not part of the pool.
     let observer = target.connect(plan.connect_timeout, "poolcheck").await?;
-    let (usable, in_use) = preflight(&observer)
-        .await
-        .map_err(|e| ToolError::from(crate::probe::connect::classify(&target.redacted(), &e)))?;
+    let (usable, in_use) = preflight(&observer).await.map_err(|e| {
+        ToolError::from(crate::db::postgres::connect::classify(
+            &target.redacted(),
+            &e,
+        ))
+    })?;
     let free = usable - in_use;
     if i64::from(plan.pool) > free && !plan.force {
         return Err(bad(

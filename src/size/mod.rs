@@ -5,8 +5,8 @@ mod chart;
 use crate::capacity::erlang::{self, Queue, Workload};
 use crate::capacity::search::{self, Targets};
 use crate::cli::{Format, SizeArgs};
-use crate::error::{exit, ToolError, ToolResult};
-use crate::units::{format_duration, parse_duration};
+use crate::core::error::{exit, ToolError, ToolResult};
+use crate::core::units::{format_duration, parse_duration};
 use serde_json::{json, Value};
 use std::time::Duration;
 
@@ -254,9 +254,9 @@ pub fn run(args: &SizeArgs) -> ToolResult<u8> {
                 "fits": fits,
                 "table": rows.iter().map(|r| row_json(r, plan.acquire_timeout)).collect::<Vec<_>>(),
             });
-            println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+            outln!(serde_json::to_string_pretty(&v).unwrap_or_default());
         }
-        Format::Human => print!("{}", human(&plan, &rec, &rows, fits)),
+        Format::Human => out!(human(&plan, &rec, &rows, fits)),
     }
     if let Some(path) = &args.svg {
         let svg = chart::svg(&plan, rec.per_pool);

@@ -1,0 +1,21 @@
+//! `poolcheck probe`: a live PostgreSQL server's real limits and current usage, read-only.
+
+use crate::cli::{Format, ProbeArgs};
+use crate::core::error::{exit, ToolError, ToolResult};
+use crate::db::postgres::{facts, probe_blocking};
+
+pub fn run(args: &ProbeArgs) -> ToolResult<u8> {
+    let timeout = crate::core::units::parse_duration(&args.connect_timeout).map_err(|e| {
+        ToolError::new(format!("--connect-timeout: {e}")).with_help("e.g. --connect-timeout 5s")
+    })?;
+    if timeout.is_zero() {
+        return Err(ToolError::new("--connect-timeout 0 would wait forever")
+            .with_help("give a finite timeout, e.g. 5s"));
+    }
+    let facts = probe_blocking(args.url.as_deref(), timeout, &[], &[])?;
+    match args.format {
+        Format::Json => outln!(serde_json::to_string_pretty(&facts).unwrap_or_default()),
+        Format::Human => out!(facts::human(&facts)),
+    }
+    Ok(exit::CLEAN)
+}

@@ -1,0 +1,169 @@
+//! `poolcheck what-if`: verify before and after overrides, side by side.
+
+use crate::cli::{ReportFormat, WhatIfArgs};
+use crate::core::error::{ToolError, ToolResult};
+use crate::pipeline::{analyze, Analysis};
+use serde_json::{json, Value};
+
+pub fn run(args: &WhatIfArgs) -> ToolResult<u8> {
+    if args.verify.set.is_empty() && args.rps.is_none() && args.verify.replicas.is_none() {
+        return Err(ToolError::new("what-if needs at least one change")
+            .with_help("add --set KEY=VALUE (e.g. --set DB_CONNECTION_LIMIT=30 or --set service.api.replicas=6), --replicas N or --rps N"));
+    }
+    let mut after_req = super::verify::request(&args.verify);
+    after_req.rps = args.rps;
+    let mut before_req = after_req.clone();
+    before_req.sets.clear();
+    before_req.flags.replicas = None;
+    before_req.rps = None;
+    let before = analyze(&before_req)?;
+    let after = analyze(&after_req)?;
+    let changes = changes(args);
+    let code = after.report().exit_code();
+    match args.verify.format {
+        ReportFormat::Json => {
+            let v = json!({
+                "changes": changes,
+                "before": crate::report::json::to_value(&before.report()),
+                "after": crate::report::json::to_value(&after.report()),
+            });
+            outln!(serde_json::to_string_pretty(&v).unwrap_or_default());
+        }
+        ReportFormat::Human => out!(render(&changes, &before, &after)),
+        ReportFormat::Github => out!(crate::report::github::render(&after.report())),
+    }
+    Ok(code)
+}
+
+fn changes(args: &WhatIfArgs) -> Vec<String> {
+    let mut c: Vec<String> = args.verify.set.clone();
+    if let Some(r) = args.verify.replicas {
+        c.push(format!("replicas={r}"));
+    }
+    if let Some(r) = args.rps {
+        c.push(format!("rps={r}"));
+    }
+    c
+}
+
+fn verdict(a: &Analysis) -> String {
+    let r = a.report();
+    let c = r.counts();
+    format!(
+        "{} ({} errors, {} warnings)",
+        if r.exit_code() == 0 { "pass" } else { "FAIL" },
+        c.errors,
+        c.warnings
+    )
+}
+
+fn row(out: &mut String, what: &str, before: String, after: String) {
+    let mark = if before != after { "  ←" } else { "" };
+    out.push_str(&format!("  {what:<34} {before:>28} {after:>28}{mark}\n"));
+}
+
+fn opt<T: ToString>(v: Option<T>) -> String {
+    v.map_or("unknown".into(), |v| v.to_string())
+}
+
+pub fn render(changes: &[String], before: &Analysis, after: &Analysis) -> String {
+    let mut out = format!("what if: {}\n\n", changes.join(", "));
+    out.push_str(&format!("  {:<34} {:>28} {:>28}\n", "", "before", "after"));
+    row(&mut out, "verdict", verdict(before), verdict(after));
+    for (b, a) in before.capacity.iter().zip(&after.capacity) {
+        let s = &a.server;
+        row(
+            &mut out,
+            &format!("{s}: usable slots"),
+            opt(b.available()),
+            opt(a.available()),
+        );
+        row(
+            &mut out,
+            &format!("{s}: peak demand"),
+            b.demand.to_string(),
+            a.demand.to_string(),
+        );
+        row(
+            &mut out,
+            &format!("{s}: rolling-update demand"),
+            b.demand_rollout.to_string(),
+            a.demand_rollout.to_string(),
+        );
+        let headroom =
+            |c: &crate::capacity::fleet::ServerCapacity| c.available().map(|u| u - c.demand as i64);
+        row(
+            &mut out,
+            &format!("{s}: headroom"),
+            opt(headroom(b)),
+            opt(headroom(a)),
+        );
+        for (bs, as_) in b.services.iter().zip(&a.services) {
+            let n = &as_.name;
+            row(
+                &mut out,
+                &format!("{n}: pool × processes × pods"),
+                format!("{}×{}×{}", opt(bs.pool_max), bs.processes, bs.peak_pods),
+                format!("{}×{}×{}", opt(as_.pool_max), as_.processes, as_.peak_pods),
+            );
+        }
+    }
+    for (bw, aw) in before.workloads.iter().zip(&after.workloads) {
+        let n = aw["service"].as_str().unwrap_or("?");
+        for (key, label) in [
+            ("utilization", "utilization"),
+            ("p_wait", "P(wait)"),
+            ("p99_wait_ms", "p99 acquire wait (ms)"),
+        ] {
+            row(
+                &mut out,
+                &format!("{n}: {label}"),
+                num(&bw[key]),
+                num(&aw[key]),
+            );
+        }
+    }
+    let codes =
+        |a: &Analysis| -> Vec<String> { a.findings.iter().map(|f| f.code.to_string()).collect() };
+    let (bc, ac) = (codes(before), codes(after));
+    let gone: Vec<&String> = bc.iter().filter(|c| !ac.contains(c)).collect();
+    let new: Vec<&String> = ac.iter().filter(|c| !bc.contains(c)).collect();
+    out.push('\n');
+    if !gone.is_empty() {
+        out.push_str(&format!(
+            "resolved: {}\n",
+            gone.iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    if !new.is_empty() {
+        out.push_str(&format!(
+            "introduced: {}\n",
+            new.iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    out.push_str("\nafter the change:\n");
+    out.push_str(&crate::report::human::render(
+        &after.report(),
+        crate::report::human::use_color(),
+    ));
+    out
+}
+
+fn num(v: &Value) -> String {
+    match v {
+        Value::Number(n) => n.as_f64().map_or("-".into(), |f| {
+            format!("{f:.4}")
+                .trim_end_matches('0')
+                .trim_end_matches('.')
+                .to_string()
+        }),
+        Value::String(s) => s.clone(),
+        _ => "-".into(),
+    }
+}

@@ -1,0 +1,64 @@
+//! Small text helpers for messages: "did you mean" suggestions.
+
+/// Edit distance (Levenshtein) between two strings, case-insensitive, by characters.
+pub fn distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.to_lowercase().chars().collect();
+    let b: Vec<char> = b.to_lowercase().chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    let mut cur = vec![0; b.len() + 1];
+    for (i, ca) in a.iter().enumerate() {
+        cur[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let sub = prev[j] + usize::from(ca != cb);
+            cur[j + 1] = sub.min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        std::mem::swap(&mut prev, &mut cur);
+    }
+    prev[b.len()]
+}
+
+/// Up to `n` candidates close to `word` (within a quarter of its length), closest first, each
+/// quoted in backticks and listed once.
+pub fn close_matches(word: &str, candidates: &[String], n: usize) -> Vec<String> {
+    // Long inputs are hostile or pasted by mistake; comparing them costs time for nothing.
+    if word.chars().count() > 200 {
+        return Vec::new();
+    }
+    let limit = (word.chars().count() / 4).max(1);
+    let mut scored: Vec<(usize, &String)> = candidates
+        .iter()
+        .map(|c| (distance(word, c), c))
+        .filter(|(d, _)| *d <= limit)
+        .collect();
+    scored.sort();
+    let mut out: Vec<String> = Vec::new();
+    for (_, c) in scored {
+        let q = format!("`{c}`");
+        if !out.contains(&q) {
+            out.push(q);
+        }
+        if out.len() == n {
+            break;
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggests_the_closest_keys() {
+        assert_eq!(distance("kitten", "sitting"), 3);
+        assert_eq!(distance("", "abc"), 3);
+        let keys: Vec<String> = ["DB_POOL_SIZE", "DB_POOL_MAX", "REDIS_URL"]
+            .map(String::from)
+            .to_vec();
+        assert_eq!(
+            close_matches("DB_POOL_SIZ", &keys, 3),
+            vec!["`DB_POOL_SIZE`"]
+        );
+        assert!(close_matches("COMPLETELY_ELSE", &keys, 3).is_empty());
+    }
+}

@@ -1,0 +1,751 @@
+//! How poolcheck reaches a PostgreSQL server: the URL (or libpq keyword string), else
+//! DATABASE_URL, else the libpq environment, with ~/.pgpass; TLS as libpq's sslmode means it;
+//! one deadline over TCP, TLS and the startup handshake.
+//!
+//! tokio-postgres reads neither PG* variables nor .pgpass, rejects sslmode=verify-ca/verify-full,
+//! and its connect_timeout does not cover the startup handshake; this module does all three.
+
+use crate::core::error::ToolError;
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::{DigitallySignedStruct, SignatureScheme};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio_postgres::config::SslMode as PgSslMode;
+
+/// libpq's sslmode values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SslMode {
+    Disable,
+    Allow,
+    Prefer,
+    Require,
+    VerifyCa,
+    VerifyFull,
+}
+
+impl SslMode {
+    pub fn parse(s: &str) -> Result<SslMode, String> {
+        Ok(match s {
+            "disable" => SslMode::Disable,
+            "allow" => SslMode::Allow,
+            "prefer" => SslMode::Prefer,
+            "require" => SslMode::Require,
+            "verify-ca" => SslMode::VerifyCa,
+            "verify-full" => SslMode::VerifyFull,
+            other => return Err(format!("sslmode `{other}` is not one of disable, allow, prefer, require, verify-ca, verify-full")),
+        })
+    }
+    fn name(self) -> &'static str {
+        match self {
+            SslMode::Disable => "disable",
+            SslMode::Allow => "allow",
+            SslMode::Prefer => "prefer",
+            SslMode::Require => "require",
+            SslMode::VerifyCa => "verify-ca",
+            SslMode::VerifyFull => "verify-full",
+        }
+    }
+}
+
+/// Where and how to connect. Never printed with its password: use [`ConnTarget::redacted`].
+#[derive(Clone)]
+pub struct ConnTarget {
+    pub host: String,
+    pub port: u16,
+    pub user: String,
+    password: Option<String>,
+    pub dbname: String,
+    pub sslmode: SslMode,
+    pub sslrootcert: Option<PathBuf>,
+    pub options: Option<String>,
+    /// Where the settings came from, for messages ("DATABASE_URL", "PG* environment").
+    pub source: String,
+}
+
+impl std::fmt::Debug for ConnTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.redacted())
+    }
+}
+
+/// Why a connection failed, classified so each gets its own advice.
+#[derive(Debug)]
+pub enum ConnectError {
+    Timeout {
+        target: String,
+        after: Duration,
+    },
+    Unreachable {
+        target: String,
+        detail: String,
+    },
+    TlsRefused {
+        target: String,
+    },
+    Tls {
+        target: String,
+        detail: String,
+    },
+    AuthFailed {
+        target: String,
+        code: String,
+        message: String,
+    },
+    /// SQLSTATE 53300: too many clients / reserved slots / role or database limit.
+    TooManyConnections {
+        target: String,
+        message: String,
+    },
+    Server {
+        target: String,
+        code: String,
+        message: String,
+    },
+    Other {
+        target: String,
+        detail: String,
+    },
+}
+
+impl ConnectError {
+    /// The SQLSTATE the server sent, if any.
+    pub fn sqlstate(&self) -> Option<&str> {
+        match self {
+            ConnectError::AuthFailed { code, .. } | ConnectError::Server { code, .. } => Some(code),
+            ConnectError::TooManyConnections { .. } => Some("53300"),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for ConnectError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let e: ToolError = clone_tool_error(self);
+        f.write_str(&e.message)
+    }
+}
+
+fn clone_tool_error(e: &ConnectError) -> ToolError {
+    match e {
+        ConnectError::Timeout { target, after } => ToolError::new(format!(
+            "connecting to {target} timed out after {} (no answer to TCP, TLS or the startup handshake)",
+            crate::core::units::format_duration(*after)
+        ))
+        .with_help("check host, port and firewalls, or raise --connect-timeout"),
+        ConnectError::Unreachable { target, detail } => ToolError::new(format!("cannot reach {target}: {detail}"))
+            .with_help("check that the server runs and listens on that host and port (listen_addresses, port)"),
+        ConnectError::TlsRefused { target } => ToolError::new(format!("{target} refused TLS, but sslmode requires it"))
+            .with_help("enable ssl on the server, or use sslmode=prefer/disable if plain connections are acceptable"),
+        ConnectError::Tls { target, detail } => ToolError::new(format!("TLS with {target} failed: {detail}"))
+            .with_help("for verify-ca/verify-full give the CA with sslrootcert=FILE (or PGSSLROOTCERT); sslmode=require encrypts without verifying"),
+        ConnectError::AuthFailed { target, code, message } => ToolError::new(format!("{target} rejected the login (SQLSTATE {code}): {message}"))
+            .with_help("check the user and password (URL, PGPASSWORD or ~/.pgpass) and pg_hba.conf"),
+        ConnectError::TooManyConnections { target, message } => ToolError::new(format!("{target} has no connection slot for us (SQLSTATE 53300): {message}"))
+            .with_help("the server, the role or the database is at its connection limit: this is exactly what the fleet would hit; see `poolcheck probe` as a superuser or free connections"),
+        ConnectError::Server { target, code, message } => ToolError::new(format!("{target} refused the connection (SQLSTATE {code}): {message}"))
+            .with_help("check the database name and the role's LOGIN and CONNECT privileges"),
+        ConnectError::Other { target, detail } => ToolError::new(format!("connecting to {target} failed: {detail}")),
+    }
+}
+
+impl From<ConnectError> for ToolError {
+    fn from(e: ConnectError) -> ToolError {
+        clone_tool_error(&e)
+    }
+}
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+fn cfg_err(source: &str, msg: impl std::fmt::Display) -> ToolError {
+    ToolError::new(format!("{source}: {msg}")).with_help(
+        "use postgres://user:password@host:port/dbname?sslmode=… or host=… port=… user=… dbname=…",
+    )
+}
+
+/// Parses a libpq keyword/value string: `host=db port=5432 password='a b'`.
+fn keywords(s: &str) -> Result<Vec<(String, String)>, String> {
+    let mut out = Vec::new();
+    let mut chars = s.chars().peekable();
+    loop {
+        while chars.peek().is_some_and(|c| c.is_whitespace()) {
+            chars.next();
+        }
+        if chars.peek().is_none() {
+            break;
+        }
+        let mut key = String::new();
+        while let Some(&c) = chars.peek() {
+            if c == '=' || c.is_whitespace() {
+                break;
+            }
+            key.push(c);
+            chars.next();
+        }
+        while chars.peek().is_some_and(|c| c.is_whitespace()) {
+            chars.next();
+        }
+        if chars.next() != Some('=') {
+            return Err(format!("expected `=` after `{key}`"));
+        }
+        while chars.peek().is_some_and(|c| c.is_whitespace()) {
+            chars.next();
+        }
+        let mut value = String::new();
+        if chars.peek() == Some(&'\'') {
+            chars.next();
+            loop {
+                match chars.next() {
+                    Some('\\') => value.extend(chars.next()),
+                    Some('\'') => break,
+                    Some(c) => value.push(c),
+                    None => return Err(format!("unterminated quote in the value of `{key}`")),
+                }
+            }
+        } else {
+            while let Some(&c) = chars.peek() {
+                if c.is_whitespace() {
+                    break;
+                }
+                if c == '\\' {
+                    chars.next();
+                    value.extend(chars.next());
+                } else {
+                    value.push(c);
+                    chars.next();
+                }
+            }
+        }
+        out.push((key, value));
+    }
+    Ok(out)
+}
+
+fn url_pairs(s: &str) -> Result<Vec<(String, String)>, String> {
+    let u = crate::input::formats::url::parse(s).ok_or("not a postgres:// URL")?;
+    if !u.is_postgres() || u.scheme.starts_with("jdbc") || u.scheme.contains('+') {
+        return Err(format!(
+            "`{}` URLs are not PostgreSQL connection URLs poolcheck can open; use postgres://",
+            u.scheme
+        ));
+    }
+    let mut out = Vec::new();
+    // user:password, read raw to keep percent-decoding exact.
+    let rest = &s[s.find("://").map_or(0, |i| i + 3)..];
+    let authority = &rest[..rest.find(['/', '?']).unwrap_or(rest.len())];
+    if let Some(at) = authority.rfind('@') {
+        let info = &authority[..at];
+        match info.split_once(':') {
+            Some((user, pass)) => {
+                if !user.is_empty() {
+                    out.push((
+                        "user".into(),
+                        crate::input::formats::url::percent_decode(user),
+                    ));
+                }
+                out.push((
+                    "password".into(),
+                    crate::input::formats::url::percent_decode(pass),
+                ));
+            }
+            None if !info.is_empty() => out.push((
+                "user".into(),
+                crate::input::formats::url::percent_decode(info),
+            )),
+            None => {}
+        }
+    }
+    if let Some((h, p)) = u.hosts.first() {
+        if !h.is_empty() {
+            out.push(("host".into(), crate::input::formats::url::percent_decode(h)));
+        }
+        if let Some(p) = p {
+            out.push(("port".into(), p.to_string()));
+        }
+    }
+    if let Some(db) = &u.database {
+        out.push(("dbname".into(), db.clone()));
+    }
+    for p in &u.params {
+        out.push((p.key.clone(), p.value.clone()));
+    }
+    Ok(out)
+}
+
+impl ConnTarget {
+    /// The URL argument, else DATABASE_URL, else the libpq environment; PG* variables fill what
+    /// the URL leaves out, as libpq does; ~/.pgpass supplies a missing password.
+    pub fn resolve(url: Option<&str>) -> Result<ConnTarget, ToolError> {
+        let (text, source) = match url {
+            Some(u) => (Some(u.to_string()), "the URL argument".to_string()),
+            None => match env("DATABASE_URL") {
+                Some(u) => (Some(u), "DATABASE_URL".to_string()),
+                None => (None, "the PG* environment".to_string()),
+            },
+        };
+        let pairs = match &text {
+            None => Vec::new(),
+            Some(t) if t.contains("://") => url_pairs(t).map_err(|e| cfg_err(&source, e))?,
+            Some(t) => keywords(t).map_err(|e| cfg_err(&source, e))?,
+        };
+        let get = |k: &str| {
+            pairs
+                .iter()
+                .rev()
+                .find(|(key, _)| key == k)
+                .map(|(_, v)| v.clone())
+        };
+        let port_text = get("port")
+            .or_else(|| env("PGPORT"))
+            .unwrap_or_else(|| "5432".into());
+        let port: u16 = port_text
+            .parse()
+            .map_err(|_| cfg_err(&source, format!("port `{port_text}` is not a number")))?;
+        let host = get("host")
+            .or_else(|| get("hostaddr"))
+            .or_else(|| env("PGHOST"))
+            .unwrap_or_else(|| {
+                let socket = format!("/var/run/postgresql/.s.PGSQL.{port}");
+                if std::path::Path::new(&socket).exists() {
+                    "/var/run/postgresql".into()
+                } else {
+                    "localhost".into()
+                }
+            });
+        let user = get("user")
+            .or_else(|| env("PGUSER"))
+            .or_else(|| env("USER"))
+            .unwrap_or_else(|| "postgres".into());
+        let dbname = get("dbname")
+            .or_else(|| env("PGDATABASE"))
+            .unwrap_or_else(|| user.clone());
+        let sslmode_text = get("sslmode")
+            .or_else(|| env("PGSSLMODE"))
+            .unwrap_or_else(|| "prefer".into());
+        let sslmode = SslMode::parse(&sslmode_text).map_err(|e| cfg_err(&source, e))?;
+        let sslrootcert = get("sslrootcert")
+            .or_else(|| env("PGSSLROOTCERT"))
+            .map(PathBuf::from);
+        let mut password = get("password").or_else(|| env("PGPASSWORD"));
+        if password.is_none() {
+            password = pgpass(&host, port, &dbname, &user);
+        }
+        Ok(ConnTarget {
+            host,
+            port,
+            user,
+            password,
+            dbname,
+            sslmode,
+            sslrootcert,
+            options: get("options"),
+            source,
+        })
+    }
+
+    /// `user@host:port/db (sslmode)`, never the password.
+    pub fn redacted(&self) -> String {
+        format!(
+            "{}@{}:{}/{} (sslmode={})",
+            self.user,
+            self.host,
+            self.port,
+            self.dbname,
+            self.sslmode.name()
+        )
+    }
+
+    pub fn with_user(&self, user: &str, password: Option<&str>) -> ConnTarget {
+        ConnTarget {
+            user: user.to_string(),
+            password: password.map(String::from),
+            ..self.clone()
+        }
+    }
+
+    fn config(&self, application_name: &str, timeout: Duration) -> tokio_postgres::Config {
+        let mut c = tokio_postgres::Config::new();
+        c.host(&self.host)
+            .port(self.port)
+            .user(&self.user)
+            .dbname(&self.dbname);
+        c.application_name(application_name)
+            .connect_timeout(timeout);
+        if let Some(p) = &self.password {
+            c.password(p);
+        }
+        if let Some(o) = &self.options {
+            c.options(o);
+        }
+        c.ssl_mode(match self.sslmode {
+            SslMode::Disable => PgSslMode::Disable,
+            SslMode::Allow | SslMode::Prefer => PgSslMode::Prefer,
+            SslMode::Require | SslMode::VerifyCa | SslMode::VerifyFull => PgSslMode::Require,
+        });
+        c
+    }
+
+    fn tls(&self) -> Result<tokio_postgres_rustls::MakeRustlsConnect, ConnectError> {
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
+            .with_safe_default_protocol_versions()
+            .map_err(|e| ConnectError::Tls {
+                target: self.redacted(),
+                detail: e.to_string(),
+            })?;
+        let config = match self.sslmode {
+            SslMode::Disable | SslMode::Allow | SslMode::Prefer | SslMode::Require => builder
+                .dangerous()
+                .with_custom_certificate_verifier(Arc::new(NoVerify(provider)))
+                .with_no_client_auth(),
+            SslMode::VerifyCa | SslMode::VerifyFull => {
+                let roots = self.roots()?;
+                let webpki = rustls::client::WebPkiServerVerifier::builder_with_provider(
+                    Arc::new(roots),
+                    provider,
+                )
+                .build()
+                .map_err(|e| ConnectError::Tls {
+                    target: self.redacted(),
+                    detail: e.to_string(),
+                })?;
+                if self.sslmode == SslMode::VerifyCa {
+                    builder
+                        .dangerous()
+                        .with_custom_certificate_verifier(Arc::new(ChainOnly(webpki)))
+                        .with_no_client_auth()
+                } else {
+                    builder
+                        .dangerous()
+                        .with_custom_certificate_verifier(webpki)
+                        .with_no_client_auth()
+                }
+            }
+        };
+        Ok(tokio_postgres_rustls::MakeRustlsConnect::new(config))
+    }
+
+    fn roots(&self) -> Result<rustls::RootCertStore, ConnectError> {
+        let mut roots = rustls::RootCertStore::empty();
+        let tls_err = |detail: String| ConnectError::Tls {
+            target: self.redacted(),
+            detail,
+        };
+        match &self.sslrootcert {
+            Some(path) if path.as_os_str() != "system" => {
+                let pem = std::fs::read(path).map_err(|e| {
+                    tls_err(format!("cannot read sslrootcert {}: {e}", path.display()))
+                })?;
+                let certs = rustls::pki_types::pem::PemObject::pem_slice_iter(&pem)
+                    .collect::<Result<Vec<CertificateDer<'static>>, _>>()
+                    .map_err(|e| tls_err(format!("sslrootcert {}: {e:?}", path.display())))?;
+                for c in certs {
+                    roots.add(c).map_err(|e| tls_err(e.to_string()))?;
+                }
+            }
+            _ => {
+                for c in rustls_native_certs::load_native_certs().certs {
+                    let _ = roots.add(c);
+                }
+            }
+        }
+        if roots.is_empty() {
+            return Err(tls_err(
+                "no CA certificates to verify the server against".into(),
+            ));
+        }
+        Ok(roots)
+    }
+
+    /// Connects within `timeout` (TCP + TLS + startup), with `application_name` set.
+    pub async fn connect(
+        &self,
+        timeout: Duration,
+        application_name: &str,
+    ) -> Result<tokio_postgres::Client, ConnectError> {
+        let target = self.redacted();
+        let config = self.config(application_name, timeout);
+        let tls = if self.sslmode == SslMode::Disable {
+            None
+        } else {
+            Some(self.tls()?)
+        };
+        let attempt = async {
+            match tls {
+                None => config
+                    .connect(tokio_postgres::NoTls)
+                    .await
+                    .map(|(client, conn)| {
+                        tokio::spawn(conn);
+                        client
+                    }),
+                Some(tls) => config.connect(tls).await.map(|(client, conn)| {
+                    tokio::spawn(conn);
+                    client
+                }),
+            }
+        };
+        match tokio::time::timeout(timeout, attempt).await {
+            Err(_) => Err(ConnectError::Timeout {
+                target,
+                after: timeout,
+            }),
+            Ok(Ok(client)) => Ok(client),
+            Ok(Err(e)) => Err(classify(&target, &e)),
+        }
+    }
+}
+
+/// Turns a tokio-postgres error into a verdict: its Display is only "db error", so read the
+/// SQLSTATE and message from the server's error, and the io error otherwise.
+pub fn classify(target: &str, e: &tokio_postgres::Error) -> ConnectError {
+    let target = target.to_string();
+    if let Some(db) = e.as_db_error() {
+        let code = db.code().code().to_string();
+        let message = db.message().to_string();
+        return match code.as_str() {
+            "53300" => ConnectError::TooManyConnections { target, message },
+            "28P01" | "28000" => ConnectError::AuthFailed {
+                target,
+                code,
+                message,
+            },
+            _ => ConnectError::Server {
+                target,
+                code,
+                message,
+            },
+        };
+    }
+    let text = e.to_string();
+    let mut detail = text.clone();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        detail = s.to_string();
+        source = s.source();
+    }
+    if text.contains("server does not support TLS")
+        || detail.contains("server does not support TLS")
+    {
+        return ConnectError::TlsRefused { target };
+    }
+    if text.contains("error performing TLS handshake")
+        || detail.contains("certificate")
+        || detail.contains("InvalidCertificate")
+    {
+        return ConnectError::Tls { target, detail };
+    }
+    if text.contains("error connecting to server") || text.starts_with("error communicating") {
+        return ConnectError::Unreachable { target, detail };
+    }
+    ConnectError::Other {
+        target,
+        detail: if detail == text {
+            text
+        } else {
+            format!("{text}: {detail}")
+        },
+    }
+}
+
+/// ~/.pgpass (or PGPASSFILE): `host:port:database:user:password`, `*` matches anything, `\`
+/// escapes `:` and `\`. Ignored with a warning when group or others can read it, as libpq does.
+pub fn pgpass(host: &str, port: u16, db: &str, user: &str) -> Option<String> {
+    let path = env("PGPASSFILE")
+        .map(PathBuf::from)
+        .or_else(|| env("HOME").map(|h| PathBuf::from(h).join(".pgpass")))?;
+    let meta = std::fs::metadata(&path).ok()?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if meta.permissions().mode() & 0o077 != 0 {
+            crate::core::secrets::eprint(&format!(
+                "warning: password file {} has group or world access; ignoring it (chmod 0600 {})\n",
+                path.display(),
+                path.display()
+            ));
+            return None;
+        }
+    }
+    let text = std::fs::read_to_string(&path).ok()?;
+    pgpass_lookup(&text, host, port, db, user)
+}
+
+pub fn pgpass_lookup(text: &str, host: &str, port: u16, db: &str, user: &str) -> Option<String> {
+    let host = if host.starts_with('/') {
+        "localhost"
+    } else {
+        host
+    };
+    let port = port.to_string();
+    for line in text.lines() {
+        if line.trim_start().starts_with('#') || line.trim().is_empty() {
+            continue;
+        }
+        let mut fields = Vec::new();
+        let mut cur = String::new();
+        let mut chars = line.chars();
+        while let Some(c) = chars.next() {
+            match c {
+                '\\' => cur.extend(chars.next()),
+                ':' if fields.len() < 4 => fields.push(std::mem::take(&mut cur)),
+                c => cur.push(c),
+            }
+        }
+        fields.push(cur);
+        if fields.len() != 5 {
+            continue;
+        }
+        let ok = |pat: &str, v: &str| pat == "*" || pat == v;
+        if ok(&fields[0], host)
+            && ok(&fields[1], &port)
+            && ok(&fields[2], db)
+            && ok(&fields[3], user)
+        {
+            return Some(fields[4].clone());
+        }
+    }
+    None
+}
+
+/// sslmode=require: encrypt, do not verify the certificate (libpq's meaning), but still check
+/// the handshake signatures so the session keys are bound to the presented key.
+#[derive(Debug)]
+struct NoVerify(Arc<rustls::crypto::CryptoProvider>);
+
+impl ServerCertVerifier for NoVerify {
+    fn verify_server_cert(
+        &self,
+        _: &CertificateDer<'_>,
+        _: &[CertificateDer<'_>],
+        _: &ServerName<'_>,
+        _: &[u8],
+        _: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        Ok(ServerCertVerified::assertion())
+    }
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+/// sslmode=verify-ca: the chain must lead to a trusted root; the host name is not checked.
+#[derive(Debug)]
+struct ChainOnly(Arc<rustls::client::WebPkiServerVerifier>);
+
+impl ServerCertVerifier for ChainOnly {
+    fn verify_server_cert(
+        &self,
+        end: &CertificateDer<'_>,
+        inter: &[CertificateDer<'_>],
+        name: &ServerName<'_>,
+        ocsp: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        match self.0.verify_server_cert(end, inter, name, ocsp, now) {
+            Err(rustls::Error::InvalidCertificate(rustls::CertificateError::NotValidForName))
+            | Err(rustls::Error::InvalidCertificate(
+                rustls::CertificateError::NotValidForNameContext { .. },
+            )) => Ok(ServerCertVerified::assertion()),
+            other => other,
+        }
+    }
+    fn verify_tls12_signature(
+        &self,
+        m: &[u8],
+        c: &CertificateDer<'_>,
+        d: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.0.verify_tls12_signature(m, c, d)
+    }
+    fn verify_tls13_signature(
+        &self,
+        m: &[u8],
+        c: &CertificateDer<'_>,
+        d: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.0.verify_tls13_signature(m, c, d)
+    }
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.0.supported_verify_schemes()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keyword_strings_and_urls() {
+        let k = keywords("host=db port=6432 password='a b\\'c' dbname = app").unwrap();
+        assert_eq!(k[2], ("password".to_string(), "a b'c".to_string()));
+        assert_eq!(k[3], ("dbname".to_string(), "app".to_string()));
+        assert!(keywords("host").is_err());
+        let u =
+            url_pairs("postgres://me:p%40ss@db:6432/shop?sslmode=verify-full&connection_limit=5")
+                .unwrap();
+        assert!(u.contains(&("password".to_string(), "p@ss".to_string())));
+        assert!(u.contains(&("sslmode".to_string(), "verify-full".to_string())));
+        assert!(url_pairs("mysql://x/y").is_err());
+    }
+
+    #[test]
+    fn resolve_never_shows_the_password() {
+        let t = ConnTarget::resolve(Some("postgres://me:hunter2@db:6432/shop?sslmode=verify-ca"))
+            .unwrap();
+        assert_eq!(
+            (t.host.as_str(), t.port, t.user.as_str(), t.dbname.as_str()),
+            ("db", 6432, "me", "shop")
+        );
+        assert_eq!(t.sslmode, SslMode::VerifyCa);
+        assert!(!format!("{t:?} {}", t.redacted()).contains("hunter2"));
+        assert!(ConnTarget::resolve(Some("postgres://db/x?sslmode=bogus")).is_err());
+    }
+
+    #[test]
+    fn pgpass_matching() {
+        let file = "# comment\ndb:5432:shop:me:first\n*:*:*:me:second\nhost\\:x:*:*:*:escaped\n";
+        assert_eq!(
+            pgpass_lookup(file, "db", 5432, "shop", "me").as_deref(),
+            Some("first")
+        );
+        assert_eq!(
+            pgpass_lookup(file, "other", 1, "x", "me").as_deref(),
+            Some("second")
+        );
+        assert_eq!(
+            pgpass_lookup(file, "host:x", 1, "x", "you").as_deref(),
+            Some("escaped")
+        );
+        assert_eq!(pgpass_lookup(file, "db", 5432, "shop", "nobody"), None);
+    }
+}

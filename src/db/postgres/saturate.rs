@@ -1,0 +1,60 @@
+//! The pool manager for PostgreSQL sessions of the saturation check.
+
+use crate::db::postgres::{ConnTarget, ConnectError};
+use crate::pool::Manager;
+use std::time::Duration;
+
+pub const APPLICATION_NAME: &str = "poolcheck-saturate";
+
+pub struct PgManager {
+    pub target: ConnTarget,
+    pub connect_timeout: Duration,
+    /// statement_timeout set on every session, so a stuck query cannot outlive the check.
+    pub statement_timeout: Duration,
+    /// Backend pids of every session opened, to verify afterwards that none is left (other
+    /// runs may share the application_name).
+    pub pids: std::sync::Arc<std::sync::Mutex<Vec<i32>>>,
+}
+
+impl Manager for PgManager {
+    type Conn = tokio_postgres::Client;
+    type Error = ConnectError;
+
+    async fn create(&self) -> Result<tokio_postgres::Client, ConnectError> {
+        let client = self
+            .target
+            .connect(self.connect_timeout, APPLICATION_NAME)
+            .await?;
+        let ms = self.statement_timeout.as_millis().max(1);
+        let rows = client
+            .simple_query(&format!(
+                "SET statement_timeout = {ms}; SELECT pg_backend_pid()"
+            ))
+            .await
+            .map_err(|e| crate::db::postgres::connect::classify(&self.target.redacted(), &e))?;
+        let pid = rows.iter().find_map(|m| match m {
+            tokio_postgres::SimpleQueryMessage::Row(r) => {
+                r.get(0).and_then(|v| v.parse::<i32>().ok())
+            }
+            _ => None,
+        });
+        if let Some(pid) = pid {
+            self.pids
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(pid);
+        }
+        Ok(client)
+    }
+
+    async fn validate(&self, conn: &mut tokio_postgres::Client) -> Result<(), ConnectError> {
+        conn.simple_query("")
+            .await
+            .map(|_| ())
+            .map_err(|e| crate::db::postgres::connect::classify(&self.target.redacted(), &e))
+    }
+
+    fn is_broken(&self, conn: &tokio_postgres::Client) -> bool {
+        conn.is_closed()
+    }
+}

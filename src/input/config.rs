@@ -1,0 +1,364 @@
+//! poolcheck.toml: servers, services with their files, key mappings, rule settings and
+//! environments. Validated against schemas/poolcheck.schema.json; errors point at the line.
+
+use crate::core::error::{ToolError, ToolResult};
+use crate::core::origin::{Layer, Origin};
+use crate::core::severity::Severity;
+use crate::core::source::{FileId, SourceFile, SourceSet, Span};
+use crate::input::dialects::{Concept, Special, Unit};
+use crate::input::formats::{Node, NodeKind, Scalar};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+pub const FILE_NAME: &str = "poolcheck.toml";
+const SCHEMA: &str = include_str!("../../schemas/poolcheck.schema.json");
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub fail_on: Option<Severity>,
+    /// CPUs assumed for pools sized from the host's CPUs (Prisma, pgx defaults).
+    pub assume_host_cpus: Option<u32>,
+    #[serde(default)]
+    pub servers: BTreeMap<String, ServerCfg>,
+    #[serde(default)]
+    pub services: BTreeMap<String, ServiceCfg>,
+    #[serde(default)]
+    pub keys: BTreeMap<String, KeyMapCfg>,
+    #[serde(default)]
+    pub rules: BTreeMap<String, RuleCfg>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerCfg {
+    /// postgres (default), mysql, mariadb or redis.
+    pub kind: Option<crate::db::Engine>,
+    pub max_connections: Option<u32>,
+    /// Total slots the application may not use; replaces the three parts below.
+    pub reserved: Option<u32>,
+    pub superuser_reserved_connections: Option<u32>,
+    pub reserved_connections: Option<u32>,
+    pub operator_reserve: Option<u32>,
+    pub cores: Option<u32>,
+    /// A postgres:// URL to read the live limits from (`verify --probe` does the same).
+    pub probe: Option<String>,
+    #[serde(default)]
+    pub roles: BTreeMap<String, u32>,
+    #[serde(default)]
+    pub databases: BTreeMap<String, u32>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceCfg {
+    pub server: Option<String>,
+    #[serde(default)]
+    pub files: Vec<String>,
+    pub chart: Option<String>,
+    #[serde(default)]
+    pub values: Vec<String>,
+    pub replicas: Option<u32>,
+    pub max_replicas: Option<u32>,
+    pub max_surge: Option<SurgeCfg>,
+    pub processes: Option<u32>,
+    pub role: Option<String>,
+    pub database: Option<String>,
+    pub workload: Option<WorkloadCfg>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum SurgeCfg {
+    Pods(u32),
+    Text(String),
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorkloadCfg {
+    pub rps: f64,
+    #[serde(default)]
+    pub queries_per_request: Option<f64>,
+    pub query_time: String,
+    #[serde(default)]
+    pub per_request_hold: bool,
+    pub arrival_cv2: Option<f64>,
+    pub hold_cv2: Option<f64>,
+    pub target_p99_wait: Option<String>,
+    pub target_wait_probability: Option<f64>,
+    pub target_timeout_probability: Option<f64>,
+    pub target_utilization: Option<f64>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeyMapCfg {
+    pub concept: Concept,
+    #[serde(default = "default_unit")]
+    pub unit: Unit,
+    pub zero: Option<Special>,
+    pub negative: Option<Special>,
+}
+
+fn default_unit() -> Unit {
+    Unit::Count
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleCfg {
+    /// A severity, or "off" to disable the rule.
+    pub severity: Option<String>,
+    #[serde(default)]
+    pub params: BTreeMap<String, f64>,
+}
+
+/// A loaded poolcheck.toml: the typed config (with the environment applied), the span tree for
+/// locating values, and the file it came from.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    pub config: Config,
+    pub tree: Node,
+    pub file: FileId,
+    pub dir: PathBuf,
+    /// Spans of the values that the selected `[env.NAME]` table set, so their origins rank as
+    /// the environment layer of the precedence table.
+    pub env_spans: std::collections::HashSet<(usize, usize)>,
+}
+
+impl Loaded {
+    /// Span of the value at a dotted path (e.g. ["servers", "main", "max_connections"]).
+    pub fn span_of(&self, path: &[&str]) -> Option<Span> {
+        let mut node = &self.tree;
+        for seg in path {
+            node = node.get(seg)?;
+        }
+        Some(node.span)
+    }
+
+    pub fn origin(&self, path: &[&str]) -> Origin {
+        match self.span_of(path) {
+            Some(span) => Origin::File {
+                file: self.file,
+                span,
+                layer: if self.env_spans.contains(&(span.start, span.end)) {
+                    Layer::Environment
+                } else {
+                    Layer::Config
+                },
+            },
+            None => Origin::Assumed {
+                note: format!("{FILE_NAME} {}", path.join(".")),
+            },
+        }
+    }
+
+    /// Resolves a path written in poolcheck.toml relative to the file's directory.
+    pub fn resolve(&self, p: &str) -> PathBuf {
+        self.dir.join(p)
+    }
+}
+
+/// Finds poolcheck.toml in `start` or its parents.
+pub fn discover(start: &Path) -> Option<PathBuf> {
+    let mut dir = Some(start);
+    while let Some(d) = dir {
+        let candidate = d.join(FILE_NAME);
+        if candidate.is_file() {
+            return Some(candidate);
+        }
+        dir = d.parent();
+    }
+    None
+}
+
+/// Reads, merges the environment `env` over the base, validates and deserializes.
+pub fn load(path: &Path, env: Option<&str>, sources: &mut SourceSet) -> ToolResult<Loaded> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        ToolError::new(format!("cannot read {}: {e}", path.display()))
+            .with_help("pass an existing file with --config, or --no-config to ignore it")
+    })?;
+    let display = crate::core::source::display_path(path);
+    let file = sources.add(SourceFile::new(path, display.clone(), text.as_str()));
+    let located = |span: Span, message: String, help: &str| -> ToolError {
+        let (line, col) = sources.get(file).line_col(span.start);
+        ToolError::new(format!("{display}:{line}:{col}: {message}")).with_help(help.to_string())
+    };
+    let root = crate::input::formats::toml::parse(file, &text)
+        .map_err(|e| located(e.span, e.message, "fix the TOML syntax of poolcheck.toml"))?;
+    // Validate before merging so a typo in an environment that is not selected still fails.
+    validate(&to_json(&root), &root).map_err(|(span, msg)| {
+        located(span, msg, "see the poolcheck.toml reference in README.md")
+    })?;
+    let (tree, env_spans) = apply_env(root, env).map_err(|(span, msg)| {
+        located(
+            span,
+            msg,
+            "define the environment as [env.NAME] in poolcheck.toml",
+        )
+    })?;
+    let json = to_json(&tree);
+    let config: Config = serde_json::from_value(json).map_err(|e| {
+        located(
+            tree.span,
+            format!("invalid poolcheck.toml: {e}"),
+            "see the poolcheck.toml reference in README.md",
+        )
+    })?;
+    let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    Ok(Loaded {
+        config,
+        tree,
+        file,
+        dir,
+        env_spans,
+    })
+}
+
+/// Applies `[env.NAME]` over the base document (maps merge, other values replace) and drops
+/// the `env` table, so everything downstream sees one config.
+type EnvSpans = std::collections::HashSet<(usize, usize)>;
+
+fn apply_env(mut root: Node, env: Option<&str>) -> Result<(Node, EnvSpans), (Span, String)> {
+    let envs = take_key(&mut root, "env");
+    let Some(name) = env else {
+        return Ok((root, EnvSpans::new()));
+    };
+    let Some(envs) = envs else {
+        return Err((
+            root.span,
+            format!("environment `{name}` is not defined: poolcheck.toml has no [env] tables"),
+        ));
+    };
+    let Some(overlay) = envs.get(name).cloned() else {
+        let known: Vec<String> = match &envs.kind {
+            NodeKind::Map(es) => es.iter().map(|e| e.key.clone()).collect(),
+            _ => vec![],
+        };
+        return Err((
+            envs.span,
+            format!(
+                "environment `{name}` is not defined (defined: {})",
+                known.join(", ")
+            ),
+        ));
+    };
+    let mut spans = EnvSpans::new();
+    collect_spans(&overlay, &mut spans);
+    merge(&mut root, overlay);
+    Ok((root, spans))
+}
+
+fn collect_spans(node: &Node, out: &mut EnvSpans) {
+    out.insert((node.span.start, node.span.end));
+    match &node.kind {
+        NodeKind::Map(es) => es.iter().for_each(|e| collect_spans(&e.value, out)),
+        NodeKind::Seq(items) => items.iter().for_each(|n| collect_spans(n, out)),
+        NodeKind::Scalar(_) => {}
+    }
+}
+
+fn take_key(node: &mut Node, key: &str) -> Option<Node> {
+    if let NodeKind::Map(entries) = &mut node.kind {
+        if let Some(i) = entries.iter().position(|e| e.key == key) {
+            return Some(entries.remove(i).value);
+        }
+    }
+    None
+}
+
+/// Maps merge recursively; anything else replaces (Helm's and our environments' semantics).
+pub fn merge(base: &mut Node, overlay: Node) {
+    match (&mut base.kind, overlay.kind) {
+        (NodeKind::Map(bs), NodeKind::Map(os)) => {
+            for o in os {
+                match bs.iter_mut().find(|b| b.key == o.key) {
+                    Some(b) => {
+                        if matches!(o.value.kind, NodeKind::Scalar(Scalar::Null)) {
+                            // Helm: null deletes the key.
+                            b.value = o.value;
+                        } else {
+                            merge(&mut b.value, o.value);
+                        }
+                    }
+                    None => bs.push(o),
+                }
+            }
+        }
+        (_, kind) => {
+            base.kind = kind;
+            base.file = overlay.file;
+            base.span = overlay.span;
+        }
+    }
+}
+
+pub fn to_json(node: &Node) -> serde_json::Value {
+    use serde_json::Value;
+    match &node.kind {
+        NodeKind::Scalar(Scalar::Str(s)) => Value::String(s.clone()),
+        NodeKind::Scalar(Scalar::Int(i)) => Value::from(*i),
+        NodeKind::Scalar(Scalar::Float(f)) => {
+            serde_json::Number::from_f64(*f).map_or(Value::Null, Value::Number)
+        }
+        NodeKind::Scalar(Scalar::Bool(b)) => Value::Bool(*b),
+        NodeKind::Scalar(Scalar::Null) => Value::Null,
+        NodeKind::Seq(items) => Value::Array(items.iter().map(to_json).collect()),
+        NodeKind::Map(entries) => Value::Object(
+            entries
+                .iter()
+                .map(|e| (e.key.clone(), to_json(&e.value)))
+                .collect(),
+        ),
+    }
+}
+
+/// The node at a JSON pointer (`/services/api/replicas`), for mapping schema errors to spans.
+pub fn node_at<'a>(root: &'a Node, pointer: &str) -> &'a Node {
+    let mut node = root;
+    for seg in pointer.split('/').skip(1) {
+        let seg = seg.replace("~1", "/").replace("~0", "~");
+        let next = match &node.kind {
+            NodeKind::Map(_) => node.get(&seg),
+            NodeKind::Seq(items) => seg.parse::<usize>().ok().and_then(|i| items.get(i)),
+            NodeKind::Scalar(_) => None,
+        };
+        match next {
+            Some(n) => node = n,
+            None => break,
+        }
+    }
+    node
+}
+
+fn validate(json: &serde_json::Value, tree: &Node) -> Result<(), (Span, String)> {
+    let schema: serde_json::Value =
+        serde_json::from_str(SCHEMA).expect("schema is valid JSON (tested)");
+    let validator = jsonschema::validator_for(&schema).expect("schema compiles (tested)");
+    let mut errors: Vec<_> = validator.iter_errors(json).collect();
+    if errors.is_empty() {
+        return Ok(());
+    }
+    // The deepest error is the most specific ("replicas: -1 is less than 0" beats "services").
+    errors.sort_by_key(|e| std::cmp::Reverse(e.instance_path().as_str().len()));
+    let e = &errors[0];
+    let pointer = e.instance_path().as_str().to_string();
+    let node = node_at(tree, &pointer);
+    let at = if pointer.is_empty() {
+        "poolcheck.toml".to_string()
+    } else {
+        pointer.trim_start_matches('/').replace('/', ".")
+    };
+    Err((node.span, format!("invalid value at `{at}`: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn schema_compiles() {
+        let schema: serde_json::Value = serde_json::from_str(super::SCHEMA).unwrap();
+        assert!(jsonschema::validator_for(&schema).is_ok());
+    }
+}

@@ -1,0 +1,352 @@
+//! Key dialects: which key names mean which pool setting, in which unit. The data lives in
+//! rules/dialects.toml (embedded at build time); poolcheck.toml may add mappings of its own.
+
+use serde::Deserialize;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+/// What a key means for the pool model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Concept {
+    PoolMax,
+    PoolOverflow,
+    PoolMin,
+    AcquireTimeout,
+    IdleTimeout,
+    MaxLifetime,
+    ConnectTimeout,
+    QueryTimeout,
+    StatementCache,
+    PreparedStatements,
+    Processes,
+    DatabaseUrl,
+    Pgbouncer,
+    Replicas,
+    QueryExecMode,
+}
+
+impl Concept {
+    pub fn describe(self) -> &'static str {
+        match self {
+            Concept::PoolMax => "pool max",
+            Concept::PoolOverflow => "pool overflow",
+            Concept::PoolMin => "pool min",
+            Concept::AcquireTimeout => "acquire timeout",
+            Concept::IdleTimeout => "idle timeout",
+            Concept::MaxLifetime => "max lifetime",
+            Concept::ConnectTimeout => "connect timeout",
+            Concept::QueryTimeout => "query timeout",
+            Concept::StatementCache => "statement cache size",
+            Concept::PreparedStatements => "prepared statements",
+            Concept::Processes => "processes per pod",
+            Concept::DatabaseUrl => "database URL",
+            Concept::Pgbouncer => "PgBouncer mode",
+            Concept::Replicas => "replicas",
+            Concept::QueryExecMode => "query exec mode",
+        }
+    }
+}
+
+/// The unit a key's number is written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Unit {
+    Count,
+    #[serde(rename = "s")]
+    Seconds,
+    #[serde(rename = "ms")]
+    Millis,
+    GoDuration,
+    Bool,
+    Url,
+    Text,
+}
+
+impl Unit {
+    pub fn is_duration(self) -> bool {
+        matches!(self, Unit::Seconds | Unit::Millis | Unit::GoDuration)
+    }
+    pub fn name(self) -> &'static str {
+        match self {
+            Unit::Count => "count",
+            Unit::Seconds => "seconds",
+            Unit::Millis => "milliseconds",
+            Unit::GoDuration => "Go duration",
+            Unit::Bool => "boolean",
+            Unit::Url => "URL",
+            Unit::Text => "text",
+        }
+    }
+}
+
+/// How a special number reads: 0 = wait forever (node-pg), -1 = no limit (SQLAlchemy overflow).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Special {
+    Infinite,
+    Unbounded,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct KeyDef {
+    pub env: Option<String>,
+    pub path: Option<String>,
+    pub url: Option<String>,
+    pub concept: Concept,
+    pub unit: Unit,
+    pub zero: Option<Special>,
+    pub negative: Option<Special>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct DefaultDef {
+    pub concept: Concept,
+    pub value: String,
+    pub note: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Dialect {
+    pub id: String,
+    pub library: String,
+    pub keys: Vec<KeyDef>,
+    #[serde(default)]
+    pub defaults: Vec<DefaultDef>,
+}
+
+#[derive(Debug, Deserialize)]
+struct DialectFile {
+    dialect: Vec<Dialect>,
+}
+
+/// A key recognised in a file.
+#[derive(Debug, Clone)]
+pub struct KeyMatch<'a> {
+    pub dialect: &'a Dialect,
+    pub def: &'a KeyDef,
+}
+
+#[derive(Debug, Clone)]
+pub struct Dialects {
+    pub dialects: Vec<Dialect>,
+}
+
+const BUILTIN: &str = include_str!("../../rules/dialects.toml");
+
+/// Lower-case and keep only alphanumerics: relaxed binding (`maximum-pool-size`,
+/// `MAXIMUMPOOLSIZE`, `maximumPoolSize` are one key), as Spring does.
+pub fn normalize(key: &str) -> String {
+    key.chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .map(|c| c.to_ascii_lowercase())
+        .collect()
+}
+
+impl Dialects {
+    /// The dialects shipped in rules/dialects.toml.
+    pub fn builtin() -> &'static Dialects {
+        static CELL: OnceLock<Dialects> = OnceLock::new();
+        CELL.get_or_init(|| {
+            let file: DialectFile =
+                toml::from_str(BUILTIN).expect("rules/dialects.toml is checked by the test suite");
+            Dialects {
+                dialects: file.dialect,
+            }
+        })
+    }
+
+    /// The builtin dialects plus a user dialect (poolcheck.toml `[keys]`), which wins.
+    pub fn with_user(user: Option<Dialect>) -> Dialects {
+        let mut d = Dialects::builtin().clone();
+        if let Some(u) = user {
+            d.dialects.insert(0, u);
+        }
+        d
+    }
+
+    pub fn get(&self, id: &str) -> Option<&Dialect> {
+        self.dialects.iter().find(|d| d.id == id)
+    }
+
+    /// An environment variable name (in .env or a Helm env list).
+    /// Every environment-variable name the dialects know, for "did you mean" suggestions.
+    pub fn env_key_names(&self) -> Vec<String> {
+        self.dialects
+            .iter()
+            .flat_map(|d| d.keys.iter().filter_map(|k| k.env.clone()))
+            .collect()
+    }
+
+    pub fn match_env(&self, name: &str) -> Option<KeyMatch<'_>> {
+        let n = normalize(name);
+        self.find(|def| {
+            def.env.as_deref().is_some_and(|e| normalize(e) == n)
+                || def
+                    .path
+                    .as_deref()
+                    .is_some_and(|p| normalize(p) == n && p.contains('.'))
+        })
+    }
+
+    /// A dotted path in a YAML/TOML document: the key's path must equal the trailing segments.
+    pub fn match_path(&self, segments: &[String]) -> Option<KeyMatch<'_>> {
+        let segs: Vec<String> = segments.iter().map(|s| normalize(s)).collect();
+        // Longest pattern first so `spring.datasource.hikari.maximum-pool-size` beats `pool_size`.
+        let mut best: Option<(usize, KeyMatch<'_>)> = None;
+        for dialect in &self.dialects {
+            for def in &dialect.keys {
+                let Some(path) = def.path.as_deref() else {
+                    continue;
+                };
+                let pat: Vec<String> = path.split('.').map(normalize).collect();
+                if pat.len() <= segs.len() && segs[segs.len() - pat.len()..] == pat[..] {
+                    let better = best.as_ref().is_none_or(|(len, _)| pat.len() > *len);
+                    if better {
+                        best = Some((pat.len(), KeyMatch { dialect, def }));
+                    }
+                }
+            }
+        }
+        best.map(|(_, m)| m)
+    }
+
+    /// A query parameter of a connection URL.
+    pub fn match_url_param(&self, key: &str) -> Option<KeyMatch<'_>> {
+        self.find(|def| def.url.as_deref() == Some(key))
+    }
+
+    fn find(&self, pred: impl Fn(&KeyDef) -> bool) -> Option<KeyMatch<'_>> {
+        self.dialects.iter().find_map(|dialect| {
+            dialect
+                .keys
+                .iter()
+                .find(|def| pred(def))
+                .map(|def| KeyMatch { dialect, def })
+        })
+    }
+}
+
+pub use crate::core::units::{parse_go_duration, Timeout};
+
+/// Reads a number written in `unit`; Go durations (`30s`, `1h30m`) are parsed as Go does.
+pub fn read_duration(text: &str, def: &KeyDef) -> Result<Timeout, String> {
+    let t = text.trim();
+    if def.unit == Unit::GoDuration {
+        if t == "0" {
+            return Ok(special(def.zero).unwrap_or(Timeout::Finite(Duration::ZERO)));
+        }
+        return parse_go_duration(t).map(Timeout::Finite);
+    }
+    let v: f64 = t.parse().map_err(|_| {
+        format!(
+            "`{t}` is not a number of {}; write a plain number such as 30",
+            def.unit.name()
+        )
+    })?;
+    if !v.is_finite() {
+        return Err(format!("`{t}` is not a finite number"));
+    }
+    if v == 0.0 {
+        if let Some(s) = special(def.zero) {
+            return Ok(s);
+        }
+    }
+    if v < 0.0 {
+        return special(def.negative)
+            .ok_or_else(|| format!("`{t}` is negative; a timeout must be 0 or more"));
+    }
+    let secs = if def.unit == Unit::Millis {
+        v / 1000.0
+    } else {
+        v
+    };
+    crate::core::units::duration_from_secs(secs)
+        .map(Timeout::Finite)
+        .map_err(|e| format!("`{t}` {e}"))
+}
+
+fn special(s: Option<Special>) -> Option<Timeout> {
+    s.map(|_| Timeout::Infinite)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_dialects_load_and_every_key_is_addressable() {
+        let d = Dialects::builtin();
+        assert!(d.dialects.len() >= 9);
+        for dialect in &d.dialects {
+            for k in &dialect.keys {
+                assert!(
+                    k.env.is_some() || k.path.is_some() || k.url.is_some(),
+                    "{}: key without env/path/url",
+                    dialect.id
+                );
+            }
+            for def in &dialect.defaults {
+                let v = def.value.as_str();
+                let ok = matches!(v, "infinite" | "unbounded" | "host_cpus" | "true" | "false")
+                    || v.parse::<u32>().is_ok()
+                    || crate::core::units::parse_duration(v).is_ok();
+                assert!(ok, "{}: bad default {v}", dialect.id);
+            }
+        }
+    }
+
+    #[test]
+    fn relaxed_binding_matches_spring_env_and_yaml() {
+        let d = Dialects::builtin();
+        let m = d
+            .match_env("SPRING_DATASOURCE_HIKARI_MAXIMUMPOOLSIZE")
+            .unwrap();
+        assert_eq!(
+            (m.dialect.id.as_str(), m.def.concept),
+            ("hikari", Concept::PoolMax)
+        );
+        let path: Vec<String> = ["spring", "datasource", "hikari", "maximumPoolSize"]
+            .map(String::from)
+            .to_vec();
+        let m = d.match_path(&path).unwrap();
+        assert_eq!(
+            (m.dialect.id.as_str(), m.def.concept),
+            ("hikari", Concept::PoolMax)
+        );
+        let m = d.match_env("DB_CONNECTION_LIMIT").unwrap();
+        assert_eq!(m.def.concept, Concept::PoolMax);
+        assert_eq!(
+            d.match_url_param("pool_timeout").unwrap().def.unit,
+            Unit::Seconds
+        );
+        assert!(d.match_env("DB_HOST").is_none());
+    }
+
+    #[test]
+    fn durations_follow_units_and_specials() {
+        let d = Dialects::builtin();
+        let pt = d.match_url_param("pool_timeout").unwrap().def;
+        assert_eq!(
+            read_duration("30", pt),
+            Ok(Timeout::Finite(Duration::from_secs(30)))
+        );
+        assert_eq!(read_duration("0", pt), Ok(Timeout::Infinite));
+        let hk = d
+            .match_env("SPRING_DATASOURCE_HIKARI_CONNECTIONTIMEOUT")
+            .unwrap()
+            .def;
+        assert_eq!(
+            read_duration("250", hk),
+            Ok(Timeout::Finite(Duration::from_millis(250)))
+        );
+        assert!(read_duration("abc", hk)
+            .unwrap_err()
+            .contains("not a number"));
+        assert_eq!(
+            parse_go_duration("1h30m").unwrap(),
+            Duration::from_secs(5400)
+        );
+        assert!(parse_go_duration("30").is_err());
+    }
+}

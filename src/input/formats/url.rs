@@ -1,0 +1,274 @@
+//! Database connection URLs found inside values: scheme, user, hosts, database and query
+//! parameters with their byte ranges, so a finding can point at `pool_timeout=0` itself.
+
+use crate::core::source::Span;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct UrlParam {
+    pub key: String,
+    /// Percent-decoded.
+    pub value: String,
+    /// Byte range of `key=value`, relative to the start of the parsed string.
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct DbUrl {
+    /// Lower-cased, including `jdbc:` and SQLAlchemy driver suffixes (`postgresql+psycopg`).
+    pub scheme: String,
+    pub user: Option<String>,
+    pub has_password: bool,
+    pub hosts: Vec<(String, Option<u16>)>,
+    pub database: Option<String>,
+    pub params: Vec<UrlParam>,
+}
+
+const SCHEMES: &[&str] = &[
+    "postgres",
+    "postgresql",
+    "mysql",
+    "mariadb",
+    "jdbc:postgresql",
+    "jdbc:mysql",
+    "jdbc:mariadb",
+];
+
+impl DbUrl {
+    pub fn param(&self, key: &str) -> Option<&UrlParam> {
+        self.params.iter().rev().find(|p| p.key == key)
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        self.scheme.contains("postgres")
+    }
+
+    /// `host:port/database` with the scheme's default port, to group services by server.
+    pub fn server_key(&self) -> String {
+        let default_port = if self.is_postgres() { 5432 } else { 3306 };
+        let hosts: Vec<String> = self
+            .hosts
+            .iter()
+            .map(|(h, p)| format!("{}:{}", h.to_ascii_lowercase(), p.unwrap_or(default_port)))
+            .collect();
+        format!(
+            "{}/{}",
+            hosts.join(","),
+            self.database.as_deref().unwrap_or("")
+        )
+    }
+}
+
+fn base_scheme(scheme: &str) -> &str {
+    // postgresql+asyncpg, mysql+pymysql: SQLAlchemy's dialect+driver form.
+    scheme.split('+').next().unwrap_or(scheme)
+}
+
+/// Percent-decoding that never fails: invalid escapes stay as written.
+pub fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%'
+            && i + 2 < b.len()
+            && b[i + 1].is_ascii_hexdigit()
+            && b[i + 2].is_ascii_hexdigit()
+        {
+            let hex = |c: u8| (c as char).to_digit(16).unwrap_or(0) as u8;
+            out.push(hex(b[i + 1]) * 16 + hex(b[i + 2]));
+            i += 3;
+            continue;
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Parses a database URL; None when `s` is not one (other URLs, plain text).
+pub fn parse(s: &str) -> Option<DbUrl> {
+    let sep = s.find("://")?;
+    let scheme = s[..sep].to_ascii_lowercase();
+    if !SCHEMES.contains(&base_scheme(&scheme)) {
+        return None;
+    }
+    let rest_start = sep + 3;
+    let rest = &s[rest_start..];
+    let query_at = rest.find('?');
+    let before_query = &rest[..query_at.unwrap_or(rest.len())];
+    let path_at = before_query.find('/');
+    let authority = &before_query[..path_at.unwrap_or(before_query.len())];
+    let database = path_at
+        .map(|p| percent_decode(&before_query[p + 1..]))
+        .filter(|d| !d.is_empty());
+    // The last '@' ends the userinfo; passwords with an unescaped '@' exist in the wild.
+    let (userinfo, hostlist) = match authority.rfind('@') {
+        Some(at) => (Some(&authority[..at]), &authority[at + 1..]),
+        None => (None, authority),
+    };
+    let (user, has_password) = match userinfo {
+        Some(u) => match u.find(':') {
+            Some(c) => (
+                Some(percent_decode(&u[..c])).filter(|x| !x.is_empty()),
+                true,
+            ),
+            None => (Some(percent_decode(u)).filter(|x| !x.is_empty()), false),
+        },
+        None => (None, false),
+    };
+    let hosts = hostlist
+        .split(',')
+        .filter(|h| !h.is_empty())
+        .map(|h| {
+            if let Some(end) = h.strip_prefix('[').and_then(|r| r.find(']')) {
+                let host = &h[1..end + 1];
+                let port = h[end + 2..].strip_prefix(':').and_then(|p| p.parse().ok());
+                return (host.to_string(), port);
+            }
+            match h.rsplit_once(':') {
+                Some((host, port)) => (host.to_string(), port.parse().ok()),
+                None => (h.to_string(), None),
+            }
+        })
+        .collect();
+    let mut params = Vec::new();
+    if let Some(q) = query_at {
+        let qstart = rest_start + q + 1;
+        let query = &s[qstart..];
+        let query = &query[..query.find('#').unwrap_or(query.len())];
+        let mut offset = qstart;
+        for part in query.split(['&', ';']) {
+            if !part.is_empty() {
+                let (k, v) = part.split_once('=').unwrap_or((part, ""));
+                params.push(UrlParam {
+                    key: percent_decode(k),
+                    value: percent_decode(v),
+                    span: Span::new(offset, offset + part.len()),
+                });
+            }
+            offset += part.len() + 1;
+        }
+    }
+    Some(DbUrl {
+        scheme,
+        user,
+        has_password,
+        hosts,
+        database,
+        params,
+    })
+}
+
+/// libpq `options`: `-c statement_timeout=5s -c lock_timeout=1s` or `--statement_timeout=5s`.
+pub fn options_gucs(value: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut words = value.split_whitespace().peekable();
+    while let Some(w) = words.next() {
+        let setting = if w == "-c" {
+            words.next()
+        } else if let Some(s) = w.strip_prefix("-c") {
+            Some(s)
+        } else {
+            w.strip_prefix("--")
+        };
+        if let Some((k, v)) = setting.and_then(|s| s.split_once('=')) {
+            out.push((k.replace('-', "_"), v.to_string()));
+        }
+    }
+    out
+}
+
+/// Every database URL inside a longer text, with its byte offset.
+pub fn find_urls(text: &str) -> Vec<(usize, DbUrl)> {
+    let mut out = Vec::new();
+    let mut from = 0;
+    while let Some(pos) = text[from..].find("://") {
+        let sep = from + pos;
+        // The scheme starts after the last character that cannot be part of one (which may be
+        // multi-byte: step over it by its length, not by one byte).
+        let start = text[..sep]
+            .char_indices()
+            .rev()
+            .find(|&(_, c)| !(c.is_ascii_alphanumeric() || matches!(c, '+' | ':' | '.' | '-')))
+            .map_or(0, |(i, c)| i + c.len_utf8());
+        let end = text[sep..]
+            .find(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | '`' | '<' | '>'))
+            .map_or(text.len(), |i| sep + i);
+        if let Some(u) = parse(&text[start..end]) {
+            out.push((start, u));
+        }
+        from = sep + 3;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prisma_url_with_params_and_spans() {
+        let s = "postgresql://app:s%40cret@db.internal:5433/shop?schema=public&connection_limit=50&pool_timeout=0";
+        let u = parse(s).unwrap();
+        assert_eq!(u.user.as_deref(), Some("app"));
+        assert!(u.has_password);
+        assert_eq!(u.hosts, vec![("db.internal".to_string(), Some(5433))]);
+        assert_eq!(u.database.as_deref(), Some("shop"));
+        let p = u.param("connection_limit").unwrap();
+        assert_eq!(p.value, "50");
+        assert_eq!(&s[p.span.start..p.span.end], "connection_limit=50");
+        assert_eq!(u.server_key(), "db.internal:5433/shop");
+    }
+
+    #[test]
+    fn jdbc_sqlalchemy_and_multi_host() {
+        let u = parse("jdbc:postgresql://a:5432,b/orders").unwrap();
+        assert_eq!(u.scheme, "jdbc:postgresql");
+        assert_eq!(u.hosts.len(), 2);
+        assert_eq!(u.server_key(), "a:5432,b:5432/orders");
+        let u = parse("postgresql+asyncpg://api@pg/api").unwrap();
+        assert_eq!(u.scheme, "postgresql+asyncpg");
+        assert!(!u.has_password);
+        let u = parse("postgres://u:p@ss@host/db").unwrap();
+        assert_eq!(u.hosts[0].0, "host");
+        assert!(parse("https://example.com/x").is_none());
+        assert!(parse("not a url").is_none());
+        assert_eq!(
+            parse("mysql://[::1]:3307/x").unwrap().hosts[0],
+            ("::1".to_string(), Some(3307))
+        );
+    }
+
+    #[test]
+    fn options_and_embedded_urls() {
+        assert_eq!(
+            options_gucs("-c statement_timeout=5s -clock_timeout=1s --idle-session-timeout=60s"),
+            vec![
+                ("statement_timeout".to_string(), "5s".to_string()),
+                ("lock_timeout".to_string(), "1s".to_string()),
+                ("idle_session_timeout".to_string(), "60s".to_string())
+            ]
+        );
+        let found = find_urls("primary=postgres://a/b replica=\"postgresql://c/d?x=1\"");
+        assert_eq!(found.len(), 2);
+        assert_eq!(found[0].0, 8);
+        assert_eq!(found[1].1.database.as_deref(), Some("d"));
+    }
+
+    #[test]
+    fn odd_percent_escapes_do_not_panic() {
+        assert_eq!(percent_decode("a%2"), "a%2");
+        assert_eq!(percent_decode("%zz%41"), "%zzA");
+        assert_eq!(percent_decode("%"), "%");
+        assert_eq!(percent_decode("%é1"), "%é1");
+        assert_eq!(
+            find_urls("postgres://Ὀ://").len(),
+            1,
+            "no panic on a multi-byte character before `://`"
+        );
+        assert_eq!(
+            find_urls("é=postgres://h/d").first().map(|(i, _)| *i),
+            Some(3)
+        );
+    }
+}

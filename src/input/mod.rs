@@ -1,0 +1,8 @@
+//! Input: which files to read (`discover`), poolcheck.toml (`config`), the key dialects of
+//! pool libraries (`dialects`) and the parsers of every format (`formats`). Produces spanned
+//! trees and entries; knows nothing of the fleet model.
+
+pub mod config;
+pub mod dialects;
+pub mod discover;
+pub mod formats;

@@ -1,0 +1,212 @@
+//! The rule catalogue: one TOML file per rule in rules/, embedded at build time. Everything
+//! user-facing about a rule (name, severity, docs, parameters) is derived from here.
+
+use crate::core::severity::Severity;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+/// Every rule file, in code order. A test fails when rules/ and this list drift apart.
+pub const FILES: &[(&str, &str)] = &[
+    (
+        "PC001-syntax-error.toml",
+        include_str!("../../rules/PC001-syntax-error.toml"),
+    ),
+    (
+        "PC002-invalid-value.toml",
+        include_str!("../../rules/PC002-invalid-value.toml"),
+    ),
+    (
+        "PC003-pool-size-unknown.toml",
+        include_str!("../../rules/PC003-pool-size-unknown.toml"),
+    ),
+    (
+        "PC004-server-limits-unknown.toml",
+        include_str!("../../rules/PC004-server-limits-unknown.toml"),
+    ),
+    (
+        "PC101-fleet-exceeds-server-slots.toml",
+        include_str!("../../rules/PC101-fleet-exceeds-server-slots.toml"),
+    ),
+    (
+        "PC102-rollout-exceeds-server-slots.toml",
+        include_str!("../../rules/PC102-rollout-exceeds-server-slots.toml"),
+    ),
+    (
+        "PC103-thin-headroom.toml",
+        include_str!("../../rules/PC103-thin-headroom.toml"),
+    ),
+    (
+        "PC104-unbounded-pool.toml",
+        include_str!("../../rules/PC104-unbounded-pool.toml"),
+    ),
+    (
+        "PC105-host-cpu-default-pool.toml",
+        include_str!("../../rules/PC105-host-cpu-default-pool.toml"),
+    ),
+    (
+        "PC201-infinite-acquire-timeout.toml",
+        include_str!("../../rules/PC201-infinite-acquire-timeout.toml"),
+    ),
+    (
+        "PC202-unit-magnitude-mismatch.toml",
+        include_str!("../../rules/PC202-unit-magnitude-mismatch.toml"),
+    ),
+    (
+        "PC203-pool-min-above-max.toml",
+        include_str!("../../rules/PC203-pool-min-above-max.toml"),
+    ),
+    (
+        "PC204-prepared-statements-behind-pgbouncer.toml",
+        include_str!("../../rules/PC204-prepared-statements-behind-pgbouncer.toml"),
+    ),
+    (
+        "PC301-pool-unstable-for-workload.toml",
+        include_str!("../../rules/PC301-pool-unstable-for-workload.toml"),
+    ),
+    (
+        "PC302-workload-target-missed.toml",
+        include_str!("../../rules/PC302-workload-target-missed.toml"),
+    ),
+    (
+        "PC303-pool-oversized-for-workload.toml",
+        include_str!("../../rules/PC303-pool-oversized-for-workload.toml"),
+    ),
+    (
+        "PC401-role-connection-limit-exceeded.toml",
+        include_str!("../../rules/PC401-role-connection-limit-exceeded.toml"),
+    ),
+    (
+        "PC402-database-connection-limit-exceeded.toml",
+        include_str!("../../rules/PC402-database-connection-limit-exceeded.toml"),
+    ),
+    (
+        "PC403-server-near-full.toml",
+        include_str!("../../rules/PC403-server-near-full.toml"),
+    ),
+    (
+        "PC404-server-kills-idle-connections.toml",
+        include_str!("../../rules/PC404-server-kills-idle-connections.toml"),
+    ),
+];
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Param {
+    pub default: f64,
+    pub min: f64,
+    pub max: f64,
+    pub description: String,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Docs {
+    pub what: String,
+    pub why: String,
+    pub example: String,
+    pub fix: String,
+    #[serde(default)]
+    pub references: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleMeta {
+    pub code: String,
+    pub name: String,
+    pub severity: Severity,
+    pub family: String,
+    pub summary: String,
+    #[serde(default)]
+    pub params: BTreeMap<String, Param>,
+    pub docs: Docs,
+}
+
+pub fn all() -> &'static [RuleMeta] {
+    static CELL: OnceLock<Vec<RuleMeta>> = OnceLock::new();
+    CELL.get_or_init(|| {
+        FILES
+            .iter()
+            .map(|(file, text)| {
+                toml::from_str(text).unwrap_or_else(|e| {
+                    panic!("rules/{file} is invalid (the test suite checks every file): {e}")
+                })
+            })
+            .collect()
+    })
+}
+
+/// A rule by code (`PC101`, any case) or kebab name (`fleet-exceeds-server-slots`).
+pub fn find(code_or_name: &str) -> Option<&'static RuleMeta> {
+    all()
+        .iter()
+        .find(|r| r.code.eq_ignore_ascii_case(code_or_name) || r.name == code_or_name)
+}
+
+/// Renders a rule's documentation for `poolcheck rule CODE`.
+pub fn render(rule: &RuleMeta) -> String {
+    let mut out = format!(
+        "{} {} ({})\n\n{}\n\nWhat it checks\n  {}\n\nWhy it matters\n  {}\n\nExample\n{}\n\nHow to fix\n  {}\n",
+        rule.code,
+        rule.name,
+        severity_word(rule.severity),
+        rule.summary,
+        rule.docs.what,
+        rule.docs.why,
+        rule.docs.example.trim_end().lines().map(|l| format!("  {l}")).collect::<Vec<_>>().join("\n"),
+        rule.docs.fix
+    );
+    if !rule.params.is_empty() {
+        out.push_str("\nParameters (poolcheck.toml [rules.CODE.params])\n");
+        for (name, p) in &rule.params {
+            out.push_str(&format!(
+                "  {name} = {} ({}..{}): {}\n",
+                p.default, p.min, p.max, p.description
+            ));
+        }
+    }
+    if !rule.docs.references.is_empty() {
+        out.push_str("\nReferences\n");
+        for r in &rule.docs.references {
+            out.push_str(&format!("  {r}\n"));
+        }
+    }
+    out
+}
+
+pub fn severity_word(s: Severity) -> &'static str {
+    match s {
+        Severity::Info => "info",
+        Severity::Warning => "warning",
+        Severity::Error => "error",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn catalogue_matches_rules_directory() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
+        let mut on_disk: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .filter(|n| n.starts_with("PC"))
+            .collect();
+        on_disk.sort();
+        let listed: Vec<String> = FILES.iter().map(|(f, _)| f.to_string()).collect();
+        assert_eq!(on_disk, listed);
+        for (meta, (file, _)) in all().iter().zip(FILES) {
+            assert_eq!(file, &format!("{}-{}.toml", meta.code, meta.name));
+            for (name, p) in &meta.params {
+                assert!(
+                    p.min <= p.default && p.default <= p.max,
+                    "{}: param {name}",
+                    meta.code
+                );
+            }
+        }
+    }
+}

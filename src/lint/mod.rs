@@ -1,0 +1,142 @@
+//! The rule engine: the catalogue (rules/*.toml), per-rule settings, the context rules read,
+//! and the run that fills names and severities and orders findings.
+
+pub mod catalog;
+
+use crate::capacity::fleet::ServerCapacity;
+use crate::core::finding::Finding;
+use crate::core::severity::Severity;
+use crate::model::{Fleet, Service};
+use crate::rules::{CHECKS, RAISED_BY};
+use std::collections::BTreeMap;
+
+/// Per-rule settings from poolcheck.toml: severity overrides ("off" disables) and parameters.
+#[derive(Debug, Clone, Default)]
+pub struct Settings {
+    pub severity: BTreeMap<String, Option<Severity>>,
+    pub params: BTreeMap<String, BTreeMap<String, f64>>,
+}
+
+impl Settings {
+    /// From poolcheck.toml `[rules.X]` tables, where X is a code or a name.
+    pub fn from_config(
+        rules: &BTreeMap<String, crate::input::config::RuleCfg>,
+    ) -> Result<Settings, String> {
+        let mut s = Settings::default();
+        for (key, cfg) in rules {
+            let meta = catalog::find(key).ok_or_else(|| {
+                format!("[rules.{key}]: no rule has this code or name (run `poolcheck rule` for the list)")
+            })?;
+            if let Some(sev) = &cfg.severity {
+                let v = match sev.as_str() {
+                    "off" => None,
+                    "info" => Some(Severity::Info),
+                    "warning" => Some(Severity::Warning),
+                    "error" => Some(Severity::Error),
+                    other => {
+                        return Err(format!(
+                            "[rules.{key}] severity `{other}`: use info, warning, error or off"
+                        ))
+                    }
+                };
+                s.severity.insert(meta.code.clone(), v);
+            }
+            for (name, value) in &cfg.params {
+                let p = meta.params.get(name).ok_or_else(|| {
+                    let known: Vec<&str> = meta.params.keys().map(String::as_str).collect();
+                    format!(
+                        "[rules.{key}.params] `{name}` is not a parameter of {} (known: {})",
+                        meta.code,
+                        if known.is_empty() {
+                            "none".to_string()
+                        } else {
+                            known.join(", ")
+                        }
+                    )
+                })?;
+                if *value < p.min || *value > p.max {
+                    return Err(format!(
+                        "[rules.{key}.params] {name} = {value} is outside {}..{}",
+                        p.min, p.max
+                    ));
+                }
+                s.params
+                    .entry(meta.code.clone())
+                    .or_default()
+                    .insert(name.clone(), *value);
+            }
+        }
+        Ok(s)
+    }
+}
+
+pub struct Context<'a> {
+    pub fleet: &'a Fleet,
+    pub capacity: &'a [ServerCapacity],
+    pub settings: &'a Settings,
+}
+
+impl Context<'_> {
+    /// A rule parameter: poolcheck.toml's value, else the catalogue default.
+    pub fn param(&self, code: &str, name: &str) -> f64 {
+        if let Some(v) = self.settings.params.get(code).and_then(|p| p.get(name)) {
+            return *v;
+        }
+        catalog::find(code)
+            .and_then(|r| r.params.get(name))
+            .map(|p| p.default)
+            .unwrap_or_else(|| panic!("{code} has no parameter {name} in its rules/ file"))
+    }
+
+    pub fn services_of(&self, server: usize) -> impl Iterator<Item = &Service> {
+        self.fleet
+            .services
+            .iter()
+            .filter(move |s| s.server == server)
+    }
+}
+
+/// Runs every enabled rule, then fills names and severities from the catalogue and poolcheck.toml
+/// and orders findings by file and position.
+pub fn run(ctx: &Context<'_>, input_findings: Vec<Finding>) -> Vec<Finding> {
+    let mut findings = input_findings;
+    for (code, check) in CHECKS {
+        // A check runs unless every code it raises is switched off.
+        let off = |c: &str| ctx.settings.severity.get(c) == Some(&None);
+        let others_off = RAISED_BY
+            .iter()
+            .filter(|(_, by)| by == code)
+            .all(|(c, _)| off(c));
+        if off(code) && others_off {
+            continue;
+        }
+        findings.extend(check(ctx));
+    }
+    findings.retain_mut(|f| {
+        let Some(meta) = catalog::find(f.code) else {
+            return true;
+        };
+        f.name = meta.name.as_str();
+        match ctx.settings.severity.get(f.code) {
+            Some(None) => false,
+            Some(Some(sev)) => {
+                f.severity = *sev;
+                true
+            }
+            None => {
+                f.severity = meta.severity;
+                true
+            }
+        }
+    });
+    findings.sort_by(|a, b| {
+        let key = |f: &Finding| {
+            f.primary
+                .as_ref()
+                .map(|l| (l.file, l.span.start))
+                .unwrap_or((usize::MAX, 0))
+        };
+        key(a).cmp(&key(b)).then_with(|| a.code.cmp(b.code))
+    });
+    findings
+}

@@ -1,0 +1,678 @@
+//! From parsed files to the fleet model: recognise keys through the dialects, choose one value
+//! per concept, fill in library defaults, and attach every number's origin.
+
+use super::from_helm as helm;
+use super::*;
+use crate::core::finding::Finding;
+use crate::core::origin::choose;
+use crate::core::source::{FileId, SourceFile, SourceSet, Span};
+use crate::input::dialects::{self, Concept, Dialects, KeyDef, Special, Unit};
+use crate::input::discover::{Input, Kind};
+use crate::input::formats::{self, Node, NodeKind};
+
+/// One service as poolcheck.toml or the command line describes it.
+#[derive(Debug, Clone, Default)]
+pub struct ServiceSpec {
+    pub name: String,
+    pub inputs: Vec<Input>,
+    pub server: usize,
+    pub replicas: Option<Sourced<u32>>,
+    pub max_replicas: Option<Sourced<u32>>,
+    pub surge: Option<Sourced<Surge>>,
+    pub processes: Option<Sourced<u32>>,
+    pub role: Option<String>,
+    pub database: Option<String>,
+    pub workload: Option<Workload>,
+}
+
+#[derive(Debug, Clone)]
+pub struct BuildOptions {
+    pub assume_host_cpus: u32,
+    /// `--set KEY=VALUE` for keys as the files name them.
+    pub overrides: Vec<(String, String)>,
+}
+
+impl Default for BuildOptions {
+    fn default() -> Self {
+        BuildOptions {
+            assume_host_cpus: 4,
+            overrides: Vec::new(),
+        }
+    }
+}
+
+/// A recognised key with its value, before one value per concept is chosen.
+#[derive(Debug, Clone)]
+struct Observation {
+    concept: Concept,
+    /// None: set from somewhere poolcheck cannot read (secret, unresolved reference).
+    text: Option<String>,
+    key: String,
+    def: KeyDef,
+    dialect: String,
+    library: String,
+    origin: Origin,
+    /// override 4 > URL parameter 3 > library key 2 > generic key 1; later files win ties.
+    rank: u8,
+    order: usize,
+}
+
+struct Collector<'a> {
+    dialects: &'a Dialects,
+    obs: Vec<Observation>,
+    findings: Vec<Finding>,
+    order: usize,
+    server_key: Option<String>,
+    url_user: Option<String>,
+    url_database: Option<String>,
+    url_library: Option<&'static str>,
+}
+
+impl<'a> Collector<'a> {
+    fn push(
+        &mut self,
+        m: dialects::KeyMatch<'_>,
+        key: &str,
+        text: Option<String>,
+        origin: Origin,
+        rank: u8,
+    ) {
+        self.order += 1;
+        let rank = if m.dialect.id == "generic" {
+            rank.min(1)
+        } else {
+            rank
+        };
+        self.obs.push(Observation {
+            concept: m.def.concept,
+            text,
+            key: key.to_string(),
+            def: m.def.clone(),
+            dialect: m.dialect.id.clone(),
+            library: m.dialect.library.clone(),
+            origin,
+            rank,
+            order: self.order,
+        });
+    }
+
+    /// A value: recognise a connection URL inside it and its pool parameters.
+    fn url_value(&mut self, value: &str, file: FileId, span: Span, sources: &SourceSet) {
+        let Some(url) = formats::url::parse(value.trim()) else {
+            return;
+        };
+        let exact = sources.get(file).text.get(span.start..span.end) == Some(value);
+        let lead = value.len() - value.trim_start().len();
+        if self.server_key.is_none() {
+            self.server_key = Some(url.server_key());
+            self.url_user = url.user.clone().filter(|u| !u.contains("${"));
+            self.url_database = url.database.clone().filter(|d| !d.contains("${"));
+        }
+        if url.scheme.contains('+') && url.scheme.starts_with("postgres") {
+            self.url_library = Some("sqlalchemy");
+        } else if url.scheme.starts_with("jdbc") {
+            self.url_library = Some("hikari");
+        }
+        for p in &url.params {
+            if let Some(m) = self.dialects.match_url_param(&p.key) {
+                let pspan = if exact {
+                    Span::new(
+                        span.start + lead + p.span.start,
+                        span.start + lead + p.span.end,
+                    )
+                } else {
+                    span
+                };
+                self.push(
+                    m,
+                    &p.key,
+                    Some(p.value.clone()),
+                    Origin::file(file, pspan),
+                    3,
+                );
+            }
+        }
+    }
+
+    fn entry(
+        &mut self,
+        key: &str,
+        m: Option<dialects::KeyMatch<'_>>,
+        value: Option<(String, FileId, Span)>,
+        key_origin: Origin,
+        sources: &SourceSet,
+    ) {
+        if let Some(m) = m {
+            match &value {
+                Some((text, file, span)) => {
+                    self.push(m, key, Some(text.clone()), Origin::file(*file, *span), 2)
+                }
+                None => self.push(m, key, None, key_origin, 2),
+            }
+        }
+        if let Some((text, file, span)) = value {
+            self.url_value(&text, file, span, sources);
+        }
+    }
+
+    /// Walks a YAML/TOML tree: dotted paths through the dialects, URLs in any string.
+    fn walk(&mut self, node: &Node, path: &mut Vec<String>, skip_env: bool, sources: &SourceSet) {
+        match &node.kind {
+            NodeKind::Map(entries) => {
+                for e in entries {
+                    if skip_env && helm::ENV_KEYS.contains(&e.key.as_str()) {
+                        continue;
+                    }
+                    path.push(e.key.clone());
+                    self.walk(&e.value, path, skip_env, sources);
+                    path.pop();
+                }
+            }
+            NodeKind::Seq(items) => items
+                .iter()
+                .for_each(|n| self.walk(n, path, skip_env, sources)),
+            NodeKind::Scalar(s) => {
+                let text = s.as_text();
+                let m = self.dialects.match_path(path);
+                let key = path.join(".");
+                let value = text.map(|t| (t, node.file, node.span));
+                self.entry(&key, m, value, Origin::file(node.file, node.span), sources);
+            }
+        }
+    }
+}
+
+/// Builds one service from its files. Syntax errors and unreadable values become findings and
+/// the other files still count; an unreadable path or a bad `--set` is a tool error.
+pub fn build_service(
+    spec: &ServiceSpec,
+    sources: &mut SourceSet,
+    dialects: &Dialects,
+    opts: &BuildOptions,
+) -> Result<Built, String> {
+    let mut c = Collector {
+        dialects,
+        obs: Vec::new(),
+        findings: Vec::new(),
+        order: 0,
+        server_key: None,
+        url_user: None,
+        url_database: None,
+        url_library: None,
+    };
+    let mut env_files = Vec::new();
+    let mut scaling = helm::Scaling::default();
+    for input in &spec.inputs {
+        match input {
+            Input::File(path, Kind::Env) => {
+                let id = read_source(path, sources)?;
+                let text = sources.get(id).text.clone();
+                let f = formats::env::parse(id, &text);
+                c.findings
+                    .extend(f.errors.iter().cloned().map(syntax_finding));
+                env_files.push(f);
+            }
+            Input::File(path, Kind::Toml) => {
+                let id = read_source(path, sources)?;
+                let text = sources.get(id).text.clone();
+                match formats::toml::parse(id, &text) {
+                    Ok(root) => c.walk(&root, &mut Vec::new(), false, sources),
+                    Err(e) => c.findings.push(syntax_finding(e)),
+                }
+            }
+            Input::File(path, Kind::Yaml) => {
+                let id = read_source(path, sources)?;
+                let text = sources.get(id).text.clone();
+                match formats::yaml::parse(id, &text) {
+                    Ok(docs) => {
+                        for doc in &docs {
+                            yaml_values(&mut c, doc, &mut scaling, sources);
+                        }
+                    }
+                    Err(e) => c.findings.push(syntax_finding(e)),
+                }
+            }
+            Input::Chart { dir, values } => {
+                let mut files: Vec<std::path::PathBuf> = Vec::new();
+                if !dir.as_os_str().is_empty() {
+                    files.push(dir.join("values.yaml"));
+                }
+                files.extend(values.iter().cloned());
+                let mut merged: Option<Node> = None;
+                for path in files {
+                    if !path.exists() && path.file_name().is_some_and(|n| n == "values.yaml") {
+                        continue; // a chart without default values
+                    }
+                    let id = read_source(&path, sources)?;
+                    let text = sources.get(id).text.clone();
+                    match formats::yaml::parse(id, &text) {
+                        Ok(docs) => {
+                            for doc in docs {
+                                match &mut merged {
+                                    None => merged = Some(doc),
+                                    Some(m) => crate::input::config::merge(m, doc),
+                                }
+                            }
+                        }
+                        Err(e) => c.findings.push(syntax_finding(e)),
+                    }
+                }
+                if let Some(values) = merged {
+                    yaml_values(&mut c, &values, &mut scaling, sources);
+                }
+            }
+        }
+    }
+
+    formats::env::resolve(&mut env_files);
+    for f in &env_files {
+        for e in &f.entries {
+            let Some(value) = &e.value else { continue }; // empty = unset
+            let m = dialects.match_env(&e.key);
+            let unknown = !e.unresolved.is_empty();
+            let v = (!unknown).then(|| (value.clone(), f.file, e.value_span));
+            let key_origin = Origin::file(f.file, e.value_span);
+            c.entry(&e.key, m, v, key_origin, sources);
+        }
+    }
+
+    // A `--set` file key applies to this service only when its files hold that key, or when
+    // the key belongs to the library this service uses; never to every service.
+    let library = library_of(&c.obs, c.url_library);
+    let mut taken = Vec::new();
+    for (key, value) in &opts.overrides {
+        let origin = Origin::Set {
+            key: format!("{key}={}", crate::core::secrets::redact_value(key, value)),
+        };
+        let existing = c
+            .obs
+            .iter()
+            .filter(|o| dialects::normalize(&o.key) == dialects::normalize(key))
+            .max_by_key(|o| o.order)
+            .cloned();
+        if let Some(mut o) = existing {
+            c.order += 1;
+            o.text = Some(value.clone());
+            o.origin = origin;
+            o.rank = 4;
+            o.order = c.order;
+            c.obs.push(o);
+            taken.push(key.clone());
+        } else if let Some(m) = dialects
+            .match_env(key)
+            .or_else(|| dialects.match_url_param(key))
+            .filter(|m| m.dialect.id != "generic" && Some(&m.dialect.id) == library.as_ref())
+        {
+            c.push(m, key, Some(value.clone()), origin, 4);
+            taken.push(key.clone());
+        }
+    }
+    let mut keys: Vec<String> = c.obs.iter().map(|o| o.key.clone()).collect();
+    keys.extend(
+        env_files
+            .iter()
+            .flat_map(|f| f.entries.iter().map(|e| e.key.clone())),
+    );
+
+    for (file, span, message) in std::mem::take(&mut scaling.errors) {
+        c.findings.push(
+            Finding::new("PC002", message.clone(), "write a whole number").at(file, span, message),
+        );
+    }
+    let server_key = c.server_key.clone();
+    let (url_user, url_database) = (c.url_user.clone(), c.url_database.clone());
+    let url_library = c.url_library;
+    let Resolved {
+        pool,
+        processes: processes_obs,
+        replicas: replicas_obs,
+        mut findings,
+    } = resolve(c.obs, dialects, url_library, opts);
+    findings.extend(c.findings);
+    let mut pool = pool;
+    pool.server_key = server_key;
+    pool.url_user = url_user;
+    pool.url_database = url_database;
+
+    // One precedence table (core::origin): poolcheck.toml beats the deployed files; within the
+    // files the autoscaler's range beats a fixed count, and a chart's values beat env keys.
+    let (hpa_min, hpa_max_files) = match &scaling.hpa {
+        Some((min, max)) => (min.clone(), Some(max.clone())),
+        None => (None, None),
+    };
+    let replicas = choose([replicas_obs, scaling.replicas.clone(), hpa_min, spec.replicas.clone()])
+        .unwrap_or_else(|| Sourced::new(1, Origin::Assumed { note: "replicas not set anywhere; assuming 1 (pass --replicas or set replicas in poolcheck.toml)".into() }));
+    let hpa_max = choose([hpa_max_files, spec.max_replicas.clone()]);
+    let surge = choose([scaling.surge.clone(), spec.surge.clone()]).unwrap_or_else(|| {
+        Sourced::new(
+            Surge::Percent(25),
+            Origin::Default {
+                note: "Kubernetes default maxSurge: 25%, rounded up".into(),
+            },
+        )
+    });
+    let processes = choose([processes_obs, spec.processes.clone()]).unwrap_or_else(|| {
+        Sourced::new(
+            1,
+            Origin::Assumed {
+                note: "one process per pod (set WEB_CONCURRENCY or processes in poolcheck.toml)"
+                    .into(),
+            },
+        )
+    });
+    for f in &mut findings {
+        f.service = Some(spec.name.clone());
+    }
+    let service = Service {
+        name: spec.name.clone(),
+        server: spec.server,
+        via: None,
+        pool,
+        processes,
+        replicas,
+        hpa_max,
+        surge,
+        workload: spec.workload.clone(),
+        role: spec.role.clone(),
+        database: spec.database.clone(),
+    };
+    Ok(Built {
+        service,
+        findings,
+        overrides_taken: taken,
+        keys,
+    })
+}
+
+/// A service as read from its files.
+pub struct Built {
+    pub service: Service,
+    pub findings: Vec<Finding>,
+    /// `--set` file keys this service took.
+    pub overrides_taken: Vec<String>,
+    /// Every key its files hold, for "did you mean" suggestions.
+    pub keys: Vec<String>,
+}
+
+fn yaml_values(
+    c: &mut Collector<'_>,
+    doc: &Node,
+    scaling: &mut helm::Scaling,
+    sources: &SourceSet,
+) {
+    let s = helm::scaling(doc);
+    if s.replicas.is_some() {
+        scaling.replicas = s.replicas;
+    }
+    if s.hpa.is_some() {
+        scaling.hpa = s.hpa;
+    }
+    if s.surge.is_some() {
+        scaling.surge = s.surge;
+    }
+    scaling.errors.extend(s.errors);
+    for var in helm::env_vars(doc) {
+        let m = c.dialects.match_env(&var.name);
+        let key_origin = Origin::file(var.name_file, var.name_span);
+        c.entry(&var.name, m, var.value, key_origin, sources);
+    }
+    c.walk(doc, &mut Vec::new(), true, sources);
+}
+
+/// The library whose keys dominate: the one that sets the pool size, else the latest
+/// library-specific key, else what the URL's shape says.
+fn library_of(obs: &[Observation], url_library: Option<&str>) -> Option<String> {
+    obs.iter()
+        .filter(|o| o.concept == Concept::PoolMax)
+        .max_by_key(|o| (o.rank, o.order))
+        .filter(|o| o.dialect != "generic")
+        .map(|o| o.dialect.clone())
+        .or_else(|| {
+            obs.iter()
+                .filter(|o| o.dialect != "generic" && o.dialect != "user")
+                .max_by_key(|o| o.order)
+                .map(|o| o.dialect.clone())
+        })
+        .or_else(|| url_library.map(String::from))
+}
+
+/// One value per concept for the pool, plus the per-pod figures keys may also give.
+struct Resolved {
+    pool: PoolConfig,
+    processes: Option<Sourced<u32>>,
+    replicas: Option<Sourced<u32>>,
+    findings: Vec<Finding>,
+}
+
+/// One value per concept: the best-ranked observation, read through its key's unit; absent
+/// concepts take the library's documented default.
+fn resolve(
+    obs: Vec<Observation>,
+    dialects: &Dialects,
+    url_library: Option<&str>,
+    opts: &BuildOptions,
+) -> Resolved {
+    let mut pool = PoolConfig::default();
+    let mut findings = Vec::new();
+    let best = |concept: Concept| -> Option<&Observation> {
+        obs.iter()
+            .filter(|o| o.concept == concept)
+            .max_by_key(|o| (o.rank, o.order))
+    };
+    let library_id = library_of(&obs, url_library);
+    let library = library_id.as_deref().and_then(|id| dialects.get(id));
+    pool.library = library.map(|d| d.library.clone());
+
+    for o in &obs {
+        if o.def.unit.is_duration() || o.def.unit == Unit::Count {
+            if let Some(text) = &o.text {
+                pool.raw.push(RawValue {
+                    concept: o.concept,
+                    key: o.key.clone(),
+                    text: text.clone(),
+                    unit: o.def.unit,
+                    library: o.library.clone(),
+                    origin: o.origin.clone(),
+                });
+            }
+        }
+    }
+
+    let invalid = |o: &Observation, msg: String, findings: &mut Vec<Finding>| {
+        let f = Finding::new(
+            "PC002",
+            format!("{} `{}`: {msg}", o.concept.describe(), o.key),
+            format!("set {} to a valid value", o.key),
+        );
+        findings.push(f.cite(&o.origin, msg));
+    };
+
+    let count_of = |o: &Observation, findings: &mut Vec<Finding>| -> Option<Sourced<PoolMax>> {
+        let Some(text) = &o.text else {
+            return Some(Sourced::new(PoolMax::Unknown, o.origin.clone()));
+        };
+        match text.trim().parse::<i64>() {
+            Ok(n) if n < 0 && o.def.negative == Some(Special::Unbounded) => {
+                Some(Sourced::new(PoolMax::Unbounded, o.origin.clone()))
+            }
+            Ok(0) if o.def.zero == Some(Special::Unbounded) => {
+                Some(Sourced::new(PoolMax::Unbounded, o.origin.clone()))
+            }
+            Ok(n) if (0..=1_000_000).contains(&n) => {
+                Some(Sourced::new(PoolMax::Fixed(n as u32), o.origin.clone()))
+            }
+            _ => {
+                invalid(
+                    o,
+                    format!(
+                        "`{text}` is not a connection count (a whole number from 0 to 1000000)"
+                    ),
+                    findings,
+                );
+                None
+            }
+        }
+    };
+    let u32_of = |o: &Observation, findings: &mut Vec<Finding>| -> Option<Sourced<u32>> {
+        match count_of(o, findings)?.value {
+            PoolMax::Fixed(n) => Some(Sourced::new(n, o.origin.clone())),
+            _ => None,
+        }
+    };
+    let duration_of =
+        |o: &Observation, findings: &mut Vec<Finding>| -> Option<Sourced<dialects::Timeout>> {
+            let text = o.text.as_ref()?;
+            match dialects::read_duration(text, &o.def) {
+                Ok(t) => Some(Sourced::new(t, o.origin.clone())),
+                Err(msg) => {
+                    invalid(o, msg, findings);
+                    None
+                }
+            }
+        };
+    let bool_of = |o: &Observation, findings: &mut Vec<Finding>| -> Option<Sourced<bool>> {
+        let text = o.text.as_ref()?;
+        match text.trim().to_ascii_lowercase().as_str() {
+            "true" | "1" | "yes" | "on" => Some(Sourced::new(true, o.origin.clone())),
+            "false" | "0" | "no" | "off" => Some(Sourced::new(false, o.origin.clone())),
+            _ => {
+                invalid(
+                    o,
+                    format!("`{text}` is not a boolean (true or false)"),
+                    findings,
+                );
+                None
+            }
+        }
+    };
+
+    let mut processes = None;
+    let mut replicas = None;
+    for concept in [
+        Concept::PoolMax,
+        Concept::PoolOverflow,
+        Concept::PoolMin,
+        Concept::AcquireTimeout,
+        Concept::IdleTimeout,
+        Concept::MaxLifetime,
+        Concept::ConnectTimeout,
+        Concept::StatementCache,
+        Concept::PreparedStatements,
+        Concept::Pgbouncer,
+        Concept::Processes,
+        Concept::Replicas,
+        Concept::DatabaseUrl,
+    ] {
+        let Some(o) = best(concept) else { continue };
+        match concept {
+            Concept::PoolMax => pool.max = count_of(o, &mut findings),
+            Concept::PoolOverflow => pool.overflow = count_of(o, &mut findings),
+            Concept::PoolMin => pool.min = u32_of(o, &mut findings),
+            Concept::AcquireTimeout => pool.acquire_timeout = duration_of(o, &mut findings),
+            Concept::IdleTimeout => pool.idle_timeout = duration_of(o, &mut findings),
+            Concept::MaxLifetime => pool.max_lifetime = duration_of(o, &mut findings),
+            Concept::ConnectTimeout => pool.connect_timeout = duration_of(o, &mut findings),
+            Concept::StatementCache => pool.statement_cache = u32_of(o, &mut findings),
+            Concept::PreparedStatements => pool.prepared_statements = bool_of(o, &mut findings),
+            Concept::Pgbouncer => pool.pgbouncer = bool_of(o, &mut findings),
+            Concept::Processes => processes = u32_of(o, &mut findings).filter(|p| p.value > 0),
+            Concept::Replicas => replicas = u32_of(o, &mut findings),
+            Concept::DatabaseUrl => {
+                pool.url = o
+                    .text
+                    .as_ref()
+                    .map(|t| Sourced::new(crate::core::secrets::redact_url(t), o.origin.clone()))
+            }
+            _ => {}
+        }
+    }
+
+    if let Some(lib) = library {
+        for d in &lib.defaults {
+            let origin = Origin::Default {
+                note: d.note.clone(),
+            };
+            let timeout = || match d.value.as_str() {
+                "infinite" => Some(dialects::Timeout::Infinite),
+                v => crate::core::units::parse_duration(v)
+                    .ok()
+                    .map(dialects::Timeout::Finite),
+            };
+            match d.concept {
+                Concept::PoolMax if pool.max.is_none() => {
+                    let v = match d.value.as_str() {
+                        "unbounded" => Some(PoolMax::Unbounded),
+                        "host_cpus" => Some(PoolMax::HostCpus {
+                            assumed: host_cpu_pool(&lib.id, opts.assume_host_cpus),
+                        }),
+                        v => v.parse().ok().map(PoolMax::Fixed),
+                    };
+                    pool.max = v.map(|v| Sourced::new(v, origin));
+                }
+                Concept::PoolOverflow if pool.overflow.is_none() => {
+                    pool.overflow = d
+                        .value
+                        .parse()
+                        .ok()
+                        .map(|v| Sourced::new(PoolMax::Fixed(v), origin));
+                }
+                Concept::AcquireTimeout if pool.acquire_timeout.is_none() => {
+                    pool.acquire_timeout = timeout().map(|t| Sourced::new(t, origin))
+                }
+                Concept::IdleTimeout if pool.idle_timeout.is_none() => {
+                    pool.idle_timeout = timeout().map(|t| Sourced::new(t, origin))
+                }
+                Concept::MaxLifetime if pool.max_lifetime.is_none() => {
+                    pool.max_lifetime = timeout().map(|t| Sourced::new(t, origin))
+                }
+                Concept::StatementCache if pool.statement_cache.is_none() => {
+                    pool.statement_cache = d.value.parse().ok().map(|v| Sourced::new(v, origin))
+                }
+                Concept::PreparedStatements if pool.prepared_statements.is_none() => {
+                    pool.prepared_statements = Some(Sourced::new(d.value == "true", origin))
+                }
+                _ => {}
+            }
+        }
+    }
+    Resolved {
+        pool,
+        processes,
+        replicas,
+        findings,
+    }
+}
+
+/// What a host-CPU-derived default comes to on a host with `cpus` CPUs.
+fn host_cpu_pool(library: &str, cpus: u32) -> u32 {
+    match library {
+        "prisma" => cpus * 2 + 1,
+        "pgx" => cpus.max(4),
+        _ => cpus,
+    }
+}
+
+/// Reads a file into the source set; an unreadable file is a tool error (exit 2).
+pub fn read_source(path: &std::path::Path, sources: &mut SourceSet) -> Result<FileId, String> {
+    if let Some(id) = sources.find(path) {
+        return Ok(id);
+    }
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let text = match String::from_utf8(bytes) {
+        Ok(t) => t,
+        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+    };
+    Ok(sources.add(SourceFile::new(
+        path,
+        crate::core::source::display_path(path),
+        text,
+    )))
+}
+
+fn syntax_finding(e: formats::ParseError) -> Finding {
+    let help = e
+        .help
+        .clone()
+        .unwrap_or_else(|| "fix the syntax; the rest of this file was not read".into());
+    Finding::new("PC001", e.message.clone(), help).at(e.file, e.span, e.message)
+}

@@ -1,0 +1,139 @@
+//! Live facts from a probe, applied to the model's servers through the precedence table: a
+//! probe beats poolcheck.toml and the files, and loses to flags and `--set`.
+
+use crate::core::error::{ToolError, ToolResult};
+use crate::core::origin::{Origin, Sourced};
+use crate::input::config;
+use crate::model::overrides::put;
+use crate::model::{Fleet, Server};
+
+/// `--probe URL` (one server) or `probe = "…"` per server: live facts replace the configured
+/// ones and carry the probe as their origin.
+pub fn apply(fleet: &mut Fleet, probe: Option<&str>, cfg: &config::Config) -> ToolResult<()> {
+    if probe.is_some() && fleet.servers.len() > 1 {
+        return Err(ToolError::new(
+            "--probe URL needs a single server, and poolcheck.toml defines several",
+        )
+        .with_help("set probe = \"postgres://…\" under each [servers.NAME] instead"));
+    }
+    for i in 0..fleet.servers.len() {
+        let name = fleet.servers[i].name.clone();
+        let url = probe
+            .map(String::from)
+            .or_else(|| cfg.servers.get(&name).and_then(|s| s.probe.clone()));
+        let Some(url) = url else { continue };
+        let services: Vec<&crate::model::Service> =
+            fleet.services.iter().filter(|s| s.server == i).collect();
+        let mut roles: Vec<String> = services
+            .iter()
+            .filter_map(|s| s.effective_role().map(String::from))
+            .collect();
+        let mut dbs: Vec<String> = services
+            .iter()
+            .filter_map(|s| s.effective_database().map(String::from))
+            .collect();
+        roles.sort();
+        roles.dedup();
+        dbs.sort();
+        dbs.dedup();
+        let service_names: Vec<String> = services.iter().map(|s| s.name.clone()).collect();
+        let facts = crate::db::postgres::probe_blocking(
+            Some(&url),
+            std::time::Duration::from_secs(5),
+            &roles,
+            &dbs,
+        )?;
+        apply_facts(&mut fleet.servers[i], &facts, &service_names);
+    }
+    Ok(())
+}
+
+pub fn apply_facts(server: &mut Server, f: &crate::db::postgres::ServerFacts, own_apps: &[String]) {
+    let at = |what: &str| Origin::Probe {
+        what: what.to_string(),
+    };
+    let n = |v: i32| u32::try_from(v).unwrap_or(0);
+    put(
+        &mut server.max_connections,
+        Sourced::new(n(f.max_connections), at("max_connections")),
+    );
+    put(
+        &mut server.superuser_reserved,
+        Sourced::new(
+            n(f.superuser_reserved_connections),
+            at("superuser_reserved_connections"),
+        ),
+    );
+    if f.reserved_connections > 0 {
+        put(
+            &mut server.reserved_connections,
+            Sourced::new(n(f.reserved_connections), at("reserved_connections")),
+        );
+    }
+    let server_reserve = n(f.superuser_reserved_connections + f.reserved_connections);
+    if let Some(total) = &server.reserved_total {
+        // A configured total reserve may not be smaller than what the server itself reserves.
+        if total.value < server_reserve {
+            server.reserved_total = Some(Sourced::new(
+                server_reserve,
+                at("superuser_reserved_connections + reserved_connections"),
+            ));
+        }
+    }
+    // Sessions of this fleet's own services (by application_name) and of poolcheck itself are
+    // not "other applications".
+    let others: i64 = f
+        .connections
+        .iter()
+        .filter(|c| {
+            !c.application.starts_with("poolcheck") && !own_apps.iter().any(|a| a == &c.application)
+        })
+        .map(|c| c.count)
+        .sum();
+    server.other_usage = Some(Sourced::new(
+        u32::try_from(others).unwrap_or(u32::MAX),
+        at("pg_stat_activity"),
+    ));
+    let lim = |v: Option<i32>| v.map(|x| u32::try_from(x).unwrap_or(0));
+    let mut roles = vec![(f.role.name.clone(), f.role.connection_limit)];
+    roles.extend(
+        f.other_roles
+            .iter()
+            .map(|r| (r.name.clone(), r.connection_limit)),
+    );
+    for (name, limit) in roles {
+        server.role_limits.retain(|(r, _)| r != &name);
+        server.role_limits.push((
+            name.clone(),
+            Sourced::new(lim(limit), at(&format!("pg_roles.rolconnlimit of {name}"))),
+        ));
+    }
+    let mut dbs = vec![(f.database.name.clone(), f.database.connection_limit)];
+    dbs.extend(
+        f.other_databases
+            .iter()
+            .map(|d| (d.name.clone(), d.connection_limit)),
+    );
+    for (name, limit) in dbs {
+        server.database_limits.retain(|(d, _)| d != &name);
+        server.database_limits.push((
+            name.clone(),
+            Sourced::new(
+                lim(limit),
+                at(&format!("pg_database.datconnlimit of {name}")),
+            ),
+        ));
+    }
+    if let Some(ms) = f
+        .settings
+        .idle_session_timeout
+        .as_ref()
+        .and_then(|s| s.ms)
+        .filter(|ms| *ms > 0)
+    {
+        server.idle_session_timeout = Some(Sourced::new(
+            std::time::Duration::from_millis(ms as u64),
+            at("idle_session_timeout"),
+        ));
+    }
+}

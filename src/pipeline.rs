@@ -1,0 +1,148 @@
+//! The one pipeline every command that judges a fleet runs, owned in one place:
+//! discover → load → parse → model → capacity → lint → report.
+
+use crate::capacity::fleet::{self, ServerCapacity};
+use crate::core::error::{ToolError, ToolResult};
+use crate::core::finding::Finding;
+use crate::core::severity::Severity;
+use crate::core::source::SourceSet;
+use crate::input::config::{self, Loaded};
+use crate::input::dialects::Dialects;
+use crate::lint::{self, Settings};
+use crate::model::from_config;
+use crate::model::from_files::{self, BuildOptions};
+use crate::model::overrides::{self, Flags, Sets};
+use crate::model::Fleet;
+use crate::report::Report;
+use std::path::PathBuf;
+
+/// Which poolcheck.toml to use.
+#[derive(Debug, Clone, Default)]
+pub enum ConfigChoice {
+    /// Search the working directory and its parents.
+    #[default]
+    Search,
+    File(PathBuf),
+    None,
+}
+
+/// Everything a verify run needs, independent of how the command line spelled it.
+#[derive(Debug, Clone, Default)]
+pub struct Request {
+    pub paths: Vec<PathBuf>,
+    pub config: ConfigChoice,
+    /// The `[env.NAME]` of poolcheck.toml to apply.
+    pub env: Option<String>,
+    /// How the user named the environment (`--prod`, `--env staging`), for messages.
+    pub env_flag: String,
+    /// Helm values files over the chart's values.yaml, in order.
+    pub values: Vec<PathBuf>,
+    pub flags: Flags,
+    pub probe: Option<String>,
+    pub fail_on: Option<Severity>,
+    /// `--set KEY=VALUE`, as given.
+    pub sets: Vec<String>,
+    /// Peak requests per second replacing every service's workload (what-if --rps).
+    pub rps: Option<f64>,
+}
+
+/// The outcome of a run before rendering (what-if compares two of these).
+pub struct Analysis {
+    pub sources: SourceSet,
+    pub fleet: Fleet,
+    pub findings: Vec<Finding>,
+    pub capacity: Vec<ServerCapacity>,
+    pub workloads: Vec<serde_json::Value>,
+    pub fail_on: Severity,
+}
+
+impl Analysis {
+    pub fn report(&self) -> Report<'_> {
+        Report {
+            sources: &self.sources,
+            findings: &self.findings,
+            capacity: &self.capacity,
+            workloads: &self.workloads,
+            fail_on: self.fail_on,
+        }
+    }
+}
+
+pub fn analyze(req: &Request) -> ToolResult<Analysis> {
+    let mut sources = SourceSet::default();
+    let loaded = load_config(req, &mut sources)?;
+    let cfg = loaded
+        .as_ref()
+        .map(|l| l.config.clone())
+        .unwrap_or_default();
+    let settings = Settings::from_config(&cfg.rules)
+        .map_err(|m| from_config::located(loaded.as_ref(), &sources, &["rules"], m))?;
+    let dialects = Dialects::with_user(from_config::user_dialect(&cfg));
+    let sets = Sets::parse(&req.sets)?;
+
+    let mut fleet = Fleet {
+        servers: from_config::servers(loaded.as_ref()),
+        ..Fleet::default()
+    };
+    let specs = from_config::service_specs(req, loaded.as_ref(), &fleet, &sources)?;
+    let opts = BuildOptions {
+        assume_host_cpus: cfg.assume_host_cpus.unwrap_or(4),
+        overrides: sets.keys.clone(),
+    };
+    let mut findings = Vec::new();
+    let mut taken = Vec::new();
+    let mut seen_keys = Vec::new();
+    for spec in &specs {
+        let built = from_files::build_service(spec, &mut sources, &dialects, &opts)
+            .map_err(|m| ToolError::new(m).with_help("check the path and its permissions"))?;
+        taken.extend(built.overrides_taken);
+        seen_keys.extend(built.keys);
+        fleet.services.push(built.service);
+        findings.extend(built.findings);
+    }
+    sets.check_keys_taken(&taken, &seen_keys, &dialects)?;
+    crate::model::from_probe::apply(&mut fleet, req.probe.as_deref(), &cfg)?;
+    overrides::apply(&mut fleet, &req.flags, &sets, req.rps)?;
+
+    let capacity = fleet::compute(&fleet);
+    let ctx = lint::Context {
+        fleet: &fleet,
+        capacity: &capacity,
+        settings: &settings,
+    };
+    let findings = lint::run(&ctx, findings);
+    let workloads = fleet
+        .services
+        .iter()
+        .filter_map(crate::capacity::service::evaluate)
+        .map(|q| q.to_json())
+        .collect();
+    let fail_on = req.fail_on.or(cfg.fail_on).unwrap_or(Severity::Error);
+    Ok(Analysis {
+        sources,
+        fleet,
+        findings,
+        capacity,
+        workloads,
+        fail_on,
+    })
+}
+
+fn load_config(req: &Request, sources: &mut SourceSet) -> ToolResult<Option<Loaded>> {
+    let path = match &req.config {
+        ConfigChoice::None => None,
+        ConfigChoice::File(p) => Some(p.clone()),
+        ConfigChoice::Search => std::env::current_dir()
+            .ok()
+            .and_then(|d| config::discover(&d)),
+    };
+    match (&path, &req.env) {
+        (Some(p), env) => Ok(Some(config::load(p, env.as_deref(), sources)?)),
+        (None, Some(env)) => Err(ToolError::new(format!(
+            "{} needs a poolcheck.toml with [env.{env}]",
+            req.env_flag
+        ))
+        .with_help("create poolcheck.toml (see README), pass --config FILE, or drop the flag")),
+        (None, None) => Ok(None),
+    }
+}
