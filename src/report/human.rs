@@ -223,16 +223,24 @@ fn capacity_line(cap: &ServerCapacity) -> String {
             } else {
                 String::new()
             };
+            // A limit that the command line or a probe set says so where the sum is shown.
+            let from = match &cap.inputs.max_connections {
+                Some(o) if o.layer() < crate::core::origin::Layer::Environment => {
+                    format!(" ({})", o.describe())
+                }
+                _ => String::new(),
+            };
             format!(
-                "server {}: peak demand {} (rolling update {}) of {} usable = {} max_connections − {} reserved{} [{}]",
-                cap.server, cap.demand, cap.demand_rollout, usable, max, cap.reserved, others, services.join(", ")
+                "server {}: peak demand {} (rolling update {}) of {} usable = {} {}{from} − {} reserved{} [{}]",
+                cap.server, cap.demand, cap.demand_rollout, usable, max, cap.engine.limit_name(), cap.reserved, others, services.join(", ")
             )
         }
         _ => format!(
-            "server {}: peak demand {} (rolling update {}), max_connections unknown [{}]",
+            "server {}: peak demand {} (rolling update {}), {} unknown [{}]",
             cap.server,
             cap.demand,
             cap.demand_rollout,
+            cap.engine.limit_name(),
             services.join(", ")
         ),
     }

@@ -18,10 +18,8 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
             "during a rolling update the fleet can open {} connections ({} steady + surge pods) but server `{}` has {} usable slots",
             cap.demand_rollout, cap.demand, cap.server, available
         );
-        let biggest = ctx
-            .services_of(i)
-            .max_by_key(|s| crate::capacity::fleet::service_demand(s).demand_rollout);
-        let help = match biggest.and_then(|s| max_pool_that_fits(ctx, i, s, available, true).map(|n| (s, n))) {
+        let biggest = cap.biggest(true);
+        let help = match biggest.and_then(|s| max_pool_that_fits(cap, s, available, true).map(|n| (s, n))) {
             Some((s, n)) => format!(
                 "lower maxSurge (e.g. maxSurge: 0 with maxUnavailable: 1), or lower {}'s pool max to {n} per process",
                 s.name
