@@ -1,12 +1,13 @@
 //! The rule catalogue, the code, the fixtures and the docs must not drift apart.
 
+use poolcheck::core::code::Code;
 use poolcheck::lint::catalog;
 use poolcheck::rules::{CHECKS, INPUT_CODES, RAISED_BY};
 
 #[test]
 fn every_catalogued_rule_has_logic_and_every_check_is_catalogued() {
     for meta in catalog::all() {
-        let code = meta.code.as_str();
+        let code = meta.id();
         let has_logic = CHECKS.iter().any(|(c, _)| *c == code)
             || INPUT_CODES.contains(&code)
             || RAISED_BY
@@ -16,10 +17,13 @@ fn every_catalogued_rule_has_logic_and_every_check_is_catalogued() {
     }
     for (code, _) in CHECKS {
         assert!(
-            catalog::find(code).is_some(),
+            catalog::find(code.as_str()).is_some(),
             "{code} has logic but no rules/ file"
         );
     }
+    // The code type and the catalogue list the same codes.
+    let files: Vec<Code> = catalog::all().iter().map(|m| m.id()).collect();
+    assert_eq!(files, Code::ALL, "rules/ and core::code::Code differ");
 }
 
 #[test]
@@ -54,7 +58,7 @@ fn readme_documents_every_rule() {
             "| {} | `{}` | {} |",
             meta.code,
             meta.name,
-            catalog::severity_word(meta.severity)
+            meta.severity.word()
         );
         assert!(readme.contains(&row), "README.md has no row `{row}`");
     }

@@ -2,6 +2,7 @@
 //! files and spans, units and durations, secrets, and the tool error. Depends on nothing else
 //! in the crate.
 
+pub mod code;
 pub mod error;
 pub mod finding;
 pub mod origin;

@@ -3,6 +3,7 @@
 
 use super::from_helm as helm;
 use super::*;
+use crate::core::code::Code;
 use crate::core::finding::Finding;
 use crate::core::origin::choose;
 use crate::core::source::{FileId, SourceFile, SourceSet, Span};
@@ -316,7 +317,8 @@ pub fn build_service(
 
     for (file, span, message) in std::mem::take(&mut scaling.errors) {
         c.findings.push(
-            Finding::new("PC002", message.clone(), "write a whole number").at(file, span, message),
+            Finding::new(Code::PC002, message.clone(), "write a whole number")
+                .at(file, span, message),
         );
     }
     let server_key = c.server_key.clone();
@@ -480,7 +482,7 @@ fn resolve(
 
     let invalid = |o: &Observation, msg: String, findings: &mut Vec<Finding>| {
         let f = Finding::new(
-            "PC002",
+            Code::PC002,
             format!("{} `{}`: {msg}", o.concept.describe(), o.key),
             format!("set {} to a valid value", o.key),
         );
@@ -674,5 +676,5 @@ fn syntax_finding(e: formats::ParseError) -> Finding {
         .help
         .clone()
         .unwrap_or_else(|| "fix the syntax; the rest of this file was not read".into());
-    Finding::new("PC001", e.message.clone(), help).at(e.file, e.span, e.message)
+    Finding::new(Code::PC001, e.message.clone(), help).at(e.file, e.span, e.message)
 }

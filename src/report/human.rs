@@ -158,12 +158,7 @@ pub fn render(report: &Report<'_>, color: bool) -> String {
         let diag = to_diag(f, &mut masked);
         let mut s = String::new();
         if handler.render_report(&mut s, &diag).is_err() {
-            s = format!(
-                "{}: {} [{}]\n",
-                crate::lint::catalog::severity_word(f.severity),
-                f.message,
-                f.code
-            );
+            s = format!("{}: {} [{}]\n", f.severity.word(), f.message, f.code);
         }
         out.push_str(&s);
         out.push('\n');
@@ -191,7 +186,7 @@ pub fn render(report: &Report<'_>, color: bool) -> String {
         c.warnings,
         plural(c.warnings),
         c.infos,
-        crate::lint::catalog::severity_word(report.fail_on),
+        report.fail_on.word(),
         report.exit_code()
     ));
     out

@@ -1,6 +1,7 @@
 //! PC101: steady peak demand over the server's usable slots.
 
 use super::common::{cite_capacity, max_pool_that_fits};
+use crate::core::code::Code;
 use crate::core::finding::Finding;
 use crate::lint::Context;
 
@@ -35,7 +36,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
             None => "lower the pool sizes or the replicas, raise max_connections, or put PgBouncer in front".into(),
         };
         out.push(cite_capacity(
-            Finding::new("PC101", message, help),
+            Finding::new(Code::PC101, message, help),
             ctx,
             i,
             false,

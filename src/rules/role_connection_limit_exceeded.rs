@@ -3,6 +3,7 @@
 
 use super::common::cite_demand;
 use crate::capacity::fleet::ServiceDemand;
+use crate::core::code::Code;
 use crate::core::finding::Finding;
 use crate::lint::Context;
 use crate::model::{Service, Sourced};
@@ -10,7 +11,7 @@ use crate::model::{Service, Sourced};
 pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
     check_limits(
         ctx,
-        "PC401",
+        Code::PC401,
         "role",
         |s| &s.role_limits,
         Service::effective_role,
@@ -20,7 +21,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
 pub fn check_databases(ctx: &Context<'_>) -> Vec<Finding> {
     check_limits(
         ctx,
-        "PC402",
+        Code::PC402,
         "database",
         |s| &s.database_limits,
         Service::effective_database,
@@ -31,7 +32,7 @@ type Limits = Vec<(String, Sourced<Option<u32>>)>;
 
 fn check_limits(
     ctx: &Context<'_>,
-    code: &'static str,
+    code: Code,
     kind: &str,
     limits: fn(&crate::model::Server) -> &Limits,
     name_of: fn(&Service) -> Option<&str>,

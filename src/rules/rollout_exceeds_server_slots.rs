@@ -1,6 +1,7 @@
 //! PC102: demand during a rolling update (peak pods + maxSurge) over the usable slots.
 
 use super::common::{cite_capacity, max_pool_that_fits};
+use crate::core::code::Code;
 use crate::core::finding::Finding;
 use crate::lint::Context;
 
@@ -27,7 +28,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
             None => "lower maxSurge or the pool sizes so old and new pods fit together".into(),
         };
         out.push(cite_capacity(
-            Finding::new("PC102", message, help),
+            Finding::new(Code::PC102, message, help),
             ctx,
             i,
             true,
