@@ -567,7 +567,10 @@ fn resolve(
     ] {
         let Some(o) = best(concept) else { continue };
         match concept {
-            Concept::PoolMax => pool.max = count_of(o, &mut findings),
+            Concept::PoolMax => {
+                pool.max = count_of(o, &mut findings);
+                pool.max_invalid = pool.max.is_none();
+            }
             Concept::PoolOverflow => pool.overflow = count_of(o, &mut findings),
             Concept::PoolMin => pool.min = u32_of(o, &mut findings),
             Concept::AcquireTimeout => pool.acquire_timeout = duration_of(o, &mut findings),

@@ -44,6 +44,8 @@ pub struct PoolConfig {
     /// The library whose defaults apply ("Prisma", "HikariCP", …), if recognised.
     pub library: Option<String>,
     pub max: Option<Sourced<PoolMax>>,
+    /// A pool max key is set but its value cannot be read (already a PC002 finding).
+    pub max_invalid: bool,
     /// SQLAlchemy max_overflow: extra connections above pool_size.
     pub overflow: Option<Sourced<PoolMax>>,
     pub min: Option<Sourced<u32>>,

@@ -220,9 +220,7 @@ fn capacity_line(cap: &ServerCapacity) -> String {
             };
             // A limit that the command line or a probe set says so where the sum is shown.
             let from = match &cap.inputs.max_connections {
-                Some(o) if o.layer() < crate::core::origin::Layer::Environment => {
-                    format!(" ({})", o.describe())
-                }
+                Some(o) if o.is_notable() => format!(" ({})", o.describe()),
                 _ => String::new(),
             };
             format!(

@@ -18,6 +18,9 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
                 .cite(&m.origin, "pool max set here, value unknown")
                 .service(&svc.name),
             ),
+            // An unreadable value is PC002's finding at its line; saying "no pool max" too
+            // would repeat it without a location.
+            None if svc.pool.max_invalid => {}
             None => out.push(
                 Finding::new(
                     Code::PC003,
