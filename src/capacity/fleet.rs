@@ -55,7 +55,7 @@ pub struct ServerInputs {
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct ServerCapacity {
     pub server: String,
-    pub engine: crate::db::Engine,
+    pub engine: crate::core::engine::Engine,
     pub max_connections: Option<u32>,
     pub reserved: u32,
     pub usable: Option<u32>,

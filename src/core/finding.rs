@@ -1,9 +1,9 @@
 //! A finding: what a rule found, where, and what to do instead.
 
 use crate::core::code::Code;
+use crate::core::origin::Origin;
 use crate::core::severity::Severity;
 use crate::core::source::{FileId, Span};
-use crate::model::Origin;
 use serde::Serialize;
 
 /// A pointer into a file with a short message ("pool max 50", "max_connections 100").

@@ -3,6 +3,7 @@
 //! in the crate.
 
 pub mod code;
+pub mod engine;
 pub mod error;
 pub mod finding;
 pub mod origin;

@@ -11,7 +11,6 @@ use crate::core::code::Code;
 use crate::core::finding::Finding;
 use crate::core::severity::Severity;
 use crate::model::{Fleet, Service};
-use crate::rules::{CHECKS, RAISED_BY};
 use std::collections::BTreeMap;
 
 /// Per-rule settings from poolcheck.toml: severity overrides ("off" disables) and parameters.
@@ -95,14 +94,27 @@ impl Context<'_> {
     }
 }
 
+/// A rule's logic: the findings it raises for a fleet.
+pub type Check = fn(&Context<'_>) -> Vec<Finding>;
+
+/// The rules the engine runs; `crate::rules::REGISTRY` is the one the tool ships. The engine
+/// knows rules only through this, so rules depend on the engine and not the other way round.
+pub struct Registry {
+    /// Every rule with logic, by code.
+    pub checks: &'static [(Code, Check)],
+    /// Codes a check raises besides its own: (code, raised by).
+    pub raised_by: &'static [(Code, Code)],
+}
+
 /// Runs every enabled rule, then fills names and severities from the catalogue and poolcheck.toml
 /// and orders findings by file and position.
-pub fn run(ctx: &Context<'_>, input_findings: Vec<Finding>) -> Vec<Finding> {
+pub fn run(ctx: &Context<'_>, registry: &Registry, input_findings: Vec<Finding>) -> Vec<Finding> {
     let mut findings = input_findings;
-    for (code, check) in CHECKS {
+    for (code, check) in registry.checks {
         // A check runs unless every code it raises is switched off.
         let off = |c: &Code| ctx.settings.severity.get(c) == Some(&None);
-        let others_off = RAISED_BY
+        let others_off = registry
+            .raised_by
             .iter()
             .filter(|(_, by)| by == code)
             .all(|(c, _)| off(c));

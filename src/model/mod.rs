@@ -7,9 +7,9 @@ pub mod from_helm;
 pub mod from_probe;
 pub mod overrides;
 
+use crate::core::engine::Engine;
 pub use crate::core::origin::{Layer, Origin, Sourced};
 use crate::core::units::Timeout;
-use crate::db::Engine;
 use serde::Serialize;
 use std::time::Duration;
 

@@ -20,11 +20,13 @@ mod unbounded_pool;
 mod unit_magnitude_mismatch;
 
 use crate::core::code::Code;
-use crate::core::finding::Finding;
-use crate::lint::Context;
+use crate::lint::{Check, Registry};
 
-/// A rule's logic: the findings it raises for a fleet.
-pub type Check = fn(&Context<'_>) -> Vec<Finding>;
+/// The rules poolcheck ships, for the engine to run.
+pub const REGISTRY: Registry = Registry {
+    checks: CHECKS,
+    raised_by: RAISED_BY,
+};
 
 /// Every rule with logic, by code. PC001/PC002 are raised while reading files.
 pub const CHECKS: &[(Code, Check)] = &[
