@@ -2,7 +2,7 @@
 
 use crate::cli::{Format, ProbeArgs};
 use crate::core::error::{exit, ToolError, ToolResult};
-use crate::db::postgres::{facts, probe_blocking};
+use crate::db::postgres::probe_blocking;
 
 pub fn run(args: &ProbeArgs) -> ToolResult<u8> {
     let timeout = crate::core::units::parse_duration(&args.connect_timeout).map_err(|e| {
@@ -15,7 +15,7 @@ pub fn run(args: &ProbeArgs) -> ToolResult<u8> {
     let facts = probe_blocking(args.url.as_deref(), timeout, &[], &[])?;
     match args.format {
         Format::Json => outln!(serde_json::to_string_pretty(&facts).unwrap_or_default()),
-        Format::Human => out!(facts::human(&facts)),
+        Format::Human => out!(crate::report::probe::human(&facts)),
     }
     Ok(exit::CLEAN)
 }

@@ -1,3 +1,27 @@
 //! `poolcheck saturate`: a short, bounded load test through poolcheck's own pool core.
 
-pub use crate::saturate::run;
+use crate::cli::{Format, SaturateArgs};
+use crate::core::error::{exit, ToolResult};
+use crate::db::postgres::ConnTarget;
+use crate::saturate::{self, INTERRUPTED};
+
+pub fn run(args: &SaturateArgs) -> ToolResult<u8> {
+    let plan = saturate::plan(args)?;
+    let target = ConnTarget::resolve(args.url.as_deref())?;
+    let result = saturate::run_plan(&plan, target)?;
+    match args.format {
+        Format::Json => outln!(serde_json::to_string_pretty(&crate::report::saturate::json(
+            &result
+        ))
+        .unwrap_or_default()),
+        Format::Human => out!(crate::report::saturate::human(&result)),
+    }
+    Ok(if result.interrupted {
+        // As shells expect of a run stopped by Ctrl-C, after printing what it measured.
+        INTERRUPTED
+    } else if result.failures().is_empty() {
+        exit::CLEAN
+    } else {
+        exit::FINDINGS
+    })
+}

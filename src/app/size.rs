@@ -1,3 +1,54 @@
 //! `poolcheck size`: recommend a pool per replica from the expected load.
 
-pub use crate::size::run;
+use crate::capacity::search;
+use crate::cli::{Format, SizeArgs};
+use crate::core::error::{exit, ToolError, ToolResult};
+use crate::size;
+
+fn bad(msg: impl Into<String>, help: &str) -> ToolError {
+    ToolError::new(msg).with_help(help)
+}
+
+pub fn run(args: &SizeArgs) -> ToolResult<u8> {
+    let plan = size::plan(args)?;
+    let rec = search::recommend(&plan.workload, plan.replicas, &plan.targets).ok_or_else(|| {
+        bad(
+            format!(
+                "no pool up to {} connections per replica meets the targets",
+                search::MAX_POOL
+            ),
+            "relax the targets, add replicas, or make queries faster",
+        )
+    })?;
+    let fits = plan.usable.map(|u| rec.total <= u64::from(u));
+    let rows = size::rows(&plan, rec.per_pool);
+    match args.format {
+        Format::Json => {
+            let v = crate::report::size::json(&plan, &rec, &rows, fits);
+            outln!(serde_json::to_string_pretty(&v).unwrap_or_default());
+        }
+        Format::Human => out!(crate::report::size::human(&plan, &rec, &rows, fits)),
+    }
+    if let Some(path) = &args.svg {
+        let svg = size::chart::svg(&plan, rec.per_pool);
+        std::fs::write(path, svg).map_err(|e| {
+            bad(
+                format!("cannot write {}: {e}", path.display()),
+                "pass a writable path to --svg",
+            )
+        })?;
+    }
+    if fits == Some(false) {
+        return Err(bad(
+            format!(
+                "the recommended {} connections ({} per replica × {}) do not fit the server's {} usable slots",
+                rec.total,
+                rec.per_pool,
+                plan.replicas,
+                plan.usable.unwrap_or(0)
+            ),
+            "raise max_connections, put PgBouncer in front, relax the targets, or make queries faster",
+        ));
+    }
+    Ok(exit::CLEAN)
+}

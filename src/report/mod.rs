@@ -3,6 +3,9 @@
 pub mod github;
 pub mod human;
 pub mod json;
+pub mod probe;
+pub mod saturate;
+pub mod size;
 
 use crate::capacity::fleet::ServerCapacity;
 use crate::cli::ReportFormat;

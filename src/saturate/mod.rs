@@ -1,11 +1,11 @@
 //! `poolcheck saturate`: a short, bounded saturation check of a live PostgreSQL server through
 //! poolcheck's own pool, with measured waits beside the Erlang C prediction.
 
-mod report;
+mod outcome;
 
 use crate::capacity::erlang::{self, Queue, Workload};
-use crate::cli::{Format, SaturateArgs, Scenario};
-use crate::core::error::{exit, ToolError, ToolResult};
+use crate::cli::{SaturateArgs, Scenario};
+use crate::core::error::{ToolError, ToolResult};
 use crate::db::postgres::saturate::{PgManager, APPLICATION_NAME};
 use crate::db::postgres::{ConnTarget, ConnectError};
 use crate::pool::{Config, Pool, PoolError};
@@ -153,9 +153,8 @@ async fn sessions_left(
         .get(0))
 }
 
-pub fn run(args: &SaturateArgs) -> ToolResult<u8> {
-    let plan = plan(args)?;
-    let target = ConnTarget::resolve(args.url.as_deref())?;
+/// Runs the plan against the target on one thread and returns what it measured.
+pub fn run_plan(plan: &Plan, target: ConnTarget) -> ToolResult<Outcome> {
     // One thread: the client's tasks and tokio-postgres's connection tasks hand queries to each
     // other without cross-thread wake-ups, which measured ~10% faster than two workers on
     // SELECT 1 (and leaves the other core to the server when both share a machine).
@@ -163,22 +162,10 @@ pub fn run(args: &SaturateArgs) -> ToolResult<u8> {
         .enable_all()
         .build()
         .map_err(|e| ToolError::new(format!("cannot start the async runtime: {e}")))?;
-    let result = rt.block_on(execute(&plan, target))?;
-    match args.format {
-        Format::Json => outln!(serde_json::to_string_pretty(&result.to_json()).unwrap_or_default()),
-        Format::Human => out!(result.human()),
-    }
-    Ok(if result.interrupted {
-        // As shells expect of a run stopped by Ctrl-C, after printing what it measured.
-        INTERRUPTED
-    } else if result.failures().is_empty() {
-        exit::CLEAN
-    } else {
-        exit::FINDINGS
-    })
+    rt.block_on(execute(plan, target))
 }
 
-pub use report::Outcome;
+pub use outcome::Outcome;
 
 /// The exit status of a run stopped by Ctrl-C (128 + SIGINT).
 pub const INTERRUPTED: u8 = 130;
@@ -238,7 +225,7 @@ async fn execute(plan: &Plan, target: ConnTarget) -> ToolResult<Outcome> {
             }
         }
     }
-    let progress = report::progress(plan.duration);
+    let progress = outcome::progress(plan.duration);
     let start = Instant::now();
     let mut recovery = None;
     let load = async {
@@ -271,7 +258,7 @@ async fn execute(plan: &Plan, target: ConnTarget) -> ToolResult<Outcome> {
     let interrupted = tokio::select! {
         _ = load => false,
         _ = tokio::signal::ctrl_c() => true,
-        _ = report::tick(&progress, start) => false,
+        _ = outcome::tick(&progress, start) => false,
     };
     let elapsed = start.elapsed();
     if let Some(p) = &progress {

@@ -3,7 +3,6 @@
 use super::{Measured, Plan};
 use crate::cli::Scenario;
 use crate::pool::Snapshot;
-use serde_json::{json, Value};
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
@@ -91,131 +90,6 @@ impl Outcome {
             free_slots_before,
             acquire_timeout: plan.acquire_timeout,
         }
-    }
-
-    pub fn to_json(&self) -> Value {
-        let [p50, p95, p99, max] = self.acquire_wait;
-        json!({
-            "scenario": format!("{:?}", self.scenario).to_lowercase(),
-            "pool": self.pool,
-            "clients": self.clients,
-            "rps": self.rps,
-            "duration_s": self.elapsed.as_secs_f64(),
-            "completed": self.completed,
-            "throughput_qps": self.throughput_qps,
-            "acquire_wait_ms": { "p50": p50, "p95": p95, "p99": p99, "max": max },
-            "timeout_wait_ms": self.timeout_wait_ms.map(|(p50, max)| json!({ "p50": p50, "max": max })),
-            "acquire_timeout_ms": self.acquire_timeout.as_secs_f64() * 1000.0,
-            "timeouts": self.timeouts,
-            "refusals": self.refusals,
-            "refusal_message": self.refusal_message,
-            "errors": self.errors,
-            "utilization": self.utilization,
-            "hold_mean_ms": self.hold_mean_ms,
-            "connections_created": self.created,
-            "connections_replaced": self.replaced,
-            "measured_p_wait": self.measured_p_wait,
-            "prediction": self.prediction.map(|(p, q)| json!({ "p_wait": p, "p99_wait_ms": q, "stable": q.is_some() })),
-            "recovery_ms": self.recovery.map(|d| d.as_secs_f64() * 1000.0),
-            "leaked_connections": self.leaked_connections,
-            "leak_check": if self.leaked_connections.is_some() { "done" } else { "could not run" },
-            "interrupted": self.interrupted,
-            "verdict": if self.failures().is_empty() { "pass" } else { "fail" },
-            "failures": self.failures(),
-            "free_slots_before": self.free_slots_before,
-        })
-    }
-
-    pub fn human(&self) -> String {
-        let [p50, p95, p99, max] = self.acquire_wait;
-        let mut out = format!(
-            "saturate: {} scenario, pool {} on `{}`, {} for {:.1}s{}\n\n",
-            format!("{:?}", self.scenario).to_lowercase(),
-            self.pool,
-            self.query,
-            match (self.scenario, self.rps) {
-                (Scenario::Spike, _) =>
-                    "Poisson arrivals at 80% of capacity with a burst to 120%".to_string(),
-                (Scenario::Exhaust, _) => format!(
-                    "every connection held, then {} extra acquires",
-                    self.clients.min(8)
-                ),
-                (_, Some(r)) => format!("Poisson arrivals at {r}/s"),
-                (_, None) => format!("{} closed-loop clients", self.clients),
-            },
-            self.elapsed.as_secs_f64(),
-            if self.interrupted {
-                " (interrupted)"
-            } else {
-                ""
-            }
-        );
-        out.push_str(&format!(
-            "  throughput        {:.1} queries/s ({} completed)\n",
-            self.throughput_qps, self.completed
-        ));
-        out.push_str(&format!("  acquire wait      p50 {p50:.2} ms, p95 {p95:.2} ms, p99 {p99:.2} ms, max {max:.2} ms\n"));
-        out.push_str(&format!(
-            "  P(wait) measured  {:.3}\n",
-            self.measured_p_wait
-        ));
-        match self.prediction {
-            Some((p, Some(q))) => out.push_str(&format!("  Erlang C predicts P(wait) {p:.3}, p99 wait {q:.2} ms (for the measured arrival rate and {:.2} ms mean hold)\n", self.hold_mean_ms)),
-            Some((_, None)) => out.push_str("  Erlang C predicts an unstable queue at the measured arrival rate and hold time\n"),
-            None => out.push_str("  Erlang C: nothing to model (no completed acquires, or exhaust mode)\n"),
-        }
-        if self.rps.is_none() && self.scenario == Scenario::Steady {
-            out.push_str("  note              closed-loop clients are a finite population: the open-queue model overstates waits; use --rps to compare like with like\n");
-        }
-        out.push_str(&format!(
-            "  utilization       {:.2} (time-weighted in-use / pool)\n",
-            self.utilization
-        ));
-        out.push_str(&format!(
-            "  timeouts          {}{}\n",
-            self.timeouts,
-            self.timeout_wait_ms
-                .map_or(String::new(), |(p50, max)| format!(
-                    " (failed after p50 {p50:.0} ms, max {max:.0} ms; acquire timeout {} ms)",
-                    self.acquire_timeout.as_millis()
-                ))
-        ));
-        out.push_str(&format!(
-            "  refusals          {}{}\n",
-            self.refusals,
-            self.refusal_message
-                .as_ref()
-                .map_or(String::new(), |m| format!(" ({m})"))
-        ));
-        out.push_str(&format!("  errors            {}\n", self.errors));
-        out.push_str(&format!(
-            "  connections       {} opened, {} replaced after breaking\n",
-            self.created, self.replaced
-        ));
-        if let Some(r) = self.recovery {
-            out.push_str(&format!(
-                "  recovery          queue drained {:.0} ms after the burst\n",
-                r.as_secs_f64() * 1000.0
-            ));
-        }
-        match self.leaked_connections {
-            Some(n) => out.push_str(&format!(
-                "  leaked            {n} (sessions still open on the server after the run)\n"
-            )),
-            None => out.push_str(
-                "  leaked            unknown: the check could not run (the server went away)\n",
-            ),
-        }
-        let failures = self.failures();
-        if failures.is_empty() {
-            out.push_str("\npass: no refusals, no failed queries, nothing left on the server\n");
-        } else {
-            out.push_str("\nFAIL:\n");
-            for f in failures {
-                out.push_str(&format!("  - {f}\n"));
-            }
-        }
-        out
     }
 
     /// What makes a run fail (exit 1): refusals, queries that failed (more than 1% of them),
