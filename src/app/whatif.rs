@@ -126,26 +126,21 @@ pub fn render(changes: &[String], before: &Analysis, after: &Analysis) -> String
     let codes =
         |a: &Analysis| -> Vec<String> { a.findings.iter().map(|f| f.code.to_string()).collect() };
     let (bc, ac) = (codes(before), codes(after));
-    let gone: Vec<&String> = bc.iter().filter(|c| !ac.contains(c)).collect();
-    let new: Vec<&String> = ac.iter().filter(|c| !bc.contains(c)).collect();
+    let gone: Vec<&str> = bc
+        .iter()
+        .filter(|c| !ac.contains(c))
+        .map(String::as_str)
+        .collect();
+    let new: Vec<&str> = ac
+        .iter()
+        .filter(|c| !bc.contains(c))
+        .map(String::as_str)
+        .collect();
     out.push('\n');
-    if !gone.is_empty() {
-        out.push_str(&format!(
-            "resolved: {}\n",
-            gone.iter()
-                .map(|s| s.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        ));
-    }
-    if !new.is_empty() {
-        out.push_str(&format!(
-            "introduced: {}\n",
-            new.iter()
-                .map(|s| s.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        ));
+    for (word, codes) in [("resolved", gone), ("introduced", new)] {
+        if !codes.is_empty() {
+            out.push_str(&format!("{word}: {}\n", codes.join(", ")));
+        }
     }
     out.push_str("\nafter the change:\n");
     out.push_str(&crate::report::human::render(

@@ -94,36 +94,20 @@ pub fn apply_facts(server: &mut Server, f: &crate::db::postgres::ServerFacts, ow
         u32::try_from(others).unwrap_or(u32::MAX),
         at("pg_stat_activity"),
     ));
-    let lim = |v: Option<i32>| v.map(|x| u32::try_from(x).unwrap_or(0));
-    let mut roles = vec![(f.role.name.clone(), f.role.connection_limit)];
-    roles.extend(
-        f.other_roles
-            .iter()
-            .map(|r| (r.name.clone(), r.connection_limit)),
-    );
-    for (name, limit) in roles {
-        server.role_limits.retain(|(r, _)| r != &name);
-        server.role_limits.push((
-            name.clone(),
-            Sourced::new(lim(limit), at(&format!("pg_roles.rolconnlimit of {name}"))),
-        ));
-    }
-    let mut dbs = vec![(f.database.name.clone(), f.database.connection_limit)];
-    dbs.extend(
-        f.other_databases
-            .iter()
-            .map(|d| (d.name.clone(), d.connection_limit)),
-    );
-    for (name, limit) in dbs {
-        server.database_limits.retain(|(d, _)| d != &name);
-        server.database_limits.push((
-            name.clone(),
-            Sourced::new(
-                lim(limit),
-                at(&format!("pg_database.datconnlimit of {name}")),
-            ),
-        ));
-    }
+    let own = (f.role.name.clone(), f.role.connection_limit);
+    let others = f
+        .other_roles
+        .iter()
+        .map(|r| (r.name.clone(), r.connection_limit));
+    let roles = std::iter::once(own).chain(others);
+    replace_limits(&mut server.role_limits, roles, "pg_roles.rolconnlimit");
+    let own = (f.database.name.clone(), f.database.connection_limit);
+    let others = f
+        .other_databases
+        .iter()
+        .map(|d| (d.name.clone(), d.connection_limit));
+    let dbs = std::iter::once(own).chain(others);
+    replace_limits(&mut server.database_limits, dbs, "pg_database.datconnlimit");
     if let Some(ms) = f
         .settings
         .idle_session_timeout
@@ -135,5 +119,21 @@ pub fn apply_facts(server: &mut Server, f: &crate::db::postgres::ServerFacts, ow
             std::time::Duration::from_millis(ms as u64),
             at("idle_session_timeout"),
         ));
+    }
+}
+
+/// Live CONNECTION LIMITs replace the configured ones of the same name (-1 is unlimited).
+fn replace_limits(
+    limits: &mut Vec<(String, Sourced<Option<u32>>)>,
+    live: impl Iterator<Item = (String, Option<i32>)>,
+    column: &str,
+) {
+    for (name, limit) in live {
+        limits.retain(|(n, _)| n != &name);
+        let value = limit.map(|x| u32::try_from(x).unwrap_or(0));
+        let origin = Origin::Probe {
+            what: format!("{column} of {name}"),
+        };
+        limits.push((name, Sourced::new(value, origin)));
     }
 }

@@ -38,7 +38,10 @@ pub fn render(report: &Report<'_>) -> String {
                 ),
             );
         }
-        let msg = crate::core::secrets::redact_url(&format!("{} (help: {})", f.message, f.help));
+        let msg = crate::core::secrets::escape_controls(&crate::core::secrets::redact(&format!(
+            "{} (help: {})",
+            f.message, f.help
+        )));
         out.push_str(&format!(
             "::{level} {}::{}\n",
             props.join(","),

@@ -79,24 +79,29 @@ impl Masked<'_> {
     }
 }
 
+/// Text echoed from input as it may be shown: secrets redacted, control characters escaped.
+fn shown(text: &str) -> String {
+    crate::core::secrets::escape_controls(&crate::core::secrets::redact(text))
+}
+
 fn labeled(l: &Label, primary: bool) -> LabeledSpan {
     let span = (l.span.start, l.span.len());
     if primary {
-        LabeledSpan::new_primary_with_span(Some(l.message.clone()), span)
+        LabeledSpan::new_primary_with_span(Some(shown(&l.message)), span)
     } else {
-        LabeledSpan::new_with_span(Some(l.message.clone()), span)
+        LabeledSpan::new_with_span(Some(shown(&l.message)), span)
     }
 }
 
 fn to_diag(f: &Finding, masked: &mut Masked<'_>) -> Diag {
-    let mut help = f.help.clone();
+    let mut help = shown(&f.help);
     for n in &f.notes {
-        help.push_str(&format!("\ninput: {n}"));
+        help.push_str(&format!("\ninput: {}", shown(n)));
     }
     let mut diag = Diag {
         code: format!("{}({})", f.code, f.name),
         severity: miette_severity(f.severity),
-        message: f.message.clone(),
+        message: shown(&f.message),
         help: Some(help),
         source: None,
         labels: Vec::new(),
