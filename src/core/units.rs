@@ -58,6 +58,8 @@ const CLI_UNITS: &[(&str, f64)] = &[
 /// A bare number is rejected (except 0) because its unit is exactly what users get wrong.
 fn parse_with(text: &str, units: &[(&str, f64)]) -> Result<Duration, String> {
     let t = text.trim();
+    // Echoed values are clipped: a hostile file may hold megabytes on one line.
+    let q = crate::core::secrets::clip(t, 48);
     if t == "0" {
         return Ok(Duration::ZERO);
     }
@@ -72,17 +74,17 @@ fn parse_with(text: &str, units: &[(&str, f64)]) -> Result<Duration, String> {
             .find(|c: char| !(c.is_ascii_digit() || c == '.'))
             .unwrap_or(rest.len());
         if num_end == 0 {
-            return Err(format!("`{t}` is not a duration; {example}"));
+            return Err(format!("`{q}` is not a duration; {example}"));
         }
         let value: f64 = rest[..num_end]
             .parse()
-            .map_err(|_| format!("`{t}` is not a duration; {example}"))?;
+            .map_err(|_| format!("`{q}` is not a duration; {example}"))?;
         rest = &rest[num_end..];
         if rest.is_empty() {
             return Err(if total == 0.0 && num_end == t.len() {
-                format!("`{t}` has no unit; write e.g. `{t}ms` or `{t}s`")
+                format!("`{q}` has no unit; write e.g. `{q}ms` or `{q}s`")
             } else {
-                format!("`{t}` ends without a unit; {example}")
+                format!("`{q}` ends without a unit; {example}")
             });
         }
         let unit_end = rest
@@ -94,12 +96,12 @@ fn parse_with(text: &str, units: &[(&str, f64)]) -> Result<Duration, String> {
             .find(|(u, _)| *u == unit)
             .map(|(_, s)| *s)
             .ok_or_else(|| {
-                format!("`{t}` has an unknown unit `{unit}`; use ns, us, ms, s, m or h")
+                format!("`{q}` has an unknown unit `{unit}`; use ns, us, ms, s, m or h")
             })?;
         total += value * scale;
         rest = &rest[unit_end..];
     }
-    duration_from_secs(total).map_err(|e| format!("`{t}` {e}"))
+    duration_from_secs(total).map_err(|e| format!("`{q}` {e}"))
 }
 
 /// Parses a duration as poolcheck's flags and poolcheck.toml take it: `40ms`, `10s`, `1.5s`,

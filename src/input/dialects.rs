@@ -232,6 +232,8 @@ pub use crate::core::units::{parse_go_duration, Timeout};
 /// Reads a number written in `unit`; Go durations (`30s`, `1h30m`) are parsed as Go does.
 pub fn read_duration(text: &str, def: &KeyDef) -> Result<Timeout, String> {
     let t = text.trim();
+    // Echoed values are clipped: a hostile file may hold megabytes on one line.
+    let q = crate::core::secrets::clip(t, 48);
     if def.unit == Unit::GoDuration {
         if t == "0" {
             return Ok(special(def.zero).unwrap_or(Timeout::Finite(Duration::ZERO)));
@@ -240,12 +242,12 @@ pub fn read_duration(text: &str, def: &KeyDef) -> Result<Timeout, String> {
     }
     let v: f64 = t.parse().map_err(|_| {
         format!(
-            "`{t}` is not a number of {}; write a plain number such as 30",
+            "`{q}` is not a number of {}; write a plain number such as 30",
             def.unit.name()
         )
     })?;
     if !v.is_finite() {
-        return Err(format!("`{t}` is not a finite number"));
+        return Err(format!("`{q}` is not a finite number"));
     }
     if v == 0.0 {
         if let Some(s) = special(def.zero) {
@@ -254,7 +256,7 @@ pub fn read_duration(text: &str, def: &KeyDef) -> Result<Timeout, String> {
     }
     if v < 0.0 {
         return special(def.negative)
-            .ok_or_else(|| format!("`{t}` is negative; a timeout must be 0 or more"));
+            .ok_or_else(|| format!("`{q}` is negative; a timeout must be 0 or more"));
     }
     let secs = if def.unit == Unit::Millis {
         v / 1000.0
@@ -263,7 +265,7 @@ pub fn read_duration(text: &str, def: &KeyDef) -> Result<Timeout, String> {
     };
     crate::core::units::duration_from_secs(secs)
         .map(Timeout::Finite)
-        .map_err(|e| format!("`{t}` {e}"))
+        .map_err(|e| format!("`{q}` {e}"))
 }
 
 fn special(s: Option<Special>) -> Option<Timeout> {

@@ -147,5 +147,81 @@ pub fn run(ctx: &Context<'_>, registry: &Registry, input_findings: Vec<Finding>)
         };
         key(a).cmp(&key(b)).then_with(|| a.code.cmp(&b.code))
     });
-    findings
+    cap_per_file(findings, MAX_FINDINGS_PER_FILE)
+}
+
+/// Findings shown for one file; past it, one summary finding stands for the rest.
+pub const MAX_FINDINGS_PER_FILE: usize = 50;
+
+/// Keeps the first `max` findings of each file (they are sorted by file) and replaces the rest
+/// with one finding that counts them, at the most severe level among them, so a garbage file
+/// cannot flood a CI log and the verdict does not change.
+fn cap_per_file(findings: Vec<Finding>, max: usize) -> Vec<Finding> {
+    let mut out: Vec<Finding> = Vec::with_capacity(findings.len().min(4 * max));
+    let mut dropped: Vec<Finding> = Vec::new();
+    let mut current: Option<usize> = None;
+    let mut in_file = 0;
+    let flush = |out: &mut Vec<Finding>, dropped: &mut Vec<Finding>| {
+        let Some(first) = dropped.first() else { return };
+        let worst = dropped
+            .iter()
+            .map(|f| f.severity)
+            .max()
+            .unwrap_or(first.severity);
+        let mut f = first.clone();
+        f.severity = worst;
+        f.message = format!(
+            "{} more findings in this file are not shown (poolcheck shows at most {max} a file); the first was: {}",
+            dropped.len(),
+            first.message
+        );
+        f.help = "fix the findings above and run poolcheck again".into();
+        f.labels.clear();
+        out.push(f);
+        dropped.clear();
+    };
+    for f in findings {
+        let file = f.primary.as_ref().map(|l| l.file);
+        if file != current {
+            flush(&mut out, &mut dropped);
+            current = file;
+            in_file = 0;
+        }
+        in_file += 1;
+        if file.is_some() && in_file > max {
+            dropped.push(f);
+        } else {
+            out.push(f);
+        }
+    }
+    flush(&mut out, &mut dropped);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::source::Span;
+
+    #[test]
+    fn more_than_the_cap_in_one_file_becomes_one_summary_at_the_worst_level() {
+        let f = |file: usize, sev: Severity| {
+            let mut f =
+                Finding::new(Code::PC001, "bad line", "fix it").at(file, Span::new(0, 1), "here");
+            f.severity = sev;
+            f
+        };
+        let mut input: Vec<Finding> = (0..5).map(|_| f(0, Severity::Warning)).collect();
+        input.push(f(0, Severity::Error));
+        input.push(f(1, Severity::Info));
+        let out = cap_per_file(input, 3);
+        assert_eq!(out.len(), 5);
+        assert!(
+            out[3].message.starts_with("3 more findings in this file"),
+            "{}",
+            out[3].message
+        );
+        assert_eq!(out[3].severity, Severity::Error);
+        assert_eq!(out[4].primary.as_ref().unwrap().file, 1);
+    }
 }

@@ -507,7 +507,8 @@ fn resolve(
                 invalid(
                     o,
                     format!(
-                        "`{text}` is not a connection count (a whole number from 0 to 1000000)"
+                        "`{}` is not a connection count (a whole number from 0 to 1000000)",
+                        crate::core::secrets::clip(text, 48)
                     ),
                     findings,
                 );
@@ -540,7 +541,10 @@ fn resolve(
             _ => {
                 invalid(
                     o,
-                    format!("`{text}` is not a boolean (true or false)"),
+                    format!(
+                        "`{}` is not a boolean (true or false)",
+                        crate::core::secrets::clip(text, 48)
+                    ),
                     findings,
                 );
                 None
