@@ -92,6 +92,10 @@ pub struct VerifyArgs {
     /// path (service.api.replicas=6). Repeatable.
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub set: Vec<String>,
+    /// Largest input file read, in bytes (default 16 MiB, or max_file_size in poolcheck.toml).
+    /// A larger file is reported (PC005) and not read.
+    #[arg(long, value_name = "BYTES", value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_file_size: Option<u64>,
 }
 
 #[derive(Debug, Clone, Args)]

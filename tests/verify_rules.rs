@@ -43,6 +43,13 @@ const CASES: &[Case] = &[
         args: &[],
     },
     Case {
+        code: "PC005",
+        config: false,
+        file: ".env",
+        line: 1,
+        args: &["--max-connections", "100"],
+    },
+    Case {
         code: "PC101",
         config: false,
         file: ".env",

@@ -25,7 +25,7 @@ use crate::lint::Context;
 /// A rule's logic: the findings it raises for a fleet.
 pub type Check = fn(&Context<'_>) -> Vec<Finding>;
 
-/// Every rule with logic, by code. PC001/PC002 are raised while reading files.
+/// Every rule with logic, by code. PC001/PC002/PC005 are raised while reading files.
 pub const CHECKS: &[(&str, Check)] = &[
     ("PC003", pool_size_unknown::check),
     ("PC004", server_limits_unknown::check),
@@ -46,7 +46,7 @@ pub const CHECKS: &[(&str, Check)] = &[
 ];
 
 /// Codes raised outside the CHECKS table (while reading input).
-pub const INPUT_CODES: &[&str] = &["PC001", "PC002"];
+pub const INPUT_CODES: &[&str] = &["PC001", "PC002", "PC005"];
 
 /// Codes a check raises besides its own (code, raised by): the workload check judges one queue
 /// and reports whichever of unstable / target missed / oversized applies.
