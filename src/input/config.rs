@@ -163,12 +163,13 @@ impl Loaded {
     }
 }
 
-/// Finds poolcheck.toml in `start` or its parents.
+/// Finds poolcheck.toml in `start` or its parents. Anything by that name counts (a FIFO, a
+/// dangling link…), so [`load`] reports it instead of a parent's file being used silently.
 pub fn discover(start: &Path) -> Option<PathBuf> {
     let mut dir = Some(start);
     while let Some(d) = dir {
         let candidate = d.join(FILE_NAME);
-        if candidate.is_file() {
+        if std::fs::symlink_metadata(&candidate).is_ok() {
             return Some(candidate);
         }
         dir = d.parent();
@@ -188,7 +189,7 @@ pub fn load(
     let root = crate::input::read::named_root(path);
     let text = crate::input::read::read(path, root.as_deref(), max_file_size).map_err(|p| {
         ToolError::new(format!("{display}: {}", p.message())).with_help(format!(
-            "{}; or pass another file with --config, or --no-config to ignore it",
+            "{}; --no-config ignores poolcheck.toml",
             p.help(max_file_size)
         ))
     })?;

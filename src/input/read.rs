@@ -105,9 +105,9 @@ impl Problem {
                  remove this entry"
             ),
             Problem::Outside { root, .. } => format!(
-                "poolcheck follows links only inside {}; copy the file into the tree or name \
-                 it directly",
-                crate::core::secrets::escape_controls(&root.display().to_string())
+                "poolcheck reads only files inside the linted tree (`{}`); copy the file \
+                 into it, or name the file itself",
+                tree_words(root)
             ),
             Problem::TooLarge { .. } => format!(
                 "the limit is {cap}: shrink the file, or raise max_file_size in poolcheck.toml \
@@ -130,6 +130,14 @@ impl Problem {
             Problem::Io(_) => "unreadable",
         }
     }
+}
+
+/// A tree's directory as users see it: relative to the working directory, `.` for itself.
+/// (Never the absolute path: it may be the working directory, which the output scrubber can
+/// hold as a secret through `PWD`.)
+fn tree_words(root: &Path) -> String {
+    let shown = display_path(root);
+    crate::core::secrets::escape_controls(if shown.is_empty() { "." } else { &shown })
 }
 
 /// `16 MiB`, `64 KiB` or `1000 bytes`.
