@@ -2,6 +2,7 @@
 //! and where, for special files, oversized files and symlinks. Every case builds its tree in a
 //! temporary directory and states the exact command; a hang becomes a failure (the child is
 //! killed after [`KILL_AFTER`]), timings are never asserted.
+#![cfg(unix)]
 
 mod common;
 

@@ -196,7 +196,7 @@ impl<'a> Walk<'a> {
             Err(e) => {
                 let problem = match read::check(dir, None, true) {
                     Err(p) => p,
-                    Ok(_) => Problem::Io(e.to_string()),
+                    Ok(_) => read::io_problem(e),
                 };
                 self.out.push(Input::Unreadable(dir.to_path_buf(), problem));
                 return;
@@ -217,8 +217,9 @@ impl<'a> Walk<'a> {
                 if skipped_dir(&name) {
                     continue;
                 }
-                // A bind mount or similar may show one directory twice: enter it once.
-                let sub = std::fs::canonicalize(&p).unwrap_or_else(|_| canonical.join(&name));
+                // Not a link: its canonical path is its parent's plus its name (no syscall, so
+                // a deep tree costs linear time).
+                let sub = canonical.join(&name);
                 if self.visited.insert(sub.clone()) {
                     self.dir(&p, &sub);
                 }

@@ -292,7 +292,8 @@ fn link_target(path: &Path) -> String {
     crate::core::secrets::escape_controls(&t)
 }
 
-fn io_problem(e: std::io::Error) -> Problem {
+/// An I/O error as a [`Problem`]: not found is [`Problem::Missing`], the rest in the OS's words.
+pub fn io_problem(e: std::io::Error) -> Problem {
     if e.kind() == std::io::ErrorKind::NotFound {
         return Problem::Missing;
     }
