@@ -491,3 +491,23 @@ fn pc005_in_human_output_names_the_file_and_shows_no_snippet_text() {
     assert!(o.stdout.contains("[pipe.env:1:1]"), "{}", o.stdout);
     assert!(o.stdout.contains("16 MiB"), "{}", o.stdout);
 }
+
+#[test]
+fn a_directory_in_poolcheck_toml_may_link_anywhere_inside_its_directory() {
+    // shared.env: DB_CONNECTION_LIMIT=50
+    // config/app.env -> ../shared.env (inside the directory of poolcheck.toml: followed)
+    // poolcheck.toml: server main (10), service api: files = ["config"]
+    // $ poolcheck verify --format json
+    let d = tempfile::tempdir().unwrap();
+    write(d.path(), "shared.env", "DB_CONNECTION_LIMIT=50\n");
+    link("../shared.env", d.path(), "config/app.env");
+    write(
+        d.path(),
+        "poolcheck.toml",
+        "[servers.main]\nmax_connections = 10\n[services.api]\nfiles = [\"config\"]\n",
+    );
+    let o = run(d.path(), &["verify", "--format", "json"]);
+    assert_eq!(o.code, 1, "{}", o.all());
+    assert_eq!(pc005(&o), vec![]);
+    assert!(findings(&o).contains(&("PC101".into(), "config/app.env".into(), 1)));
+}

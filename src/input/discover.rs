@@ -65,7 +65,12 @@ pub fn expand_in(
         }
         let p_root = root.map(Path::to_path_buf).or_else(|| read::named_root(p));
         match read::check(p, p_root.as_deref(), true) {
-            Ok(r) if r.dir => Walk::new(r.canonical.clone(), &values, &mut out).run(p, r.canonical),
+            Ok(r) if r.dir => {
+                // A directory argument is its own tree; a directory in poolcheck.toml stays in
+                // poolcheck.toml's.
+                let tree = root.map_or_else(|| r.canonical.clone(), Path::to_path_buf);
+                Walk::new(tree, &values, &mut out).run(p, r.canonical)
+            }
             Ok(_) => {
                 let kind = kind_of(p).or_else(|| sniff(p)).ok_or_else(|| {
                     format!(
