@@ -1651,6 +1651,49 @@ fn control_bytes_in_input_never_reach_stdout_raw() {
     finish(p);
 }
 
+#[test]
+fn finding_past_column_65535_renders_in_human_output() {
+    // Found while writing this suite (same family as the YAML alias case below).
+    // app.env, one line of about 68,000 bytes:
+    //   DATABASE_URL=postgres://app@db:5432/app?x=1&x=1&… (17,000 times) …&connection_limit=abc
+    // $ poolcheck verify --no-config app.env --max-connections 100 --format {human,json,github}
+    // A PC002 at app.env:1 whose label starts past column 65,535: the human renderer must not
+    // panic ("Formatting argument out of range") and stdout stays bounded.
+    let d = tmp();
+    write(
+        d.path(),
+        "app.env",
+        format!(
+            "DATABASE_URL=postgres://app@db:5432/app?{}connection_limit=abc\n",
+            "x=1&".repeat(17_000)
+        ),
+    );
+    let mut p = Vec::new();
+    for format in FORMATS {
+        let o = run_in(
+            d.path(),
+            &[
+                "verify",
+                "--no-config",
+                "app.env",
+                "--max-connections",
+                "100",
+                "--format",
+                format,
+            ],
+        );
+        let s = sane(&o, &[1]);
+        if s.is_empty() {
+            p.extend(expect_located(&o, format, "app.env", 1));
+            if o.stdout_len >= 1_000_000 {
+                p.push(format!("{format}: stdout is {} bytes", o.stdout_len));
+            }
+        }
+        p.extend(s.into_iter().map(|m| format!("{format}: {m}")));
+    }
+    finish(p);
+}
+
 // ---------------------------------------------------------------------------------------------
 // YAML and poolcheck.toml shapes.
 
