@@ -1293,7 +1293,6 @@ fn garbage_case(formats: &[&str]) -> Problems {
 }
 
 #[test]
-#[ignore = "over 20 s on today's code (quadratic source-set lookups); cargo test --test bad_input -- --ignored; drop this ignore with the fix"]
 fn twenty_thousand_env_files_complete_with_the_right_result() {
     // many/f00000.env … many/f19998.env: DB_POOL_TIMEOUT=30
     // many/f19999.env: DB_CONNECTION_LIMIT=50
