@@ -70,14 +70,16 @@ pub struct VerifyArgs {
     /// Helm values files applied in order over the chart's values.yaml (later wins), as `helm -f`.
     #[arg(short = 'f', long = "values", value_name = "FILE")]
     pub values: Vec<PathBuf>,
-    /// The server's max_connections when no config or probe gives it.
+    /// The server's max_connections. A flag beats poolcheck.toml and a live probe (see the
+    /// precedence table in README); only --set beats it.
     #[arg(long, value_name = "N")]
     pub max_connections: Option<u32>,
     /// Slots the application may not use (superuser reserve, admin, migrations, monitoring).
-    /// Default 3, PostgreSQL's superuser_reserved_connections.
+    /// Default: the engine's own reserve (3 for PostgreSQL). Beats poolcheck.toml.
     #[arg(long, value_name = "N")]
     pub reserved: Option<u32>,
-    /// Replicas (pods) of the service when the files do not say.
+    /// Replicas (pods) of every service, over poolcheck.toml and the files; an autoscaler's
+    /// maximum still sets the peak.
     #[arg(long, value_name = "N")]
     pub replicas: Option<u32>,
     /// Read the server's limits live from this URL (PostgreSQL) instead of trusting the config.

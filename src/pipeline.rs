@@ -86,7 +86,8 @@ pub fn analyze(req: &Request) -> ToolResult<Analysis> {
         servers: from_config::servers(loaded.as_ref()),
         ..Fleet::default()
     };
-    let specs = from_config::service_specs(req, loaded.as_ref(), &fleet, &sources)?;
+    let specs =
+        from_config::service_specs(&req.paths, &req.values, loaded.as_ref(), &fleet, &sources)?;
     let opts = BuildOptions {
         assume_host_cpus: cfg.assume_host_cpus.unwrap_or(4),
         overrides: sets.keys.clone(),
@@ -116,7 +117,7 @@ pub fn analyze(req: &Request) -> ToolResult<Analysis> {
         capacity: &capacity,
         settings: &settings,
     };
-    let findings = lint::run(&ctx, findings);
+    let findings = lint::run(&ctx, &crate::rules::REGISTRY, findings);
     let workloads = fleet
         .services
         .iter()

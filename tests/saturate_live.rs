@@ -174,9 +174,14 @@ fn a_role_limit_yields_a_refusal_finding() {
         "300ms",
     ]);
     assert!(
+        human.stdout.contains("FAIL:\n  - the server refused"),
+        "{}",
+        human.stdout
+    );
+    assert!(
         human
             .stdout
-            .contains("finding: the server refused connections (SQLSTATE 53300)"),
+            .contains("(SQLSTATE 53300, too many connections)"),
         "{}",
         human.stdout
     );
@@ -288,5 +293,65 @@ fn ctrl_c_stops_early_and_closes_every_session() {
         .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
     assert_eq!(v["interrupted"], true);
     assert_eq!(v["leaked_connections"], 0);
+    // An interrupted run exits as shells expect (128 + SIGINT), after its partial report.
+    assert_eq!(out.status.code(), Some(130));
     assert_no_saturate_sessions();
+}
+
+#[test]
+fn a_run_whose_queries_fail_is_a_failing_verdict() {
+    if !pg::available() {
+        return;
+    }
+    let _s = serial();
+    let run = poolcheck(&[
+        "saturate",
+        pg::ADMIN_URL,
+        "--query",
+        "SELECT * FROM poolcheck_no_such_table",
+        "--pool",
+        "2",
+        "--duration",
+        "1s",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    let v = json(&run);
+    assert_eq!(v["completed"], 0);
+    assert!(v["errors"].as_u64().unwrap() > 0);
+    assert_eq!(v["verdict"], "fail");
+    let failures = v["failures"].as_array().unwrap();
+    assert!(
+        failures
+            .iter()
+            .any(|f| f.as_str().unwrap().contains("queries failed")),
+        "{failures:?}"
+    );
+    assert_no_saturate_sessions();
+}
+
+#[test]
+fn a_url_with_a_bad_port_is_a_usage_error_not_a_run_against_5432() {
+    for port in ["notaport", "99999", "0"] {
+        let url = format!("postgres://postgres@127.0.0.1:{port}/test");
+        for cmd in ["saturate", "probe"] {
+            let mut args = vec![cmd, url.as_str()];
+            if cmd == "saturate" {
+                args.extend(["--pool", "2", "--duration", "1s"]);
+            }
+            let run = poolcheck(&args);
+            assert_eq!(run.code, 2, "{cmd} {url}: {}{}", run.stdout, run.stderr);
+            assert!(
+                run.stderr.contains("is not a number from 1 to 65535"),
+                "{cmd} {url}: {}",
+                run.stderr
+            );
+        }
+    }
+    // A password with an unencoded `/` must not turn the user into the host.
+    let run = poolcheck(&["probe", "postgres://app:pa/ss@127.0.0.1:5432/test"]);
+    assert_eq!(run.code, 2, "{}", run.stdout);
+    assert!(run.stderr.contains("unencoded"), "{}", run.stderr);
+    assert!(!run.stderr.contains("pa/ss"), "{}", run.stderr);
 }

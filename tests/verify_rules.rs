@@ -1,243 +1,396 @@
-//! One bad and one good fixture per rule: the bad one raises exactly that rule at the exact
-//! file and line; the good one does not raise it.
+//! Every fixture folder says what `poolcheck verify` reports for it, in an `expected.toml` beside
+//! its inputs: the arguments, the exit code and exactly the findings (code, severity, file,
+//! line), no more, no fewer. This file runs them all, checks that no fixture folder and no
+//! catalogued rule goes without expectations, and snapshots the human output of every rule's bad
+//! fixture.
+//!
+//! A `[[suspect]]` entry is a finding poolcheck reports today but that is believed wrong (its
+//! `why` says why). It is required like a `[[finding]]`, so that fixing it fails here and the
+//! entry gets deleted; it never counts as the folder's own rule being raised.
+//!
+//! Live fixtures (`live = true`) probe the PostgreSQL server on 127.0.0.1:5432 (see
+//! tests/common/pg.rs): `${PG_URL}` in their arguments becomes that server's URL (it has a query
+//! string, so `${PG_URL}&options=...` adds parameters). They are skipped when the server is down,
+//! unless POOLCHECK_REQUIRE_PG is set. While they run, the test holds one session of its own open,
+//! so the server always has at least one connection held by another application (what PC403
+//! counts).
 
 mod common;
+#[path = "common/pg.rs"]
+mod pg;
+
 use common::*;
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
 
-struct Case {
-    code: &'static str,
-    /// Run inside the fixture directory with its poolcheck.toml instead of --no-config.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Expected {
+    /// Arguments after `verify`; the run's working directory is the fixture folder.
+    args: Vec<String>,
+    /// false: run with --no-config; true: use the folder's poolcheck.toml.
     config: bool,
-    file: &'static str,
-    line: u64,
-    args: &'static [&'static str],
+    exit: i32,
+    /// Needs the live PostgreSQL server.
+    live: bool,
+    #[serde(default, rename = "finding")]
+    findings: Vec<Finding>,
+    #[serde(default, rename = "suspect")]
+    suspects: Vec<Suspect>,
 }
 
-const CASES: &[Case] = &[
-    Case {
-        code: "PC001",
-        config: false,
-        file: ".env",
-        line: 2,
-        args: &["--max-connections", "100"],
-    },
-    Case {
-        code: "PC002",
-        config: false,
-        file: ".env",
-        line: 2,
-        args: &["--max-connections", "100"],
-    },
-    Case {
-        code: "PC003",
-        config: false,
-        file: "values.yaml",
-        line: 3,
-        args: &["--max-connections", "100"],
-    },
-    Case {
-        code: "PC004",
-        config: false,
-        file: ".env",
-        line: 1,
-        args: &[],
-    },
-    Case {
-        code: "PC005",
-        config: false,
-        file: ".env",
-        line: 1,
-        args: &["--max-connections", "100"],
-    },
-    Case {
-        code: "PC101",
-        config: false,
-        file: ".env",
-        line: 2,
-        args: &["--replicas", "3", "--max-connections", "100"],
-    },
-    Case {
-        code: "PC102",
-        config: false,
-        file: "values.yaml",
-        line: 9,
-        args: &["--max-connections", "100"],
-    },
-    Case {
-        code: "PC103",
-        config: false,
-        file: ".env",
-        line: 2,
-        args: &["--replicas", "3", "--max-connections", "100"],
-    },
-    Case {
-        code: "PC104",
-        config: false,
-        file: ".env",
-        line: 2,
-        args: &["--max-connections", "100"],
-    },
-    Case {
-        code: "PC105",
-        config: false,
-        file: ".env",
-        line: 2,
-        args: &["--max-connections", "100"],
-    },
-    Case {
-        code: "PC201",
-        config: false,
-        file: ".env",
-        line: 1,
-        args: &["--max-connections", "100"],
-    },
-    Case {
-        code: "PC202",
-        config: false,
-        file: ".env",
-        line: 2,
-        args: &["--max-connections", "100"],
-    },
-    Case {
-        code: "PC203",
-        config: false,
-        file: ".env",
-        line: 3,
-        args: &["--max-connections", "100"],
-    },
-    Case {
-        code: "PC204",
-        config: false,
-        file: ".env",
-        line: 1,
-        args: &["--max-connections", "100"],
-    },
-    Case {
-        code: "PC301",
-        config: true,
-        file: "api.env",
-        line: 2,
-        args: &[],
-    },
-    Case {
-        code: "PC302",
-        config: true,
-        file: "api.env",
-        line: 2,
-        args: &[],
-    },
-    Case {
-        code: "PC303",
-        config: true,
-        file: "api.env",
-        line: 2,
-        args: &[],
-    },
-    Case {
-        code: "PC401",
-        config: true,
-        file: "api.env",
-        line: 2,
-        args: &[],
-    },
-    Case {
-        code: "PC402",
-        config: true,
-        file: "api.env",
-        line: 2,
-        args: &[],
-    },
-];
+impl Expected {
+    /// What the JSON report must hold, sorted: the findings and the suspects.
+    fn reported(&self) -> Vec<Finding> {
+        let mut all = self.findings.clone();
+        all.extend(self.suspects.iter().map(|s| Finding {
+            code: s.code.clone(),
+            severity: s.severity.clone(),
+            file: s.file.clone(),
+            line: s.line,
+        }));
+        all.sort();
+        all
+    }
+}
 
-fn run_case(case: &Case, variant: &str) -> serde_json::Value {
-    let dir = format!("fixtures/rules/{}/{variant}", case.code);
-    let run = if case.config {
-        let mut args = vec!["verify", "--format", "json"];
-        args.extend_from_slice(case.args);
-        poolcheck_in(&root().join(&dir), &args)
-    } else {
-        let mut args = vec!["verify", "--no-config", "--format", "json", dir.as_str()];
-        args.extend_from_slice(case.args);
-        poolcheck(&args)
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Finding {
+    code: String,
+    severity: String,
+    /// Absent for a finding with no location (e.g. one cited only by the live server).
+    file: Option<String>,
+    line: Option<u64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Suspect {
+    code: String,
+    severity: String,
+    file: Option<String>,
+    line: Option<u64>,
+    /// Why the finding is believed wrong.
+    why: String,
+}
+
+struct Fixture {
+    /// Relative to fixtures/, with `/` separators, e.g. `rules/PC101/bad`.
+    name: String,
+    dir: PathBuf,
+    expected: Expected,
+}
+
+fn fixtures_dir() -> PathBuf {
+    root().join("fixtures")
+}
+
+/// Every directory under `dir`, recursively, `dir` included.
+fn dirs_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = vec![dir.to_path_buf()];
+    let mut entries: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    entries.sort();
+    for e in entries {
+        if e.is_dir() {
+            out.extend(dirs_under(&e));
+        }
+    }
+    out
+}
+
+fn name_of(dir: &Path) -> String {
+    let rel = dir.strip_prefix(fixtures_dir()).unwrap();
+    rel.components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// Every folder under fixtures/ with an expected.toml.
+fn fixtures() -> Vec<Fixture> {
+    dirs_under(&fixtures_dir())
+        .into_iter()
+        .filter(|d| d.join("expected.toml").is_file())
+        .map(|dir| {
+            let path = dir.join("expected.toml");
+            let expected = toml::from_str(&std::fs::read_to_string(&path).unwrap())
+                .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            Fixture {
+                name: name_of(&dir),
+                dir,
+                expected,
+            }
+        })
+        .collect()
+}
+
+/// The folders poolcheck is run on: the demo, each project, each rule's bad and good.
+fn run_roots() -> Vec<PathBuf> {
+    let children = |d: PathBuf| -> Vec<PathBuf> {
+        let mut v: Vec<_> = std::fs::read_dir(d)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.is_dir())
+            .collect();
+        v.sort();
+        v
     };
-    let v = json(&run);
-    assert_report_schema(&v);
-    let has_error = v["summary"]["errors"].as_u64().unwrap() > 0;
-    assert_eq!(
-        run.code,
-        i32::from(has_error),
-        "{} {variant}: exit code vs summary\n{}",
-        case.code,
-        run.stdout
-    );
-    v
-}
-
-#[test]
-fn every_bad_fixture_raises_its_rule_at_the_exact_line() {
-    for case in CASES {
-        let v = run_case(case, "bad");
-        let expected_file = if case.config {
-            case.file.to_string()
-        } else {
-            format!("fixtures/rules/{}/bad/{}", case.code, case.file)
-        };
-        let hits: Vec<_> = findings(&v)
-            .into_iter()
-            .filter(|(c, _, _)| c == case.code)
-            .collect();
-        assert_eq!(
-            hits.len(),
-            1,
-            "{}: expected one finding, got {:?}\n{}",
-            case.code,
-            findings(&v),
-            v
-        );
-        assert_eq!(
-            hits[0].1.as_deref(),
-            Some(expected_file.as_str()),
-            "{}: file",
-            case.code
-        );
-        assert_eq!(hits[0].2, Some(case.line), "{}: line", case.code);
+    let mut roots = vec![fixtures_dir().join("demo")];
+    // Every other top-level folder (projects/, spine/, …) holds one fixture per child folder;
+    // rules/ holds one per rule and variant.
+    for group in children(fixtures_dir()) {
+        match group.file_name().and_then(|n| n.to_str()) {
+            Some("demo") => {}
+            Some("rules") => {
+                for rule in children(group) {
+                    roots.extend(children(rule));
+                }
+            }
+            _ => roots.extend(children(group)),
+        }
     }
+    roots
 }
 
-#[test]
-fn every_good_fixture_is_free_of_its_rule() {
-    for case in CASES.iter().filter(|c| c.code != "PC004") {
-        let v = run_case(case, "good");
-        let hits: Vec<_> = findings(&v)
-            .into_iter()
-            .filter(|(c, _, _)| c == case.code)
-            .collect();
-        assert!(
-            hits.is_empty(),
-            "{}: good fixture raised {:?}",
-            case.code,
-            hits
-        );
-    }
-}
-
-/// Rules that need a live server are covered by tests/probe_live.rs instead.
-const LIVE_ONLY: &[&str] = &["PC403", "PC404"];
-
-#[test]
-fn every_rule_with_logic_has_fixtures() {
-    for (code, _) in poolcheck::rules::CHECKS
+/// Codes of the catalogued rules, as `poolcheck rule --format json` lists them.
+fn catalogue() -> Vec<String> {
+    let run = poolcheck(&["rule", "--format", "json"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    json(&run)
+        .as_array()
+        .expect("a list of rules")
         .iter()
-        .filter(|(c, _)| !LIVE_ONLY.contains(c))
-    {
-        let dir = root().join("fixtures/rules").join(code);
-        assert!(
-            dir.join("bad").is_dir(),
-            "{code} has no fixtures/rules/{code}/bad"
+        .map(|r| r["code"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// `rules/PC101/bad` → (`PC101`, `bad`).
+fn rule_variant(fixture: &Fixture) -> Option<(&str, &str)> {
+    let mut parts = fixture.name.split('/');
+    match (parts.next(), parts.next(), parts.next(), parts.next()) {
+        (Some("rules"), Some(code), Some(variant), None) => Some((code, variant)),
+        _ => None,
+    }
+}
+
+/// One session of the test's own, held open while live fixtures run.
+fn hold_other_session() -> (tokio::runtime::Runtime, tokio_postgres::Client) {
+    pg::hold(&format!(
+        "{}&application_name=pc-fixtures-{}",
+        pg::ADMIN_URL,
+        std::process::id()
+    ))
+}
+
+/// `poolcheck verify [--no-config] <args> [extra]` in the fixture's folder.
+fn verify(fixture: &Fixture, extra: &[&str]) -> Run {
+    let e = &fixture.expected;
+    let mut args = vec!["verify".to_string()];
+    if !e.config {
+        args.push("--no-config".into());
+    }
+    args.extend(e.args.iter().map(|a| a.replace("${PG_URL}", pg::ADMIN_URL)));
+    args.extend(extra.iter().map(|a| a.to_string()));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    poolcheck_in(&fixture.dir, &args)
+}
+
+fn reported(v: &serde_json::Value) -> Vec<Finding> {
+    let mut out: Vec<Finding> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| Finding {
+            code: f["code"].as_str().unwrap().to_string(),
+            severity: f["severity"].as_str().unwrap().to_string(),
+            file: f["file"].as_str().map(String::from),
+            line: f["line"].as_u64(),
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn every_fixture_reports_exactly_its_expected_findings() {
+    let all = fixtures();
+    assert!(
+        all.len() >= run_roots().len(),
+        "found only {} fixtures",
+        all.len()
+    );
+    let live = all.iter().any(|f| f.expected.live) && pg::available();
+    let _held = live.then(hold_other_session);
+    let mut failures = Vec::new();
+    for fixture in &all {
+        if fixture.expected.live && !live {
+            eprintln!("SKIPPED {}: needs PostgreSQL", fixture.name);
+            continue;
+        }
+        let run = verify(fixture, &["--format", "json"]);
+        let v = json(&run);
+        assert_report_schema(&v);
+        assert_eq!(
+            v["summary"]["exit_code"], run.code,
+            "{}: exit code vs summary",
+            fixture.name
         );
+        let want = fixture.expected.reported();
+        let got = reported(&v);
+        if got != want || run.code != fixture.expected.exit {
+            let suspects: String = fixture
+                .expected
+                .suspects
+                .iter()
+                .map(|s| format!("\n  suspect {} (fixed?): {}", s.code, s.why))
+                .collect();
+            failures.push(format!(
+                "{}: exit {} (expected {})\n  expected {want:?}\n  reported {got:?}{suspects}\n{}",
+                fixture.name, run.code, fixture.expected.exit, run.stderr
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "\n{}", failures.join("\n\n"));
+}
+
+#[test]
+fn every_fixture_folder_has_expectations() {
+    let have: Vec<PathBuf> = fixtures().into_iter().map(|f| f.dir).collect();
+    for root in run_roots() {
         assert!(
-            CASES.iter().any(|c| &c.code == code) || !dir.join("good").exists(),
-            "{code} not in CASES"
+            have.contains(&root),
+            "{} has no expected.toml",
+            name_of(&root)
         );
     }
+    // Every input file under fixtures/ belongs to one: its folder or one above it has an
+    // expected.toml.
+    let verify_fixtures = dirs_under(&fixtures_dir());
+    for dir in verify_fixtures {
+        let holds_files = std::fs::read_dir(&dir)
+            .unwrap()
+            .any(|e| e.unwrap().path().is_file());
+        if holds_files {
+            assert!(
+                have.iter().any(|f| dir.starts_with(f)),
+                "{} holds input files but neither it nor a folder above it has an expected.toml",
+                name_of(&dir)
+            );
+        }
+    }
+}
+
+#[test]
+fn every_rule_has_a_bad_fixture_that_raises_it_and_good_fixtures_do_not() {
+    let codes = catalogue();
+    assert!(codes.len() >= 20, "{codes:?}");
+    let all = fixtures();
+    for code in &codes {
+        let bad = all
+            .iter()
+            .find(|f| rule_variant(f) == Some((code.as_str(), "bad")))
+            .unwrap_or_else(|| panic!("{code} has no fixtures/rules/{code}/bad/expected.toml"));
+        assert!(
+            bad.expected.findings.iter().any(|f| &f.code == code),
+            "fixtures/rules/{code}/bad does not expect {code}"
+        );
+    }
+    for fixture in &all {
+        let Some((code, variant)) = rule_variant(fixture) else {
+            continue;
+        };
+        assert!(
+            codes.iter().any(|c| c == code),
+            "fixtures/{}: {code} is not a catalogued rule",
+            fixture.name
+        );
+        match variant {
+            "bad" => {}
+            "good" => assert!(
+                !fixture.expected.reported().iter().any(|f| f.code == code),
+                "fixtures/{} expects its own rule {code}",
+                fixture.name
+            ),
+            other => panic!("fixtures/{}: {other} is neither bad nor good", fixture.name),
+        }
+    }
+}
+
+#[test]
+fn bad_fixture_human_output() {
+    let bad: Vec<Fixture> = fixtures()
+        .into_iter()
+        .filter(|f| rule_variant(f).is_some_and(|(_, v)| v == "bad"))
+        .collect();
+    let live = bad.iter().any(|f| f.expected.live) && pg::available();
+    let _held = live.then(hold_other_session);
+    for fixture in &bad {
+        if fixture.expected.live && !live {
+            eprintln!("SKIPPED {}: needs PostgreSQL", fixture.name);
+            continue;
+        }
+        let (code, _) = rule_variant(fixture).unwrap();
+        let run = verify(fixture, &[]);
+        assert_eq!(
+            run.code, fixture.expected.exit,
+            "{}: {}{}",
+            fixture.name, run.stdout, run.stderr
+        );
+        let shown = if fixture.expected.live {
+            mask_live_figures(&run.stdout)
+        } else {
+            run.stdout
+        };
+        insta::assert_snapshot!(format!("rule_{code}_bad"), shown);
+    }
+}
+
+/// The live server's figures (its limits, the sessions others hold) differ between machines and
+/// moments: replace them with placeholders. Message lines are unwrapped first, since a figure's
+/// width moves where the 100-column wrap falls.
+fn mask_live_figures(out: &str) -> String {
+    let mut s = out.replace("\n  │ ", " ");
+    for (before, after, with) in [
+        (" of ", " usable", "[usable]"),
+        ("= ", " max_connections", "[max_connections]"),
+        ("− ", " reserved", "[reserved]"),
+        (", ", " held by others", "[others]"),
+        ("already has ", " of ", "[others]"),
+        ("(", "% free", "[free]"),
+        ("input: ", " connections in use", "[others]"),
+    ] {
+        s = mask_number(&s, before, after, with);
+    }
+    s
+}
+
+/// Replaces every number found between `before` and `after` with `with`.
+fn mask_number(text: &str, before: &str, after: &str, with: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(i) = rest.find(before) {
+        let (head, tail) = rest.split_at(i + before.len());
+        out.push_str(head);
+        let digits = tail.len() - tail.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+        if digits > 0 && tail[digits..].starts_with(after) {
+            out.push_str(with);
+            rest = &tail[digits..];
+        } else {
+            rest = tail;
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+#[test]
+fn live_figures_are_masked() {
+    assert_eq!(
+        mask_live_figures("already has 12 of 97 usable (87% free\n  │ y) of 97 usable = 100 max_connections − 3 reserved, 2 held by others; 25 of 30\n"),
+        "already has [others] of [usable] usable ([free]% free y) of [usable] usable = [max_connections] max_connections − [reserved] reserved, [others] held by others; 25 of 30\n"
+    );
 }

@@ -24,7 +24,7 @@ pub fn run(args: &crate::cli::RuleArgs) -> Result<u8, ToolError> {
                         "{}  {:<40} {:<8} {}",
                         r.code,
                         r.name,
-                        catalog::severity_word(r.severity),
+                        r.severity.word(),
                         r.summary
                     );
                 }

@@ -1,12 +1,30 @@
 //! Fleet demand against server slots: Σ pool max × processes × pods, steady and during a
-//! rolling update, per server.
+//! rolling update, per server. Results keep the Origin of every input, so rules label them
+//! without recomputing anything from the model.
 
-use crate::model::{Fleet, PoolMax};
+use crate::core::origin::Origin;
+use crate::model::{Fleet, PoolMax, Service};
 use serde::Serialize;
+
+/// Where each number of a service's demand came from.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct DemandInputs {
+    pub pool: Option<Origin>,
+    /// SQLAlchemy-style overflow: its origin and count (None when unbounded).
+    pub overflow: Option<(Origin, Option<u32>)>,
+    pub processes: Option<Origin>,
+    pub pods: Option<Origin>,
+    /// "HPA maxReplicas" or "replicas".
+    pub pods_from: &'static str,
+    pub surge: Option<Origin>,
+}
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct ServiceDemand {
     pub name: String,
+    /// Index into the fleet's services.
+    #[serde(skip)]
+    pub index: usize,
     /// Connections one process may open (pool max + overflow); null when unbounded or unknown.
     pub pool_max: Option<u32>,
     pub processes: u32,
@@ -18,15 +36,26 @@ pub struct ServiceDemand {
     pub surge_pods: u32,
     /// pool_max × processes × peak_pods (0 when the pool max is unknown or unbounded).
     pub demand: u64,
-    /// pool_max × processes × (peak_pods + surge_pods).
+    /// pool_max × processes × (peak_pods + surge_pods); never below `demand`.
     pub demand_rollout: u64,
     /// "fixed", "unbounded", "unknown", "host_cpus".
     pub pool_kind: &'static str,
+    #[serde(skip)]
+    pub inputs: DemandInputs,
+}
+
+/// Where each number of a server's capacity came from.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ServerInputs {
+    pub max_connections: Option<Origin>,
+    pub reserved: Option<Origin>,
+    pub other_usage: Option<Origin>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct ServerCapacity {
     pub server: String,
+    pub engine: crate::core::engine::Engine,
     pub max_connections: Option<u32>,
     pub reserved: u32,
     pub usable: Option<u32>,
@@ -35,6 +64,8 @@ pub struct ServerCapacity {
     pub demand: u64,
     pub demand_rollout: u64,
     pub services: Vec<ServiceDemand>,
+    #[serde(skip)]
+    pub inputs: ServerInputs,
 }
 
 impl ServerCapacity {
@@ -43,9 +74,16 @@ impl ServerCapacity {
         self.usable
             .map(|u| i64::from(u) - i64::from(self.other_usage))
     }
+
+    /// The service with the largest demand (steady or during a rollout).
+    pub fn biggest(&self, rollout: bool) -> Option<&ServiceDemand> {
+        self.services
+            .iter()
+            .max_by_key(|d| if rollout { d.demand_rollout } else { d.demand })
+    }
 }
 
-pub fn service_demand(svc: &crate::model::Service) -> ServiceDemand {
+pub fn service_demand(index: usize, svc: &Service) -> ServiceDemand {
     let per_process = svc.pool.per_process();
     let pool_kind = match (&svc.pool.max, &svc.pool.overflow) {
         (Some(m), _) if m.value == PoolMax::Unbounded => "unbounded",
@@ -58,17 +96,38 @@ pub fn service_demand(svc: &crate::model::Service) -> ServiceDemand {
     let processes = svc.processes.value;
     let peak = svc.peak_pods().value;
     let surge = svc.surge_pods();
-    let per_pod = u64::from(per_process.unwrap_or(0)) * u64::from(processes);
+    // Saturating: the model caps user numbers, and a sum must never wrap below a part.
+    let per_pod = u64::from(per_process.unwrap_or(0)).saturating_mul(u64::from(processes));
+    let demand = per_pod.saturating_mul(u64::from(peak));
     ServiceDemand {
         name: svc.name.clone(),
+        index,
         pool_max: per_process,
         processes,
         pods: svc.replicas.value,
         peak_pods: peak,
         surge_pods: surge,
-        demand: per_pod * u64::from(peak),
-        demand_rollout: per_pod * u64::from(peak + surge),
+        demand,
+        demand_rollout: per_pod
+            .saturating_mul(u64::from(peak) + u64::from(surge))
+            .max(demand),
         pool_kind,
+        inputs: DemandInputs {
+            pool: svc.pool.max.as_ref().map(|m| m.origin.clone()),
+            overflow: svc
+                .pool
+                .overflow
+                .as_ref()
+                .map(|o| (o.origin.clone(), o.value.count())),
+            processes: Some(svc.processes.origin.clone()),
+            pods: Some(svc.peak_pods().origin.clone()),
+            pods_from: if svc.hpa_max.is_some() {
+                "HPA maxReplicas"
+            } else {
+                "replicas"
+            },
+            surge: Some(svc.surge.origin.clone()),
+        },
     }
 }
 
@@ -81,18 +140,30 @@ pub fn compute(fleet: &Fleet) -> Vec<ServerCapacity> {
             let services: Vec<ServiceDemand> = fleet
                 .services
                 .iter()
-                .filter(|s| s.server == i)
-                .map(service_demand)
+                .enumerate()
+                .filter(|(_, s)| s.server == i)
+                .map(|(j, s)| service_demand(j, s))
                 .collect();
+            let reserved = server.reserved();
             ServerCapacity {
                 server: server.name.clone(),
+                engine: server.engine,
                 max_connections: server.max_connections.as_ref().map(|m| m.value),
-                reserved: server.reserved().value,
+                reserved: reserved.value,
                 usable: server.usable(),
                 other_usage: server.other_usage.as_ref().map_or(0, |o| o.value),
-                demand: services.iter().map(|s| s.demand).sum(),
-                demand_rollout: services.iter().map(|s| s.demand_rollout).sum(),
+                demand: services
+                    .iter()
+                    .fold(0u64, |a, s| a.saturating_add(s.demand)),
+                demand_rollout: services
+                    .iter()
+                    .fold(0u64, |a, s| a.saturating_add(s.demand_rollout)),
                 services,
+                inputs: ServerInputs {
+                    max_connections: server.max_connections.as_ref().map(|m| m.origin.clone()),
+                    reserved: Some(reserved.origin),
+                    other_usage: server.other_usage.as_ref().map(|o| o.origin.clone()),
+                },
             }
         })
         .collect()

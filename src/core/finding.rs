@@ -1,8 +1,9 @@
 //! A finding: what a rule found, where, and what to do instead.
 
+use crate::core::code::Code;
+use crate::core::origin::Origin;
 use crate::core::severity::Severity;
 use crate::core::source::{FileId, Span};
-use crate::model::Origin;
 use serde::Serialize;
 
 /// A pointer into a file with a short message ("pool max 50", "max_connections 100").
@@ -15,7 +16,7 @@ pub struct Label {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Finding {
-    pub code: &'static str,
+    pub code: Code,
     /// Filled from the catalogue by the engine.
     pub name: &'static str,
     /// Filled from the catalogue (or a poolcheck.toml override) by the engine.
@@ -34,7 +35,7 @@ pub struct Finding {
 }
 
 impl Finding {
-    pub fn new(code: &'static str, message: impl Into<String>, help: impl Into<String>) -> Self {
+    pub fn new(code: Code, message: impl Into<String>, help: impl Into<String>) -> Self {
         Finding {
             code,
             name: "",

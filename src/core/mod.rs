@@ -2,6 +2,8 @@
 //! files and spans, units and durations, secrets, and the tool error. Depends on nothing else
 //! in the crate.
 
+pub mod code;
+pub mod engine;
 pub mod error;
 pub mod finding;
 pub mod origin;

@@ -107,6 +107,16 @@ impl Origin {
         }
     }
 
+    /// Worth saying beside a figure even when nothing went wrong: a live reading, a `--set`,
+    /// or a flag that replaced what the repository says.
+    pub fn is_notable(&self) -> bool {
+        match self {
+            Origin::Probe { .. } | Origin::Set { .. } => true,
+            Origin::Flag { flag } => flag.contains(", over "),
+            _ => false,
+        }
+    }
+
     /// A phrase for values that do not come from a file ("HikariCP default: …", "--replicas").
     pub fn describe(&self) -> String {
         match self {

@@ -302,7 +302,7 @@ const MIN_REGISTERED: usize = 4;
 pub fn register(secret: &str) {
     let secret = secret.trim().trim_matches(['"', '\'']);
     let mut forms = vec![secret.to_string()];
-    let decoded = crate::input::formats::url::percent_decode(secret);
+    let decoded = crate::core::text::percent_decode(secret);
     if decoded != secret {
         forms.push(decoded);
     }

@@ -1,4 +1,4 @@
-//! Small text helpers for messages: "did you mean" suggestions.
+//! Small text helpers: "did you mean" suggestions and percent-decoding.
 
 /// Edit distance (Levenshtein) between two strings, case-insensitive, by characters.
 pub fn distance(a: &str, b: &str) -> usize {
@@ -42,6 +42,28 @@ pub fn close_matches(word: &str, candidates: &[String], n: usize) -> Vec<String>
         }
     }
     out
+}
+
+/// Percent-decoding that never fails: invalid escapes stay as written.
+pub fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%'
+            && i + 2 < b.len()
+            && b[i + 1].is_ascii_hexdigit()
+            && b[i + 2].is_ascii_hexdigit()
+        {
+            let hex = |c: u8| (c as char).to_digit(16).unwrap_or(0) as u8;
+            out.push(hex(b[i + 1]) * 16 + hex(b[i + 2]));
+            i += 3;
+            continue;
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 #[cfg(test)]

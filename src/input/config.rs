@@ -36,7 +36,7 @@ pub struct Config {
 #[serde(deny_unknown_fields)]
 pub struct ServerCfg {
     /// postgres (default), mysql, mariadb or redis.
-    pub kind: Option<crate::db::Engine>,
+    pub kind: Option<crate::core::engine::Engine>,
     pub max_connections: Option<u32>,
     /// Total slots the application may not use; replaces the three parts below.
     pub reserved: Option<u32>,

@@ -7,6 +7,7 @@
 //! [`Problem`] becomes a PC005 finding located at the path ([`finding`]), or a tool error for
 //! poolcheck.toml itself.
 
+use crate::core::code::Code;
 use crate::core::finding::Finding;
 use crate::core::source::{display_path, SourceFile, SourceSet, Span};
 use std::fs::{File, FileType};
@@ -14,7 +15,7 @@ use std::io::Read;
 use std::path::{Component, Path, PathBuf};
 
 /// The code of the findings this module raises.
-pub const CODE: &str = "PC005";
+pub const CODE: Code = Code::PC005;
 
 /// Largest input read by default (16 MiB); `max_file_size` in poolcheck.toml or
 /// `--max-file-size` changes it.

@@ -1,6 +1,7 @@
 //! The rule catalogue: one TOML file per rule in rules/, embedded at build time. Everything
 //! user-facing about a rule (name, severity, docs, parameters) is derived from here.
 
+use crate::core::code::Code;
 use crate::core::severity::Severity;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -141,6 +142,26 @@ pub fn all() -> &'static [RuleMeta] {
     })
 }
 
+impl RuleMeta {
+    /// The rule's code as a type.
+    pub fn id(&self) -> Code {
+        Code::parse(&self.code).unwrap_or_else(|| {
+            panic!(
+                "rules/{} names no known code (the test suite checks every file)",
+                self.code
+            )
+        })
+    }
+}
+
+/// The metadata of a code. Every code has a file in rules/ (the catalogue test checks it).
+pub fn meta(code: Code) -> &'static RuleMeta {
+    all()
+        .iter()
+        .find(|r| r.code == code.as_str())
+        .unwrap_or_else(|| panic!("rules/ has no file for {code} (the test suite checks it)"))
+}
+
 /// A rule by code (`PC101`, any case) or kebab name (`fleet-exceeds-server-slots`).
 pub fn find(code_or_name: &str) -> Option<&'static RuleMeta> {
     all()
@@ -154,7 +175,7 @@ pub fn render(rule: &RuleMeta) -> String {
         "{} {} ({})\n\n{}\n\nWhat it checks\n  {}\n\nWhy it matters\n  {}\n\nExample\n{}\n\nHow to fix\n  {}\n",
         rule.code,
         rule.name,
-        severity_word(rule.severity),
+        rule.severity.word(),
         rule.summary,
         rule.docs.what,
         rule.docs.why,
@@ -177,14 +198,6 @@ pub fn render(rule: &RuleMeta) -> String {
         }
     }
     out
-}
-
-pub fn severity_word(s: Severity) -> &'static str {
-    match s {
-        Severity::Info => "info",
-        Severity::Warning => "warning",
-        Severity::Error => "error",
-    }
 }
 
 #[cfg(test)]

@@ -2,19 +2,22 @@
 //! and the run that fills names and severities and orders findings.
 
 pub mod catalog;
+pub mod params;
+
+pub use params::Param;
 
 use crate::capacity::fleet::ServerCapacity;
+use crate::core::code::Code;
 use crate::core::finding::Finding;
 use crate::core::severity::Severity;
 use crate::model::{Fleet, Service};
-use crate::rules::{CHECKS, RAISED_BY};
 use std::collections::BTreeMap;
 
 /// Per-rule settings from poolcheck.toml: severity overrides ("off" disables) and parameters.
 #[derive(Debug, Clone, Default)]
 pub struct Settings {
-    pub severity: BTreeMap<String, Option<Severity>>,
-    pub params: BTreeMap<String, BTreeMap<String, f64>>,
+    pub severity: BTreeMap<Code, Option<Severity>>,
+    pub params: BTreeMap<Param, f64>,
 }
 
 impl Settings {
@@ -28,18 +31,16 @@ impl Settings {
                 format!("[rules.{key}]: no rule has this code or name (run `poolcheck rule` for the list)")
             })?;
             if let Some(sev) = &cfg.severity {
-                let v = match sev.as_str() {
-                    "off" => None,
-                    "info" => Some(Severity::Info),
-                    "warning" => Some(Severity::Warning),
-                    "error" => Some(Severity::Error),
-                    other => {
+                let v = match (sev.as_str(), Severity::from_word(sev)) {
+                    ("off", _) => None,
+                    (_, Some(level)) => Some(level),
+                    (other, None) => {
                         return Err(format!(
                             "[rules.{key}] severity `{other}`: use info, warning, error or off"
                         ))
                     }
                 };
-                s.severity.insert(meta.code.clone(), v);
+                s.severity.insert(meta.id(), v);
             }
             for (name, value) in &cfg.params {
                 let p = meta.params.get(name).ok_or_else(|| {
@@ -60,10 +61,9 @@ impl Settings {
                         p.min, p.max
                     ));
                 }
-                s.params
-                    .entry(meta.code.clone())
-                    .or_default()
-                    .insert(name.clone(), *value);
+                if let Some(param) = Param::of(meta.id(), name) {
+                    s.params.insert(param, *value);
+                }
             }
         }
         Ok(s)
@@ -78,14 +78,12 @@ pub struct Context<'a> {
 
 impl Context<'_> {
     /// A rule parameter: poolcheck.toml's value, else the catalogue default.
-    pub fn param(&self, code: &str, name: &str) -> f64 {
-        if let Some(v) = self.settings.params.get(code).and_then(|p| p.get(name)) {
-            return *v;
-        }
-        catalog::find(code)
-            .and_then(|r| r.params.get(name))
-            .map(|p| p.default)
-            .unwrap_or_else(|| panic!("{code} has no parameter {name} in its rules/ file"))
+    pub fn param(&self, param: Param) -> f64 {
+        self.settings
+            .params
+            .get(&param)
+            .copied()
+            .unwrap_or_else(|| param.default())
     }
 
     pub fn services_of(&self, server: usize) -> impl Iterator<Item = &Service> {
@@ -96,14 +94,27 @@ impl Context<'_> {
     }
 }
 
+/// A rule's logic: the findings it raises for a fleet.
+pub type Check = fn(&Context<'_>) -> Vec<Finding>;
+
+/// The rules the engine runs; `crate::rules::REGISTRY` is the one the tool ships. The engine
+/// knows rules only through this, so rules depend on the engine and not the other way round.
+pub struct Registry {
+    /// Every rule with logic, by code.
+    pub checks: &'static [(Code, Check)],
+    /// Codes a check raises besides its own: (code, raised by).
+    pub raised_by: &'static [(Code, Code)],
+}
+
 /// Runs every enabled rule, then fills names and severities from the catalogue and poolcheck.toml
 /// and orders findings by file and position.
-pub fn run(ctx: &Context<'_>, input_findings: Vec<Finding>) -> Vec<Finding> {
+pub fn run(ctx: &Context<'_>, registry: &Registry, input_findings: Vec<Finding>) -> Vec<Finding> {
     let mut findings = input_findings;
-    for (code, check) in CHECKS {
+    for (code, check) in registry.checks {
         // A check runs unless every code it raises is switched off.
-        let off = |c: &str| ctx.settings.severity.get(c) == Some(&None);
-        let others_off = RAISED_BY
+        let off = |c: &Code| ctx.settings.severity.get(c) == Some(&None);
+        let others_off = registry
+            .raised_by
             .iter()
             .filter(|(_, by)| by == code)
             .all(|(c, _)| off(c));
@@ -113,11 +124,9 @@ pub fn run(ctx: &Context<'_>, input_findings: Vec<Finding>) -> Vec<Finding> {
         findings.extend(check(ctx));
     }
     findings.retain_mut(|f| {
-        let Some(meta) = catalog::find(f.code) else {
-            return true;
-        };
+        let meta = catalog::meta(f.code);
         f.name = meta.name.as_str();
-        match ctx.settings.severity.get(f.code) {
+        match ctx.settings.severity.get(&f.code) {
             Some(None) => false,
             Some(Some(sev)) => {
                 f.severity = *sev;
@@ -136,7 +145,7 @@ pub fn run(ctx: &Context<'_>, input_findings: Vec<Finding>) -> Vec<Finding> {
                 .map(|l| (l.file, l.span.start))
                 .unwrap_or((usize::MAX, 0))
         };
-        key(a).cmp(&key(b)).then_with(|| a.code.cmp(b.code))
+        key(a).cmp(&key(b)).then_with(|| a.code.cmp(&b.code))
     });
     findings
 }

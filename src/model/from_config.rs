@@ -9,7 +9,6 @@ use crate::input::dialects::{Dialect, KeyDef};
 use crate::input::discover::{self, Input};
 use crate::model::from_files::ServiceSpec;
 use crate::model::{Fleet, Server, Surge, Workload};
-use crate::pipeline::Request;
 use std::path::{Path, PathBuf};
 
 /// The servers of poolcheck.toml, or one `default` server when it names none.
@@ -62,20 +61,21 @@ fn server(l: &Loaded, name: &str, s: &config::ServerCfg) -> Server {
 
 /// One spec per service: the command line's paths as one service, else poolcheck.toml's.
 pub fn service_specs(
-    req: &Request,
+    paths: &[PathBuf],
+    extra_values: &[PathBuf],
     loaded: Option<&Loaded>,
     fleet: &Fleet,
     sources: &SourceSet,
 ) -> ToolResult<Vec<ServiceSpec>> {
-    if !req.paths.is_empty() || (loaded.is_none() && !req.values.is_empty()) {
-        let inputs = discover::expand(&req.paths, &req.values)
+    if !paths.is_empty() || (loaded.is_none() && !extra_values.is_empty()) {
+        let inputs = discover::expand(paths, extra_values)
             .map_err(|m| ToolError::new(m).with_help("pass existing files or directories"))?;
         if fleet.servers.len() != 1 {
             return Err(ToolError::new("poolcheck.toml defines several servers; paths on the command line cannot say which one they use")
                 .with_help("list the files under [services.NAME] with server = \"…\" in poolcheck.toml and run `poolcheck verify` without paths"));
         }
         return Ok(vec![ServiceSpec {
-            name: service_name(&req.paths),
+            name: service_name(paths),
             inputs,
             server: 0,
             ..ServiceSpec::default()
@@ -87,7 +87,7 @@ pub fn service_specs(
     };
     let mut specs = Vec::new();
     for (name, s) in &l.config.services {
-        specs.push(service_spec(l, fleet, name, s, &req.values, sources)?);
+        specs.push(service_spec(l, fleet, name, s, extra_values, sources)?);
     }
     if specs.is_empty() {
         return Err(ToolError::new(format!(

@@ -3,6 +3,7 @@
 
 use super::from_helm as helm;
 use super::*;
+use crate::core::code::Code;
 use crate::core::finding::Finding;
 use crate::core::origin::choose;
 use crate::core::source::{FileId, SourceFile, SourceSet, Span};
@@ -334,7 +335,8 @@ pub fn build_service(
 
     for (file, span, message) in std::mem::take(&mut scaling.errors) {
         c.findings.push(
-            Finding::new("PC002", message.clone(), "write a whole number").at(file, span, message),
+            Finding::new(Code::PC002, message.clone(), "write a whole number")
+                .at(file, span, message),
         );
     }
     let server_key = c.server_key.clone();
@@ -498,7 +500,7 @@ fn resolve(
 
     let invalid = |o: &Observation, msg: String, findings: &mut Vec<Finding>| {
         let f = Finding::new(
-            "PC002",
+            Code::PC002,
             format!("{} `{}`: {msg}", o.concept.describe(), o.key),
             format!("set {} to a valid value", o.key),
         );
@@ -583,7 +585,10 @@ fn resolve(
     ] {
         let Some(o) = best(concept) else { continue };
         match concept {
-            Concept::PoolMax => pool.max = count_of(o, &mut findings),
+            Concept::PoolMax => {
+                pool.max = count_of(o, &mut findings);
+                pool.max_invalid = pool.max.is_none();
+            }
             Concept::PoolOverflow => pool.overflow = count_of(o, &mut findings),
             Concept::PoolMin => pool.min = u32_of(o, &mut findings),
             Concept::AcquireTimeout => pool.acquire_timeout = duration_of(o, &mut findings),
@@ -710,5 +715,5 @@ fn syntax_finding(e: formats::ParseError) -> Finding {
         .help
         .clone()
         .unwrap_or_else(|| "fix the syntax; the rest of this file was not read".into());
-    Finding::new("PC001", e.message.clone(), help).at(e.file, e.span, e.message)
+    Finding::new(Code::PC001, e.message.clone(), help).at(e.file, e.span, e.message)
 }

@@ -44,7 +44,13 @@ fn truthy(n: &Node) -> bool {
 
 fn count(n: &Node, what: &str, errors: &mut Vec<(FileId, Span, String)>) -> Option<Sourced<u32>> {
     match as_u32(n) {
-        Some(v) => Some(Sourced::new(v, origin(n))),
+        Some(v) => match crate::model::limits::pods(u64::from(v)) {
+            Ok(v) => Some(Sourced::new(v, origin(n))),
+            Err(m) => {
+                errors.push((n.file, n.span, format!("{what}: {m}")));
+                None
+            }
+        },
         None => {
             if !matches!(n.scalar(), Some(Scalar::Null)) {
                 errors.push((
@@ -58,18 +64,12 @@ fn count(n: &Node, what: &str, errors: &mut Vec<(FileId, Span, String)>) -> Opti
     }
 }
 
-/// Parses a maxSurge value: an integer or a percentage string.
-pub fn parse_surge(n: &Node) -> Option<Surge> {
-    match n.scalar()? {
-        Scalar::Int(i) => u32::try_from(*i).ok().map(Surge::Pods),
-        Scalar::Str(s) => {
-            let s = s.trim();
-            match s.strip_suffix('%') {
-                Some(p) => p.trim().parse().ok().map(Surge::Percent),
-                None => s.parse().ok().map(Surge::Pods),
-            }
-        }
-        _ => None,
+/// Reads a maxSurge value (an integer or a percentage string) with the model's one parser.
+fn parse_surge(n: &Node) -> Result<Surge, String> {
+    match n.scalar() {
+        Some(Scalar::Int(i)) => Surge::parse(&i.to_string()),
+        Some(Scalar::Str(s)) => Surge::parse(s),
+        _ => Err("must be a number of pods or a percentage such as 25%".into()),
     }
 }
 
@@ -108,12 +108,8 @@ pub fn scaling(values: &Node) -> Scaling {
         }
         if let Some(n) = node {
             match parse_surge(n) {
-                Some(v) => s.surge = Some(Sourced::new(v, origin(n))),
-                None => s.errors.push((
-                    n.file,
-                    n.span,
-                    "maxSurge must be a number of pods or a percentage such as 25%".into(),
-                )),
+                Ok(v) => s.surge = Some(Sourced::new(v, origin(n))),
+                Err(m) => s.errors.push((n.file, n.span, format!("maxSurge {m}"))),
             }
             break;
         }

@@ -7,9 +7,9 @@ pub mod from_helm;
 pub mod from_probe;
 pub mod overrides;
 
+use crate::core::engine::Engine;
 pub use crate::core::origin::{Layer, Origin, Sourced};
 use crate::core::units::Timeout;
-use crate::db::Engine;
 use serde::Serialize;
 use std::time::Duration;
 
@@ -44,6 +44,8 @@ pub struct PoolConfig {
     /// The library whose defaults apply ("Prisma", "HikariCP", …), if recognised.
     pub library: Option<String>,
     pub max: Option<Sourced<PoolMax>>,
+    /// A pool max key is set but its value cannot be read (already a PC002 finding).
+    pub max_invalid: bool,
     /// SQLAlchemy max_overflow: extra connections above pool_size.
     pub overflow: Option<Sourced<PoolMax>>,
     pub min: Option<Sourced<u32>>,

@@ -4,7 +4,7 @@
 //! the probe, and `--set` beats everything.
 
 use crate::core::error::{ToolError, ToolResult};
-use crate::core::origin::{choose, Origin, Sourced};
+use crate::core::origin::{choose, Layer, Origin, Sourced};
 use crate::input::dialects::{self, Dialects};
 use crate::model::{limits, Fleet, PoolMax, Surge};
 
@@ -38,13 +38,13 @@ pub struct Sets {
 impl Sets {
     pub fn parse(sets: &[String]) -> ToolResult<Sets> {
         let mut out = Sets::default();
-        for s in sets {
+        for (i, s) in sets.iter().enumerate() {
             let Some((k, v)) = s.split_once('=') else {
-                // Only the key part is shown: the whole argument may be a secret.
-                let shown = crate::core::secrets::redact_value(s, s);
+                // Not echoed: an argument without `=` may be a pasted secret.
                 return Err(ToolError::new(format!(
-                    "--set {}: expected KEY=VALUE",
-                    crate::core::secrets::clip(&shown, 60)
+                    "--set takes KEY=VALUE, but argument {} of --set ({} characters) has no `=`",
+                    i + 1,
+                    s.chars().count()
                 ))
                 .with_help("e.g. --set DB_POOL_SIZE=30 or --set service.api.replicas=6"));
             };
@@ -122,15 +122,21 @@ fn apply_flags(fleet: &mut Fleet, flags: &Flags) -> ToolResult<()> {
     let flag = |name: &str, v: u32| Origin::Flag {
         flag: format!("--{name} {v}"),
     };
+    // Says what a flag replaced, so a run never hides that it overrode the repository.
+    let over = |name: &str, v: u32, old: &Option<Sourced<u32>>| match old {
+        Some(o) if o.layer() > Layer::Flag && o.value != v => Origin::Flag {
+            flag: format!("--{name} {v}, over {}'s {}", o.layer().name(), o.value),
+        },
+        _ => flag(name, v),
+    };
     for s in &mut fleet.servers {
         if let Some(m) = flags.max_connections {
-            put(
-                &mut s.max_connections,
-                Sourced::new(m, flag("max-connections", m)),
-            );
+            let origin = over("max-connections", m, &s.max_connections);
+            put(&mut s.max_connections, Sourced::new(m, origin));
         }
         if let Some(r) = flags.reserved {
-            put(&mut s.reserved_total, Sourced::new(r, flag("reserved", r)));
+            let origin = over("reserved", r, &s.reserved_total);
+            put(&mut s.reserved_total, Sourced::new(r, origin));
         }
     }
     if let Some(r) = flags.replicas {

@@ -158,12 +158,7 @@ pub fn render(report: &Report<'_>, color: bool) -> String {
         let diag = to_diag(f, &mut masked);
         let mut s = String::new();
         if handler.render_report(&mut s, &diag).is_err() {
-            s = format!(
-                "{}: {} [{}]\n",
-                crate::lint::catalog::severity_word(f.severity),
-                f.message,
-                f.code
-            );
+            s = format!("{}: {} [{}]\n", f.severity.word(), f.message, f.code);
         }
         out.push_str(&s);
         out.push('\n');
@@ -191,7 +186,7 @@ pub fn render(report: &Report<'_>, color: bool) -> String {
         c.warnings,
         plural(c.warnings),
         c.infos,
-        crate::lint::catalog::severity_word(report.fail_on),
+        report.fail_on.word(),
         report.exit_code()
     ));
     out
@@ -223,16 +218,22 @@ fn capacity_line(cap: &ServerCapacity) -> String {
             } else {
                 String::new()
             };
+            // A limit that the command line or a probe set says so where the sum is shown.
+            let from = match &cap.inputs.max_connections {
+                Some(o) if o.is_notable() => format!(" ({})", o.describe()),
+                _ => String::new(),
+            };
             format!(
-                "server {}: peak demand {} (rolling update {}) of {} usable = {} max_connections − {} reserved{} [{}]",
-                cap.server, cap.demand, cap.demand_rollout, usable, max, cap.reserved, others, services.join(", ")
+                "server {}: peak demand {} (rolling update {}) of {} usable = {} {}{from} − {} reserved{} [{}]",
+                cap.server, cap.demand, cap.demand_rollout, usable, max, cap.engine.limit_name(), cap.reserved, others, services.join(", ")
             )
         }
         _ => format!(
-            "server {}: peak demand {} (rolling update {}), max_connections unknown [{}]",
+            "server {}: peak demand {} (rolling update {}), {} unknown [{}]",
             cap.server,
             cap.demand,
             cap.demand_rollout,
+            cap.engine.limit_name(),
             services.join(", ")
         ),
     }

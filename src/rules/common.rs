@@ -1,101 +1,90 @@
 //! Helpers several rules share: labelling every input of a capacity sum, and the pool size
-//! that would fit.
+//! that would fit. Both read the capacity results, never the model.
 
+use crate::capacity::fleet::{ServerCapacity, ServiceDemand};
 use crate::core::finding::Finding;
 use crate::lint::Context;
-use crate::model::Service;
 
-/// Labels every input of a server's capacity sum: each service's pool max, processes and pods,
-/// and the server's max_connections and reserve.
-pub fn cite_capacity(mut f: Finding, ctx: &Context<'_>, server: usize, rollout: bool) -> Finding {
-    for svc in ctx.services_of(server) {
-        let d = crate::capacity::fleet::service_demand(svc);
-        if let Some(max) = &svc.pool.max {
-            f = f.cite(
-                &max.origin,
-                format!(
-                    "{}: pool max {}",
-                    svc.name,
-                    d.pool_max.map_or("?".into(), |v| v.to_string())
-                ),
-            );
-        }
-        if let Some(o) = &svc.pool.overflow {
-            f = f.cite(
-                &o.origin,
-                format!(
-                    "{}: overflow {}",
-                    svc.name,
-                    o.value
-                        .count()
-                        .map_or("unbounded".into(), |v| v.to_string())
-                ),
-            );
-        }
-        if svc.processes.value != 1 || svc.processes.origin.location().is_some() {
-            f = f.cite(
-                &svc.processes.origin,
-                format!("{}: × {} processes per pod", svc.name, svc.processes.value),
-            );
-        }
-        let peak = svc.peak_pods();
-        let what = if svc.hpa_max.is_some() {
-            "HPA maxReplicas"
-        } else {
-            "replicas"
-        };
-        f = f.cite(
-            &peak.origin,
-            format!("{}: × {} pods ({what})", svc.name, peak.value),
-        );
-        if rollout {
-            f = f.cite(
-                &svc.surge.origin,
-                format!(
-                    "{}: + {} surge pods during a rolling update",
-                    svc.name,
-                    svc.surge_pods()
-                ),
-            );
-        }
+/// Labels every input of a server's capacity sum: each service's pool max, overflow,
+/// processes and pods (and surge during a rollout), and the server's limit and reserve.
+pub fn cite_capacity(f: Finding, ctx: &Context<'_>, server: usize, rollout: bool) -> Finding {
+    let cap = &ctx.capacity[server];
+    let mut f = f;
+    for d in &cap.services {
+        f = cite_demand(f, d, rollout);
     }
-    let s = &ctx.fleet.servers[server];
-    if let Some(m) = &s.max_connections {
-        f = f.cite(&m.origin, format!("max_connections {}", m.value));
-    }
-    let r = s.reserved();
-    f = f.cite(&r.origin, format!("{} reserved", r.value));
-    if let Some(o) = &s.other_usage {
-        f = f.cite(
-            &o.origin,
-            format!("{} connections held by other applications", o.value),
-        );
-    }
-    f.server(&s.name)
+    cite_server(f, cap)
 }
 
-/// The largest pool per process for `svc` that keeps the server's demand within `available`,
-/// given the other services unchanged.
+/// Labels one service's share of a capacity sum.
+pub fn cite_demand(mut f: Finding, d: &ServiceDemand, rollout: bool) -> Finding {
+    let n = &d.name;
+    if let Some(o) = &d.inputs.pool {
+        let max = d.pool_max.map_or("?".into(), |v| v.to_string());
+        f = f.cite(o, format!("{n}: pool max {max}"));
+    }
+    if let Some((o, count)) = &d.inputs.overflow {
+        let c = count.map_or("unbounded".into(), |v| v.to_string());
+        f = f.cite(o, format!("{n}: overflow {c}"));
+    }
+    if let Some(o) = &d.inputs.processes {
+        if d.processes != 1 || o.location().is_some() {
+            f = f.cite(o, format!("{n}: × {} processes per pod", d.processes));
+        }
+    }
+    if let Some(o) = &d.inputs.pods {
+        let what = d.inputs.pods_from;
+        f = f.cite(o, format!("{n}: × {} pods ({what})", d.peak_pods));
+    }
+    if rollout {
+        if let Some(o) = &d.inputs.surge {
+            let s = d.surge_pods;
+            f = f.cite(o, format!("{n}: + {s} surge pods during a rolling update"));
+        }
+    }
+    f
+}
+
+fn cite_server(mut f: Finding, cap: &ServerCapacity) -> Finding {
+    let limit = cap.engine.limit_name();
+    if let (Some(o), Some(m)) = (&cap.inputs.max_connections, cap.max_connections) {
+        f = f.cite(o, format!("{limit} {m}"));
+    }
+    if let Some(o) = &cap.inputs.reserved {
+        f = f.cite(o, format!("{} reserved", cap.reserved));
+    }
+    if let Some(o) = &cap.inputs.other_usage {
+        let n = cap.other_usage;
+        f = f.cite(o, format!("{n} connections held by other applications"));
+    }
+    f.server(&cap.server)
+}
+
+/// The largest pool per process for the service `mine` that keeps the server's demand within
+/// `available`, the other services unchanged.
 pub fn max_pool_that_fits(
-    ctx: &Context<'_>,
-    server: usize,
-    svc: &Service,
+    cap: &ServerCapacity,
+    mine: &ServiceDemand,
     available: i64,
     rollout: bool,
 ) -> Option<u32> {
-    let cap = &ctx.capacity[server];
-    let mine = cap.services.iter().find(|d| d.name == svc.name)?;
-    let others: i64 = cap
+    let demand = |d: &ServiceDemand| if rollout { d.demand_rollout } else { d.demand };
+    let others = cap
         .services
         .iter()
-        .filter(|d| d.name != svc.name)
-        .map(|d| if rollout { d.demand_rollout } else { d.demand } as i64)
-        .sum();
-    let pods = i64::from(mine.peak_pods + if rollout { mine.surge_pods } else { 0 });
-    let per = i64::from(mine.processes) * pods;
+        .filter(|d| d.index != mine.index)
+        .fold(0u64, |a, d| a.saturating_add(demand(d)));
+    let pods = u64::from(mine.peak_pods)
+        + if rollout {
+            u64::from(mine.surge_pods)
+        } else {
+            0
+        };
+    let per = u64::from(mine.processes).saturating_mul(pods);
     if per == 0 {
         return None;
     }
-    let room = available - others;
-    (room >= per).then(|| (room / per) as u32)
+    let room = available.saturating_sub(i64::try_from(others).unwrap_or(i64::MAX));
+    let room = u64::try_from(room).ok()?;
+    (room >= per).then(|| u32::try_from(room / per).unwrap_or(u32::MAX))
 }

@@ -1,6 +1,7 @@
 //! PC101: steady peak demand over the server's usable slots.
 
 use super::common::{cite_capacity, max_pool_that_fits};
+use crate::core::code::Code;
 use crate::core::finding::Finding;
 use crate::lint::Context;
 
@@ -26,10 +27,8 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
             "the fleet can open {} connections at peak but server `{}` has {} usable slots (max_connections {} − {} reserved){others}",
             cap.demand, cap.server, usable, cap.max_connections.unwrap_or(0), cap.reserved
         );
-        let biggest = ctx
-            .services_of(i)
-            .max_by_key(|s| crate::capacity::fleet::service_demand(s).demand);
-        let help = match biggest.and_then(|s| max_pool_that_fits(ctx, i, s, available, false).map(|n| (s, n))) {
+        let biggest = cap.biggest(false);
+        let help = match biggest.and_then(|s| max_pool_that_fits(cap, s, available, false).map(|n| (s, n))) {
             Some((s, n)) => format!(
                 "lower {}'s pool max to {n} or less per process, cap its replicas, raise max_connections, or put PgBouncer in front",
                 s.name
@@ -37,7 +36,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
             None => "lower the pool sizes or the replicas, raise max_connections, or put PgBouncer in front".into(),
         };
         out.push(cite_capacity(
-            Finding::new("PC101", message, help),
+            Finding::new(Code::PC101, message, help),
             ctx,
             i,
             false,

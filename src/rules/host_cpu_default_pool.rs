@@ -1,5 +1,6 @@
 //! PC105: a pool sized from the host's CPUs at run time.
 
+use crate::core::code::Code;
 use crate::core::finding::Finding;
 use crate::lint::Context;
 use crate::model::PoolMax;
@@ -12,7 +13,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
             continue;
         };
         let mut f = Finding::new(
-            "PC105",
+            Code::PC105,
             format!(
                 "service `{}` has no explicit pool size, so {} sizes it from the host's CPUs; counted as {assumed} (assume_host_cpus)",
                 svc.name,

@@ -1,5 +1,6 @@
 //! PC201: waiting for a connection never times out.
 
+use crate::core::code::Code;
 use crate::core::finding::Finding;
 use crate::input::dialects::Timeout;
 use crate::lint::Context;
@@ -15,7 +16,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
         }
         out.push(
             Finding::new(
-                "PC201",
+                Code::PC201,
                 format!("service `{}` waits forever for a pool connection: the acquire timeout is infinite", svc.name),
                 "set a finite acquire timeout below your request timeout, e.g. 5–10 s",
             )

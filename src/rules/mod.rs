@@ -19,35 +19,38 @@ mod thin_headroom;
 mod unbounded_pool;
 mod unit_magnitude_mismatch;
 
-use crate::core::finding::Finding;
-use crate::lint::Context;
+use crate::core::code::Code;
+use crate::lint::{Check, Registry};
 
-/// A rule's logic: the findings it raises for a fleet.
-pub type Check = fn(&Context<'_>) -> Vec<Finding>;
+/// The rules poolcheck ships, for the engine to run.
+pub const REGISTRY: Registry = Registry {
+    checks: CHECKS,
+    raised_by: RAISED_BY,
+};
 
 /// Every rule with logic, by code. PC001/PC002/PC005 are raised while reading files.
-pub const CHECKS: &[(&str, Check)] = &[
-    ("PC003", pool_size_unknown::check),
-    ("PC004", server_limits_unknown::check),
-    ("PC101", fleet_exceeds_server_slots::check),
-    ("PC102", rollout_exceeds_server_slots::check),
-    ("PC103", thin_headroom::check),
-    ("PC104", unbounded_pool::check),
-    ("PC105", host_cpu_default_pool::check),
-    ("PC201", infinite_acquire_timeout::check),
-    ("PC202", unit_magnitude_mismatch::check),
-    ("PC203", pool_min_above_max::check),
-    ("PC204", prepared_statements_behind_pgbouncer::check),
-    ("PC301", pool_unstable_for_workload::check),
-    ("PC401", role_connection_limit_exceeded::check),
-    ("PC402", role_connection_limit_exceeded::check_databases),
-    ("PC403", server_near_full::check),
-    ("PC404", server_kills_idle_connections::check),
+pub const CHECKS: &[(Code, Check)] = &[
+    (Code::PC003, pool_size_unknown::check),
+    (Code::PC004, server_limits_unknown::check),
+    (Code::PC101, fleet_exceeds_server_slots::check),
+    (Code::PC102, rollout_exceeds_server_slots::check),
+    (Code::PC103, thin_headroom::check),
+    (Code::PC104, unbounded_pool::check),
+    (Code::PC105, host_cpu_default_pool::check),
+    (Code::PC201, infinite_acquire_timeout::check),
+    (Code::PC202, unit_magnitude_mismatch::check),
+    (Code::PC203, pool_min_above_max::check),
+    (Code::PC204, prepared_statements_behind_pgbouncer::check),
+    (Code::PC301, pool_unstable_for_workload::check),
+    (Code::PC401, role_connection_limit_exceeded::check),
+    (Code::PC402, role_connection_limit_exceeded::check_databases),
+    (Code::PC403, server_near_full::check),
+    (Code::PC404, server_kills_idle_connections::check),
 ];
 
 /// Codes raised outside the CHECKS table (while reading input).
-pub const INPUT_CODES: &[&str] = &["PC001", "PC002", "PC005"];
+pub const INPUT_CODES: &[Code] = &[Code::PC001, Code::PC002, Code::PC005];
 
 /// Codes a check raises besides its own (code, raised by): the workload check judges one queue
 /// and reports whichever of unstable / target missed / oversized applies.
-pub const RAISED_BY: &[(&str, &str)] = &[("PC302", "PC301"), ("PC303", "PC301")];
+pub const RAISED_BY: &[(Code, Code)] = &[(Code::PC302, Code::PC301), (Code::PC303, Code::PC301)];

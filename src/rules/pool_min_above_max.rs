@@ -1,5 +1,6 @@
 //! PC203: minimum idle above the pool max.
 
+use crate::core::code::Code;
 use crate::core::finding::Finding;
 use crate::lint::Context;
 
@@ -15,7 +16,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
         }
         out.push(
             Finding::new(
-                "PC203",
+                Code::PC203,
                 format!(
                     "service `{}`'s pool minimum {} is above its maximum {m}",
                     svc.name, min.value

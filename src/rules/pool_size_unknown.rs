@@ -1,5 +1,6 @@
 //! PC003: a pool max set from a secret or an unresolved reference.
 
+use crate::core::code::Code;
 use crate::core::finding::Finding;
 use crate::lint::Context;
 use crate::model::PoolMax;
@@ -10,16 +11,19 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
         match &svc.pool.max {
             Some(m) if m.value == PoolMax::Unknown => out.push(
                 Finding::new(
-                    "PC003",
+                    Code::PC003,
                     format!("service `{}`'s pool max comes from a secret or an unresolved reference; capacity counts it as unknown, not zero", svc.name),
                     "set the pool size as a literal value, or tell poolcheck with --set KEY=N",
                 )
                 .cite(&m.origin, "pool max set here, value unknown")
                 .service(&svc.name),
             ),
+            // An unreadable value is PC002's finding at its line; saying "no pool max" too
+            // would repeat it without a location.
+            None if svc.pool.max_invalid => {}
             None => out.push(
                 Finding::new(
-                    "PC003",
+                    Code::PC003,
                     format!("service `{}` sets no pool max poolcheck recognises and its library is unknown", svc.name),
                     "set the pool size with a key poolcheck knows (DB_POOL_SIZE, connection_limit, maximum-pool-size…) or map your key under [keys] in poolcheck.toml",
                 )

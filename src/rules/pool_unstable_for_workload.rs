@@ -2,8 +2,9 @@
 //! pool judged against the service's declared workload with Erlang C.
 
 use crate::capacity::erlang::Queue;
+use crate::core::code::Code;
 use crate::core::finding::Finding;
-use crate::lint::Context;
+use crate::lint::{Context, Param};
 use crate::model::Service;
 
 fn cite(f: Finding, svc: &Service) -> Finding {
@@ -37,7 +38,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
         match (&q.assessment.queue, q.assessment.missed.is_empty()) {
             (Queue::Unstable { .. }, _) => out.push(cite(
                 Finding::new(
-                    "PC301",
+                    Code::PC301,
                     format!(
                         "service `{}`'s pool of {} cannot keep up: {} req/s put a = {a:.2} busy connections on each of its {} pools (Little's law), utilization {:.2} ≥ 1, so the acquire queue grows without bound",
                         svc.name, q.pool, q.rps, q.pools, a / f64::from(q.pool)
@@ -48,7 +49,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
             )),
             (Queue::Stable(_), false) => out.push(cite(
                 Finding::new(
-                    "PC302",
+                    Code::PC302,
                     format!("service `{}`'s pool of {} misses its targets under {} req/s: {}", svc.name, q.pool, q.rps, q.assessment.missed.join(", ")),
                     format!("raise the pool to {needed} per process"),
                 ),
@@ -56,7 +57,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
             )),
             _ => {}
         }
-        let factor = ctx.param("PC303", "oversize_factor");
+        let factor = ctx.param(Param::OversizeFactor);
         if let (Queue::Stable(_), Some(n)) = (&q.assessment.queue, q.assessment.needed) {
             if f64::from(q.pool) > factor * f64::from(n) {
                 let server = &ctx.fleet.servers[svc.server];
@@ -65,7 +66,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
                 });
                 let mut f = cite(
                     Finding::new(
-                        "PC303",
+                        Code::PC303,
                         format!(
                             "service `{}`'s pool of {} is more than {factor}× what its load needs ({n} per process for {} req/s){cores}",
                             svc.name, q.pool, q.rps

@@ -1,5 +1,6 @@
 //! PC204: statement cache or prepared statements through PgBouncer (transaction mode).
 
+use crate::core::code::Code;
 use crate::core::finding::Finding;
 use crate::lint::Context;
 use crate::model::Origin;
@@ -27,13 +28,13 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
             .filter(|p| p.value && explicit(&p.origin));
         let mut f = match (cache, prepared) {
             (Some(c), _) => Finding::new(
-                "PC204",
+                Code::PC204,
                 format!("service `{}` caches {} prepared statements per connection while connecting through PgBouncer", svc.name, c.value),
                 "set statement_cache_size=0, or run PgBouncer ≥ 1.21 with max_prepared_statements",
             )
             .cite(&c.origin, format!("statement cache {}", c.value)),
             (None, Some(p)) => Finding::new(
-                "PC204",
+                Code::PC204,
                 format!("service `{}` uses prepared statements while connecting through PgBouncer", svc.name),
                 "set prepared_statements: false, or run PgBouncer ≥ 1.21 with max_prepared_statements",
             )

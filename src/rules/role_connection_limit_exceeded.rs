@@ -1,7 +1,9 @@
 //! PC401 and PC402: the services using one role (or database) can open more connections than
 //! its CONNECTION LIMIT allows, whatever the server's free slots.
 
-use crate::capacity::fleet::service_demand;
+use super::common::cite_demand;
+use crate::capacity::fleet::ServiceDemand;
+use crate::core::code::Code;
 use crate::core::finding::Finding;
 use crate::lint::Context;
 use crate::model::{Service, Sourced};
@@ -9,7 +11,7 @@ use crate::model::{Service, Sourced};
 pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
     check_limits(
         ctx,
-        "PC401",
+        Code::PC401,
         "role",
         |s| &s.role_limits,
         Service::effective_role,
@@ -19,7 +21,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
 pub fn check_databases(ctx: &Context<'_>) -> Vec<Finding> {
     check_limits(
         ctx,
-        "PC402",
+        Code::PC402,
         "database",
         |s| &s.database_limits,
         Service::effective_database,
@@ -30,7 +32,7 @@ type Limits = Vec<(String, Sourced<Option<u32>>)>;
 
 fn check_limits(
     ctx: &Context<'_>,
-    code: &'static str,
+    code: Code,
     kind: &str,
     limits: fn(&crate::model::Server) -> &Limits,
     name_of: fn(&Service) -> Option<&str>,
@@ -39,11 +41,12 @@ fn check_limits(
     for (i, server) in ctx.fleet.servers.iter().enumerate() {
         for (name, limit) in limits(server) {
             let Some(limit_n) = limit.value else { continue };
-            let users: Vec<&Service> = ctx
-                .services_of(i)
-                .filter(|s| name_of(s) == Some(name.as_str()))
+            let users: Vec<&ServiceDemand> = ctx.capacity[i]
+                .services
+                .iter()
+                .filter(|d| name_of(&ctx.fleet.services[d.index]) == Some(name.as_str()))
                 .collect();
-            let demand: u64 = users.iter().map(|s| service_demand(s).demand).sum();
+            let demand = users.iter().fold(0u64, |a, d| a.saturating_add(d.demand));
             if users.is_empty() || demand <= u64::from(limit_n) {
                 continue;
             }
@@ -60,21 +63,8 @@ fn check_limits(
                 ),
             )
             .server(&server.name);
-            for s in &users {
-                if let Some(m) = &s.pool.max {
-                    f = f.cite(
-                        &m.origin,
-                        format!(
-                            "{}: pool max {}",
-                            s.name,
-                            service_demand(s)
-                                .pool_max
-                                .map_or("?".into(), |v| v.to_string())
-                        ),
-                    );
-                }
-                let peak = s.peak_pods();
-                f = f.cite(&peak.origin, format!("{}: × {} pods", s.name, peak.value));
+            for d in &users {
+                f = cite_demand(f, d, false);
             }
             out.push(f.cite(
                 &limit.origin,

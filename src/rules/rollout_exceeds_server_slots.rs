@@ -1,6 +1,7 @@
 //! PC102: demand during a rolling update (peak pods + maxSurge) over the usable slots.
 
 use super::common::{cite_capacity, max_pool_that_fits};
+use crate::core::code::Code;
 use crate::core::finding::Finding;
 use crate::lint::Context;
 
@@ -18,10 +19,8 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
             "during a rolling update the fleet can open {} connections ({} steady + surge pods) but server `{}` has {} usable slots",
             cap.demand_rollout, cap.demand, cap.server, available
         );
-        let biggest = ctx
-            .services_of(i)
-            .max_by_key(|s| crate::capacity::fleet::service_demand(s).demand_rollout);
-        let help = match biggest.and_then(|s| max_pool_that_fits(ctx, i, s, available, true).map(|n| (s, n))) {
+        let biggest = cap.biggest(true);
+        let help = match biggest.and_then(|s| max_pool_that_fits(cap, s, available, true).map(|n| (s, n))) {
             Some((s, n)) => format!(
                 "lower maxSurge (e.g. maxSurge: 0 with maxUnavailable: 1), or lower {}'s pool max to {n} per process",
                 s.name
@@ -29,7 +28,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
             None => "lower maxSurge or the pool sizes so old and new pods fit together".into(),
         };
         out.push(cite_capacity(
-            Finding::new("PC102", message, help),
+            Finding::new(Code::PC102, message, help),
             ctx,
             i,
             true,

@@ -1,5 +1,6 @@
 //! PC404: the server's idle_session_timeout kills connections the pool still keeps.
 
+use crate::core::code::Code;
 use crate::core::finding::Finding;
 use crate::core::units::format_duration;
 use crate::input::dialects::Timeout;
@@ -36,7 +37,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
             };
             out.push(
                 Finding::new(
-                    "PC404",
+                    Code::PC404,
                     format!(
                         "server `{}` kills sessions idle for {} (idle_session_timeout) but service `{}` keeps idle connections for up to {shown} ({what})",
                         server.name,

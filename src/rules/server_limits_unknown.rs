@@ -1,5 +1,6 @@
 //! PC004: no max_connections known, so the capacity rules cannot run.
 
+use crate::core::code::Code;
 use crate::core::finding::Finding;
 use crate::lint::Context;
 
@@ -11,7 +12,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
         }
         let demand = ctx.capacity[i].demand;
         let mut f = Finding::new(
-            "PC004",
+            Code::PC004,
             format!("server `{}`'s max_connections is unknown, so the fleet's {demand} connections at peak cannot be checked against it", s.name),
             "pass --max-connections N (and --reserved N), set max_connections under [servers] in poolcheck.toml, or use --probe URL",
         )

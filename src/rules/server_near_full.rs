@@ -1,10 +1,11 @@
 //! PC403: the live server already has few free slots.
 
+use crate::core::code::Code;
 use crate::core::finding::Finding;
-use crate::lint::Context;
+use crate::lint::{Context, Param};
 
 pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
-    let min_free = ctx.param("PC403", "min_free_percent");
+    let min_free = ctx.param(Param::MinFreePercent);
     let mut out = Vec::new();
     for server in &ctx.fleet.servers {
         let (Some(used), Some(usable)) = (&server.other_usage, server.usable()) else {
@@ -19,7 +20,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
             continue;
         }
         let f = Finding::new(
-            "PC403",
+            Code::PC403,
             format!(
                 "server `{}` already has {} of {usable} usable slots in use by other applications ({pct:.0}% free, below {min_free}%)",
                 server.name, used.value

@@ -1,11 +1,12 @@
 //! PC103: the fleet fits, with less headroom than `min_headroom_percent`.
 
 use super::common::cite_capacity;
+use crate::core::code::Code;
 use crate::core::finding::Finding;
-use crate::lint::Context;
+use crate::lint::{Context, Param};
 
 pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
-    let min_pct = ctx.param("PC103", "min_headroom_percent");
+    let min_pct = ctx.param(Param::MinHeadroomPercent);
     let mut out = Vec::new();
     for (i, cap) in ctx.capacity.iter().enumerate() {
         let Some(available) = cap.available() else {
@@ -29,7 +30,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
             "keep peak demand at {need} or less (now {demand}) by lowering pool sizes, or raise max_connections; migrations and consoles need slots too"
         );
         out.push(cite_capacity(
-            Finding::new("PC103", message, help),
+            Finding::new(Code::PC103, message, help),
             ctx,
             i,
             false,

@@ -1,5 +1,6 @@
 //! PC104: a pool without an upper limit.
 
+use crate::core::code::Code;
 use crate::core::finding::Finding;
 use crate::lint::Context;
 use crate::model::PoolMax;
@@ -18,7 +19,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
             let lib = svc.pool.library.as_deref().unwrap_or("the library");
             out.push(
                 Finding::new(
-                    "PC104",
+                    Code::PC104,
                     format!(
                         "service `{}` has an unbounded pool: {lib} {what} means no limit",
                         svc.name

@@ -1,13 +1,14 @@
 //! PC202: a duration whose number does not fit its key's unit (30000 "seconds", 30 "ms").
 
+use crate::core::code::Code;
 use crate::core::finding::Finding;
 use crate::input::dialects::Unit;
-use crate::lint::Context;
+use crate::lint::{Context, Param};
 use std::time::Duration;
 
 pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
-    let max_s = ctx.param("PC202", "max_seconds");
-    let min_ms = ctx.param("PC202", "min_millis");
+    let max_s = ctx.param(Param::MaxSeconds);
+    let min_ms = ctx.param(Param::MinMillis);
     let mut out = Vec::new();
     for svc in &ctx.fleet.services {
         for raw in &svc.pool.raw {
@@ -37,7 +38,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
             ));
             out.push(
                 Finding::new(
-                    "PC202",
+                    Code::PC202,
                     format!(
                         "{} `{}` = {} is in {} for {}, i.e. {as_dur}; that is implausible for a {}",
                         raw.concept.describe(),

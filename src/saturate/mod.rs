@@ -168,14 +168,20 @@ pub fn run(args: &SaturateArgs) -> ToolResult<u8> {
         Format::Json => outln!(serde_json::to_string_pretty(&result.to_json()).unwrap_or_default()),
         Format::Human => out!(result.human()),
     }
-    Ok(if result.refusals > 0 || result.leaked_connections > 0 {
-        exit::FINDINGS
-    } else {
+    Ok(if result.interrupted {
+        // As shells expect of a run stopped by Ctrl-C, after printing what it measured.
+        INTERRUPTED
+    } else if result.failures().is_empty() {
         exit::CLEAN
+    } else {
+        exit::FINDINGS
     })
 }
 
 pub use report::Outcome;
+
+/// The exit status of a run stopped by Ctrl-C (128 + SIGINT).
+pub const INTERRUPTED: u8 = 130;
 
 async fn execute(plan: &Plan, target: ConnTarget) -> ToolResult<Outcome> {
     // The observer checks slots before and leftovers after; it is not part of the pool.
@@ -276,14 +282,21 @@ async fn execute(plan: &Plan, target: ConnTarget) -> ToolResult<Outcome> {
     drop(ctx);
     drop(pool);
     // Every session this run opened must be gone from the server.
-    let mut leaked = 0;
+    let mut leaked = None;
     for _ in 0..40 {
         let ours = pids.lock().unwrap_or_else(|e| e.into_inner()).clone();
-        leaked = sessions_left(&observer, &ours).await.unwrap_or(-1);
-        if leaked == 0 {
-            break;
+        leaked = sessions_left(&observer, &ours)
+            .await
+            .ok()
+            .map(|n| n.max(0) as u64);
+        if leaked != Some(0) {
+            if leaked.is_none() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            continue;
         }
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        break;
     }
     let prediction = predict(&snapshot, plan, elapsed, &measured);
     Ok(Outcome::new(
@@ -291,7 +304,7 @@ async fn execute(plan: &Plan, target: ConnTarget) -> ToolResult<Outcome> {
         &measured,
         snapshot,
         elapsed,
-        leaked.max(0) as u64,
+        leaked,
         prediction,
         recovery,
         interrupted,

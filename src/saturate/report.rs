@@ -26,7 +26,9 @@ pub struct Outcome {
     pub utilization: f64,
     pub created: u64,
     pub replaced: u64,
-    pub leaked_connections: u64,
+    /// Sessions left on the server after the run; None when the check could not run (the
+    /// server restarted, the observer connection broke).
+    pub leaked_connections: Option<u64>,
     pub prediction: Option<(f64, Option<f64>)>,
     pub measured_p_wait: f64,
     pub recovery: Option<Duration>,
@@ -42,7 +44,7 @@ impl Outcome {
         m: &Measured,
         s: Snapshot,
         elapsed: Duration,
-        leaked: u64,
+        leaked: Option<u64>,
         prediction: Option<(f64, Option<f64>)>,
         recovery: Option<Duration>,
         interrupted: bool,
@@ -116,7 +118,10 @@ impl Outcome {
             "prediction": self.prediction.map(|(p, q)| json!({ "p_wait": p, "p99_wait_ms": q, "stable": q.is_some() })),
             "recovery_ms": self.recovery.map(|d| d.as_secs_f64() * 1000.0),
             "leaked_connections": self.leaked_connections,
+            "leak_check": if self.leaked_connections.is_some() { "done" } else { "could not run" },
             "interrupted": self.interrupted,
+            "verdict": if self.failures().is_empty() { "pass" } else { "fail" },
+            "failures": self.failures(),
             "free_slots_before": self.free_slots_before,
         })
     }
@@ -193,15 +198,63 @@ impl Outcome {
                 r.as_secs_f64() * 1000.0
             ));
         }
-        out.push_str(&format!(
-            "  leaked            {} (sessions still open on the server after the run)\n",
-            self.leaked_connections
-        ));
-        if self.refusals > 0 {
-            out.push_str("\nfinding: the server refused connections (SQLSTATE 53300): a pool this size cannot open on this server/role; lower the pool or raise the limit\n");
+        match self.leaked_connections {
+            Some(n) => out.push_str(&format!(
+                "  leaked            {n} (sessions still open on the server after the run)\n"
+            )),
+            None => out.push_str(
+                "  leaked            unknown: the check could not run (the server went away)\n",
+            ),
         }
-        if self.leaked_connections > 0 {
-            out.push_str("\nfinding: sessions were left open on the server; check pg_stat_activity for application_name = poolcheck-saturate\n");
+        let failures = self.failures();
+        if failures.is_empty() {
+            out.push_str("\npass: no refusals, no failed queries, nothing left on the server\n");
+        } else {
+            out.push_str("\nFAIL:\n");
+            for f in failures {
+                out.push_str(&format!("  - {f}\n"));
+            }
+        }
+        out
+    }
+
+    /// What makes a run fail (exit 1): refusals, queries that failed (more than 1% of them),
+    /// acquire timeouts outside the exhaust scenario (more than 1%), sessions left on the
+    /// server, and a leak check that could not run. Empty: the run passes.
+    pub fn failures(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        let attempts = self.completed + self.errors + self.timeouts;
+        let over_1pct = |n: u64| n > 0 && n * 100 > attempts;
+        if self.refusals > 0 {
+            out.push(format!(
+                "the server refused {} connection{} (SQLSTATE 53300, too many connections): a pool this size cannot open on this server or role; lower the pool or raise the limit",
+                self.refusals,
+                if self.refusals == 1 { "" } else { "s" }
+            ));
+        }
+        if over_1pct(self.errors) || (self.errors > 0 && self.completed == 0) {
+            out.push(format!(
+                "{} of {attempts} queries failed; check the query, the role's privileges and the server log",
+                self.errors
+            ));
+        }
+        if self.scenario != Scenario::Exhaust && over_1pct(self.timeouts) {
+            out.push(format!(
+                "{} of {attempts} acquires timed out after {} ms: the pool is too small for this load",
+                self.timeouts,
+                self.acquire_timeout.as_millis()
+            ));
+        }
+        match self.leaked_connections {
+            Some(0) => {}
+            Some(n) => out.push(format!(
+                "{n} session{} left open on the server; check pg_stat_activity for application_name = poolcheck-saturate",
+                if n == 1 { " was" } else { "s were" }
+            )),
+            None => out.push(
+                "the leak check could not run, so nothing proves the run left no sessions behind"
+                    .into(),
+            ),
         }
         out
     }

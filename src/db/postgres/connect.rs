@@ -235,6 +235,7 @@ fn url_pairs(s: &str) -> Result<Vec<(String, String)>, String> {
     let mut out = Vec::new();
     // user:password, read raw to keep percent-decoding exact.
     let rest = &s[s.find("://").map_or(0, |i| i + 3)..];
+    check_authority(rest)?;
     let authority = &rest[..rest.find(['/', '?']).unwrap_or(rest.len())];
     if let Some(at) = authority.rfind('@') {
         let info = &authority[..at];
@@ -273,6 +274,40 @@ fn url_pairs(s: &str) -> Result<Vec<(String, String)>, String> {
         out.push((p.key.clone(), p.value.clone()));
     }
     Ok(out)
+}
+
+/// Refuses URLs that would connect somewhere other than where they seem to point: an `@`
+/// after the first `/` (a password with an unencoded `/` turns the user into the host) and a
+/// port that is not a number from 1 to 65535 (libpq would not silently use 5432 either).
+fn check_authority(rest: &str) -> Result<(), String> {
+    let before_query = &rest[..rest.find('?').unwrap_or(rest.len())];
+    if let Some(slash) = before_query.find('/') {
+        if before_query[slash..].contains('@') {
+            return Err(
+                "the URL has an `@` after its first `/`: a password with an unencoded \
+                        `/`? Percent-encode it (`/` is %2F, `@` is %40)"
+                    .into(),
+            );
+        }
+    }
+    let authority = &before_query[..before_query.find('/').unwrap_or(before_query.len())];
+    let hosts = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    for h in hosts.split(',').filter(|h| !h.is_empty()) {
+        let port = match h.strip_prefix('[') {
+            Some(r) => r.find(']').and_then(|e| r[e + 1..].strip_prefix(':')),
+            None => h.rsplit_once(':').map(|(_, p)| p),
+        };
+        if let Some(p) = port {
+            let ok = !p.is_empty()
+                && p.bytes().all(|b| b.is_ascii_digit())
+                && p.parse::<u32>().is_ok_and(|n| (1..=65535).contains(&n));
+            if !ok {
+                let shown = crate::core::secrets::clip(p, 20);
+                return Err(format!("port `{shown}` is not a number from 1 to 65535"));
+            }
+        }
+    }
+    Ok(())
 }
 
 impl ConnTarget {

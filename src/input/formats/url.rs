@@ -63,27 +63,7 @@ fn base_scheme(scheme: &str) -> &str {
     scheme.split('+').next().unwrap_or(scheme)
 }
 
-/// Percent-decoding that never fails: invalid escapes stay as written.
-pub fn percent_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%'
-            && i + 2 < b.len()
-            && b[i + 1].is_ascii_hexdigit()
-            && b[i + 2].is_ascii_hexdigit()
-        {
-            let hex = |c: u8| (c as char).to_digit(16).unwrap_or(0) as u8;
-            out.push(hex(b[i + 1]) * 16 + hex(b[i + 2]));
-            i += 3;
-            continue;
-        }
-        out.push(b[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
+pub use crate::core::text::percent_decode;
 
 /// Parses a database URL; None when `s` is not one (other URLs, plain text).
 pub fn parse(s: &str) -> Option<DbUrl> {

@@ -1,0 +1,90 @@
+//! The kinds of server a pool connects to, and what each documents about its connection
+//! limit and reserve. A vocabulary type shared by input, model and report; the code that
+//! talks to live servers is in `db`.
+
+use serde::{Deserialize, Serialize};
+
+/// The kind of server a pool connects to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Engine {
+    #[default]
+    Postgres,
+    Mysql,
+    Mariadb,
+    Redis,
+}
+
+impl Engine {
+    pub fn name(self) -> &'static str {
+        match self {
+            Engine::Postgres => "PostgreSQL",
+            Engine::Mysql => "MySQL",
+            Engine::Mariadb => "MariaDB",
+            Engine::Redis => "Redis",
+        }
+    }
+
+    /// The engine a connection URL's scheme names, if any.
+    pub fn from_scheme(scheme: &str) -> Option<Engine> {
+        let s = scheme.to_ascii_lowercase();
+        let s = s.strip_prefix("jdbc:").unwrap_or(&s);
+        let base = s.split(['+', ':']).next().unwrap_or(s);
+        match base {
+            "postgres" | "postgresql" | "pgsql" => Some(Engine::Postgres),
+            "mysql" | "mysql2" | "mysqlx" => Some(Engine::Mysql),
+            "mariadb" => Some(Engine::Mariadb),
+            "redis" | "rediss" | "valkey" => Some(Engine::Redis),
+            _ => None,
+        }
+    }
+
+    /// What the server keeps back from ordinary roles when nothing else is known, and why.
+    pub fn default_reserve(self) -> (u32, &'static str) {
+        match self {
+            Engine::Postgres => (3, "PostgreSQL default superuser_reserved_connections = 3"),
+            // MySQL and MariaDB allow one connection beyond max_connections for an admin
+            // account, so ordinary accounts can use all max_connections slots.
+            // https://dev.mysql.com/doc/refman/8.0/en/too-many-connections.html
+            Engine::Mysql => (
+                0,
+                "MySQL keeps its one extra admin connection above max_connections",
+            ),
+            Engine::Mariadb => (
+                0,
+                "MariaDB keeps its one extra admin connection above max_connections",
+            ),
+            Engine::Redis => (0, "Redis reserves no client slots"),
+        }
+    }
+
+    /// The setting that limits client connections, as the engine names it.
+    pub fn limit_name(self) -> &'static str {
+        match self {
+            Engine::Redis => "maxclients",
+            _ => "max_connections",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schemes_name_their_engines() {
+        for (s, e) in [
+            ("postgres", Engine::Postgres),
+            ("postgresql+asyncpg", Engine::Postgres),
+            ("jdbc:postgresql", Engine::Postgres),
+            ("mysql2", Engine::Mysql),
+            ("jdbc:mariadb", Engine::Mariadb),
+            ("rediss", Engine::Redis),
+            ("redis+sentinel", Engine::Redis),
+        ] {
+            assert_eq!(Engine::from_scheme(s), Some(e), "{s}");
+        }
+        assert_eq!(Engine::from_scheme("https"), None);
+        assert_eq!(Engine::Postgres.default_reserve().0, 3);
+    }
+}
