@@ -94,6 +94,18 @@ pub struct VerifyArgs {
     /// path (service.api.replicas=6). Repeatable.
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub set: Vec<String>,
+    /// Largest input file read, in bytes (default 16 MiB, or max_file_size in poolcheck.toml).
+    /// A larger file is reported (PC005) and not read.
+    #[arg(long, value_name = "BYTES", value_parser = parse_bytes)]
+    pub max_file_size: Option<u64>,
+}
+
+/// A size in bytes, at least 1.
+fn parse_bytes(s: &str) -> Result<u64, String> {
+    match s.trim().parse::<u64>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err("expected a whole number of bytes, at least 1 (16 MiB = 16777216)".into()),
+    }
 }
 
 #[derive(Debug, Clone, Args)]

@@ -44,6 +44,8 @@ pub struct Request {
     pub sets: Vec<String>,
     /// Peak requests per second replacing every service's workload (what-if --rps).
     pub rps: Option<f64>,
+    /// `--max-file-size BYTES`: largest input read (over poolcheck.toml's `max_file_size`).
+    pub max_file_size: Option<u64>,
 }
 
 /// The outcome of a run before rendering (what-if compares two of these).
@@ -89,6 +91,10 @@ pub fn analyze(req: &Request) -> ToolResult<Analysis> {
     let opts = BuildOptions {
         assume_host_cpus: cfg.assume_host_cpus.unwrap_or(4),
         overrides: sets.keys.clone(),
+        max_file_size: req
+            .max_file_size
+            .or(cfg.max_file_size)
+            .unwrap_or(crate::input::read::DEFAULT_MAX_FILE_SIZE),
     };
     let mut findings = Vec::new();
     let mut taken = Vec::new();
@@ -138,7 +144,12 @@ fn load_config(req: &Request, sources: &mut SourceSet) -> ToolResult<Option<Load
             .and_then(|d| config::discover(&d)),
     };
     match (&path, &req.env) {
-        (Some(p), env) => Ok(Some(config::load(p, env.as_deref(), sources)?)),
+        (Some(p), env) => {
+            let cap = req
+                .max_file_size
+                .unwrap_or(crate::input::read::DEFAULT_MAX_FILE_SIZE);
+            Ok(Some(config::load(p, env.as_deref(), sources, cap)?))
+        }
         (None, Some(env)) => Err(ToolError::new(format!(
             "{} needs a poolcheck.toml with [env.{env}]",
             req.env_flag

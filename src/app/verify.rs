@@ -44,5 +44,6 @@ pub fn request(args: &VerifyArgs) -> Request {
         fail_on: args.fail_on,
         sets: args.set.clone(),
         rps: None,
+        max_file_size: args.max_file_size,
     }
 }

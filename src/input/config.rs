@@ -18,6 +18,8 @@ const SCHEMA: &str = include_str!("../../schemas/poolcheck.schema.json");
 #[serde(deny_unknown_fields)]
 pub struct Config {
     pub fail_on: Option<Severity>,
+    /// Largest input file read, in bytes (default 16 MiB).
+    pub max_file_size: Option<u64>,
     /// CPUs assumed for pools sized from the host's CPUs (Prisma, pgx defaults).
     pub assume_host_cpus: Option<u32>,
     #[serde(default)]
@@ -161,12 +163,13 @@ impl Loaded {
     }
 }
 
-/// Finds poolcheck.toml in `start` or its parents.
+/// Finds poolcheck.toml in `start` or its parents. Anything by that name counts (a FIFO, a
+/// dangling link…), so [`load`] reports it instead of a parent's file being used silently.
 pub fn discover(start: &Path) -> Option<PathBuf> {
     let mut dir = Some(start);
     while let Some(d) = dir {
         let candidate = d.join(FILE_NAME);
-        if candidate.is_file() {
+        if std::fs::symlink_metadata(&candidate).is_ok() {
             return Some(candidate);
         }
         dir = d.parent();
@@ -174,13 +177,22 @@ pub fn discover(start: &Path) -> Option<PathBuf> {
     None
 }
 
-/// Reads, merges the environment `env` over the base, validates and deserializes.
-pub fn load(path: &Path, env: Option<&str>, sources: &mut SourceSet) -> ToolResult<Loaded> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        ToolError::new(format!("cannot read {}: {e}", path.display()))
-            .with_help("pass an existing file with --config, or --no-config to ignore it")
-    })?;
+/// Reads (a regular file of at most `max_file_size` bytes, see [`crate::input::read`]),
+/// merges the environment `env` over the base, validates and deserializes.
+pub fn load(
+    path: &Path,
+    env: Option<&str>,
+    sources: &mut SourceSet,
+    max_file_size: u64,
+) -> ToolResult<Loaded> {
     let display = crate::core::source::display_path(path);
+    let root = crate::input::read::named_root(path);
+    let text = crate::input::read::read(path, root.as_deref(), max_file_size).map_err(|p| {
+        ToolError::new(format!("{display}: {}", p.message())).with_help(format!(
+            "{}; --no-config ignores poolcheck.toml",
+            p.help(max_file_size)
+        ))
+    })?;
     let file = sources.add(SourceFile::new(path, display.clone(), text.as_str()));
     let located = |span: Span, message: String, help: &str| -> ToolError {
         let (line, col) = sources.get(file).line_col(span.start);

@@ -143,6 +143,15 @@ pub fn normalize(key: &str) -> String {
         .collect()
 }
 
+/// `normalize(key) == n` without allocating (called for every key of every dialect, for every
+/// entry of every file).
+fn normalizes_to(key: &str, n: &str) -> bool {
+    key.bytes()
+        .filter(u8::is_ascii_alphanumeric)
+        .map(|b| b.to_ascii_lowercase())
+        .eq(n.bytes())
+}
+
 impl Dialects {
     /// The dialects shipped in rules/dialects.toml.
     pub fn builtin() -> &'static Dialects {
@@ -181,11 +190,11 @@ impl Dialects {
     pub fn match_env(&self, name: &str) -> Option<KeyMatch<'_>> {
         let n = normalize(name);
         self.find(|def| {
-            def.env.as_deref().is_some_and(|e| normalize(e) == n)
+            def.env.as_deref().is_some_and(|e| normalizes_to(e, &n))
                 || def
                     .path
                     .as_deref()
-                    .is_some_and(|p| normalize(p) == n && p.contains('.'))
+                    .is_some_and(|p| p.contains('.') && normalizes_to(p, &n))
         })
     }
 

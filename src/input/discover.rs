@@ -1,5 +1,7 @@
 //! Which files to read: expand directories, recognise Helm charts, classify by format.
 
+use crate::input::read::{self, Problem};
+use std::collections::{HashSet, VecDeque};
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -9,11 +11,13 @@ pub enum Kind {
     Yaml,
 }
 
-/// A file to lint, or a Helm chart directory with the values files applied over it.
+/// A file to lint, a Helm chart directory with the values files applied over it, or a path that
+/// may not be read (reported as PC005 at the path, see [`read::Problem`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Input {
     File(PathBuf, Kind),
     Chart { dir: PathBuf, values: Vec<PathBuf> },
+    Unreadable(PathBuf, Problem),
 }
 
 /// The format of a file by its name; None for files poolcheck does not read.
@@ -38,33 +42,92 @@ pub fn is_chart(dir: &Path) -> bool {
 
 /// Expands the user's paths: a chart directory is one input (its values.yaml plus `values`);
 /// another directory contributes the files it holds (recursively, skipping hidden directories,
-/// `target`, `node_modules` and chart `templates/`); a file is taken as given.
+/// `target`, `node_modules` and chart `templates/`); a file is taken as given. Each path and
+/// the links found below it must stay inside the tree of a path named on the command line
+/// ([`read::named_root`]); see [`expand_in`].
 pub fn expand(paths: &[PathBuf], values: &[PathBuf]) -> Result<Vec<Input>, String> {
+    expand_in(paths, values, None)
+}
+
+/// [`expand`] with every path held to the canonical directory `root` (poolcheck.toml's), or
+/// with each path to its own [`read::named_root`] when None. Paths that may not be read become
+/// [`Input::Unreadable`]; only a path with nothing at all behind it is an error.
+pub fn expand_in(
+    paths: &[PathBuf],
+    values: &[PathBuf],
+    root: Option<&Path>,
+) -> Result<Vec<Input>, String> {
     let mut out = Vec::new();
+    let values = readable(values, root, &mut out);
     for p in paths {
-        if !p.exists() {
+        if std::fs::symlink_metadata(p).is_err() {
             return Err(format!("{}: no such file or directory", p.display()));
         }
-        if p.is_dir() {
-            walk(p, values, &mut out).map_err(|e| format!("{}: {e}", p.display()))?;
-        } else {
-            let kind = kind_of(p).or_else(|| sniff(p)).ok_or_else(|| {
-                format!(
-                    "{}: not a file poolcheck reads (.env*, *.toml, *.yaml, *.yml, or a chart directory)",
-                    p.display()
-                )
-            })?;
-            out.push(Input::File(p.clone(), kind));
+        let p_root = root.map(Path::to_path_buf).or_else(|| read::named_root(p));
+        match read::check(p, p_root.as_deref(), true) {
+            Ok(r) if r.dir => {
+                // A directory argument is its own tree; a directory in poolcheck.toml stays in
+                // poolcheck.toml's.
+                let tree = root.map_or_else(|| r.canonical.clone(), Path::to_path_buf);
+                Walk::new(tree, &values, &mut out).run(p, r.canonical)
+            }
+            Ok(_) => {
+                let kind = kind_of(p).or_else(|| sniff(p)).ok_or_else(|| {
+                    format!(
+                        "{}: not a file poolcheck reads (.env*, *.toml, *.yaml, *.yml, or a chart directory)",
+                        p.display()
+                    )
+                })?;
+                out.push(Input::File(p.clone(), kind));
+            }
+            Err(problem) => out.push(Input::Unreadable(p.clone(), problem)),
         }
     }
     if !values.is_empty() && !out.iter().any(|i| matches!(i, Input::Chart { .. })) {
         // -f without a chart: the values files are linted as a chart without defaults.
         out.push(Input::Chart {
             dir: PathBuf::new(),
-            values: values.to_vec(),
+            values,
         });
     }
     Ok(out)
+}
+
+/// The values files that may be read (held to `root`, or each to its [`read::named_root`]);
+/// the others are pushed to `out` as [`Input::Unreadable`].
+pub fn readable(values: &[PathBuf], root: Option<&Path>, out: &mut Vec<Input>) -> Vec<PathBuf> {
+    let mut ok = Vec::new();
+    for v in values {
+        let v_root = root.map(Path::to_path_buf).or_else(|| read::named_root(v));
+        match read::check(v, v_root.as_deref(), false) {
+            Ok(_) => ok.push(v.clone()),
+            Err(problem) => out.push(Input::Unreadable(v.clone(), problem)),
+        }
+    }
+    ok
+}
+
+/// A chart input for `dir` with the (already checked) `values`: when the chart's own
+/// values.yaml may not be read (held to `root`), it is reported and the chart is read without
+/// its defaults.
+pub fn chart(dir: PathBuf, values: Vec<PathBuf>, root: Option<&Path>, out: &mut Vec<Input>) {
+    let defaults = dir.join("values.yaml");
+    let dir = match std::fs::symlink_metadata(&defaults) {
+        Err(_) => dir, // no values.yaml: a chart without defaults
+        Ok(_) => {
+            let d_root = root
+                .map(Path::to_path_buf)
+                .or_else(|| read::named_root(&defaults));
+            match read::check(&defaults, d_root.as_deref(), false) {
+                Ok(_) => dir,
+                Err(problem) => {
+                    out.push(Input::Unreadable(defaults, problem));
+                    PathBuf::new()
+                }
+            }
+        }
+    };
+    out.push(Input::Chart { dir, values });
 }
 
 /// A file named explicitly whose name says nothing (e.g. `prod.env.txt`): assume dotenv.
@@ -75,28 +138,133 @@ fn sniff(p: &Path) -> Option<Kind> {
         .then_some(Kind::Env)
 }
 
-fn walk(dir: &Path, values: &[PathBuf], out: &mut Vec<Input>) -> std::io::Result<()> {
-    if is_chart(dir) {
-        out.push(Input::Chart {
-            dir: dir.to_path_buf(),
-            values: values.to_vec(),
-        });
-        return Ok(());
-    }
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .collect();
-    entries.sort();
-    for p in entries {
-        let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
-        if p.is_dir() {
-            if name.starts_with('.') || matches!(name, "target" | "node_modules" | "templates") {
-                continue;
-            }
-            walk(&p, values, out)?;
-        } else if let Some(kind) = kind_of(&p) {
-            out.push(Input::File(p, kind));
+/// Directory names a walk never enters.
+fn skipped_dir(name: &str) -> bool {
+    name.starts_with('.') || matches!(name, "target" | "node_modules" | "templates")
+}
+
+/// One directory argument's walk. Every directory is entered once, by its canonical path, so
+/// links to `.` or to a parent cannot make the walk loop or grow exponentially; links to
+/// directories are followed after the real directories, so files keep their real paths.
+struct Walk<'a> {
+    root: PathBuf,
+    values: &'a [PathBuf],
+    out: &'a mut Vec<Input>,
+    visited: HashSet<PathBuf>,
+    /// Links to directories inside the tree: (link, target, canonical directory holding it).
+    links: VecDeque<(PathBuf, PathBuf, PathBuf)>,
+}
+
+impl<'a> Walk<'a> {
+    fn new(root: PathBuf, values: &'a [PathBuf], out: &'a mut Vec<Input>) -> Self {
+        Walk {
+            root,
+            values,
+            out,
+            visited: HashSet::new(),
+            links: VecDeque::new(),
         }
     }
-    Ok(())
+
+    fn run(mut self, dir: &Path, canonical: PathBuf) {
+        self.visited.insert(canonical.clone());
+        self.dir(dir, &canonical);
+        while let Some((link, target, holder)) = self.links.pop_front() {
+            if self.visited.contains(&target) {
+                if holder.starts_with(&target) {
+                    let shown = std::fs::read_link(&link)
+                        .map(|t| crate::core::secrets::escape_controls(&t.display().to_string()))
+                        .unwrap_or_default();
+                    self.out
+                        .push(Input::Unreadable(link, Problem::DirLoop { target: shown }));
+                }
+                // Else the directory was linted under its real path already.
+                continue;
+            }
+            self.visited.insert(target.clone());
+            self.dir(&link, &target);
+        }
+    }
+
+    fn dir(&mut self, dir: &Path, canonical: &Path) {
+        if is_chart(dir) {
+            chart(
+                dir.to_path_buf(),
+                self.values.to_vec(),
+                Some(&self.root),
+                self.out,
+            );
+            return;
+        }
+        let entries = match std::fs::read_dir(dir) {
+            Ok(rd) => rd,
+            Err(e) => {
+                let problem = match read::check(dir, None, true) {
+                    Err(p) => p,
+                    Ok(_) => read::io_problem(e),
+                };
+                self.out.push(Input::Unreadable(dir.to_path_buf(), problem));
+                return;
+            }
+        };
+        let mut entries: Vec<(PathBuf, std::fs::FileType)> = entries
+            .filter_map(|e| e.ok())
+            .filter_map(|e| Some((e.path(), e.file_type().ok()?)))
+            .collect();
+        entries.sort_by(|a, b| a.0.cmp(&b.0));
+        for (p, ft) in entries {
+            let name = p
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or("")
+                .to_string();
+            if ft.is_dir() {
+                if skipped_dir(&name) {
+                    continue;
+                }
+                // Not a link: its canonical path is its parent's plus its name (no syscall, so
+                // a deep tree costs linear time).
+                let sub = canonical.join(&name);
+                if self.visited.insert(sub.clone()) {
+                    self.dir(&p, &sub);
+                }
+            } else if ft.is_symlink() {
+                self.link(p, &name, canonical);
+            } else if let Some(kind) = kind_of(&p) {
+                if ft.is_file() {
+                    self.out.push(Input::File(p, kind));
+                } else {
+                    // A FIFO, socket or device with a config file's name: report, never open.
+                    let problem = read::check(&p, None, false)
+                        .err()
+                        .unwrap_or(Problem::Io("not a regular file".into()));
+                    self.out.push(Input::Unreadable(p, problem));
+                }
+            }
+        }
+    }
+
+    /// A link found in `holder`: followed inside the tree, reported when it would have been
+    /// read (a config file's name, or a directory) but may not be.
+    fn link(&mut self, p: PathBuf, name: &str, holder: &Path) {
+        let config_name = kind_of(&p).is_some();
+        match read::check(&p, Some(&self.root), true) {
+            Ok(r) if r.dir => {
+                if !skipped_dir(name) {
+                    self.links.push_back((p, r.canonical, holder.to_path_buf()));
+                }
+            }
+            Ok(_) => {
+                if let Some(kind) = kind_of(&p) {
+                    self.out.push(Input::File(p, kind));
+                }
+            }
+            Err(problem) => {
+                let to_dir = std::fs::metadata(&p).is_ok_and(|m| m.is_dir());
+                if config_name || (to_dir && !skipped_dir(name)) {
+                    self.out.push(Input::Unreadable(p, problem));
+                }
+            }
+        }
+    }
 }

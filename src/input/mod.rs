@@ -1,8 +1,9 @@
-//! Input: which files to read (`discover`), poolcheck.toml (`config`), the key dialects of
-//! pool libraries (`dialects`) and the parsers of every format (`formats`). Produces spanned
-//! trees and entries; knows nothing of the fleet model.
+//! Input: which files to read (`discover`), reading them safely (`read`), poolcheck.toml
+//! (`config`), the key dialects of pool libraries (`dialects`) and the parsers of every format
+//! (`formats`). Produces spanned trees and entries; knows nothing of the fleet model.
 
 pub mod config;
 pub mod dialects;
 pub mod discover;
 pub mod formats;
+pub mod read;

@@ -26,6 +26,10 @@ pub const FILES: &[(&str, &str)] = &[
         include_str!("../../rules/PC004-server-limits-unknown.toml"),
     ),
     (
+        "PC005-unreadable-input.toml",
+        include_str!("../../rules/PC005-unreadable-input.toml"),
+    ),
+    (
         "PC101-fleet-exceeds-server-slots.toml",
         include_str!("../../rules/PC101-fleet-exceeds-server-slots.toml"),
     ),

@@ -186,9 +186,13 @@ fn service_spec(
         }
     };
     let mut inputs = Vec::new();
+    // Every file of a service stays inside the directory of poolcheck.toml.
+    let root = crate::input::read::root_of(&l.dir);
+    let root = root.as_deref();
     for f in &s.files {
         let p = l.resolve(f);
-        let found = discover::expand(std::slice::from_ref(&p), &[]).map_err(|m| err("files", m))?;
+        let found = discover::expand_in(std::slice::from_ref(&p), &[], root)
+            .map_err(|m| err("files", m))?;
         inputs.extend(found);
     }
     if let Some(chart) = &s.chart {
@@ -202,19 +206,21 @@ fn service_spec(
                 ),
             ));
         }
-        let mut values: Vec<PathBuf> = s.values.iter().map(|v| l.resolve(v)).collect();
-        values.extend(extra_values.iter().cloned());
-        for v in &values {
-            if !v.is_file() {
+        let own: Vec<PathBuf> = s.values.iter().map(|v| l.resolve(v)).collect();
+        for v in own.iter().chain(extra_values) {
+            if std::fs::symlink_metadata(v).is_err() {
                 return Err(err(
                     "values",
                     format!("{}: no such values file", v.display()),
                 ));
             }
         }
-        inputs.push(Input::Chart { dir, values });
+        let mut values = discover::readable(&own, root, &mut inputs);
+        values.extend(discover::readable(extra_values, None, &mut inputs));
+        discover::chart(dir, values, root, &mut inputs);
     } else if !s.values.is_empty() {
-        let values = s.values.iter().map(|v| l.resolve(v)).collect();
+        let own: Vec<PathBuf> = s.values.iter().map(|v| l.resolve(v)).collect();
+        let values = discover::readable(&own, root, &mut inputs);
         inputs.push(Input::Chart {
             dir: PathBuf::new(),
             values,

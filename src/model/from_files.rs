@@ -31,6 +31,8 @@ pub struct BuildOptions {
     pub assume_host_cpus: u32,
     /// `--set KEY=VALUE` for keys as the files name them.
     pub overrides: Vec<(String, String)>,
+    /// Largest file read, in bytes (`--max-file-size`, `max_file_size`).
+    pub max_file_size: u64,
 }
 
 impl Default for BuildOptions {
@@ -38,6 +40,7 @@ impl Default for BuildOptions {
         BuildOptions {
             assume_host_cpus: 4,
             overrides: Vec::new(),
+            max_file_size: crate::input::read::DEFAULT_MAX_FILE_SIZE,
         }
     }
 }
@@ -183,8 +186,9 @@ impl<'a> Collector<'a> {
     }
 }
 
-/// Builds one service from its files. Syntax errors and unreadable values become findings and
-/// the other files still count; an unreadable path or a bad `--set` is a tool error.
+/// Builds one service from its files. Syntax errors, unreadable values and files that may not
+/// be read (PC005) become findings and the other files still count; a bad `--set` is a tool
+/// error.
 pub fn build_service(
     spec: &ServiceSpec,
     sources: &mut SourceSet,
@@ -206,7 +210,9 @@ pub fn build_service(
     for input in &spec.inputs {
         match input {
             Input::File(path, Kind::Env) => {
-                let id = read_source(path, sources)?;
+                let Some(id) = read_or_report(path, sources, opts, &mut c.findings) else {
+                    continue;
+                };
                 let text = sources.get(id).text.clone();
                 let f = formats::env::parse(id, &text);
                 c.findings
@@ -214,7 +220,9 @@ pub fn build_service(
                 env_files.push(f);
             }
             Input::File(path, Kind::Toml) => {
-                let id = read_source(path, sources)?;
+                let Some(id) = read_or_report(path, sources, opts, &mut c.findings) else {
+                    continue;
+                };
                 let text = sources.get(id).text.clone();
                 match formats::toml::parse(id, &text) {
                     Ok(root) => c.walk(&root, &mut Vec::new(), false, sources),
@@ -222,7 +230,9 @@ pub fn build_service(
                 }
             }
             Input::File(path, Kind::Yaml) => {
-                let id = read_source(path, sources)?;
+                let Some(id) = read_or_report(path, sources, opts, &mut c.findings) else {
+                    continue;
+                };
                 let text = sources.get(id).text.clone();
                 match formats::yaml::parse(id, &text) {
                     Ok(docs) => {
@@ -233,6 +243,12 @@ pub fn build_service(
                     Err(e) => c.findings.push(syntax_finding(e)),
                 }
             }
+            Input::Unreadable(path, problem) => c.findings.push(crate::input::read::finding(
+                path,
+                problem,
+                sources,
+                opts.max_file_size,
+            )),
             Input::Chart { dir, values } => {
                 let mut files: Vec<std::path::PathBuf> = Vec::new();
                 if !dir.as_os_str().is_empty() {
@@ -244,7 +260,9 @@ pub fn build_service(
                     if !path.exists() && path.file_name().is_some_and(|n| n == "values.yaml") {
                         continue; // a chart without default values
                     }
-                    let id = read_source(&path, sources)?;
+                    let Some(id) = read_or_report(&path, sources, opts, &mut c.findings) else {
+                        continue;
+                    };
                     let text = sources.get(id).text.clone();
                     match formats::yaml::parse(id, &text) {
                         Ok(docs) => {
@@ -661,21 +679,39 @@ fn host_cpu_pool(library: &str, cpus: u32) -> u32 {
     }
 }
 
-/// Reads a file into the source set; an unreadable file is a tool error (exit 2).
-pub fn read_source(path: &std::path::Path, sources: &mut SourceSet) -> Result<FileId, String> {
+/// Reads a file into `sources` (once per path) through [`crate::input::read::read`]: only a
+/// regular file of at most `max_file_size` bytes; otherwise why not (a PC005 finding).
+pub fn read_source(
+    path: &std::path::Path,
+    sources: &mut SourceSet,
+    max_file_size: u64,
+) -> Result<FileId, crate::input::read::Problem> {
     if let Some(id) = sources.find(path) {
         return Ok(id);
     }
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    let text = match String::from_utf8(bytes) {
-        Ok(t) => t,
-        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
-    };
+    let text = crate::input::read::read(path, None, max_file_size)?;
     Ok(sources.add(SourceFile::new(
         path,
         crate::core::source::display_path(path),
         text,
     )))
+}
+
+/// [`read_source`], or None with its PC005 finding pushed to `findings`.
+fn read_or_report(
+    path: &std::path::Path,
+    sources: &mut SourceSet,
+    opts: &BuildOptions,
+    findings: &mut Vec<Finding>,
+) -> Option<FileId> {
+    match read_source(path, sources, opts.max_file_size) {
+        Ok(id) => Some(id),
+        Err(p) => {
+            let cap = opts.max_file_size;
+            findings.push(crate::input::read::finding(path, &p, sources, cap));
+            None
+        }
+    }
 }
 
 fn syntax_finding(e: formats::ParseError) -> Finding {

@@ -28,7 +28,7 @@ pub const REGISTRY: Registry = Registry {
     raised_by: RAISED_BY,
 };
 
-/// Every rule with logic, by code. PC001/PC002 are raised while reading files.
+/// Every rule with logic, by code. PC001/PC002/PC005 are raised while reading files.
 pub const CHECKS: &[(Code, Check)] = &[
     (Code::PC003, pool_size_unknown::check),
     (Code::PC004, server_limits_unknown::check),
@@ -49,7 +49,7 @@ pub const CHECKS: &[(Code, Check)] = &[
 ];
 
 /// Codes raised outside the CHECKS table (while reading input).
-pub const INPUT_CODES: &[Code] = &[Code::PC001, Code::PC002];
+pub const INPUT_CODES: &[Code] = &[Code::PC001, Code::PC002, Code::PC005];
 
 /// Codes a check raises besides its own (code, raised by): the workload check judges one queue
 /// and reports whichever of unstable / target missed / oversized applies.
