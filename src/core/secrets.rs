@@ -343,6 +343,10 @@ pub fn register_process_inputs() {
         }
     }
     for (k, v) in std::env::vars() {
+        // The shell's working directories, not passwords (PWD reads as a secret word).
+        if matches!(k.as_str(), "PWD" | "OLDPWD") {
+            continue;
+        }
         if is_secret_key(&k) {
             register(&v);
         } else if k.contains("URL") || k.starts_with("PG") {

@@ -17,6 +17,15 @@ pub fn distance(a: &str, b: &str) -> usize {
     prev[b.len()]
 }
 
+/// `a pool size`, `an acquire timeout`: the indefinite article English wants before `noun`.
+pub fn with_article(noun: &str) -> String {
+    let vowel = noun
+        .chars()
+        .next()
+        .is_some_and(|c| "aeiouAEIOU".contains(c));
+    format!("{} {noun}", if vowel { "an" } else { "a" })
+}
+
 /// Up to `n` candidates close to `word` (within a quarter of its length), closest first, each
 /// quoted in backticks and listed once.
 pub fn close_matches(word: &str, candidates: &[String], n: usize) -> Vec<String> {

@@ -157,7 +157,8 @@ fn apply_paths(fleet: &mut Fleet, sets: &[(Vec<String>, String)]) -> ToolResult<
     for (path, value) in sets {
         let key = path.join(".");
         let bad = |m: &str| {
-            ToolError::new(format!("--set {key}={}: {m}", crate::core::secrets::clip(value, 40)))
+            // The value is not echoed: a mistyped argument may be a pasted secret.
+            ToolError::new(format!("--set {key}=…: {m}"))
             .with_help("model paths: service.NAME.{replicas,max_replicas,processes,max_surge,pool_max} and server.NAME.{max_connections,reserved}")
         };
         if path.len() != 3 {

@@ -110,12 +110,23 @@ fn to_diag(f: &Finding, masked: &mut Masked<'_>) -> Diag {
     let Some(primary) = &f.primary else {
         return diag;
     };
+    // A snippet of a very long line would flood the terminal (and miette cannot draw labels
+    // past column 65,535): name the place in words instead.
+    if let Some(at) = too_wide(masked.sources, primary) {
+        diag.message
+            .push_str(&format!(" (at {at}; the line is too long to show)"));
+        return diag;
+    }
     diag.source = Some(masked.named(primary.file));
     diag.labels.push(labeled(primary, true));
     // Group the other labels by file: same file in this snippet, others as related diagnostics.
     let mut others: BTreeMap<FileId, Vec<&Label>> = BTreeMap::new();
     for l in &f.labels {
-        if l.file == primary.file {
+        if let Some(at) = too_wide(masked.sources, l) {
+            diag.help = diag
+                .help
+                .map(|h| format!("{h}\ninput: {} (at {at})", shown(&l.message)));
+        } else if l.file == primary.file {
             diag.labels.push(labeled(l, false));
         } else {
             others.entry(l.file).or_default().push(l);
@@ -133,6 +144,16 @@ fn to_diag(f: &Finding, masked: &mut Masked<'_>) -> Diag {
         });
     }
     diag
+}
+
+/// Lines longer than this are not shown as snippets.
+const MAX_SNIPPET_LINE: usize = 400;
+
+/// `file:line:column` of a label whose line is too long to show, else None.
+fn too_wide(sources: &SourceSet, l: &Label) -> Option<String> {
+    let f = sources.get(l.file);
+    let (line, col) = f.line_col(l.span.start);
+    (f.line_text(line).len() > MAX_SNIPPET_LINE).then(|| format!("{}:{line}:{col}", f.display))
 }
 
 /// Whether to colour: a terminal on stdout and no NO_COLOR.

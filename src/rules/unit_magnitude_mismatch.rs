@@ -4,7 +4,6 @@ use crate::core::code::Code;
 use crate::core::finding::Finding;
 use crate::input::dialects::Unit;
 use crate::lint::{Context, Param};
-use std::time::Duration;
 
 pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
     let max_s = ctx.param(Param::MaxSeconds);
@@ -29,24 +28,27 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
             if !bad {
                 continue;
             }
-            let as_dur = crate::core::units::format_duration(Duration::from_secs_f64(
-                if raw.unit == Unit::Millis {
-                    v / 1000.0
-                } else {
-                    v
-                },
-            ));
+            let secs = if raw.unit == Unit::Millis {
+                v / 1000.0
+            } else {
+                v
+            };
+            // Out-of-range numbers were already refused where they were read (PC002).
+            let Ok(d) = crate::core::units::duration_from_secs(secs) else {
+                continue;
+            };
+            let as_dur = crate::core::units::format_duration(d);
             out.push(
                 Finding::new(
                     Code::PC202,
                     format!(
-                        "{} `{}` = {} is in {} for {}, i.e. {as_dur}; that is implausible for a {}",
+                        "{} `{}` = {} is in {} for {}, i.e. {as_dur}; that is implausible for {}",
                         raw.concept.describe(),
                         raw.key,
                         raw.text.trim(),
                         raw.unit.name(),
                         raw.library,
-                        raw.concept.describe()
+                        crate::core::text::with_article(raw.concept.describe())
                     ),
                     format!("write the value in {}: {meant}", raw.unit.name()),
                 )
