@@ -36,7 +36,16 @@ pub fn run(args: &WhatIfArgs) -> ToolResult<u8> {
 }
 
 fn changes(args: &WhatIfArgs) -> Vec<String> {
-    let mut c: Vec<String> = args.verify.set.clone();
+    // Shown as the user wrote them, but never a secret key's value or a URL's password.
+    let mut c: Vec<String> = args
+        .verify
+        .set
+        .iter()
+        .map(|s| match s.split_once('=') {
+            Some((k, v)) => format!("{k}={}", crate::core::secrets::redact_value(k.trim(), v)),
+            None => "(malformed)".to_string(),
+        })
+        .collect();
     if let Some(r) = args.verify.replicas {
         c.push(format!("replicas={r}"));
     }

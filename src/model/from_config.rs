@@ -162,7 +162,42 @@ fn service_spec(
 ) -> ToolResult<ServiceSpec> {
     let at = |k: &str| l.origin(&["services", name, k]);
     let err = |k: &str, m: String| located(Some(l), sources, &["services", name, k], m);
-    let server = match &s.server {
+    let server = server_of(fleet, name, s, &err)?;
+    let inputs = inputs_of(l, name, s, extra_values, &err)?;
+    let surge = match &s.max_surge {
+        None => None,
+        Some(SurgeCfg::Pods(n)) => Some(Sourced::new(Surge::Pods(*n), at("max_surge"))),
+        Some(SurgeCfg::Text(t)) => Some(Sourced::new(
+            Surge::parse(t).map_err(|m| err("max_surge", format!("max_surge {m}")))?,
+            at("max_surge"),
+        )),
+    };
+    let workload = match &s.workload {
+        None => None,
+        Some(w) => Some(workload(w).map_err(|m| err("workload", m))?),
+    };
+    Ok(ServiceSpec {
+        name: name.to_string(),
+        inputs,
+        server,
+        replicas: s.replicas.map(|v| Sourced::new(v, at("replicas"))),
+        max_replicas: s.max_replicas.map(|v| Sourced::new(v, at("max_replicas"))),
+        surge,
+        processes: s.processes.map(|v| Sourced::new(v, at("processes"))),
+        role: s.role.clone(),
+        database: s.database.clone(),
+        workload,
+    })
+}
+
+/// The index of the server a service of poolcheck.toml names (or the only one).
+fn server_of(
+    fleet: &Fleet,
+    name: &str,
+    s: &config::ServiceCfg,
+    err: &dyn Fn(&str, String) -> ToolError,
+) -> ToolResult<usize> {
+    Ok(match &s.server {
         Some(sv) => fleet
             .servers
             .iter()
@@ -184,7 +219,17 @@ fn service_spec(
                 ),
             ))
         }
-    };
+    })
+}
+
+/// The files and charts a service of poolcheck.toml lists, each held to the config's tree.
+fn inputs_of(
+    l: &Loaded,
+    name: &str,
+    s: &config::ServiceCfg,
+    extra_values: &[PathBuf],
+    err: &dyn Fn(&str, String) -> ToolError,
+) -> ToolResult<Vec<Input>> {
     let mut inputs = Vec::new();
     // Every file of a service stays inside the directory of poolcheck.toml.
     let root = crate::input::read::root_of(&l.dir);
@@ -232,30 +277,7 @@ fn service_spec(
             format!("service `{name}` lists no files and no chart"),
         ));
     }
-    let surge = match &s.max_surge {
-        None => None,
-        Some(SurgeCfg::Pods(n)) => Some(Sourced::new(Surge::Pods(*n), at("max_surge"))),
-        Some(SurgeCfg::Text(t)) => Some(Sourced::new(
-            Surge::parse(t).map_err(|m| err("max_surge", format!("max_surge {m}")))?,
-            at("max_surge"),
-        )),
-    };
-    let workload = match &s.workload {
-        None => None,
-        Some(w) => Some(workload(w).map_err(|m| err("workload", m))?),
-    };
-    Ok(ServiceSpec {
-        name: name.to_string(),
-        inputs,
-        server,
-        replicas: s.replicas.map(|v| Sourced::new(v, at("replicas"))),
-        max_replicas: s.max_replicas.map(|v| Sourced::new(v, at("max_replicas"))),
-        surge,
-        processes: s.processes.map(|v| Sourced::new(v, at("processes"))),
-        role: s.role.clone(),
-        database: s.database.clone(),
-        workload,
-    })
+    Ok(inputs)
 }
 
 fn workload(w: &config::WorkloadCfg) -> Result<Workload, String> {
