@@ -20,14 +20,14 @@ proptest! {
             prop_assert!(in_bounds(e.key_span, &text) && in_bounds(e.value_span, &text));
         }
         let mut files = vec![f];
-        parse::env::resolve(&mut files);
+        let _ = parse::env::resolve(&mut files);
     }
 
     #[test]
     fn env_like_lines_never_panic(lines in proptest::collection::vec("(export )?[A-Z_]{1,6}=[\"'`$#{}\\\\ a-z0-9]{0,12}", 0..12)) {
         let text = lines.join("\n");
         let mut files = vec![parse::env::parse(0, &text)];
-        parse::env::resolve(&mut files);
+        let _ = parse::env::resolve(&mut files);
     }
 
     #[test]

@@ -283,7 +283,9 @@ pub fn build_service(
         }
     }
 
-    formats::env::resolve(&mut env_files);
+    let expansion_errors = formats::env::resolve(&mut env_files);
+    c.findings
+        .extend(expansion_errors.into_iter().map(syntax_finding));
     for f in &env_files {
         for e in &f.entries {
             let Some(value) = &e.value else { continue }; // empty = unset
