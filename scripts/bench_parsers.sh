@@ -57,7 +57,7 @@ for f in lines.env errors.env keys.yaml keys.toml bomb.env cycle.env deep_flow.y
             --max-connections 100 --format json \"$dir/$f\"" >"$dir/out" 2>"$dir/err"
     code=$?
     set -e
-    read -r secs kb <"$dir/time" || true
+    read -r secs kb < <(tail -n 1 "$dir/time") || true
     case $code in
         124) note="TIMEOUT (${LIMIT}s)" ;;
         134 | 137 | 139) note="CRASH/OOM ($code)" ;;

@@ -264,15 +264,15 @@ pub fn build_service(
                         continue;
                     };
                     let text = sources.get(id).text.clone();
-                    match formats::yaml::parse(id, &text) {
-                        Ok(docs) => {
-                            for doc in docs {
-                                match &mut merged {
-                                    None => merged = Some(doc),
-                                    Some(m) => crate::input::config::merge(m, doc),
-                                }
-                            }
-                        }
+                    // Helm reads the first document of a values file, which must be a map.
+                    let name = path.file_name().map(|n| n.to_string_lossy());
+                    let name = name.as_deref().unwrap_or("values.yaml");
+                    match formats::yaml::parse_values(id, &text, name) {
+                        Ok(Some(doc)) => match &mut merged {
+                            None => merged = Some(doc),
+                            Some(m) => crate::input::config::merge(m, doc),
+                        },
+                        Ok(None) => {}
                         Err(e) => c.findings.push(syntax_finding(e)),
                     }
                 }
