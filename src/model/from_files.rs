@@ -234,7 +234,9 @@ pub fn build_service(
                     continue;
                 };
                 let text = sources.get(id).text.clone();
-                match formats::yaml::parse(id, &text) {
+                let name = path.file_name().map(|n| n.to_string_lossy());
+                let name = name.as_deref().unwrap_or("the file");
+                match formats::yaml::parse_config(id, &text, name) {
                     Ok(docs) => {
                         for doc in &docs {
                             yaml_values(&mut c, doc, &mut scaling, sources);

@@ -607,8 +607,7 @@ impl<'a> Resolver<'a> {
                         self.error(
                             t,
                             message,
-                            "write one of these values without ${…}; \
-                             poolcheck treats them as unknown",
+                            "break the cycle: write one of these values without ${…}",
                         );
                     }
                     continue;

@@ -353,20 +353,46 @@ pub fn parse_values(file: FileId, text: &str, name: &str) -> Result<Option<Node>
     let Some(doc) = parse(file, first)?.into_iter().next() else {
         return Ok(None);
     };
+    match &doc.kind {
+        NodeKind::Map(_) => Ok(Some(doc)),
+        NodeKind::Scalar(Scalar::Null) => Ok(None),
+        _ => Err(not_a_mapping(&doc, name, "Helm values must be a mapping")),
+    }
+}
+
+/// Every document of a configuration file (`name` as the error names the file): maps and lists
+/// of them are read; a document that is a lone string, number or boolean holds no settings and
+/// is an error, not silence.
+pub fn parse_config(file: FileId, text: &str, name: &str) -> Result<Vec<Node>, ParseError> {
+    let docs = parse(file, text)?;
+    match docs
+        .iter()
+        .find(|d| matches!(&d.kind, NodeKind::Scalar(s) if *s != Scalar::Null))
+    {
+        Some(d) => Err(not_a_mapping(
+            d,
+            name,
+            "a configuration file must be a mapping",
+        )),
+        None => Ok(docs),
+    }
+}
+
+fn not_a_mapping(doc: &Node, name: &str, rule: &str) -> ParseError {
     let what = match &doc.kind {
-        NodeKind::Map(_) => return Ok(Some(doc)),
-        NodeKind::Scalar(Scalar::Null) => return Ok(None),
         NodeKind::Seq(_) => "a list",
         NodeKind::Scalar(Scalar::Str(_)) => "a string",
         NodeKind::Scalar(Scalar::Int(_) | Scalar::Float(_)) => "a number",
         NodeKind::Scalar(Scalar::Bool(_)) => "a boolean",
+        NodeKind::Scalar(Scalar::Null) => "empty",
+        NodeKind::Map(_) => "a mapping",
     };
-    Err(ParseError {
-        file,
+    ParseError {
+        file: doc.file,
         span: doc.span,
-        message: format!("{name}: the document is {what}; Helm values must be a mapping"),
-        help: Some("write the values as `key: value` lines at the top level".into()),
-    })
+        message: format!("{name}: the document is {what}; {rule}"),
+        help: Some("write the settings as `key: value` lines at the top level".into()),
+    }
 }
 
 #[cfg(test)]
@@ -562,5 +588,19 @@ mod tests {
             "prod.yaml: the document is a list; Helm values must be a mapping"
         );
         assert_eq!(line("- a\n- b\n", e.span.start), 1);
+    }
+
+    #[test]
+    fn a_config_document_that_is_a_lone_scalar_is_an_error() {
+        let e = parse_config(2, "a: 1\n---\n42\n", "app.yaml").unwrap_err();
+        assert_eq!(
+            e.message,
+            "app.yaml: the document is a number; a configuration file must be a mapping"
+        );
+        assert_eq!(line("a: 1\n---\n42\n", e.span.start), 3);
+        assert_eq!(
+            parse_config(0, "- a: 1\n---\n~\n", "x.yaml").unwrap().len(),
+            1
+        );
     }
 }
