@@ -426,7 +426,9 @@ fn validate(
     let validator = jsonschema::validator_for(&schema).expect("schema compiles (tested)");
     let mut errors: Vec<_> = validator.iter_errors(json).collect();
     if let Some((pointer, node)) = first_non_finite(tree, &mut Vec::new()) {
-        let at = pointer.trim_start_matches('/').replace('/', ".");
+        // The position names the table; the key and the value as written say the rest.
+        let key = pointer.rsplit('/').next().unwrap_or("").replace("~1", "/");
+        let key = key.replace("~0", "~");
         let written = text.get(node.span.start..node.span.end).unwrap_or("?");
         let range = errors
             .iter()
@@ -435,7 +437,7 @@ fn validate(
             .unwrap_or_else(|| "a finite number".into());
         return Err((
             node.span,
-            format!("`{at} = {written}` is not a finite number"),
+            format!("`{key} = {written}` is not a finite number"),
             format!("write {range}"),
         ));
     }
@@ -480,15 +482,12 @@ mod tests {
             let (message, help) = load_err(&format!("[servers.main]\nmax_connections = {v}\n"));
             assert_eq!(
                 message,
-                format!("`servers.main.max_connections = {v}` is not a finite number")
+                format!("`max_connections = {v}` is not a finite number")
             );
             assert_eq!(help, "write a whole number from 1 to 1000000");
         }
         let (message, help) = load_err("[servers.main]\nreserved =        inf\n");
-        assert_eq!(
-            message,
-            "`servers.main.reserved = inf` is not a finite number"
-        );
+        assert_eq!(message, "`reserved = inf` is not a finite number");
         assert_eq!(
             help, "write a whole number from 0 to 1000000",
             "through $ref"
