@@ -469,7 +469,7 @@ mod tests {
         let path = dir.path().join("poolcheck.toml");
         std::fs::write(&path, text).unwrap();
         let mut sources = crate::core::source::SourceSet::default();
-        let e = super::load(&path, None, &mut sources).unwrap_err();
+        let e = super::load(&path, None, &mut sources, 1 << 20).unwrap_err();
         let message = e.message.split_once(": ").unwrap().1.to_string();
         let at = e.message.split_once(": ").unwrap().0;
         assert!(at.ends_with("poolcheck.toml:2:19"), "{at}");

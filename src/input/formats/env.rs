@@ -322,26 +322,12 @@ pub fn parse(file: FileId, text: &str) -> EnvFile {
             literal_dollars,
         });
     }
-    if errors.len() > MAX_ERRORS {
-        let rest = errors.len() - MAX_ERRORS;
-        let span = errors[MAX_ERRORS].span;
-        errors.truncate(MAX_ERRORS);
-        errors.push(err(
-            span,
-            format!("this file has {rest} more syntax errors from here on (not shown)"),
-            "is this a .env file? fix the errors above, then lint again",
-        ));
-    }
     EnvFile {
         file,
         entries,
         errors,
     }
 }
-
-/// Syntax errors shown for one file; past this a summary stands for the rest (a binary file
-/// or a log passed by mistake would otherwise make 100,000 findings).
-pub const MAX_ERRORS: usize = 50;
 
 fn quote_name(q: Quote) -> &'static str {
     match q {
@@ -1071,20 +1057,6 @@ mod tests {
         assert_eq!(f.entries.len(), 100_000);
         assert_eq!(f.entries[99_999].line, 199_999);
         assert_eq!(f.entries[1].line, 3);
-    }
-
-    #[test]
-    fn errors_stop_at_50_and_a_summary_says_how_many_more() {
-        let text: String = (0..100_000).map(|i| format!("not a line {i}\n")).collect();
-        let f = parse(0, &text);
-        assert_eq!(f.errors.len(), 51);
-        assert_eq!(f.errors[49].message, "expected `=` after `not`");
-        let last = &f.errors[50];
-        assert_eq!(
-            last.message,
-            "this file has 99950 more syntax errors from here on (not shown)"
-        );
-        assert_eq!(line_of(&text, last.span.start), 51);
     }
 
     #[test]
