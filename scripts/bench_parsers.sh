@@ -38,7 +38,7 @@ bomb = "A0=xxxxxxxxxx\n" + "".join(
 w("bomb.env", bomb)
 w("cycle.env", "DB_URL=postgres://${DB_HOST}/db\nDB_HOST=${DB_URL}\n")
 w("deep_flow.yaml", "a: " + "[" * 10000 + "]" * 10000 + "\n")
-w("deep_block.yaml", "".join(" " * i + f"k{i}:\n" for i in range(10000)))
+w("deep_block.yaml", "".join(" " * i + f"k{i}:\n" for i in range(1000)))
 w("deep_array.toml", "a = " + "[" * 10000 + "]" * 10000 + "\n")
 w("deep_inline.toml", "a = " + "{b = " * 10000 + "1" + "}" * 10000 + "\n")
 alias = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
