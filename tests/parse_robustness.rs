@@ -179,9 +179,10 @@ proptest! {
     /// A line `= =` in a valid document is an error on that line.
     #[test]
     fn toml_a_broken_line_is_located_on_its_line(
-        lines in proptest::collection::vec("[a-z]{1,4}[0-9] = [0-9]{1,3}", 0..8),
+        values in proptest::collection::vec("[0-9]{1,3}", 0..8),
         at in any::<usize>(),
     ) {
+        let lines: Vec<String> = values.iter().enumerate().map(|(i, v)| format!("k{i} = {v}")).collect();
         let at = at % (lines.len() + 1);
         let mut all = lines;
         all.insert(at, "broken = = 1".to_string());
@@ -249,9 +250,11 @@ proptest! {
     /// An unclosed quote on one line of a valid map is an error on that line.
     #[test]
     fn yaml_a_broken_line_is_located_on_its_line(
-        lines in proptest::collection::vec("[a-z]{1,4}[0-9]: [a-z0-9]{1,3}", 0..8),
+        values in proptest::collection::vec("[a-z0-9]{1,3}", 0..8),
         at in any::<usize>(),
     ) {
+        // Distinct keys: a duplicate key would be an (earlier) error of its own.
+        let lines: Vec<String> = values.iter().enumerate().map(|(i, v)| format!("k{i}: {v}")).collect();
         let at = at % (lines.len() + 1);
         let mut all = lines;
         all.insert(at, "broken: \"never closed".to_string());
