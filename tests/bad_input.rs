@@ -1149,7 +1149,6 @@ fn reference_cycle_is_a_finding_naming_the_cycle() {
 // Large inputs: must complete (within the kill) with the right result. No timing asserted.
 
 #[test]
-#[ignore = "over 20 s on today's code (minutes: quadratic line numbering); cargo test --test bad_input -- --ignored; drop this ignore with the fix"]
 fn env_file_of_100k_lines_completes_with_the_right_result() {
     // big.env: APP_SETTING_<i>=value-<i> for i in 1..100000, then line 100000:
     //   DB_CONNECTION_LIMIT=50
@@ -1181,7 +1180,6 @@ fn env_file_of_100k_lines_completes_with_the_right_result() {
 }
 
 #[test]
-#[ignore = "over 20 s on today's code (minutes: quadratic duplicate-key check); cargo test --test bad_input -- --ignored; drop this ignore with the fix"]
 fn yaml_map_of_100k_keys_completes_with_the_right_result() {
     // big.yaml: key_<i>: <i> for i in 1..=100000, then
     //   database:                      (line 100001)

@@ -201,9 +201,8 @@ pub fn load(
     let root = crate::input::formats::toml::parse(file, &text)
         .map_err(|e| located(e.span, e.message, "fix the TOML syntax of poolcheck.toml"))?;
     // Validate before merging so a typo in an environment that is not selected still fails.
-    validate(&to_json(&root), &root).map_err(|(span, msg)| {
-        located(span, msg, "see the poolcheck.toml reference in README.md")
-    })?;
+    validate(&to_json(&root), &root, &text)
+        .map_err(|(span, msg, help)| located(span, msg, &help))?;
     let (tree, env_spans) = apply_env(root, env).map_err(|(span, msg)| {
         located(
             span,
@@ -345,11 +344,103 @@ pub fn node_at<'a>(root: &'a Node, pointer: &str) -> &'a Node {
     node
 }
 
-fn validate(json: &serde_json::Value, tree: &Node) -> Result<(), (Span, String)> {
+/// The first float that is not finite (`nan`, `inf`, or `1e400`, which overflows): its
+/// dotted path, JSON pointer and node. JSON has no such numbers, so the schema would see null.
+fn first_non_finite<'a>(node: &'a Node, path: &mut Vec<String>) -> Option<(String, &'a Node)> {
+    match &node.kind {
+        NodeKind::Scalar(Scalar::Float(f)) if !f.is_finite() => {
+            let pointer = path
+                .iter()
+                .map(|s| format!("/{}", s.replace('~', "~0").replace('/', "~1")))
+                .collect();
+            Some((pointer, node))
+        }
+        NodeKind::Scalar(_) => None,
+        NodeKind::Map(entries) => entries.iter().find_map(|e| {
+            path.push(e.key.clone());
+            let found = first_non_finite(&e.value, path);
+            path.pop();
+            found
+        }),
+        NodeKind::Seq(items) => items.iter().enumerate().find_map(|(i, n)| {
+            path.push(i.to_string());
+            let found = first_non_finite(n, path);
+            path.pop();
+            found
+        }),
+    }
+}
+
+/// What the schema allows at the keyword `schema_path` failed on, in words ("a whole number
+/// from 1 to 1000000"), following local `$ref`s.
+fn allowed(schema: &serde_json::Value, schema_path: &str) -> Option<String> {
+    let segs: Vec<&str> = schema_path.split('/').skip(1).collect();
+    let mut node = schema;
+    for seg in &segs[..segs.len().saturating_sub(1)] {
+        let seg = seg.replace("~1", "/").replace("~0", "~");
+        node = if seg == "$ref" {
+            let target = node.get("$ref")?.as_str()?.strip_prefix('#')?;
+            schema.pointer(target)?
+        } else {
+            match node {
+                serde_json::Value::Object(m) => m.get(&seg)?,
+                serde_json::Value::Array(a) => a.get(seg.parse::<usize>().ok()?)?,
+                _ => return None,
+            }
+        };
+    }
+    if let Some(target) = node.get("$ref").and_then(|r| r.as_str()?.strip_prefix('#')) {
+        node = schema.pointer(target)?;
+    }
+    let what = match node.get("type")?.as_str()? {
+        "integer" => "a whole number",
+        "number" => "a number",
+        _ => return None,
+    };
+    let num = |k: &str| node.get(k).and_then(|v| v.as_f64());
+    Some(
+        match (
+            num("minimum"),
+            num("maximum"),
+            num("exclusiveMinimum"),
+            num("exclusiveMaximum"),
+        ) {
+            (Some(lo), Some(hi), _, _) => format!("{what} from {lo} to {hi}"),
+            (_, _, Some(lo), Some(hi)) => format!("{what} between {lo} and {hi}, exclusive"),
+            (Some(lo), None, _, _) => format!("{what} of at least {lo}"),
+            (None, None, Some(lo), _) => format!("{what} above {lo}"),
+            (None, Some(hi), _, _) => format!("{what} of at most {hi}"),
+            _ => what.to_string(),
+        },
+    )
+}
+
+/// Validates the config against the schema: Err is (where, what is wrong, what to do).
+fn validate(
+    json: &serde_json::Value,
+    tree: &Node,
+    text: &str,
+) -> Result<(), (Span, String, String)> {
     let schema: serde_json::Value =
         serde_json::from_str(SCHEMA).expect("schema is valid JSON (tested)");
     let validator = jsonschema::validator_for(&schema).expect("schema compiles (tested)");
     let mut errors: Vec<_> = validator.iter_errors(json).collect();
+    if let Some((pointer, node)) = first_non_finite(tree, &mut Vec::new()) {
+        // The position names the table; the key and the value as written say the rest.
+        let key = pointer.rsplit('/').next().unwrap_or("").replace("~1", "/");
+        let key = key.replace("~0", "~");
+        let written = text.get(node.span.start..node.span.end).unwrap_or("?");
+        let range = errors
+            .iter()
+            .find(|e| e.instance_path().as_str() == pointer)
+            .and_then(|e| allowed(&schema, e.schema_path().as_str()))
+            .unwrap_or_else(|| "a finite number".into());
+        return Err((
+            node.span,
+            format!("`{key} = {written}` is not a finite number"),
+            format!("write {range}"),
+        ));
+    }
     if errors.is_empty() {
         return Ok(());
     }
@@ -363,11 +454,49 @@ fn validate(json: &serde_json::Value, tree: &Node) -> Result<(), (Span, String)>
     } else {
         pointer.trim_start_matches('/').replace('/', ".")
     };
-    Err((node.span, format!("invalid value at `{at}`: {e}")))
+    Err((
+        node.span,
+        format!("invalid value at `{at}`: {e}"),
+        "see the poolcheck.toml reference in README.md".into(),
+    ))
 }
 
 #[cfg(test)]
 mod tests {
+    /// Loads a poolcheck.toml; the error as (message, help).
+    fn load_err(text: &str) -> (String, String) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("poolcheck.toml");
+        std::fs::write(&path, text).unwrap();
+        let mut sources = crate::core::source::SourceSet::default();
+        let e = super::load(&path, None, &mut sources, 1 << 20).unwrap_err();
+        let message = e.message.split_once(": ").unwrap().1.to_string();
+        let at = e.message.split_once(": ").unwrap().0;
+        assert!(at.ends_with("poolcheck.toml:2:19"), "{at}");
+        (message, e.help.unwrap())
+    }
+
+    #[test]
+    fn non_finite_numbers_name_the_key_the_value_and_the_range() {
+        for v in ["1e400", "nan", "inf", "-inf", "+nan"] {
+            let (message, help) = load_err(&format!("[servers.main]\nmax_connections = {v}\n"));
+            assert_eq!(
+                message,
+                format!("`max_connections = {v}` is not a finite number")
+            );
+            assert_eq!(help, "write a whole number from 1 to 1000000");
+        }
+        let (message, help) = load_err("[servers.main]\nreserved =        inf\n");
+        assert_eq!(message, "`reserved = inf` is not a finite number");
+        assert_eq!(
+            help, "write a whole number from 0 to 1000000",
+            "through $ref"
+        );
+        let (_, help) =
+            load_err("[services.api.workload]\nrps =             nan\nquery_time = \"5ms\"\n");
+        assert_eq!(help, "write a number above 0");
+    }
+
     #[test]
     fn schema_compiles() {
         let schema: serde_json::Value = serde_json::from_str(super::SCHEMA).unwrap();

@@ -130,7 +130,13 @@ pub struct KeyMatch<'a> {
 #[derive(Debug, Clone)]
 pub struct Dialects {
     pub dialects: Vec<Dialect>,
+    /// Path keys by their last normalized segment, built on first use: a YAML file of 100,000
+    /// scalars asks once per scalar.
+    paths: OnceLock<PathIndex>,
 }
+
+/// (dialect index, key index, normalized segments last first), under the last segment.
+type PathIndex = std::collections::HashMap<String, Vec<(usize, usize, Vec<String>)>>;
 
 const BUILTIN: &str = include_str!("../../rules/dialects.toml");
 
@@ -161,6 +167,7 @@ impl Dialects {
                 toml::from_str(BUILTIN).expect("rules/dialects.toml is checked by the test suite");
             Dialects {
                 dialects: file.dialect,
+                paths: OnceLock::new(),
             }
         })
     }
@@ -170,6 +177,7 @@ impl Dialects {
         let mut d = Dialects::builtin().clone();
         if let Some(u) = user {
             d.dialects.insert(0, u);
+            d.paths = OnceLock::new();
         }
         d
     }
@@ -198,22 +206,39 @@ impl Dialects {
         })
     }
 
+    fn path_index(&self) -> &PathIndex {
+        self.paths.get_or_init(|| {
+            let mut index = PathIndex::new();
+            for (di, dialect) in self.dialects.iter().enumerate() {
+                for (ki, def) in dialect.keys.iter().enumerate() {
+                    if let Some(path) = def.path.as_deref() {
+                        let segs: Vec<String> = path.rsplit('.').map(normalize).collect();
+                        index
+                            .entry(segs[0].clone())
+                            .or_default()
+                            .push((di, ki, segs));
+                    }
+                }
+            }
+            index
+        })
+    }
+
     /// A dotted path in a YAML/TOML document: the key's path must equal the trailing segments.
     pub fn match_path(&self, segments: &[String]) -> Option<KeyMatch<'_>> {
-        let segs: Vec<String> = segments.iter().map(|s| normalize(s)).collect();
-        // Longest pattern first so `spring.datasource.hikari.maximum-pool-size` beats `pool_size`.
+        let last = normalize(segments.last()?);
+        let candidates = self.path_index().get(&last)?;
+        let segs: Vec<String> = segments.iter().rev().map(|s| normalize(s)).collect();
+        // Longest pattern first so `spring.datasource.hikari.maximum-pool-size` beats `pool_size`;
+        // among equals, the first dialect in order.
         let mut best: Option<(usize, KeyMatch<'_>)> = None;
-        for dialect in &self.dialects {
-            for def in &dialect.keys {
-                let Some(path) = def.path.as_deref() else {
-                    continue;
-                };
-                let pat: Vec<String> = path.split('.').map(normalize).collect();
-                if pat.len() <= segs.len() && segs[segs.len() - pat.len()..] == pat[..] {
-                    let better = best.as_ref().is_none_or(|(len, _)| pat.len() > *len);
-                    if better {
-                        best = Some((pat.len(), KeyMatch { dialect, def }));
-                    }
+        for (di, ki, pat) in candidates {
+            if pat.len() <= segs.len() && segs[..pat.len()] == pat[..] {
+                let better = best.as_ref().is_none_or(|(len, _)| pat.len() > *len);
+                if better {
+                    let dialect = &self.dialects[*di];
+                    let def = &dialect.keys[*ki];
+                    best = Some((pat.len(), KeyMatch { dialect, def }));
                 }
             }
         }

@@ -234,7 +234,9 @@ pub fn build_service(
                     continue;
                 };
                 let text = sources.get(id).text.clone();
-                match formats::yaml::parse(id, &text) {
+                let name = path.file_name().map(|n| n.to_string_lossy());
+                let name = name.as_deref().unwrap_or("the file");
+                match formats::yaml::parse_config(id, &text, name) {
                     Ok(docs) => {
                         for doc in &docs {
                             yaml_values(&mut c, doc, &mut scaling, sources);
@@ -264,15 +266,15 @@ pub fn build_service(
                         continue;
                     };
                     let text = sources.get(id).text.clone();
-                    match formats::yaml::parse(id, &text) {
-                        Ok(docs) => {
-                            for doc in docs {
-                                match &mut merged {
-                                    None => merged = Some(doc),
-                                    Some(m) => crate::input::config::merge(m, doc),
-                                }
-                            }
-                        }
+                    // Helm reads the first document of a values file, which must be a map.
+                    let name = path.file_name().map(|n| n.to_string_lossy());
+                    let name = name.as_deref().unwrap_or("values.yaml");
+                    match formats::yaml::parse_values(id, &text, name) {
+                        Ok(Some(doc)) => match &mut merged {
+                            None => merged = Some(doc),
+                            Some(m) => crate::input::config::merge(m, doc),
+                        },
+                        Ok(None) => {}
                         Err(e) => c.findings.push(syntax_finding(e)),
                     }
                 }
@@ -283,7 +285,9 @@ pub fn build_service(
         }
     }
 
-    formats::env::resolve(&mut env_files);
+    let expansion_errors = formats::env::resolve(&mut env_files);
+    c.findings
+        .extend(expansion_errors.into_iter().map(syntax_finding));
     for f in &env_files {
         for e in &f.entries {
             let Some(value) = &e.value else { continue }; // empty = unset

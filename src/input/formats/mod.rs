@@ -14,6 +14,11 @@ pub mod yaml;
 
 use crate::core::source::{FileId, Span};
 
+/// How deep maps and lists may nest in any parsed file. Real configuration nests a few
+/// levels; 10,000 nested `[` must be a located error, not a stack overflow in a parser or in a
+/// walk over the tree.
+pub const MAX_NESTING: usize = 128;
+
 /// A located syntax error in a linted file.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ParseError {

@@ -8,14 +8,25 @@ use toml::Spanned;
 /// Parses a TOML document. Spans are byte offsets into `text`.
 pub fn parse(file: FileId, text: &str) -> Result<Node, ParseError> {
     let root = DeTable::parse(text).map_err(|e| {
-        let span = e
-            .span()
-            .map_or(Span::new(0, 0), |r| Span::new(r.start, r.end.max(r.start)));
+        let span = e.span().map_or_else(
+            || dotted_key_line(text),
+            |r| Span::new(r.start, r.end.max(r.start)),
+        );
+        let message = first_line(e.message());
+        // toml stops at 80 levels of arrays, inline tables or dotted keys; say so plainly.
+        let (message, help) = if message.contains("recursion") {
+            (
+                "arrays, tables and dotted keys nest more than 80 deep".to_string(),
+                "flatten the structure; TOML is read 80 levels deep at most",
+            )
+        } else {
+            (message, "fix the TOML syntax at the marked position")
+        };
         ParseError {
             file,
             span,
-            message: first_line(e.message()),
-            help: Some("fix the TOML syntax at the marked position".into()),
+            message,
+            help: Some(help.into()),
         }
     })?;
     let span = root.span();
@@ -24,6 +35,19 @@ pub fn parse(file: FileId, text: &str) -> Result<Node, ParseError> {
         file,
         span: Span::new(span.start, span.end),
     })
+}
+
+/// toml gives no position for a dotted key past its recursion limit: point at the first line
+/// with that many dots, else the start of the file.
+fn dotted_key_line(text: &str) -> Span {
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        if line.bytes().filter(|&b| b == b'.').count() >= 80 {
+            return Span::new(offset, offset + line.trim_end().len().min(1));
+        }
+        offset += line.len();
+    }
+    Span::new(0, 0)
 }
 
 fn first_line(s: &str) -> String {
@@ -50,7 +74,11 @@ fn value(file: FileId, v: &Spanned<DeValue<'_>>) -> Node {
             let digits = i.as_str().replace('_', "");
             match i64::from_str_radix(&digits, i.radix()) {
                 Ok(n) => NodeKind::Scalar(Scalar::Int(n)),
-                Err(_) => NodeKind::Scalar(Scalar::Str(i.as_str().to_string())),
+                // Past i64: still a number (the schema then says it is too large), as YAML does.
+                Err(_) => match digits.parse::<f64>() {
+                    Ok(x) if i.radix() == 10 => NodeKind::Scalar(Scalar::Float(x)),
+                    _ => NodeKind::Scalar(Scalar::Str(i.as_str().to_string())),
+                },
             }
         }
         DeValue::Float(f) => match f.as_str().replace('_', "").parse::<f64>() {
@@ -110,6 +138,46 @@ mod tests {
         assert_eq!(
             svc[0].get("name").unwrap().scalar(),
             Some(&Scalar::Str("x".into()))
+        );
+    }
+
+    #[test]
+    fn deep_nesting_is_a_located_error_in_words() {
+        let deep = "arrays, tables and dotted keys nest more than 80 deep";
+        for text in [
+            format!("x = 1\na = {}{}\n", "[".repeat(10_000), "]".repeat(10_000)),
+            format!(
+                "x = 1\na = {}1{}\n",
+                "{b = ".repeat(10_000),
+                "}".repeat(10_000)
+            ),
+            format!("x = 1\n{} = 1\n", ["a"; 10_000].join(".")),
+            format!("x = 1\n[{}]\n", ["a"; 10_000].join(".")),
+        ] {
+            let e = parse(0, &text).unwrap_err();
+            assert_eq!(e.message, deep);
+            assert_eq!(text[..e.span.start].matches('\n').count() + 1, 2, "{e:?}");
+        }
+        let ok = format!("a = {}{}\n", "[".repeat(70), "]".repeat(70));
+        assert!(parse(0, &ok).is_ok());
+    }
+
+    #[test]
+    fn numbers_past_i64_and_non_finite_floats_stay_numbers() {
+        let root = parse(
+            0,
+            "a = 100000000000000000000\nb = 1e400\nc = nan\nd = 0xffffffffffffffffff\n",
+        )
+        .unwrap();
+        assert_eq!(root.get("a").unwrap().scalar(), Some(&Scalar::Float(1e20)));
+        assert_eq!(
+            root.get("b").unwrap().scalar(),
+            Some(&Scalar::Float(f64::INFINITY))
+        );
+        assert!(matches!(root.get("c").unwrap().scalar(), Some(Scalar::Float(f)) if f.is_nan()));
+        assert_eq!(
+            root.get("d").unwrap().scalar(),
+            Some(&Scalar::Str("ffffffffffffffffff".into()))
         );
     }
 
