@@ -205,6 +205,69 @@ pub fn build_service(
         url_database: None,
         url_library: None,
     };
+    let (mut env_files, mut scaling) = read_inputs(&mut c, spec, sources, opts);
+    env_observations(&mut c, &mut env_files, sources);
+    let taken = apply_overrides(&mut c, opts);
+    let mut keys: Vec<String> = c.obs.iter().map(|o| o.key.clone()).collect();
+    keys.extend(
+        env_files
+            .iter()
+            .flat_map(|f| f.entries.iter().map(|e| e.key.clone())),
+    );
+    for (file, span, message) in std::mem::take(&mut scaling.errors) {
+        c.findings.push(
+            Finding::new(Code::PC002, message.clone(), "write a whole number")
+                .at(file, span, message),
+        );
+    }
+    let (server_key, url_user, url_database) = (
+        c.server_key.clone(),
+        c.url_user.clone(),
+        c.url_database.clone(),
+    );
+    let Resolved {
+        mut pool,
+        processes,
+        replicas,
+        mut findings,
+    } = resolve(c.obs, dialects, c.url_library, opts);
+    findings.extend(c.findings);
+    pool.server_key = server_key;
+    pool.url_user = url_user;
+    pool.url_database = url_database;
+    let pods = pods_of(spec, &scaling, replicas, processes);
+    for f in &mut findings {
+        f.service = Some(spec.name.clone());
+    }
+    let service = Service {
+        name: spec.name.clone(),
+        server: spec.server,
+        via: None,
+        pool,
+        processes: pods.processes,
+        replicas: pods.replicas,
+        hpa_max: pods.hpa_max,
+        surge: pods.surge,
+        workload: spec.workload.clone(),
+        role: spec.role.clone(),
+        database: spec.database.clone(),
+    };
+    Ok(Built {
+        service,
+        findings,
+        overrides_taken: taken,
+        keys,
+    })
+}
+
+/// Reads and parses every input of a service into observations; .env files are returned
+/// for expansion across the whole set, chart scaling into `Scaling`.
+fn read_inputs(
+    c: &mut Collector<'_>,
+    spec: &ServiceSpec,
+    sources: &mut SourceSet,
+    opts: &BuildOptions,
+) -> (Vec<formats::env::EnvFile>, helm::Scaling) {
     let mut env_files = Vec::new();
     let mut scaling = helm::Scaling::default();
     for input in &spec.inputs {
@@ -239,7 +302,7 @@ pub fn build_service(
                 match formats::yaml::parse_config(id, &text, name) {
                     Ok(docs) => {
                         for doc in &docs {
-                            yaml_values(&mut c, doc, &mut scaling, sources);
+                            yaml_values(c, doc, &mut scaling, sources);
                         }
                     }
                     Err(e) => c.findings.push(syntax_finding(e)),
@@ -251,44 +314,64 @@ pub fn build_service(
                 sources,
                 opts.max_file_size,
             )),
-            Input::Chart { dir, values } => {
-                let mut files: Vec<std::path::PathBuf> = Vec::new();
-                if !dir.as_os_str().is_empty() {
-                    files.push(dir.join("values.yaml"));
-                }
-                files.extend(values.iter().cloned());
-                let mut merged: Option<Node> = None;
-                for path in files {
-                    if !path.exists() && path.file_name().is_some_and(|n| n == "values.yaml") {
-                        continue; // a chart without default values
-                    }
-                    let Some(id) = read_or_report(&path, sources, opts, &mut c.findings) else {
-                        continue;
-                    };
-                    let text = sources.get(id).text.clone();
-                    // Helm reads the first document of a values file, which must be a map.
-                    let name = path.file_name().map(|n| n.to_string_lossy());
-                    let name = name.as_deref().unwrap_or("values.yaml");
-                    match formats::yaml::parse_values(id, &text, name) {
-                        Ok(Some(doc)) => match &mut merged {
-                            None => merged = Some(doc),
-                            Some(m) => crate::input::config::merge(m, doc),
-                        },
-                        Ok(None) => {}
-                        Err(e) => c.findings.push(syntax_finding(e)),
-                    }
-                }
-                if let Some(values) = merged {
-                    yaml_values(&mut c, &values, &mut scaling, sources);
-                }
-            }
+            Input::Chart { dir, values } => read_chart(c, dir, values, sources, opts, &mut scaling),
         }
     }
 
-    let expansion_errors = formats::env::resolve(&mut env_files);
+    (env_files, scaling)
+}
+
+/// A chart: its values.yaml under the values files, merged as `helm -f` does.
+fn read_chart(
+    c: &mut Collector<'_>,
+    dir: &std::path::Path,
+    values: &[std::path::PathBuf],
+    sources: &mut SourceSet,
+    opts: &BuildOptions,
+    scaling: &mut helm::Scaling,
+) {
+    let mut files: Vec<std::path::PathBuf> = Vec::new();
+    if !dir.as_os_str().is_empty() {
+        files.push(dir.join("values.yaml"));
+    }
+    files.extend(values.iter().cloned());
+    let mut merged: Option<Node> = None;
+    for path in files {
+        if !path.exists() && path.file_name().is_some_and(|n| n == "values.yaml") {
+            continue; // a chart without default values
+        }
+        let Some(id) = read_or_report(&path, sources, opts, &mut c.findings) else {
+            continue;
+        };
+        let text = sources.get(id).text.clone();
+        // Helm reads the first document of a values file, which must be a map.
+        let name = path.file_name().map(|n| n.to_string_lossy());
+        let name = name.as_deref().unwrap_or("values.yaml");
+        match formats::yaml::parse_values(id, &text, name) {
+            Ok(Some(doc)) => match &mut merged {
+                None => merged = Some(doc),
+                Some(m) => crate::input::config::merge(m, doc),
+            },
+            Ok(None) => {}
+            Err(e) => c.findings.push(syntax_finding(e)),
+        }
+    }
+    if let Some(values) = merged {
+        yaml_values(c, &values, scaling, sources);
+    }
+}
+
+/// Every .env entry, with `${VAR}` references resolved across the service's env files.
+fn env_observations(
+    c: &mut Collector<'_>,
+    env_files: &mut [formats::env::EnvFile],
+    sources: &SourceSet,
+) {
+    let dialects = c.dialects;
+    let expansion_errors = formats::env::resolve(env_files);
     c.findings
         .extend(expansion_errors.into_iter().map(syntax_finding));
-    for f in &env_files {
+    for f in env_files.iter() {
         for e in &f.entries {
             let Some(value) = &e.value else { continue }; // empty = unset
             let m = dialects.match_env(&e.key);
@@ -298,7 +381,11 @@ pub fn build_service(
             c.entry(&e.key, m, v, key_origin, sources);
         }
     }
+}
 
+/// `--set` file keys, as observations of the highest rank; returns the keys this service took.
+fn apply_overrides(c: &mut Collector<'_>, opts: &BuildOptions) -> Vec<String> {
+    let dialects = c.dialects;
     // A `--set` file key applies to this service only when its files hold that key, or when
     // the key belongs to the library this service uses; never to every service.
     let library = library_of(&c.obs, c.url_library);
@@ -330,34 +417,23 @@ pub fn build_service(
             taken.push(key.clone());
         }
     }
-    let mut keys: Vec<String> = c.obs.iter().map(|o| o.key.clone()).collect();
-    keys.extend(
-        env_files
-            .iter()
-            .flat_map(|f| f.entries.iter().map(|e| e.key.clone())),
-    );
+    taken
+}
 
-    for (file, span, message) in std::mem::take(&mut scaling.errors) {
-        c.findings.push(
-            Finding::new(Code::PC002, message.clone(), "write a whole number")
-                .at(file, span, message),
-        );
-    }
-    let server_key = c.server_key.clone();
-    let (url_user, url_database) = (c.url_user.clone(), c.url_database.clone());
-    let url_library = c.url_library;
-    let Resolved {
-        pool,
-        processes: processes_obs,
-        replicas: replicas_obs,
-        mut findings,
-    } = resolve(c.obs, dialects, url_library, opts);
-    findings.extend(c.findings);
-    let mut pool = pool;
-    pool.server_key = server_key;
-    pool.url_user = url_user;
-    pool.url_database = url_database;
+/// Replicas, autoscaling maximum, surge and processes of a service, one precedence table.
+struct Pods {
+    replicas: Sourced<u32>,
+    hpa_max: Option<Sourced<u32>>,
+    surge: Sourced<Surge>,
+    processes: Sourced<u32>,
+}
 
+fn pods_of(
+    spec: &ServiceSpec,
+    scaling: &helm::Scaling,
+    replicas_obs: Option<Sourced<u32>>,
+    processes_obs: Option<Sourced<u32>>,
+) -> Pods {
     // One precedence table (core::origin): poolcheck.toml beats the deployed files; within the
     // files the autoscaler's range beats a fixed count, and a chart's values beat env keys.
     let (hpa_min, hpa_max_files) = match &scaling.hpa {
@@ -384,28 +460,12 @@ pub fn build_service(
             },
         )
     });
-    for f in &mut findings {
-        f.service = Some(spec.name.clone());
-    }
-    let service = Service {
-        name: spec.name.clone(),
-        server: spec.server,
-        via: None,
-        pool,
-        processes,
+    Pods {
         replicas,
         hpa_max,
         surge,
-        workload: spec.workload.clone(),
-        role: spec.role.clone(),
-        database: spec.database.clone(),
-    };
-    Ok(Built {
-        service,
-        findings,
-        overrides_taken: taken,
-        keys,
-    })
+        processes,
+    }
 }
 
 /// A service as read from its files.
@@ -502,78 +562,6 @@ fn resolve(
         }
     }
 
-    let invalid = |o: &Observation, msg: String, findings: &mut Vec<Finding>| {
-        let f = Finding::new(
-            Code::PC002,
-            format!("{} `{}`: {msg}", o.concept.describe(), o.key),
-            format!("set {} to a valid value", o.key),
-        );
-        findings.push(f.cite(&o.origin, msg));
-    };
-
-    let count_of = |o: &Observation, findings: &mut Vec<Finding>| -> Option<Sourced<PoolMax>> {
-        let Some(text) = &o.text else {
-            return Some(Sourced::new(PoolMax::Unknown, o.origin.clone()));
-        };
-        match text.trim().parse::<i64>() {
-            Ok(n) if n < 0 && o.def.negative == Some(Special::Unbounded) => {
-                Some(Sourced::new(PoolMax::Unbounded, o.origin.clone()))
-            }
-            Ok(0) if o.def.zero == Some(Special::Unbounded) => {
-                Some(Sourced::new(PoolMax::Unbounded, o.origin.clone()))
-            }
-            Ok(n) if (0..=1_000_000).contains(&n) => {
-                Some(Sourced::new(PoolMax::Fixed(n as u32), o.origin.clone()))
-            }
-            _ => {
-                invalid(
-                    o,
-                    format!(
-                        "`{}` is not a connection count (a whole number from 0 to 1000000)",
-                        crate::core::secrets::clip(text, 48)
-                    ),
-                    findings,
-                );
-                None
-            }
-        }
-    };
-    let u32_of = |o: &Observation, findings: &mut Vec<Finding>| -> Option<Sourced<u32>> {
-        match count_of(o, findings)?.value {
-            PoolMax::Fixed(n) => Some(Sourced::new(n, o.origin.clone())),
-            _ => None,
-        }
-    };
-    let duration_of =
-        |o: &Observation, findings: &mut Vec<Finding>| -> Option<Sourced<dialects::Timeout>> {
-            let text = o.text.as_ref()?;
-            match dialects::read_duration(text, &o.def) {
-                Ok(t) => Some(Sourced::new(t, o.origin.clone())),
-                Err(msg) => {
-                    invalid(o, msg, findings);
-                    None
-                }
-            }
-        };
-    let bool_of = |o: &Observation, findings: &mut Vec<Finding>| -> Option<Sourced<bool>> {
-        let text = o.text.as_ref()?;
-        match text.trim().to_ascii_lowercase().as_str() {
-            "true" | "1" | "yes" | "on" => Some(Sourced::new(true, o.origin.clone())),
-            "false" | "0" | "no" | "off" => Some(Sourced::new(false, o.origin.clone())),
-            _ => {
-                invalid(
-                    o,
-                    format!(
-                        "`{}` is not a boolean (true or false)",
-                        crate::core::secrets::clip(text, 48)
-                    ),
-                    findings,
-                );
-                None
-            }
-        }
-    };
-
     let mut processes = None;
     let mut replicas = None;
     for concept in [
@@ -606,8 +594,10 @@ fn resolve(
             Concept::StatementCache => pool.statement_cache = u32_of(o, &mut findings),
             Concept::PreparedStatements => pool.prepared_statements = bool_of(o, &mut findings),
             Concept::Pgbouncer => pool.pgbouncer = bool_of(o, &mut findings),
-            Concept::Processes => processes = u32_of(o, &mut findings).filter(|p| p.value > 0),
-            Concept::Replicas => replicas = u32_of(o, &mut findings),
+            Concept::Processes => {
+                processes = bounded_of(o, &mut findings, limits::processes).filter(|p| p.value > 0)
+            }
+            Concept::Replicas => replicas = bounded_of(o, &mut findings, limits::pods),
             Concept::DatabaseUrl => {
                 pool.url = o
                     .text
@@ -619,58 +609,157 @@ fn resolve(
     }
 
     if let Some(lib) = library {
-        for d in &lib.defaults {
-            let origin = Origin::Default {
-                note: d.note.clone(),
-            };
-            let timeout = || match d.value.as_str() {
-                "infinite" => Some(dialects::Timeout::Infinite),
-                v => crate::core::units::parse_duration(v)
-                    .ok()
-                    .map(dialects::Timeout::Finite),
-            };
-            match d.concept {
-                Concept::PoolMax if pool.max.is_none() => {
-                    let v = match d.value.as_str() {
-                        "unbounded" => Some(PoolMax::Unbounded),
-                        "host_cpus" => Some(PoolMax::HostCpus {
-                            assumed: host_cpu_pool(&lib.id, opts.assume_host_cpus),
-                        }),
-                        v => v.parse().ok().map(PoolMax::Fixed),
-                    };
-                    pool.max = v.map(|v| Sourced::new(v, origin));
-                }
-                Concept::PoolOverflow if pool.overflow.is_none() => {
-                    pool.overflow = d
-                        .value
-                        .parse()
-                        .ok()
-                        .map(|v| Sourced::new(PoolMax::Fixed(v), origin));
-                }
-                Concept::AcquireTimeout if pool.acquire_timeout.is_none() => {
-                    pool.acquire_timeout = timeout().map(|t| Sourced::new(t, origin))
-                }
-                Concept::IdleTimeout if pool.idle_timeout.is_none() => {
-                    pool.idle_timeout = timeout().map(|t| Sourced::new(t, origin))
-                }
-                Concept::MaxLifetime if pool.max_lifetime.is_none() => {
-                    pool.max_lifetime = timeout().map(|t| Sourced::new(t, origin))
-                }
-                Concept::StatementCache if pool.statement_cache.is_none() => {
-                    pool.statement_cache = d.value.parse().ok().map(|v| Sourced::new(v, origin))
-                }
-                Concept::PreparedStatements if pool.prepared_statements.is_none() => {
-                    pool.prepared_statements = Some(Sourced::new(d.value == "true", origin))
-                }
-                _ => {}
-            }
-        }
+        apply_defaults(&mut pool, lib, opts);
     }
     Resolved {
         pool,
         processes,
         replicas,
         findings,
+    }
+}
+
+fn invalid(o: &Observation, msg: String, findings: &mut Vec<Finding>) {
+    let f = Finding::new(
+        Code::PC002,
+        format!("{} `{}`: {msg}", o.concept.describe(), o.key),
+        format!("set {} to a valid value", o.key),
+    );
+    findings.push(f.cite(&o.origin, msg));
+}
+
+fn count_of(o: &Observation, findings: &mut Vec<Finding>) -> Option<Sourced<PoolMax>> {
+    let Some(text) = &o.text else {
+        return Some(Sourced::new(PoolMax::Unknown, o.origin.clone()));
+    };
+    match text.trim().parse::<i64>() {
+        Ok(n) if n < 0 && o.def.negative == Some(Special::Unbounded) => {
+            Some(Sourced::new(PoolMax::Unbounded, o.origin.clone()))
+        }
+        Ok(0) if o.def.zero == Some(Special::Unbounded) => {
+            Some(Sourced::new(PoolMax::Unbounded, o.origin.clone()))
+        }
+        Ok(n) if (0..=1_000_000).contains(&n) => {
+            Some(Sourced::new(PoolMax::Fixed(n as u32), o.origin.clone()))
+        }
+        _ => {
+            invalid(
+                o,
+                format!(
+                    "`{}` is not a connection count (a whole number from 0 to 1000000)",
+                    crate::core::secrets::clip(text, 48)
+                ),
+                findings,
+            );
+            None
+        }
+    }
+}
+
+fn u32_of(o: &Observation, findings: &mut Vec<Finding>) -> Option<Sourced<u32>> {
+    match count_of(o, findings)?.value {
+        PoolMax::Fixed(n) => Some(Sourced::new(n, o.origin.clone())),
+        _ => None,
+    }
+}
+
+fn duration_of(o: &Observation, findings: &mut Vec<Finding>) -> Option<Sourced<dialects::Timeout>> {
+    let text = o.text.as_ref()?;
+    match dialects::read_duration(text, &o.def) {
+        Ok(t) => Some(Sourced::new(t, o.origin.clone())),
+        Err(msg) => {
+            invalid(o, msg, findings);
+            None
+        }
+    }
+}
+
+fn bool_of(o: &Observation, findings: &mut Vec<Finding>) -> Option<Sourced<bool>> {
+    let text = o.text.as_ref()?;
+    match text.trim().to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "on" => Some(Sourced::new(true, o.origin.clone())),
+        "false" | "0" | "no" | "off" => Some(Sourced::new(false, o.origin.clone())),
+        _ => {
+            invalid(
+                o,
+                format!(
+                    "`{}` is not a boolean (true or false)",
+                    crate::core::secrets::clip(text, 48)
+                ),
+                findings,
+            );
+            None
+        }
+    }
+}
+
+/// A count of pods or processes, within the model's plausibility caps.
+fn bounded_of(
+    o: &Observation,
+    findings: &mut Vec<Finding>,
+    check: fn(u64) -> Result<u32, String>,
+) -> Option<Sourced<u32>> {
+    let v = u32_of(o, findings)?;
+    match check(u64::from(v.value)) {
+        Ok(n) => Some(Sourced::new(n, v.origin)),
+        Err(m) => {
+            invalid(o, m, findings);
+            None
+        }
+    }
+}
+
+/// Concepts the files leave out take the library's documented default, with that Origin.
+fn apply_defaults(
+    pool: &mut PoolConfig,
+    lib: &crate::input::dialects::Dialect,
+    opts: &BuildOptions,
+) {
+    for d in &lib.defaults {
+        let origin = Origin::Default {
+            note: d.note.clone(),
+        };
+        let timeout = || match d.value.as_str() {
+            "infinite" => Some(dialects::Timeout::Infinite),
+            v => crate::core::units::parse_duration(v)
+                .ok()
+                .map(dialects::Timeout::Finite),
+        };
+        match d.concept {
+            Concept::PoolMax if pool.max.is_none() => {
+                let v = match d.value.as_str() {
+                    "unbounded" => Some(PoolMax::Unbounded),
+                    "host_cpus" => Some(PoolMax::HostCpus {
+                        assumed: host_cpu_pool(&lib.id, opts.assume_host_cpus),
+                    }),
+                    v => v.parse().ok().map(PoolMax::Fixed),
+                };
+                pool.max = v.map(|v| Sourced::new(v, origin));
+            }
+            Concept::PoolOverflow if pool.overflow.is_none() => {
+                pool.overflow = d
+                    .value
+                    .parse()
+                    .ok()
+                    .map(|v| Sourced::new(PoolMax::Fixed(v), origin));
+            }
+            Concept::AcquireTimeout if pool.acquire_timeout.is_none() => {
+                pool.acquire_timeout = timeout().map(|t| Sourced::new(t, origin))
+            }
+            Concept::IdleTimeout if pool.idle_timeout.is_none() => {
+                pool.idle_timeout = timeout().map(|t| Sourced::new(t, origin))
+            }
+            Concept::MaxLifetime if pool.max_lifetime.is_none() => {
+                pool.max_lifetime = timeout().map(|t| Sourced::new(t, origin))
+            }
+            Concept::StatementCache if pool.statement_cache.is_none() => {
+                pool.statement_cache = d.value.parse().ok().map(|v| Sourced::new(v, origin))
+            }
+            Concept::PreparedStatements if pool.prepared_statements.is_none() => {
+                pool.prepared_statements = Some(Sourced::new(d.value == "true", origin))
+            }
+            _ => {}
+        }
     }
 }
 
