@@ -1237,7 +1237,6 @@ fn megabyte_of_garbage_gives_bounded_json_and_github_output() {
 }
 
 #[test]
-#[ignore = "over 20 s on today's code (human rendering of ~4,000 findings); cargo test --test bad_input -- --ignored; drop this ignore with the fix"]
 fn megabyte_of_garbage_gives_bounded_human_output() {
     // The same input; $ poolcheck verify --no-config . --max-connections 10
     finish(garbage_case(&["human"]));
