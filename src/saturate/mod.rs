@@ -6,7 +6,7 @@ mod outcome;
 use crate::capacity::erlang::{self, Queue, Workload};
 use crate::cli::{SaturateArgs, Scenario};
 use crate::core::error::{ToolError, ToolResult};
-use crate::db::postgres::saturate::{PgManager, APPLICATION_NAME};
+use crate::db::postgres::saturate::PgManager;
 use crate::db::postgres::{ConnTarget, ConnectError};
 use crate::pool::{Config, Pool, PoolError};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -126,33 +126,6 @@ pub fn plan(args: &SaturateArgs) -> ToolResult<Plan> {
     })
 }
 
-/// Server slots before the run: (usable, in_use, free) from a short read-only session.
-async fn preflight(observer: &tokio_postgres::Client) -> Result<(i64, i64), tokio_postgres::Error> {
-    let row = observer
-        .query_one(
-            "SELECT current_setting('max_connections')::int - current_setting('superuser_reserved_connections')::int \
-             - coalesce((SELECT setting::int FROM pg_settings WHERE name = 'reserved_connections'), 0), \
-             (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend' OR (backend_type IS NULL AND datname IS NOT NULL))",
-            &[],
-        )
-        .await?;
-    Ok((i64::from(row.get::<_, i32>(0)), row.get::<_, i64>(1)))
-}
-
-/// Sessions of this run still on the server (other runs may share the application_name).
-async fn sessions_left(
-    observer: &tokio_postgres::Client,
-    pids: &[i32],
-) -> Result<i64, tokio_postgres::Error> {
-    Ok(observer
-        .query_one(
-            "SELECT count(*) FROM pg_stat_activity WHERE application_name = $1 AND pid = ANY($2)",
-            &[&APPLICATION_NAME, &pids],
-        )
-        .await?
-        .get(0))
-}
-
 /// Runs the plan against the target on one thread and returns what it measured.
 pub fn run_plan(plan: &Plan, target: ConnTarget) -> ToolResult<Outcome> {
     // One thread: the client's tasks and tokio-postgres's connection tasks hand queries to each
@@ -173,12 +146,14 @@ pub const INTERRUPTED: u8 = 130;
 async fn execute(plan: &Plan, target: ConnTarget) -> ToolResult<Outcome> {
     // The observer checks slots before and leftovers after; it is not part of the pool.
     let observer = target.connect(plan.connect_timeout, "poolcheck").await?;
-    let (usable, in_use) = preflight(&observer).await.map_err(|e| {
-        ToolError::from(crate::db::postgres::connect::classify(
-            &target.redacted(),
-            &e,
-        ))
-    })?;
+    let (usable, in_use) = crate::db::postgres::saturate::preflight(&observer)
+        .await
+        .map_err(|e| {
+            ToolError::from(crate::db::postgres::connect::classify(
+                &target.redacted(),
+                &e,
+            ))
+        })?;
     let free = usable - in_use;
     if i64::from(plan.pool) > free && !plan.force {
         return Err(bad(
@@ -272,7 +247,7 @@ async fn execute(plan: &Plan, target: ConnTarget) -> ToolResult<Outcome> {
     let mut leaked = None;
     for _ in 0..40 {
         let ours = pids.lock().unwrap_or_else(|e| e.into_inner()).clone();
-        leaked = sessions_left(&observer, &ours)
+        leaked = crate::db::postgres::saturate::sessions_left(&observer, &ours)
             .await
             .ok()
             .map(|n| n.max(0) as u64);

@@ -1,4 +1,5 @@
-//! The pool manager for PostgreSQL sessions of the saturation check.
+//! PostgreSQL for the saturation check: the pool manager of its sessions, the free-slot
+//! preflight and the leftover check afterwards.
 
 use crate::db::postgres::{ConnTarget, ConnectError};
 use crate::pool::Manager;
@@ -57,4 +58,33 @@ impl Manager for PgManager {
     fn is_broken(&self, conn: &tokio_postgres::Client) -> bool {
         conn.is_closed()
     }
+}
+
+/// Server slots before the run: (usable, in_use, free) from a short read-only session.
+pub async fn preflight(
+    observer: &tokio_postgres::Client,
+) -> Result<(i64, i64), tokio_postgres::Error> {
+    let row = observer
+        .query_one(
+            "SELECT current_setting('max_connections')::int - current_setting('superuser_reserved_connections')::int \
+             - coalesce((SELECT setting::int FROM pg_settings WHERE name = 'reserved_connections'), 0), \
+             (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend' OR (backend_type IS NULL AND datname IS NOT NULL))",
+            &[],
+        )
+        .await?;
+    Ok((i64::from(row.get::<_, i32>(0)), row.get::<_, i64>(1)))
+}
+
+/// Sessions of this run still on the server (other runs may share the application_name).
+pub async fn sessions_left(
+    observer: &tokio_postgres::Client,
+    pids: &[i32],
+) -> Result<i64, tokio_postgres::Error> {
+    Ok(observer
+        .query_one(
+            "SELECT count(*) FROM pg_stat_activity WHERE application_name = $1 AND pid = ANY($2)",
+            &[&APPLICATION_NAME, &pids],
+        )
+        .await?
+        .get(0))
 }
