@@ -59,9 +59,22 @@ fn words(key: &str) -> Vec<String> {
     out
 }
 
+/// Whether `key` holds, in any case, one of the words every secret key contains.
+fn has_secret_word(key: &[u8]) -> bool {
+    const NEEDLES: [&[u8]; 6] = [b"PASS", b"PWD", b"SECRET", b"TOKEN", b"CREDENTIAL", b"KEY"];
+    NEEDLES
+        .iter()
+        .any(|n| key.len() >= n.len() && key.windows(n.len()).any(|w| w.eq_ignore_ascii_case(n)))
+}
+
 /// Whether a key's value is a secret and must be shown only as `***`. Matches whole words so
 /// `DB_POOL_SIZE` and `MAX_KEYS` stay visible.
 pub fn is_secret_key(key: &str) -> bool {
+    // Most keys hold none of the secret words at all: say so without splitting them into
+    // words (this runs for every key of every file, and for every `key=` in every value).
+    if !has_secret_word(key.as_bytes()) {
+        return false;
+    }
     let w = words(key);
     w.iter().enumerate().any(|(i, word)| {
         SECRET_WORDS.contains(&word.as_str())
@@ -219,8 +232,13 @@ fn line_value_ranges(text: &str, out: &mut Vec<(usize, usize)>) {
 /// Same length as `text`, with every secret's bytes replaced by `*`, so spans into the text
 /// still point at the same places (for source snippets).
 pub fn mask(text: &str) -> String {
+    mask_ranges(text, &secret_ranges(text))
+}
+
+/// [`mask`] with the ranges already found.
+pub fn mask_ranges(text: &str, ranges: &[(usize, usize)]) -> String {
     let mut bytes = text.as_bytes().to_vec();
-    for (a, b) in secret_ranges(text) {
+    for &(a, b) in ranges {
         bytes[a..b].fill(b'*');
     }
     // Ranges start and end at ASCII delimiters, so whole characters were replaced.
@@ -318,7 +336,12 @@ pub fn register(secret: &str) {
 
 /// Registers every secret [`secret_ranges`] finds in `text`.
 pub fn register_in(text: &str) {
-    for (a, b) in secret_ranges(text) {
+    register_ranges(text, &secret_ranges(text));
+}
+
+/// Registers the secrets at `ranges` of `text` (from [`secret_ranges`]).
+pub fn register_ranges(text: &str, ranges: &[(usize, usize)]) {
+    for &(a, b) in ranges {
         register(&text[a..b]);
     }
 }

@@ -46,8 +46,9 @@ impl SourceFile {
         let text: Arc<str> = text.into();
         let mut line_starts = vec![0];
         line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
-        crate::core::secrets::register_in(&text);
-        let shown = visible(&crate::core::secrets::mask(&text)).into();
+        let secrets = crate::core::secrets::secret_ranges(&text);
+        crate::core::secrets::register_ranges(&text, &secrets);
+        let shown = visible(&crate::core::secrets::mask_ranges(&text, &secrets)).into();
         SourceFile {
             path: path.into(),
             display: crate::core::secrets::escape_controls(&display.into()),
