@@ -310,7 +310,19 @@ pub fn clip(text: &str, max: usize) -> String {
 // source hides secrets in snippets and messages; the registry is the backstop for any path
 // that formats a value without thinking of secrets.
 
-static REGISTRY: std::sync::RwLock<Vec<String>> = std::sync::RwLock::new(Vec::new());
+/// Registered secrets by their first four bytes, each bucket longest first: registering is
+/// constant time and scrubbing is one pass over the output, however many files held secrets.
+#[derive(Default)]
+struct Registry {
+    known: std::collections::HashSet<String>,
+    by_prefix: std::collections::HashMap<[u8; 4], Vec<String>>,
+}
+
+static REGISTRY: std::sync::RwLock<Option<Registry>> = std::sync::RwLock::new(None);
+
+fn prefix(b: &[u8]) -> Option<[u8; 4]> {
+    b.get(..4).and_then(|p| p.try_into().ok())
+}
 
 /// Shorter secrets are not scrubbed from output as text (they would hit ordinary words and
 /// numbers); the span-based masking still hides them where they appear in inputs.
@@ -327,9 +339,18 @@ pub fn register(secret: &str) {
     let Ok(mut reg) = REGISTRY.write() else {
         return;
     };
+    let reg = reg.get_or_insert_with(Registry::default);
     for f in forms {
-        if f.chars().count() >= MIN_REGISTERED && f != "***" && !reg.contains(&f) {
-            reg.push(f);
+        if f.chars().count() < MIN_REGISTERED || f == "***" {
+            continue;
+        }
+        let Some(key) = prefix(f.as_bytes()) else {
+            continue;
+        };
+        if reg.known.insert(f.clone()) {
+            let bucket = reg.by_prefix.entry(key).or_default();
+            let at = bucket.partition_point(|s| s.len() >= f.len());
+            bucket.insert(at, f);
         }
     }
 }
@@ -383,16 +404,33 @@ pub fn scrub(text: &str) -> std::borrow::Cow<'_, str> {
     let Ok(reg) = REGISTRY.read() else {
         return std::borrow::Cow::Borrowed(text);
     };
-    let mut out = std::borrow::Cow::Borrowed(text);
-    // Longest first, so a secret that contains another is replaced whole.
-    let mut secrets: Vec<&String> = reg.iter().collect();
-    secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
-    for s in secrets {
-        if out.contains(s.as_str()) {
-            out = std::borrow::Cow::Owned(out.replace(s.as_str(), "***"));
+    let Some(reg) = reg.as_ref().filter(|r| !r.known.is_empty()) else {
+        return std::borrow::Cow::Borrowed(text);
+    };
+    let b = text.as_bytes();
+    let mut out: Vec<u8> = Vec::new();
+    let (mut i, mut copied) = (0, 0);
+    while i < b.len() {
+        // Longest first within a bucket, so a secret that contains another is replaced whole.
+        let hit = prefix(&b[i..])
+            .and_then(|k| reg.by_prefix.get(&k))
+            .and_then(|bucket| bucket.iter().find(|s| b[i..].starts_with(s.as_bytes())));
+        match hit {
+            Some(s) => {
+                out.extend_from_slice(&b[copied..i]);
+                out.extend_from_slice(b"***");
+                i += s.len();
+                copied = i;
+            }
+            None => i += 1,
         }
     }
-    out
+    if copied == 0 {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    out.extend_from_slice(&b[copied..]);
+    // Secrets start and end on character boundaries, so the result is valid UTF-8.
+    std::borrow::Cow::Owned(String::from_utf8_lossy(&out).into_owned())
 }
 
 /// Writes to stdout, scrubbed. Every command's output goes through here or [`eprint`].
