@@ -61,12 +61,20 @@ pub struct VerifyArgs {
     /// Ignore any poolcheck.toml.
     #[arg(long, conflicts_with = "config")]
     pub no_config: bool,
-    /// Use the `[env.prod]` environment of poolcheck.toml.
+    /// Check production: the `[env.prod]` environment of poolcheck.toml, and production's
+    /// files (.env.production, database.yml's production block). Production is also what
+    /// is checked when no environment is named.
     #[arg(long)]
     pub prod: bool,
-    /// Use the `[env.NAME]` environment of poolcheck.toml.
+    /// Check the environment NAME: `[env.NAME]` of poolcheck.toml (required there when
+    /// poolcheck.toml exists), .env.NAME files and database.yml's NAME block.
     #[arg(long, value_name = "NAME", conflicts_with = "prod")]
     pub env: Option<String>,
+    /// Active Spring profile (repeatable, or comma-separated): `on-profile` documents and
+    /// application-NAME.yml/.properties apply only when their profile is active. Beats
+    /// `profiles` in poolcheck.toml.
+    #[arg(long = "profile", value_name = "NAME", value_delimiter = ',')]
+    pub profiles: Vec<String>,
     /// Helm values files applied in order over the chart's values.yaml (later wins), as `helm -f`.
     #[arg(short = 'f', long = "values", value_name = "FILE")]
     pub values: Vec<PathBuf>,

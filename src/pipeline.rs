@@ -46,6 +46,8 @@ pub struct Request {
     pub rps: Option<f64>,
     /// `--max-file-size BYTES`: largest input read (over poolcheck.toml's `max_file_size`).
     pub max_file_size: Option<u64>,
+    /// `--profile NAME`: active Spring profiles (over poolcheck.toml's `profiles`).
+    pub profiles: Vec<String>,
 }
 
 /// The outcome of a run before rendering (what-if compares two of these).
@@ -95,17 +97,42 @@ pub fn analyze(req: &Request) -> ToolResult<Analysis> {
             .max_file_size
             .or(cfg.max_file_size)
             .unwrap_or(crate::input::read::DEFAULT_MAX_FILE_SIZE),
+        environment: req
+            .env
+            .clone()
+            .unwrap_or_else(|| crate::input::environment::DEFAULT.into()),
+        profiles: if req.profiles.is_empty() {
+            cfg.profiles.clone()
+        } else {
+            req.profiles.clone()
+        },
     };
     let mut findings = Vec::new();
     let mut taken = Vec::new();
     let mut seen_keys = Vec::new();
-    for spec in &specs {
-        let built = from_files::build_service(spec, &mut sources, &dialects, &opts)
+    let mut specs = std::collections::VecDeque::from(specs);
+    while let Some(spec) = specs.pop_front() {
+        let built = from_files::build_service(&spec, &mut sources, &dialects, &opts)
             .map_err(|m| ToolError::new(m).with_help("check the path and its permissions"))?;
+        // A database.yml that tells process kinds apart (`Sidekiq.server? ? … : …`) opens a
+        // pool in each: every kind becomes a service of its own, with the same pods unless
+        // poolcheck.toml declares the kinds as services (`component = "sidekiq"`).
+        for kind in &built.components {
+            let mut other = spec.clone();
+            other.name = format!("{}-{kind}", spec.name);
+            other.component = Some(kind.clone());
+            specs.push_front(other);
+        }
+        let is_split = spec.component.is_some() && !spec_declared(&spec, loaded.as_ref());
         taken.extend(built.overrides_taken);
         seen_keys.extend(built.keys);
         fleet.services.push(built.service);
-        findings.extend(built.findings);
+        for f in built.findings {
+            // A split service reads the same files: a finding about them is reported once.
+            if !(is_split && findings.iter().any(|g: &Finding| same_place(g, &f))) {
+                findings.push(f);
+            }
+        }
     }
     sets.check_keys_taken(&taken, &seen_keys, &dialects)?;
     crate::model::from_probe::apply(&mut fleet, req.probe.as_deref(), &cfg)?;
@@ -135,6 +162,16 @@ pub fn analyze(req: &Request) -> ToolResult<Analysis> {
     })
 }
 
+/// True when poolcheck.toml declares the service itself (not one split off by kind).
+fn spec_declared(spec: &from_files::ServiceSpec, loaded: Option<&Loaded>) -> bool {
+    loaded.is_some_and(|l| l.config.services.contains_key(&spec.name))
+}
+
+/// The same finding about the same place, whichever service read the file.
+fn same_place(a: &Finding, b: &Finding) -> bool {
+    a.code == b.code && a.primary == b.primary && a.message == b.message
+}
+
 fn load_config(req: &Request, sources: &mut SourceSet) -> ToolResult<Option<Loaded>> {
     let path = match &req.config {
         ConfigChoice::None => None,
@@ -150,11 +187,9 @@ fn load_config(req: &Request, sources: &mut SourceSet) -> ToolResult<Option<Load
                 .unwrap_or(crate::input::read::DEFAULT_MAX_FILE_SIZE);
             Ok(Some(config::load(p, env.as_deref(), sources, cap)?))
         }
-        (None, Some(env)) => Err(ToolError::new(format!(
-            "{} needs a poolcheck.toml with [env.{env}]",
-            req.env_flag
-        ))
-        .with_help("create poolcheck.toml (see README), pass --config FILE, or drop the flag")),
+        // Without poolcheck.toml the environment still chooses the files (.env.NAME,
+        // database.yml's block).
+        (None, Some(_)) => Ok(None),
         (None, None) => Ok(None),
     }
 }

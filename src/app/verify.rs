@@ -45,5 +45,6 @@ pub fn request(args: &VerifyArgs) -> Request {
         sets: args.set.clone(),
         rps: None,
         max_file_size: args.max_file_size,
+        profiles: args.profiles.clone(),
     }
 }

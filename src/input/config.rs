@@ -30,6 +30,9 @@ pub struct Config {
     pub keys: BTreeMap<String, KeyMapCfg>,
     #[serde(default)]
     pub rules: BTreeMap<String, RuleCfg>,
+    /// Spring profiles active for the run (usually set per `[env.NAME]`).
+    #[serde(default)]
+    pub profiles: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -68,6 +71,8 @@ pub struct ServiceCfg {
     pub role: Option<String>,
     pub database: Option<String>,
     pub workload: Option<WorkloadCfg>,
+    /// The process kind (web, sidekiq) this service runs.
+    pub component: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -5,5 +5,6 @@
 pub mod config;
 pub mod dialects;
 pub mod discover;
+pub mod environment;
 pub mod formats;
 pub mod read;

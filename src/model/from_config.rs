@@ -187,6 +187,7 @@ fn service_spec(
         role: s.role.clone(),
         database: s.database.clone(),
         workload,
+        component: s.component.clone(),
     })
 }
 

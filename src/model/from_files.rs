@@ -24,6 +24,8 @@ pub struct ServiceSpec {
     pub role: Option<String>,
     pub database: Option<String>,
     pub workload: Option<Workload>,
+    /// The process kind (web, sidekiq) the service runs; None: every kind its files tell apart.
+    pub component: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -33,6 +35,11 @@ pub struct BuildOptions {
     pub overrides: Vec<(String, String)>,
     /// Largest file read, in bytes (`--max-file-size`, `max_file_size`).
     pub max_file_size: u64,
+    /// The deployment environment checked (`production` unless `--env`/`--prod` says
+    /// otherwise): Rails' `Rails.env` and the database.yml block it reads.
+    pub environment: String,
+    /// Active Spring profiles.
+    pub profiles: Vec<String>,
 }
 
 impl Default for BuildOptions {
@@ -41,6 +48,8 @@ impl Default for BuildOptions {
             assume_host_cpus: 4,
             overrides: Vec::new(),
             max_file_size: crate::input::read::DEFAULT_MAX_FILE_SIZE,
+            environment: "production".into(),
+            profiles: Vec::new(),
         }
     }
 }
@@ -70,6 +79,14 @@ struct Collector<'a> {
     url_user: Option<String>,
     url_database: Option<String>,
     url_library: Option<&'static str>,
+    /// Values poolcheck could not evaluate (ERB it does not run), each with why.
+    unevaluated: Vec<Sourced<String>>,
+    /// (file, offset) of scalars whose value an ERB tag computed.
+    erb_values: std::collections::HashSet<(FileId, usize)>,
+    /// Process kinds the files tell apart (`Sidekiq.server?`).
+    components: std::collections::BTreeSet<String>,
+    /// `--set` keys an ERB tag read.
+    erb_overrides: Vec<String>,
 }
 
 impl<'a> Collector<'a> {
@@ -180,7 +197,17 @@ impl<'a> Collector<'a> {
                 let m = self.dialects.match_path(path);
                 let key = path.join(".");
                 let value = text.map(|t| (t, node.file, node.span));
+                let before = self.obs.len();
                 self.entry(&key, m, value, Origin::file(node.file, node.span), sources);
+                // What database.yml computes from an env variable is what Rails uses; it beats
+                // the variable read as a key of its own (RAILS_MAX_THREADS in .env).
+                if self.erb_values.contains(&(node.file, node.span.start)) {
+                    for o in &mut self.obs[before..] {
+                        if o.rank == 2 {
+                            o.rank = 3;
+                        }
+                    }
+                }
             }
         }
     }
@@ -204,10 +231,15 @@ pub fn build_service(
         url_user: None,
         url_database: None,
         url_library: None,
+        unevaluated: Vec::new(),
+        erb_values: Default::default(),
+        components: Default::default(),
+        erb_overrides: Vec::new(),
     };
     let (mut env_files, mut scaling) = read_inputs(&mut c, spec, sources, opts);
     env_observations(&mut c, &mut env_files, sources);
-    let taken = apply_overrides(&mut c, opts);
+    let mut taken = apply_overrides(&mut c, opts);
+    taken.append(&mut c.erb_overrides);
     let mut keys: Vec<String> = c.obs.iter().map(|o| o.key.clone()).collect();
     keys.extend(
         env_files
@@ -220,6 +252,8 @@ pub fn build_service(
                 .at(file, span, message),
         );
     }
+    let unevaluated = std::mem::take(&mut c.unevaluated);
+    let components = std::mem::take(&mut c.components);
     let (server_key, url_user, url_database) = (
         c.server_key.clone(),
         c.url_user.clone(),
@@ -235,6 +269,7 @@ pub fn build_service(
     pool.server_key = server_key;
     pool.url_user = url_user;
     pool.url_database = url_database;
+    pool.unevaluated = unevaluated;
     let pods = pods_of(spec, &scaling, replicas, processes);
     for f in &mut findings {
         f.service = Some(spec.name.clone());
@@ -257,6 +292,7 @@ pub fn build_service(
         findings,
         overrides_taken: taken,
         keys,
+        components,
     })
 }
 
@@ -270,18 +306,25 @@ fn read_inputs(
 ) -> (Vec<formats::env::EnvFile>, helm::Scaling) {
     let mut env_files = Vec::new();
     let mut scaling = helm::Scaling::default();
+    // .env files first: ERB in the YAML files reads their values, as the app's process does.
+    for input in &spec.inputs {
+        if let Input::File(path, Kind::Env) = input {
+            let Some(id) = read_or_report(path, sources, opts, &mut c.findings) else {
+                continue;
+            };
+            let text = sources.get(id).text.clone();
+            let f = formats::env::parse(id, &text);
+            c.findings
+                .extend(f.errors.iter().cloned().map(syntax_finding));
+            env_files.push(f);
+        }
+    }
+    let expansion_errors = formats::env::resolve(&mut env_files);
+    c.findings
+        .extend(expansion_errors.into_iter().map(syntax_finding));
     for input in &spec.inputs {
         match input {
-            Input::File(path, Kind::Env) => {
-                let Some(id) = read_or_report(path, sources, opts, &mut c.findings) else {
-                    continue;
-                };
-                let text = sources.get(id).text.clone();
-                let f = formats::env::parse(id, &text);
-                c.findings
-                    .extend(f.errors.iter().cloned().map(syntax_finding));
-                env_files.push(f);
-            }
+            Input::File(_, Kind::Env) => {}
             Input::File(path, Kind::Toml) => {
                 let Some(id) = read_or_report(path, sources, opts, &mut c.findings) else {
                     continue;
@@ -296,17 +339,7 @@ fn read_inputs(
                 let Some(id) = read_or_report(path, sources, opts, &mut c.findings) else {
                     continue;
                 };
-                let text = sources.get(id).text.clone();
-                let name = path.file_name().map(|n| n.to_string_lossy());
-                let name = name.as_deref().unwrap_or("the file");
-                match formats::yaml::parse_config(id, &text, name) {
-                    Ok(docs) => {
-                        for doc in &docs {
-                            yaml_values(c, doc, &mut scaling, sources);
-                        }
-                    }
-                    Err(e) => c.findings.push(syntax_finding(e)),
-                }
+                read_yaml(c, path, id, spec, &env_files, sources, opts, &mut scaling);
             }
             Input::Unreadable(path, problem) => c.findings.push(crate::input::read::finding(
                 path,
@@ -320,6 +353,123 @@ fn read_inputs(
 
     (env_files, scaling)
 }
+
+/// A YAML file: ERB evaluated first when it holds any (Rails runs ERB over database.yml),
+/// then the documents that apply to this run (a database.yml's block for the environment).
+#[allow(clippy::too_many_arguments)]
+fn read_yaml(
+    c: &mut Collector<'_>,
+    path: &std::path::Path,
+    id: FileId,
+    spec: &ServiceSpec,
+    env_files: &[formats::env::EnvFile],
+    sources: &SourceSet,
+    opts: &BuildOptions,
+    scaling: &mut helm::Scaling,
+) {
+    let text = sources.get(id).text.clone();
+    let name = path.file_name().map(|n| n.to_string_lossy());
+    let name = name.as_deref().unwrap_or("the file");
+    let template = if formats::erb::has_erb(&text) {
+        match formats::erb::scan(id, &text) {
+            Ok(t) => Some(t),
+            Err(e) => {
+                c.findings.push(syntax_finding(e));
+                return;
+            }
+        }
+    } else {
+        None
+    };
+    let yaml = template.as_ref().map_or(&text[..], |t| t.yaml.as_str());
+    let mut docs = match formats::yaml::parse_config(id, yaml, name) {
+        Ok(docs) => docs,
+        Err(e) => {
+            c.findings.push(syntax_finding(e));
+            return;
+        }
+    };
+    if let Some(t) = &template {
+        // `--set VAR=…` reaches ERB too: it is how a user answers "DB_POOL is not set".
+        let used = std::cell::RefCell::new(Vec::new());
+        let env = |var: &str| {
+            let set = opts.overrides.iter().rev().find(|(k, _)| k == var);
+            if let Some((k, v)) = set {
+                used.borrow_mut().push(k.clone());
+                return Some(v.clone());
+            }
+            env_value(env_files, var)
+        };
+        let component = spec.component.as_deref().unwrap_or("web");
+        let ctx = formats::erb::Context {
+            env: &env,
+            rails_env: crate::input::environment::canonical(&opts.environment),
+            component,
+        };
+        let outcome = formats::erb::substitute(&mut docs, t, &ctx);
+        c.erb_overrides.extend(used.into_inner());
+        for n in outcome.unknown {
+            c.unevaluated
+                .push(Sourced::new(n.message, Origin::file(id, n.span)));
+        }
+        c.erb_values
+            .extend(outcome.filled.into_iter().map(|s| (id, s.start)));
+        if spec.component.is_none() {
+            c.components.extend(outcome.components);
+        }
+        if let Some(span) = t.control_flow {
+            c.unevaluated.push(Sourced::new(
+                "ERB control flow (`<% if … %>`, loops) is not evaluated: every branch was \
+                 read as YAML, and a later key replaces an earlier one"
+                    .into(),
+                Origin::file(id, span),
+            ));
+        }
+    }
+    for doc in &docs {
+        let doc = rails_block(doc, name, &opts.environment);
+        yaml_values(c, doc, scaling, sources);
+    }
+}
+
+/// The value a service's env files give a variable (the last file that sets it wins), or
+/// None when it is unset or refers to something poolcheck cannot resolve.
+fn env_value(env_files: &[formats::env::EnvFile], var: &str) -> Option<String> {
+    env_files
+        .iter()
+        .rev()
+        .find_map(|f| f.get(var))
+        .filter(|e| e.unresolved.is_empty())
+        .and_then(|e| e.value.clone())
+}
+
+/// Rails reads one block of database.yml: the one named after `Rails.env`. The others
+/// (development, test…) never open a connection in the environment checked.
+fn rails_block<'n>(doc: &'n Node, name: &str, environment: &str) -> &'n Node {
+    if name != "database.yml" {
+        return doc;
+    }
+    let NodeKind::Map(entries) = &doc.kind else {
+        return doc;
+    };
+    let wanted = crate::input::environment::canonical(environment);
+    entries
+        .iter()
+        .find(|e| e.key == environment)
+        .or_else(|| {
+            entries
+                .iter()
+                .find(|e| crate::input::environment::canonical(&e.key) == wanted)
+        })
+        .map_or(&EMPTY, |e| &e.value)
+}
+
+/// What a database.yml without a block for the environment contributes.
+static EMPTY: Node = Node {
+    kind: NodeKind::Map(Vec::new()),
+    file: 0,
+    span: Span { start: 0, end: 0 },
+};
 
 /// A chart: its values.yaml under the values files, merged as `helm -f` does.
 fn read_chart(
@@ -368,9 +518,6 @@ fn env_observations(
     sources: &SourceSet,
 ) {
     let dialects = c.dialects;
-    let expansion_errors = formats::env::resolve(env_files);
-    c.findings
-        .extend(expansion_errors.into_iter().map(syntax_finding));
     for f in env_files.iter() {
         for e in &f.entries {
             let Some(value) = &e.value else { continue }; // empty = unset
@@ -476,6 +623,9 @@ pub struct Built {
     pub overrides_taken: Vec<String>,
     /// Every key its files hold, for "did you mean" suggestions.
     pub keys: Vec<String>,
+    /// Process kinds besides web that its files tell apart (`Sidekiq.server?` in
+    /// database.yml) when the service names none: each becomes a service of its own.
+    pub components: std::collections::BTreeSet<String>,
 }
 
 fn yaml_values(

@@ -65,6 +65,8 @@ pub struct PoolConfig {
     pub url_database: Option<String>,
     /// Raw values with their units, for unit-sanity checks: (concept, key, text, unit, origin).
     pub raw: Vec<RawValue>,
+    /// Values poolcheck could not evaluate (ERB it does not run), each saying why, where.
+    pub unevaluated: Vec<Sourced<String>>,
 }
 
 #[derive(Debug, Clone)]

@@ -9,15 +9,29 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
     for svc in &ctx.fleet.services {
         match &svc.pool.max {
-            Some(m) if m.value == PoolMax::Unknown => out.push(
-                Finding::new(
+            Some(m) if m.value == PoolMax::Unknown => {
+                let erb: Vec<&String> = svc
+                    .pool
+                    .unevaluated
+                    .iter()
+                    .filter(|u| u.origin.location() == m.origin.location())
+                    .map(|u| &u.value)
+                    .collect();
+                let from = if erb.is_empty() {
+                    "a secret or an unresolved reference"
+                } else {
+                    "an ERB expression poolcheck cannot resolve"
+                };
+                let mut f = Finding::new(
                     Code::PC003,
-                    format!("service `{}`'s pool max comes from a secret or an unresolved reference; capacity counts it as unknown, not zero", svc.name),
+                    format!("service `{}`'s pool max comes from {from}; capacity counts it as unknown, not zero", svc.name),
                     "set the pool size as a literal value, or tell poolcheck with --set KEY=N",
                 )
                 .cite(&m.origin, "pool max set here, value unknown")
-                .service(&svc.name),
-            ),
+                .service(&svc.name);
+                f.notes.extend(erb.into_iter().cloned());
+                out.push(f);
+            }
             // An unreadable value is PC002's finding at its line; saying "no pool max" too
             // would repeat it without a location.
             None if svc.pool.max_invalid => {}
