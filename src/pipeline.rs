@@ -8,12 +8,14 @@ use crate::core::severity::Severity;
 use crate::core::source::SourceSet;
 use crate::input::config::{self, Loaded};
 use crate::input::dialects::Dialects;
+use crate::input::envfiles::{self, Skipped};
 use crate::lint::{self, Settings};
 use crate::model::from_config;
 use crate::model::from_files::{self, BuildOptions};
 use crate::model::overrides::{self, Flags, Sets};
 use crate::model::Fleet;
 use crate::report::Report;
+use std::collections::HashSet;
 use std::path::PathBuf;
 
 /// Which poolcheck.toml to use.
@@ -53,6 +55,8 @@ pub struct Request {
 /// The outcome of a run before rendering (what-if compares two of these).
 pub struct Analysis {
     pub sources: SourceSet,
+    /// Files the directories hold that this run did not read, with why.
+    pub skipped: Vec<Skipped>,
     pub fleet: Fleet,
     pub findings: Vec<Finding>,
     pub capacity: Vec<ServerCapacity>,
@@ -64,6 +68,7 @@ impl Analysis {
     pub fn report(&self) -> Report<'_> {
         Report {
             sources: &self.sources,
+            skipped: &self.skipped,
             findings: &self.findings,
             capacity: &self.capacity,
             workloads: &self.workloads,
@@ -88,7 +93,7 @@ pub fn analyze(req: &Request) -> ToolResult<Analysis> {
         servers: from_config::servers(loaded.as_ref()),
         ..Fleet::default()
     };
-    let specs =
+    let mut specs =
         from_config::service_specs(&req.paths, &req.values, loaded.as_ref(), &fleet, &sources)?;
     let opts = BuildOptions {
         assume_host_cpus: cfg.assume_host_cpus.unwrap_or(4),
@@ -110,6 +115,7 @@ pub fn analyze(req: &Request) -> ToolResult<Analysis> {
     let mut findings = Vec::new();
     let mut taken = Vec::new();
     let mut seen_keys = Vec::new();
+    let skipped = select_env_files(&mut specs, req, loaded.as_ref(), &opts.environment);
     let mut specs = std::collections::VecDeque::from(specs);
     while let Some(spec) = specs.pop_front() {
         let built = from_files::build_service(&spec, &mut sources, &dialects, &opts)
@@ -154,12 +160,38 @@ pub fn analyze(req: &Request) -> ToolResult<Analysis> {
     let fail_on = req.fail_on.or(cfg.fail_on).unwrap_or(Severity::Error);
     Ok(Analysis {
         sources,
+        skipped,
         fleet,
         findings,
         capacity,
         workloads,
         fail_on,
     })
+}
+
+/// Keeps the env files of each service's directories that the environment loads
+/// ([`envfiles`]); files named on the command line or in poolcheck.toml are read as given.
+fn select_env_files(
+    specs: &mut [from_files::ServiceSpec],
+    req: &Request,
+    loaded: Option<&Loaded>,
+    environment: &str,
+) -> Vec<Skipped> {
+    let mut explicit: HashSet<PathBuf> = req.paths.iter().cloned().collect();
+    if let Some(l) = loaded {
+        for s in l.config.services.values() {
+            explicit.extend(s.files.iter().map(|f| l.resolve(f)));
+        }
+    }
+    let mut skipped: Vec<Skipped> = Vec::new();
+    for spec in specs {
+        let (inputs, mut off) =
+            envfiles::select(std::mem::take(&mut spec.inputs), &explicit, environment);
+        spec.inputs = inputs;
+        off.retain(|s| !skipped.contains(s));
+        skipped.extend(off);
+    }
+    skipped
 }
 
 /// True when poolcheck.toml declares the service itself (not one split off by kind).

@@ -17,6 +17,14 @@ pub fn canonical(name: &str) -> &str {
     }
 }
 
+/// True for the usual environment names (both spellings).
+pub fn known(name: &str) -> bool {
+    matches!(
+        name,
+        "prod" | "production" | "dev" | "development" | "stage" | "staging" | "test" | "testing"
+    )
+}
+
 /// True when two spellings name one environment.
 pub fn same(a: &str, b: &str) -> bool {
     canonical(a) == canonical(b)

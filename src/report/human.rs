@@ -215,6 +215,9 @@ pub fn render(report: &Report<'_>, color: bool) -> String {
         report.fail_on.word(),
         report.exit_code()
     ));
+    for s in report.skipped {
+        out.push_str(&format!("skipped {}: {}\n", s.file, s.reason));
+    }
     out
 }
 

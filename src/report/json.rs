@@ -50,6 +50,7 @@ pub fn to_value(report: &Report<'_>) -> Value {
         "findings": report.findings.iter().map(|f| finding(report.sources, f)).collect::<Vec<_>>(),
         "capacity": report.capacity,
         "workloads": report.workloads,
+        "skipped": report.skipped,
         "summary": {
             "errors": c.errors,
             "warnings": c.warnings,

@@ -17,6 +17,8 @@ use crate::core::source::SourceSet;
 /// Everything a verify run found, ready to render.
 pub struct Report<'a> {
     pub sources: &'a SourceSet,
+    /// Files the linted directories hold that were not read, with why.
+    pub skipped: &'a [crate::input::envfiles::Skipped],
     pub findings: &'a [Finding],
     pub capacity: &'a [ServerCapacity],
     /// Per-service queueing figures (filled when services declare a workload).
