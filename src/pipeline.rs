@@ -115,7 +115,7 @@ pub fn analyze(req: &Request) -> ToolResult<Analysis> {
     let mut findings = Vec::new();
     let mut taken = Vec::new();
     let mut seen_keys = Vec::new();
-    let skipped = select_env_files(&mut specs, req, loaded.as_ref(), &opts.environment);
+    let mut skipped = select_env_files(&mut specs, req, loaded.as_ref(), &opts);
     let mut specs = std::collections::VecDeque::from(specs);
     while let Some(spec) = specs.pop_front() {
         let built = from_files::build_service(&spec, &mut sources, &dialects, &opts)
@@ -132,6 +132,11 @@ pub fn analyze(req: &Request) -> ToolResult<Analysis> {
         let is_split = spec.component.is_some() && !spec_declared(&spec, loaded.as_ref());
         taken.extend(built.overrides_taken);
         seen_keys.extend(built.keys);
+        for s in built.skipped {
+            if !skipped.contains(&s) {
+                skipped.push(s);
+            }
+        }
         fleet.services.push(built.service);
         for f in built.findings {
             // A split service reads the same files: a finding about them is reported once.
@@ -170,12 +175,12 @@ pub fn analyze(req: &Request) -> ToolResult<Analysis> {
 }
 
 /// Keeps the env files of each service's directories that the environment loads
-/// ([`envfiles`]); files named on the command line or in poolcheck.toml are read as given.
+/// ([`envfiles`]) and the Spring files of the active profiles; files named on the command line or in poolcheck.toml are read as given.
 fn select_env_files(
     specs: &mut [from_files::ServiceSpec],
     req: &Request,
     loaded: Option<&Loaded>,
-    environment: &str,
+    opts: &BuildOptions,
 ) -> Vec<Skipped> {
     let mut explicit: HashSet<PathBuf> = req.paths.iter().cloned().collect();
     if let Some(l) = loaded {
@@ -185,8 +190,10 @@ fn select_env_files(
     }
     let mut skipped: Vec<Skipped> = Vec::new();
     for spec in specs {
-        let (inputs, mut off) =
-            envfiles::select(std::mem::take(&mut spec.inputs), &explicit, environment);
+        let inputs = std::mem::take(&mut spec.inputs);
+        let (inputs, mut off) = envfiles::select(inputs, &explicit, &opts.environment);
+        let (inputs, more) = crate::input::spring::select(inputs, &explicit, &opts.profiles);
+        off.extend(more);
         spec.inputs = inputs;
         off.retain(|s| !skipped.contains(s));
         skipped.extend(off);

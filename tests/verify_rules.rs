@@ -37,6 +37,22 @@ struct Expected {
     findings: Vec<Finding>,
     #[serde(default, rename = "suspect")]
     suspects: Vec<Suspect>,
+    /// When given: each server's peak demand and the services counted (name, pool, pods), so
+    /// a fixture asserts the arithmetic and not only the findings it leads to.
+    #[serde(default, rename = "demand")]
+    demands: Vec<Demand>,
+    /// When given: exactly the files (or `file:line` documents) reported as skipped.
+    skipped: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Demand {
+    server: String,
+    demand: u64,
+    demand_rollout: u64,
+    /// `name pool×processes×pods`, as the human summary prints them.
+    services: Vec<String>,
 }
 
 impl Expected {
@@ -145,7 +161,8 @@ fn run_roots() -> Vec<PathBuf> {
     for group in children(fixtures_dir()) {
         match group.file_name().and_then(|n| n.to_str()) {
             Some("demo") => {}
-            Some("rules") => {
+            // rules/ holds one folder per rule and variant, inputs/ one per format and case.
+            Some("rules" | "inputs") => {
                 for rule in children(group) {
                     roots.extend(children(rule));
                 }
@@ -199,6 +216,36 @@ fn verify(fixture: &Fixture, extra: &[&str]) -> Run {
     poolcheck_in(&fixture.dir, &args)
 }
 
+/// Each server's demand as the JSON report gives it.
+fn demands(v: &serde_json::Value) -> Vec<Demand> {
+    v["capacity"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| Demand {
+            server: c["server"].as_str().unwrap().to_string(),
+            demand: c["demand"].as_u64().unwrap(),
+            demand_rollout: c["demand_rollout"].as_u64().unwrap(),
+            services: c["services"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| {
+                    let pool = s["pool_max"]
+                        .as_u64()
+                        .map_or_else(|| "unknown".to_string(), |n| n.to_string());
+                    format!(
+                        "{} {pool}×{}×{}",
+                        s["name"].as_str().unwrap(),
+                        s["processes"],
+                        s["peak_pods"]
+                    )
+                })
+                .collect(),
+        })
+        .collect()
+}
+
 fn reported(v: &serde_json::Value) -> Vec<Finding> {
     let mut out: Vec<Finding> = v["findings"]
         .as_array()
@@ -241,6 +288,30 @@ fn every_fixture_reports_exactly_its_expected_findings() {
         );
         let want = fixture.expected.reported();
         let got = reported(&v);
+        let demand_ok =
+            fixture.expected.demands.is_empty() || demands(&v) == fixture.expected.demands;
+        if !demand_ok {
+            failures.push(format!(
+                "{}: demand\n  expected {:?}\n  reported {:?}",
+                fixture.name,
+                fixture.expected.demands,
+                demands(&v)
+            ));
+        }
+        if let Some(want) = &fixture.expected.skipped {
+            let got: Vec<String> = v["skipped"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| s["file"].as_str().unwrap().to_string())
+                .collect();
+            if &got != want {
+                failures.push(format!(
+                    "{}: skipped\n  expected {want:?}\n  reported {got:?}",
+                    fixture.name
+                ));
+            }
+        }
         if got != want || run.code != fixture.expected.exit {
             let suspects: String = fixture
                 .expected

@@ -9,3 +9,4 @@ pub mod envfiles;
 pub mod environment;
 pub mod formats;
 pub mod read;
+pub mod spring;

@@ -87,6 +87,8 @@ struct Collector<'a> {
     components: std::collections::BTreeSet<String>,
     /// `--set` keys an ERB tag read.
     erb_overrides: Vec<String>,
+    /// Documents not read (another Spring profile's).
+    skipped: Vec<crate::input::envfiles::Skipped>,
 }
 
 impl<'a> Collector<'a> {
@@ -235,6 +237,7 @@ pub fn build_service(
         erb_values: Default::default(),
         components: Default::default(),
         erb_overrides: Vec::new(),
+        skipped: Vec::new(),
     };
     let (mut env_files, mut scaling) = read_inputs(&mut c, spec, sources, opts);
     env_observations(&mut c, &mut env_files, sources);
@@ -254,6 +257,7 @@ pub fn build_service(
     }
     let unevaluated = std::mem::take(&mut c.unevaluated);
     let components = std::mem::take(&mut c.components);
+    let skipped = std::mem::take(&mut c.skipped);
     let (server_key, url_user, url_database) = (
         c.server_key.clone(),
         c.url_user.clone(),
@@ -293,6 +297,7 @@ pub fn build_service(
         overrides_taken: taken,
         keys,
         components,
+        skipped,
     })
 }
 
@@ -426,7 +431,34 @@ fn read_yaml(
             ));
         }
     }
+    let spring = crate::input::spring::is_spring_file(name);
+    let active = if spring && opts.profiles.is_empty() {
+        // Without --profile, what the file itself activates (spring.profiles.active).
+        docs.iter()
+            .filter(|d| crate::input::spring::activation(d).is_none())
+            .flat_map(crate::input::spring::active_in)
+            .collect()
+    } else {
+        opts.profiles.clone()
+    };
     for doc in &docs {
+        if spring {
+            if let Some((expr, at)) = crate::input::spring::activation(doc) {
+                if !crate::input::spring::matches(&expr, &active) {
+                    let f = sources.get(id);
+                    let (line, _) = f.line_col(at.span.start);
+                    c.skipped.push(crate::input::envfiles::Skipped {
+                        file: format!("{}:{line}", f.display),
+                        reason: if expr.chars().all(|ch| ch.is_alphanumeric() || "-_.".contains(ch)) {
+                            format!("document for Spring profile {expr}, which is not active (--profile {expr} applies it)")
+                        } else {
+                            format!("document for Spring profiles `{expr}`, which do not match the active ones (--profile sets them)")
+                        },
+                    });
+                    continue;
+                }
+            }
+        }
         let doc = rails_block(doc, name, &opts.environment);
         yaml_values(c, doc, scaling, sources);
     }
@@ -626,6 +658,8 @@ pub struct Built {
     /// Process kinds besides web that its files tell apart (`Sidekiq.server?` in
     /// database.yml) when the service names none: each becomes a service of its own.
     pub components: std::collections::BTreeSet<String>,
+    /// Documents of its files that do not apply (another Spring profile's).
+    pub skipped: Vec<crate::input::envfiles::Skipped>,
 }
 
 fn yaml_values(

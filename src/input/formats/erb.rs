@@ -228,18 +228,27 @@ fn fill(
             }
         }
         NodeKind::Scalar(Scalar::Str(s)) if s.contains(prefix) => {
-            let mut text = s.clone();
+            // Placeholders are found by their index, so a file of many tags stays linear.
+            let mut text = String::with_capacity(s.len());
             let mut unknown = false;
-            for (tag, v) in t.tags.iter().zip(values) {
-                let (Some(p), Some(v)) = (&tag.placeholder, v) else {
+            let mut rest = s.as_str();
+            while let Some(at) = rest.find(prefix) {
+                text.push_str(&rest[..at]);
+                let after = &rest[at + prefix.len()..];
+                let digits = after.bytes().take_while(u8::is_ascii_digit).count();
+                let index: Option<usize> = after[..digits].parse().ok();
+                let tag = index.and_then(|i| Some((t.tags.get(i)?, values.get(i)?.as_ref()?)));
+                let Some((tag, v)) = tag else {
+                    text.push_str(prefix);
+                    rest = after;
                     continue;
                 };
-                let padded = format!("{p}{}", "_".repeat(tag.span.end - tag.span.start - p.len()));
-                if !text.contains(&padded) {
-                    continue;
-                }
+                let pad = (tag.span.end - tag.span.start).saturating_sub(prefix.len() + digits);
+                let after = &after[digits..];
+                let underscores = after.bytes().take(pad).take_while(|b| *b == b'_').count();
+                rest = &after[underscores..];
                 match v {
-                    Ok(value) => text = text.replacen(&padded, value, 1),
+                    Ok(value) => text.push_str(value),
                     Err(why) => {
                         unknown = true;
                         if !out.unknown.iter().any(|n| n.span == tag.span) {
@@ -251,6 +260,7 @@ fn fill(
                     }
                 }
             }
+            text.push_str(rest);
             out.filled.push(node.span);
             node.kind = NodeKind::Scalar(if unknown || text.trim().is_empty() {
                 Scalar::Null
