@@ -8,6 +8,7 @@
 //! goes on with the other files.
 
 pub mod env;
+pub mod ini;
 pub mod toml;
 pub mod url;
 pub mod yaml;
