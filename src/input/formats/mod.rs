@@ -9,6 +9,7 @@
 
 pub mod env;
 pub mod erb;
+pub mod ini;
 pub mod toml;
 pub mod url;
 pub mod yaml;
