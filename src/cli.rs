@@ -106,6 +106,20 @@ pub struct VerifyArgs {
     /// A larger file is reported (PC005) and not read.
     #[arg(long, value_name = "BYTES", value_parser = parse_bytes)]
     pub max_file_size: Option<u64>,
+    /// Report only these rules: codes (PC201), names (thin-headroom), prefixes (PC1) or ALL;
+    /// comma-separated or repeated. Input rules (PC00x) stay on. Beats [rules] in poolcheck.toml.
+    #[arg(long, value_name = "RULES", value_delimiter = ',')]
+    pub select: Vec<String>,
+    /// Do not report these rules (same patterns as --select); applied after --select.
+    #[arg(long, value_name = "RULES", value_delimiter = ',')]
+    pub ignore: Vec<String>,
+    /// Report only findings that are not in this baseline (written by --write-baseline).
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Record today's findings in FILE, so a later --baseline FILE fails only on new ones.
+    /// Exits 0 once written.
+    #[arg(long, value_name = "FILE", conflicts_with = "baseline")]
+    pub write_baseline: Option<PathBuf>,
 }
 
 /// A size in bytes, at least 1.

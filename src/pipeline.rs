@@ -50,6 +50,9 @@ pub struct Request {
     pub max_file_size: Option<u64>,
     /// `--profile NAME`: active Spring profiles (over poolcheck.toml's `profiles`).
     pub profiles: Vec<String>,
+    /// `--select` / `--ignore` rule patterns, over poolcheck.toml's `[rules]`.
+    pub select: Vec<String>,
+    pub ignore: Vec<String>,
 }
 
 /// The outcome of a run before rendering (what-if compares two of these).
@@ -84,8 +87,10 @@ pub fn analyze(req: &Request) -> ToolResult<Analysis> {
         .as_ref()
         .map(|l| l.config.clone())
         .unwrap_or_default();
-    let settings = Settings::from_config(&cfg.rules)
+    let mut settings = Settings::from_config(&cfg.rules)
         .map_err(|m| from_config::located(loaded.as_ref(), &sources, &["rules"], m))?;
+    lint::select::apply(&mut settings, &req.select, &req.ignore)
+        .map_err(|(m, help)| ToolError::new(m).with_help(help))?;
     let dialects = Dialects::with_user(from_config::user_dialect(&cfg));
     let sets = Sets::parse(&req.sets)?;
 
@@ -155,7 +160,7 @@ pub fn analyze(req: &Request) -> ToolResult<Analysis> {
         capacity: &capacity,
         settings: &settings,
     };
-    let findings = lint::run(&ctx, &crate::rules::REGISTRY, findings);
+    let findings = lint::run_suppressed(&ctx, &crate::rules::REGISTRY, findings, Some(&sources));
     let workloads = fleet
         .services
         .iter()

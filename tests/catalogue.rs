@@ -2,7 +2,7 @@
 
 use poolcheck::core::code::Code;
 use poolcheck::lint::catalog;
-use poolcheck::rules::{CHECKS, INPUT_CODES, RAISED_BY};
+use poolcheck::rules::{CHECKS, INPUT_CODES, META_CODES, RAISED_BY};
 
 #[test]
 fn every_catalogued_rule_has_logic_and_every_check_is_catalogued() {
@@ -10,6 +10,7 @@ fn every_catalogued_rule_has_logic_and_every_check_is_catalogued() {
         let code = meta.id();
         let has_logic = CHECKS.iter().any(|(c, _)| *c == code)
             || INPUT_CODES.contains(&code)
+            || META_CODES.contains(&code)
             || RAISED_BY
                 .iter()
                 .any(|(c, by)| *c == code && CHECKS.iter().any(|(k, _)| k == by));

@@ -155,7 +155,8 @@ fn bad_input_exits_2_with_a_message() {
         assert_eq!(run.code, 2, "{args:?}");
         assert!(run.stderr.contains(needle), "{args:?}: {}", run.stderr);
     }
+    // A recommendation that does not fit is a verdict (1), not a usage error (2).
     let run = size(&["--max-connections", "50"]);
-    assert_eq!(run.code, 2);
+    assert_eq!(run.code, 1);
     assert!(run.stderr.contains("do not fit"), "{}", run.stderr);
 }

@@ -9,17 +9,24 @@ fn bad(msg: impl Into<String>, help: &str) -> ToolError {
     ToolError::new(msg).with_help(help)
 }
 
+/// A verdict against the plan (exit 1, not a usage error): said on stderr in the same shape
+/// as errors, so stdout keeps only the report.
+fn verdict(e: ToolError) -> u8 {
+    crate::core::secrets::eprint(&format!("{:?}\n", miette::Report::new(e)));
+    exit::FINDINGS
+}
+
 pub fn run(args: &SizeArgs) -> ToolResult<u8> {
     let plan = size::plan(args)?;
-    let rec = search::recommend(&plan.workload, plan.replicas, &plan.targets).ok_or_else(|| {
-        bad(
+    let Some(rec) = search::recommend(&plan.workload, plan.replicas, &plan.targets) else {
+        return Ok(verdict(bad(
             format!(
                 "no pool up to {} connections per replica meets the targets",
                 search::MAX_POOL
             ),
             "relax the targets, add replicas, or make queries faster",
-        )
-    })?;
+        )));
+    };
     let fits = plan.usable.map(|u| rec.total <= u64::from(u));
     let rows = size::rows(&plan, rec.per_pool);
     match args.format {
@@ -39,7 +46,7 @@ pub fn run(args: &SizeArgs) -> ToolResult<u8> {
         })?;
     }
     if fits == Some(false) {
-        return Err(bad(
+        return Ok(verdict(bad(
             format!(
                 "the recommended {} connections ({} per replica × {}) do not fit the server's {} usable slots",
                 rec.total,
@@ -48,7 +55,7 @@ pub fn run(args: &SizeArgs) -> ToolResult<u8> {
                 plan.usable.unwrap_or(0)
             ),
             "raise max_connections, put PgBouncer in front, relax the targets, or make queries faster",
-        ));
+        )));
     }
     Ok(exit::CLEAN)
 }

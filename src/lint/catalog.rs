@@ -30,6 +30,10 @@ pub const FILES: &[(&str, &str)] = &[
         include_str!("../../rules/PC005-unreadable-input.toml"),
     ),
     (
+        "PC010-unused-suppression.toml",
+        include_str!("../../rules/PC010-unused-suppression.toml"),
+    ),
+    (
         "PC101-fleet-exceeds-server-slots.toml",
         include_str!("../../rules/PC101-fleet-exceeds-server-slots.toml"),
     ),

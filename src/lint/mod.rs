@@ -1,8 +1,11 @@
 //! The rule engine: the catalogue (rules/*.toml), per-rule settings, the context rules read,
 //! and the run that fills names and severities and orders findings.
 
+pub mod baseline;
 pub mod catalog;
 pub mod params;
+pub mod select;
+pub mod suppress;
 
 pub use params::Param;
 
@@ -109,6 +112,17 @@ pub struct Registry {
 /// Runs every enabled rule, then fills names and severities from the catalogue and poolcheck.toml
 /// and orders findings by file and position.
 pub fn run(ctx: &Context<'_>, registry: &Registry, input_findings: Vec<Finding>) -> Vec<Finding> {
+    run_suppressed(ctx, registry, input_findings, None)
+}
+
+/// [`run`], then drops what the inline suppressions of `sources` cover and reports the ones
+/// that covered nothing (PC010), before findings are ordered and capped.
+pub fn run_suppressed(
+    ctx: &Context<'_>,
+    registry: &Registry,
+    input_findings: Vec<Finding>,
+    sources: Option<&crate::core::source::SourceSet>,
+) -> Vec<Finding> {
     let mut findings = input_findings;
     for (code, check) in registry.checks {
         // A check runs unless every code it raises is switched off.
@@ -122,6 +136,11 @@ pub fn run(ctx: &Context<'_>, registry: &Registry, input_findings: Vec<Finding>)
             continue;
         }
         findings.extend(check(ctx));
+    }
+    if let Some(sources) = sources {
+        let found = suppress::collect(sources);
+        let enabled = |c: Code| ctx.settings.severity.get(&c) != Some(&None);
+        findings = suppress::apply(sources, &found, findings, enabled);
     }
     findings.retain_mut(|f| {
         let meta = catalog::meta(f.code);

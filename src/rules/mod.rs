@@ -51,6 +51,10 @@ pub const CHECKS: &[(Code, Check)] = &[
 /// Codes raised outside the CHECKS table (while reading input).
 pub const INPUT_CODES: &[Code] = &[Code::PC001, Code::PC002, Code::PC005];
 
+/// Codes the engine raises about the run itself: PC010 (a suppression that matched nothing,
+/// see `lint::suppress`).
+pub const META_CODES: &[Code] = &[Code::PC010];
+
 /// Codes a check raises besides its own (code, raised by): the workload check judges one queue
 /// and reports whichever of unstable / target missed / oversized applies.
 pub const RAISED_BY: &[(Code, Code)] = &[(Code::PC302, Code::PC301), (Code::PC303, Code::PC301)];
