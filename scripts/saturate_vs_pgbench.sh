@@ -1,36 +1,51 @@
 #!/usr/bin/env bash
-# poolcheck saturate vs pgbench on `SELECT 1` at the same connection count, one after the other
-# on the same server; prints both throughputs and the ratio (target ≥ 0.9).
+# poolcheck saturate vs pgbench on `SELECT 1`, like for like: the same number of client
+# connections, the same protocol (saturate sends simple queries, so pgbench runs -M simple),
+# and pgbench with as many threads (-j) as saturate uses (its runtime is one thread). Runs
+# alternate A B A B ... on the same server; prints each pair and the ratio min / median / max
+# (target >= 0.9).
 #
-#   scripts/saturate_vs_pgbench.sh            # 8 connections, 10 s each
-#   N=16 T=5 URL=postgres://me@db/app scripts/saturate_vs_pgbench.sh
+#   scripts/saturate_vs_pgbench.sh            # 8 connections, 10 s each, 3 pairs
+#   N=16 T=5 ROUNDS=5 URL=postgres://me@db/app scripts/saturate_vs_pgbench.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 N=${N:-8}
 T=${T:-10}
+ROUNDS=${ROUNDS:-3}
+# saturate drives its pool from a current_thread runtime (src/saturate/mod.rs).
+THREADS=1
 URL=${URL:-postgres://postgres@127.0.0.1:5432/test?sslmode=disable}
 HOST=${PGHOST:-127.0.0.1}
 USER_=${PGUSER:-postgres}
 DB=${PGDATABASE:-test}
 
 command -v pgbench >/dev/null || { echo "pgbench not found (apt-get install postgresql-client)"; exit 2; }
-cargo build --release -q
+if [ -z "${BIN:-}" ]; then
+    cargo build --release -q
+    BIN=./target/release/poolcheck
+fi
 
 script=$(mktemp)
 trap 'rm -f "$script"' EXIT
 echo 'SELECT 1;' > "$script"
 
-ours=$(./target/release/poolcheck saturate "$URL" --pool "$N" --clients "$N" --query 'SELECT 1' \
-  --duration "${T}s" --format json | python3 -c 'import json,sys; print(json.load(sys.stdin)["throughput_qps"])')
-theirs=$(pgbench -n -c "$N" -j 2 -T "$T" -f "$script" -h "$HOST" -U "$USER_" "$DB" 2>/dev/null \
-  | awk '/^tps/ {print $3; exit}')
+ours=() theirs=()
+for ((r = 0; r < ROUNDS; r++)); do
+    ours+=("$("$BIN" saturate "$URL" --pool "$N" --clients "$N" --query 'SELECT 1' \
+      --duration "${T}s" --format json | python3 -c 'import json,sys; print(json.load(sys.stdin)["throughput_qps"])')")
+    theirs+=("$(pgbench -n -M simple -c "$N" -j "$THREADS" -T "$T" -f "$script" -h "$HOST" -U "$USER_" "$DB" 2>/dev/null \
+      | awk '/^tps/ {print $3; exit}')")
+done
 
-python3 - "$ours" "$theirs" "$N" "$T" <<'PY'
-import sys
-ours, theirs, n, t = float(sys.argv[1]), float(sys.argv[2]), sys.argv[3], sys.argv[4]
-print(f"SELECT 1 with {n} connections for {t}s each")
-print(f"  poolcheck saturate  {ours:10.1f} queries/s")
-print(f"  pgbench             {theirs:10.1f} transactions/s")
-print(f"  ratio               {ours / theirs:10.3f}  (target >= 0.9)")
+python3 - "$N" "$T" "$THREADS" "${ours[*]}" "${theirs[*]}" <<'PY'
+import statistics, sys
+n, t, j = sys.argv[1:4]
+ours = [float(x) for x in sys.argv[4].split()]
+theirs = [float(x) for x in sys.argv[5].split()]
+print(f"SELECT 1, {n} connections, simple protocol, {j} thread(s), {t}s per run, ABAB")
+for i, (a, b) in enumerate(zip(ours, theirs)):
+    print(f"  pair {i + 1}: saturate {a:10.1f} q/s   pgbench -M simple {b:10.1f} tps   ratio {a / b:.3f}")
+r = sorted(a / b for a, b in zip(ours, theirs))
+print(f"  ratio min / median / max: {r[0]:.3f} / {statistics.median(r):.3f} / {r[-1]:.3f}  (target >= 0.9)")
 PY

@@ -239,6 +239,9 @@ pub struct SaturateArgs {
     pub connect_timeout: String,
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
+    /// Also write the run's pool statistics to FILE in the OpenMetrics (Prometheus) text format.
+    #[arg(long, value_name = "FILE")]
+    pub metrics: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -9,6 +9,16 @@ pub fn run(args: &SaturateArgs) -> ToolResult<u8> {
     let plan = saturate::plan(args)?;
     let target = ConnTarget::resolve(args.url.as_deref())?;
     let result = saturate::run_plan(&plan, target)?;
+    if let Some(path) = &args.metrics {
+        let text = crate::pool::metrics::openmetrics(&result.snapshot, "poolcheck_pool");
+        std::fs::write(path, text).map_err(|e| {
+            crate::core::error::ToolError::new(format!(
+                "--metrics {}: could not write the file: {e}",
+                path.display()
+            ))
+            .with_help("give a path in a directory you can write to")
+        })?;
+    }
     match args.format {
         Format::Json => outln!(serde_json::to_string_pretty(&crate::report::saturate::json(
             &result

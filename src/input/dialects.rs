@@ -133,6 +133,9 @@ pub struct Dialects {
     /// Path keys by their last normalized segment, built on first use: a YAML file of 100,000
     /// scalars asks once per scalar.
     paths: OnceLock<PathIndex>,
+    /// Env names (and dotted paths, which env-style keys may spell) by normalized form, first
+    /// dialect and key in order winning, built on first use: every .env line asks once.
+    envs: OnceLock<std::collections::HashMap<String, (usize, usize)>>,
 }
 
 /// (dialect index, key index, normalized segments last first), under the last segment.
@@ -149,15 +152,6 @@ pub fn normalize(key: &str) -> String {
         .collect()
 }
 
-/// `normalize(key) == n` without allocating (called for every key of every dialect, for every
-/// entry of every file).
-fn normalizes_to(key: &str, n: &str) -> bool {
-    key.bytes()
-        .filter(u8::is_ascii_alphanumeric)
-        .map(|b| b.to_ascii_lowercase())
-        .eq(n.bytes())
-}
-
 impl Dialects {
     /// The dialects shipped in rules/dialects.toml.
     pub fn builtin() -> &'static Dialects {
@@ -168,6 +162,7 @@ impl Dialects {
             Dialects {
                 dialects: file.dialect,
                 paths: OnceLock::new(),
+                envs: OnceLock::new(),
             }
         })
     }
@@ -178,6 +173,7 @@ impl Dialects {
         if let Some(u) = user {
             d.dialects.insert(0, u);
             d.paths = OnceLock::new();
+            d.envs = OnceLock::new();
         }
         d
     }
@@ -196,13 +192,25 @@ impl Dialects {
     }
 
     pub fn match_env(&self, name: &str) -> Option<KeyMatch<'_>> {
-        let n = normalize(name);
-        self.find(|def| {
-            def.env.as_deref().is_some_and(|e| normalizes_to(e, &n))
-                || def
-                    .path
-                    .as_deref()
-                    .is_some_and(|p| p.contains('.') && normalizes_to(p, &n))
+        let index = self.envs.get_or_init(|| {
+            let mut index = std::collections::HashMap::new();
+            for (di, dialect) in self.dialects.iter().enumerate() {
+                for (ki, def) in dialect.keys.iter().enumerate() {
+                    if let Some(e) = def.env.as_deref() {
+                        index.entry(normalize(e)).or_insert((di, ki));
+                    }
+                    if let Some(p) = def.path.as_deref().filter(|p| p.contains('.')) {
+                        index.entry(normalize(p)).or_insert((di, ki));
+                    }
+                }
+            }
+            index
+        });
+        let &(di, ki) = index.get(&normalize(name))?;
+        let dialect = &self.dialects[di];
+        Some(KeyMatch {
+            dialect,
+            def: &dialect.keys[ki],
         })
     }
 

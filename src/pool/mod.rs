@@ -6,14 +6,22 @@
 //! - A permit stands for one live-or-being-created connection checked out, so size ≤ max always;
 //!   a returned connection goes back with its permit to the oldest waiter, whatever connection
 //!   is being created elsewhere.
+//! - The fast path (a free permit and a recently used idle connection) arms no timer and reads
+//!   the clock once; a deadline is armed only when a waiter parks or a connection must be
+//!   validated or opened. Checkout statistics are recorded off the core lock (sharded).
+//! - A circuit breaker stops dialling a server that keeps refusing (see `breaker`).
 //! - Returns are synchronous (on drop); bookkeeping uses RAII guards, so a dropped acquire
 //!   future leaks nothing at any point.
 
+mod breaker;
+pub mod metrics;
 mod stats;
 
+pub use breaker::{Breaker, BreakerEvent, BreakerState};
 pub use stats::{Histogram, LeakEvent, Snapshot};
 
-use stats::State;
+use breaker::Circuit;
+use stats::{Hot, State};
 use std::collections::VecDeque;
 use std::future::Future;
 use std::ops::{Deref, DerefMut};
@@ -55,6 +63,10 @@ pub struct Config {
     pub leak_threshold: Option<Duration>,
     /// How often the maintenance task runs (idle/lifetime eviction, refill, leak scan).
     pub maintenance_interval: Duration,
+    /// Consecutive connect failures that open the circuit breaker (0: never).
+    pub breaker_threshold: u32,
+    /// How long the open breaker refuses before letting one probe connect through.
+    pub breaker_backoff: Duration,
 }
 
 impl Default for Config {
@@ -69,6 +81,8 @@ impl Default for Config {
             validation_bypass: Duration::from_millis(500),
             leak_threshold: None,
             maintenance_interval: Duration::from_millis(250),
+            breaker_threshold: 5,
+            breaker_backoff: Duration::from_secs(1),
         }
     }
 }
@@ -82,6 +96,11 @@ pub enum PoolError<E> {
     },
     /// The manager could not create a connection (the last error before the deadline).
     Create(E),
+    /// The circuit breaker is open after repeated connect failures; the next probe is due
+    /// after `retry_in`.
+    BreakerOpen {
+        retry_in: Duration,
+    },
     Closed,
 }
 
@@ -94,6 +113,12 @@ impl<E: std::fmt::Display> std::fmt::Display for PoolError<E> {
                 crate::core::units::format_duration(*waited)
             ),
             PoolError::Create(e) => write!(f, "could not open a connection: {e}"),
+            PoolError::BreakerOpen { retry_in } => write!(
+                f,
+                "not connecting: the last connects all failed, so the circuit breaker is open; \
+                 the next attempt is in {}",
+                crate::core::units::format_duration(*retry_in)
+            ),
             PoolError::Closed => f.write_str("the pool is closed"),
         }
     }
@@ -113,10 +138,12 @@ struct Meta {
     expires: Option<Instant>,
 }
 
-/// The idle queue and the statistics share one lock: an acquire or a return takes it once.
+/// The idle queue, the rare-event counters and the breaker share one lock: an acquire or a
+/// return takes it once; per-checkout statistics live in `Inner::hot`.
 struct Core<C> {
     idle: VecDeque<Idle<C>>,
     s: State,
+    circuit: Circuit,
 }
 
 struct Inner<M: Manager> {
@@ -124,6 +151,7 @@ struct Inner<M: Manager> {
     config: Config,
     semaphore: Arc<Semaphore>,
     core: Mutex<Core<M::Conn>>,
+    hot: Hot,
     waiters: AtomicI64,
     creating: AtomicI64,
 }
@@ -152,14 +180,14 @@ struct Gauge<'a>(&'a AtomicI64);
 
 impl<'a> Gauge<'a> {
     fn up(g: &'a AtomicI64) -> Gauge<'a> {
-        g.fetch_add(1, Ordering::SeqCst);
+        g.fetch_add(1, Ordering::Relaxed);
         Gauge(g)
     }
 }
 
 impl Drop for Gauge<'_> {
     fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::SeqCst);
+        self.0.fetch_sub(1, Ordering::Relaxed);
     }
 }
 
@@ -172,13 +200,16 @@ impl<M: Manager> Pool<M> {
             min_idle: config.min_idle.min(max),
             ..config
         };
+        let started = Instant::now();
         let inner = Arc::new(Inner {
             semaphore: Arc::new(Semaphore::new(max as usize)),
             manager,
             core: Mutex::new(Core {
                 idle: VecDeque::new(),
-                s: State::new(max),
+                s: State::new(),
+                circuit: Circuit::new(config.breaker_threshold, config.breaker_backoff, started),
             }),
+            hot: Hot::new(started),
             waiters: AtomicI64::new(0),
             creating: AtomicI64::new(0),
             config,
@@ -207,7 +238,8 @@ impl<M: Manager> Pool<M> {
                     opened += 1;
                     drop(permit);
                 }
-                Err(e) => return (opened, Some(e)),
+                Err(Refused::Server(e)) => return (opened, Some(e)),
+                Err(Refused::Breaker(_)) => break,
             }
         }
         (opened, None)
@@ -218,58 +250,79 @@ impl<M: Manager> Pool<M> {
     pub fn get(&self) -> impl Future<Output = Result<Pooled<M>, PoolError<M::Error>>> + Send + '_ {
         let location = Location::caller();
         async move {
+            let inner = &self.inner;
             let start = Instant::now();
-            // Fast path: a free permit and a recently used idle connection need no timer.
-            if let Some(conn) = self.try_fast(start, location) {
-                return Ok(conn);
-            }
-            let deadline = self.inner.config.acquire_timeout;
-            match tokio::time::timeout(deadline, self.acquire(start, location)).await {
-                Ok(r) => r,
-                Err(_) => {
-                    lock(&self.inner.core).s.timeouts += 1;
-                    Err(PoolError::Timeout {
-                        waited: start.elapsed(),
-                    })
+            let deadline = tokio::time::Instant::from_std(start + inner.config.acquire_timeout);
+            let (permit, waited) = match inner.semaphore.clone().try_acquire_owned() {
+                Ok(p) => (p, false),
+                Err(tokio::sync::TryAcquireError::Closed) => return Err(PoolError::Closed),
+                Err(tokio::sync::TryAcquireError::NoPermits) => {
+                    let _waiting = Gauge::up(&inner.waiters);
+                    // `timeout_at` polls the acquire first and registers its timer only if
+                    // that returns Pending, i.e. only when this waiter really parks.
+                    let acquire = inner.semaphore.clone().acquire_owned();
+                    match tokio::time::timeout_at(deadline, acquire).await {
+                        Ok(Ok(p)) => (p, true),
+                        Ok(Err(_)) => return Err(PoolError::Closed),
+                        Err(_) => return Err(self.timed_out(start)),
+                    }
                 }
+            };
+            let now = if waited { Instant::now() } else { start };
+            let permit = match self.try_idle(permit, now, start, waited, location) {
+                Ok(c) => return Ok(c),
+                Err(p) => p,
+            };
+            let prepare = self.prepare(permit, start, waited, location);
+            match tokio::time::timeout_at(deadline, prepare).await {
+                Ok(r) => r,
+                Err(_) => Err(self.timed_out(start)),
             }
         }
     }
 
-    fn try_fast(&self, start: Instant, location: &'static Location<'static>) -> Option<Pooled<M>> {
-        let inner = &self.inner;
-        let permit = inner.semaphore.clone().try_acquire_owned().ok()?;
-        let (idle, taken) = {
-            let mut core = lock(&inner.core);
-            let usable = core.idle.back().is_some_and(|i| {
-                i.since.elapsed() <= inner.config.validation_bypass
-                    && i.meta.expires.is_none_or(|e| Instant::now() < e)
-                    && !inner.manager.is_broken(&i.conn)
-            });
-            if !usable {
-                return None;
-            }
-            let idle = core.idle.pop_back()?;
-            let taken = self.check_out(&mut core.s, idle.meta.id, start, false, location);
-            (idle, taken)
-        };
-        Some(self.pooled(idle.conn, idle.meta, permit, taken))
+    fn timed_out(&self, start: Instant) -> PoolError<M::Error> {
+        lock(&self.inner.core).s.timeouts += 1;
+        PoolError::Timeout {
+            waited: start.elapsed(),
+        }
     }
 
-    /// Books a checkout under the lock the caller holds; returns when it was taken.
-    fn check_out(
+    /// A recently used idle connection, handed out without I/O; `now` is the only clock read.
+    /// Gives the permit back when the newest idle connection would need work.
+    fn try_idle(
         &self,
-        s: &mut State,
-        id: u64,
+        permit: OwnedSemaphorePermit,
+        now: Instant,
         start: Instant,
         waited: bool,
         location: &'static Location<'static>,
-    ) -> Instant {
-        let now = Instant::now();
-        s.touch();
-        s.in_use += 1;
-        s.record_acquire(now - start, waited);
-        // Only leak detection needs to know who holds what.
+    ) -> Result<Pooled<M>, OwnedSemaphorePermit> {
+        let inner = &self.inner;
+        let idle = {
+            let mut core = lock(&inner.core);
+            let usable = core.idle.back().is_some_and(|i| {
+                now.saturating_duration_since(i.since) <= inner.config.validation_bypass
+                    && i.meta.expires.is_none_or(|e| now < e)
+                    && !inner.manager.is_broken(&i.conn)
+            });
+            match core.idle.pop_back() {
+                Some(idle) if usable => {
+                    self.track(&mut core.s, idle.meta.id, now, location);
+                    idle
+                }
+                Some(idle) => {
+                    core.idle.push_back(idle);
+                    return Err(permit);
+                }
+                None => return Err(permit),
+            }
+        };
+        Ok(self.pooled(idle.conn, idle.meta, permit, now, start, waited))
+    }
+
+    /// Leak detection alone needs to know who holds what (under the lock the caller holds).
+    fn track(&self, s: &mut State, id: u64, now: Instant, location: &'static Location<'static>) {
         if self.inner.config.leak_threshold.is_some() {
             s.checkouts.insert(
                 id,
@@ -280,7 +333,6 @@ impl<M: Manager> Pool<M> {
                 },
             );
         }
-        now
     }
 
     fn pooled(
@@ -289,38 +341,32 @@ impl<M: Manager> Pool<M> {
         meta: Meta,
         permit: OwnedSemaphorePermit,
         taken: Instant,
+        start: Instant,
+        waited: bool,
     ) -> Pooled<M> {
+        let wait = taken.saturating_duration_since(start);
+        let taken_off = self.inner.hot.checked_out(taken, wait, waited);
         Pooled {
             conn: Some(conn),
             meta,
             permit: Some(permit),
             pool: self.inner.clone(),
             taken,
+            taken_off,
             broken: false,
         }
     }
 
-    async fn acquire(
+    /// The slow path under a permit: validate a stale idle connection or open a new one.
+    async fn prepare(
         &self,
+        permit: OwnedSemaphorePermit,
         start: Instant,
+        waited: bool,
         location: &'static Location<'static>,
     ) -> Result<Pooled<M>, PoolError<M::Error>> {
         let inner = &self.inner;
-        let mut waited = false;
-        let permit = match inner.semaphore.clone().try_acquire_owned() {
-            Ok(p) => p,
-            Err(tokio::sync::TryAcquireError::Closed) => return Err(PoolError::Closed),
-            Err(tokio::sync::TryAcquireError::NoPermits) => {
-                waited = true;
-                let _waiting = Gauge::up(&inner.waiters);
-                inner
-                    .semaphore
-                    .clone()
-                    .acquire_owned()
-                    .await
-                    .map_err(|_| PoolError::Closed)?
-            }
-        };
+        let mut last_error: Option<M::Error> = None;
         loop {
             let candidate = lock(&inner.core).idle.pop_back();
             let (conn, meta) = match candidate {
@@ -329,12 +375,13 @@ impl<M: Manager> Pool<M> {
                         inner.closed(stats::Cause::Broken);
                         continue;
                     }
-                    if idle.meta.expires.is_some_and(|e| Instant::now() >= e) {
+                    let now = Instant::now();
+                    if idle.meta.expires.is_some_and(|e| now >= e) {
                         inner.closed(stats::Cause::Lifetime);
                         continue;
                     }
                     let mut conn = idle.conn;
-                    if idle.since.elapsed() > inner.config.validation_bypass {
+                    if now.saturating_duration_since(idle.since) > inner.config.validation_bypass {
                         // The connection lives in this future while validating: if the future is
                         // dropped here, `Validating` closes it in the books.
                         let guard = Validating { inner, done: false };
@@ -350,7 +397,15 @@ impl<M: Manager> Pool<M> {
                 }
                 None => match inner.create(&permit).await {
                     Ok(c) => c,
-                    Err(e) => {
+                    Err(Refused::Breaker(retry_in)) => {
+                        lock(&inner.core).s.refusals += 1;
+                        // An acquire that saw the server refuse reports why it refused.
+                        return Err(match last_error {
+                            Some(e) => PoolError::Create(e),
+                            None => PoolError::BreakerOpen { retry_in },
+                        });
+                    }
+                    Err(Refused::Server(e)) => {
                         // Keep trying until the deadline: the server may free a slot; report
                         // the last error if time runs out.
                         lock(&inner.core).s.last_create_error = Some(e.to_string());
@@ -359,24 +414,29 @@ impl<M: Manager> Pool<M> {
                         {
                             return Err(PoolError::Create(e));
                         }
+                        last_error = Some(e);
                         tokio::time::sleep(Duration::from_millis(25)).await;
                         continue;
                     }
                 },
             };
-            let taken = self.check_out(&mut lock(&inner.core).s, meta.id, start, waited, location);
-            return Ok(self.pooled(conn, meta, permit, taken));
+            let taken = Instant::now();
+            self.track(&mut lock(&inner.core).s, meta.id, taken, location);
+            return Ok(self.pooled(conn, meta, permit, taken, start, waited));
         }
     }
 
     pub fn snapshot(&self) -> Snapshot {
         let (waiters, creating) = (
-            self.inner.waiters.load(Ordering::SeqCst),
-            self.inner.creating.load(Ordering::SeqCst),
+            self.inner.waiters.load(Ordering::Relaxed),
+            self.inner.creating.load(Ordering::Relaxed),
         );
-        let mut core = lock(&self.inner.core);
+        let core = lock(&self.inner.core);
         let idle = core.idle.len() as i64;
-        core.s.snapshot(idle, waiters, creating)
+        let max = self.inner.config.max_size;
+        let breaker = core.circuit.view();
+        core.s
+            .snapshot(&self.inner.hot, max, (idle, waiters, creating), breaker)
     }
 
     /// Leak reports so far (held past the threshold, and their returns).
@@ -410,20 +470,27 @@ impl<M: Manager> Drop for Validating<'_, M> {
 }
 
 impl<M: Manager> Inner<M> {
-    /// Creates a connection under a permit; the `creating` gauge is released even if the
-    /// future is dropped mid-connect.
-    async fn create(&self, _permit: &OwnedSemaphorePermit) -> Result<(M::Conn, Meta), M::Error> {
+    /// Creates a connection under a permit, unless the breaker is open; the `creating` gauge
+    /// is released even if the future is dropped mid-connect.
+    async fn create(
+        &self,
+        _permit: &OwnedSemaphorePermit,
+    ) -> Result<(M::Conn, Meta), Refused<M::Error>> {
+        lock(&self.core)
+            .circuit
+            .admit(Instant::now())
+            .map_err(Refused::Breaker)?;
         let _creating = Gauge::up(&self.creating);
         let conn = self.manager.create().await;
+        let created = Instant::now();
         let mut core = lock(&self.core);
-        let s = &mut core.s;
-        s.touch();
         match conn {
             Ok(c) => {
+                core.circuit.success(created);
+                let s = &mut core.s;
                 s.created += 1;
                 s.size += 1;
                 s.next_id += 1;
-                let created = Instant::now();
                 let expires = self.config.max_lifetime.map(|l| {
                     let jitter = l.mul_f64(self.config.lifetime_jitter * rand::random::<f64>());
                     created + l.saturating_sub(jitter)
@@ -438,8 +505,9 @@ impl<M: Manager> Inner<M> {
                 ))
             }
             Err(e) => {
-                s.create_errors += 1;
-                Err(e)
+                core.circuit.failure(created);
+                core.s.create_errors += 1;
+                Err(Refused::Server(e))
             }
         }
     }
@@ -448,7 +516,7 @@ impl<M: Manager> Inner<M> {
     fn may_grow_idle(&self) -> bool {
         let core = lock(&self.core);
         (core.idle.len() as i64) < i64::from(self.config.min_idle)
-            && core.s.size + self.creating.load(Ordering::SeqCst) < i64::from(self.config.max_size)
+            && core.s.size + self.creating.load(Ordering::Relaxed) < i64::from(self.config.max_size)
     }
 
     fn push_idle(&self, conn: M::Conn, meta: Meta) {
@@ -464,8 +532,14 @@ impl<M: Manager> Inner<M> {
     }
 }
 
+/// Why `Inner::create` gave no connection.
+enum Refused<E> {
+    Server(E),
+    /// The breaker is open; the next probe is due after this.
+    Breaker(Duration),
+}
+
 fn close_booked(s: &mut State, cause: stats::Cause) {
-    s.touch();
     s.size -= 1;
     s.count_close(cause);
 }
@@ -477,6 +551,8 @@ pub struct Pooled<M: Manager> {
     permit: Option<OwnedSemaphorePermit>,
     pool: Arc<Inner<M>>,
     taken: Instant,
+    /// `taken` as the statistics booked it.
+    taken_off: u64,
     broken: bool,
 }
 
@@ -507,29 +583,24 @@ impl<M: Manager> Drop for Pooled<M> {
     fn drop(&mut self) {
         let Some(conn) = self.conn.take() else { return };
         let inner = &self.pool;
-        let held = self.taken.elapsed();
-        let expired = self.meta.expires.is_some_and(|e| Instant::now() >= e);
+        let now = Instant::now();
+        let held = now.saturating_duration_since(self.taken);
+        let expired = self.meta.expires.is_some_and(|e| now >= e);
         let broken = self.broken || inner.manager.is_broken(&conn);
         let closed = inner.semaphore.is_closed();
         let doomed = {
             // One lock for the books and the idle queue.
             let mut core = lock(&inner.core);
             let s = &mut core.s;
-            s.touch();
-            s.in_use -= 1;
-            s.record_hold(held);
-            let leak = if s.checkouts.is_empty() {
-                None
-            } else {
-                s.checkouts.remove(&self.meta.id)
-            };
-            if let Some(c) = leak {
-                if c.reported {
-                    s.leaks.push(LeakEvent::Returned {
-                        id: self.meta.id,
-                        location: c.location.to_string(),
-                        held,
-                    });
+            if !s.checkouts.is_empty() {
+                if let Some(c) = s.checkouts.remove(&self.meta.id) {
+                    if c.reported {
+                        s.leaks.push(LeakEvent::Returned {
+                            id: self.meta.id,
+                            location: c.location.to_string(),
+                            held,
+                        });
+                    }
                 }
             }
             if broken || expired || closed {
@@ -546,11 +617,12 @@ impl<M: Manager> Drop for Pooled<M> {
                 core.idle.push_back(Idle {
                     conn,
                     meta: self.meta,
-                    since: Instant::now(),
+                    since: now,
                 });
                 None
             }
         };
+        inner.hot.returned(self.taken_off, held);
         // Closing a connection may do I/O: outside the lock.
         drop(doomed);
         // The permit goes last, so the next waiter finds the connection already idle.

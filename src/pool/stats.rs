@@ -3,6 +3,8 @@
 
 use std::collections::HashMap;
 use std::panic::Location;
+use std::sync::atomic::{AtomicI64, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 /// Microsecond histogram (1 µs .. 1 h, 3 significant digits).
@@ -60,6 +62,7 @@ impl Histogram {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(usize)]
 pub enum Cause {
     Broken,
     Idle,
@@ -91,26 +94,112 @@ pub(super) struct Checkout {
     pub reported: bool,
 }
 
-/// Counters and gauges, updated under one short lock.
+/// Counters of rare events (creates, closes, timeouts, leaks), under the core lock.
 pub(super) struct State {
-    max: u32,
     pub size: i64,
-    pub in_use: i64,
     pub created: u64,
     pub create_errors: u64,
     pub last_create_error: Option<String>,
     pub timeouts: u64,
-    closed: HashMap<&'static str, u64>,
+    pub refusals: u64,
+    closed: [u64; 6],
     pub next_id: u64,
     pub checkouts: HashMap<u64, Checkout>,
     pub leaks: Vec<LeakEvent>,
-    wait_direct: Histogram,
-    wait_waited: Histogram,
-    hold: Histogram,
-    started: Instant,
-    last_change: Instant,
-    /// ∫ in_use dt, in connection-seconds.
-    busy_area: f64,
+}
+
+/// The three histograms one shard holds.
+#[derive(Default)]
+pub(super) struct Hists {
+    pub wait_direct: Histogram,
+    pub wait_waited: Histogram,
+    pub hold: Histogram,
+}
+
+/// Statistics of every checkout, kept off the core lock: the histograms are sharded by thread
+/// (merged when a snapshot is taken) and utilisation is integrated from atomics, so the hot
+/// path never serialises on them.
+pub(super) struct Hot {
+    shards: Box<[Mutex<Hists>]>,
+    pub in_use: AtomicI64,
+    /// Σ hold time of returned checkouts, ns.
+    hold_ns: AtomicU64,
+    /// Σ (taken − started) of checkouts still out, ns: with in_use it gives their busy time.
+    out_taken_ns: AtomicU64,
+    pub started: Instant,
+}
+
+thread_local! {
+    static SHARD: usize = {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    };
+}
+
+impl Hot {
+    pub fn new(started: Instant) -> Hot {
+        // One shard per core is enough to keep threads apart; each shard costs three
+        // histograms of ~180 KB.
+        let n = std::thread::available_parallelism().map_or(1, |n| n.get().clamp(1, 8));
+        Hot {
+            shards: (0..n).map(|_| Mutex::new(Hists::default())).collect(),
+            in_use: AtomicI64::new(0),
+            hold_ns: AtomicU64::new(0),
+            out_taken_ns: AtomicU64::new(0),
+            started,
+        }
+    }
+
+    fn shard(&self) -> MutexGuard<'_, Hists> {
+        let i = SHARD.with(|s| *s) % self.shards.len();
+        self.shards[i].lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A checkout at `taken` after waiting `wait`; returns the offset to hand back on return.
+    pub fn checked_out(&self, taken: Instant, wait: Duration, waited: bool) -> u64 {
+        let off = nanos(taken.saturating_duration_since(self.started));
+        self.in_use.fetch_add(1, Ordering::Relaxed);
+        self.out_taken_ns.fetch_add(off, Ordering::Relaxed);
+        let mut h = self.shard();
+        if waited {
+            h.wait_waited.record(wait);
+        } else {
+            h.wait_direct.record(wait);
+        }
+        off
+    }
+
+    pub fn returned(&self, taken_off: u64, held: Duration) {
+        self.hold_ns.fetch_add(nanos(held), Ordering::Relaxed);
+        self.out_taken_ns.fetch_sub(taken_off, Ordering::Relaxed);
+        self.in_use.fetch_sub(1, Ordering::Relaxed);
+        self.shard().hold.record(held);
+    }
+
+    fn merged(&self) -> Hists {
+        let mut all = Hists::default();
+        for s in self.shards.iter() {
+            let s = s.lock().unwrap_or_else(|e| e.into_inner());
+            all.wait_direct.merge(&s.wait_direct);
+            all.wait_waited.merge(&s.wait_waited);
+            all.hold.merge(&s.hold);
+        }
+        all
+    }
+
+    /// ∫ in_use dt up to `now`, in connection-seconds.
+    fn busy_secs(&self, now: Instant) -> (i64, f64) {
+        let in_use = self.in_use.load(Ordering::Relaxed);
+        let done = self.hold_ns.load(Ordering::Relaxed) as f64;
+        let out_taken = self.out_taken_ns.load(Ordering::Relaxed) as f64;
+        let elapsed = nanos(now.saturating_duration_since(self.started)) as f64;
+        let open = (in_use.max(0) as f64 * elapsed - out_taken).max(0.0);
+        (in_use, (done + open) / 1e9)
+    }
+}
+
+fn nanos(d: Duration) -> u64 {
+    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
 }
 
 /// A copy of the statistics at one moment.
@@ -126,6 +215,9 @@ pub struct Snapshot {
     pub create_errors: u64,
     pub last_create_error: Option<String>,
     pub timeouts: u64,
+    /// Acquires refused at once because the circuit breaker was open.
+    pub refusals: u64,
+    pub breaker: super::breaker::Breaker,
     pub closed_broken: u64,
     pub closed_idle: u64,
     pub closed_lifetime: u64,
@@ -151,89 +243,84 @@ impl Snapshot {
 }
 
 impl State {
-    pub fn new(max: u32) -> State {
-        let now = Instant::now();
+    pub fn new() -> State {
         State {
-            max,
             size: 0,
-            in_use: 0,
             created: 0,
             create_errors: 0,
             last_create_error: None,
             timeouts: 0,
-            closed: HashMap::new(),
+            refusals: 0,
+            closed: [0; 6],
             next_id: 0,
             checkouts: HashMap::new(),
             leaks: Vec::new(),
-            wait_direct: Histogram::default(),
-            wait_waited: Histogram::default(),
-            hold: Histogram::default(),
-            started: now,
-            last_change: now,
-            busy_area: 0.0,
         }
-    }
-
-    /// Accumulates in_use over time before any gauge changes.
-    pub fn touch(&mut self) {
-        let now = Instant::now();
-        self.busy_area += self.in_use as f64 * (now - self.last_change).as_secs_f64();
-        self.last_change = now;
-    }
-
-    pub fn record_acquire(&mut self, d: Duration, waited: bool) {
-        if waited {
-            self.wait_waited.record(d);
-        } else {
-            self.wait_direct.record(d);
-        }
-    }
-
-    pub fn record_hold(&mut self, d: Duration) {
-        self.hold.record(d);
     }
 
     pub fn count_close(&mut self, cause: Cause) {
-        let key = match cause {
-            Cause::Broken => "broken",
-            Cause::Idle => "idle",
-            Cause::Lifetime => "lifetime",
-            Cause::Validation => "validation",
-            Cause::Cancelled => "cancelled",
-            Cause::Shutdown => "shutdown",
-        };
-        *self.closed.entry(key).or_default() += 1;
+        self.closed[cause as usize] += 1;
     }
 
-    pub fn snapshot(&mut self, idle: i64, waiters: i64, creating: i64) -> Snapshot {
-        self.touch();
-        let elapsed = (self.last_change - self.started).as_secs_f64();
-        let c = |k: &str| self.closed.get(k).copied().unwrap_or(0);
+    pub fn snapshot(
+        &self,
+        hot: &Hot,
+        max: u32,
+        gauges: (i64, i64, i64),
+        breaker: super::breaker::Breaker,
+    ) -> Snapshot {
+        let (idle, waiters, creating) = gauges;
+        let now = Instant::now();
+        let (in_use, busy) = hot.busy_secs(now);
+        let elapsed = now.saturating_duration_since(hot.started).as_secs_f64();
+        let h = hot.merged();
+        let c = |k: Cause| self.closed[k as usize];
         Snapshot {
-            max_size: self.max,
+            max_size: max,
             size: self.size,
             idle,
-            in_use: self.in_use,
+            in_use,
             creating,
             waiters,
             created: self.created,
             create_errors: self.create_errors,
             last_create_error: self.last_create_error.clone(),
             timeouts: self.timeouts,
-            closed_broken: c("broken"),
-            closed_idle: c("idle"),
-            closed_lifetime: c("lifetime"),
-            closed_validation: c("validation"),
-            closed_cancelled: c("cancelled"),
-            closed_shutdown: c("shutdown"),
-            wait_direct: self.wait_direct.clone(),
-            wait_waited: self.wait_waited.clone(),
-            hold: self.hold.clone(),
+            refusals: self.refusals,
+            breaker,
+            closed_broken: c(Cause::Broken),
+            closed_idle: c(Cause::Idle),
+            closed_lifetime: c(Cause::Lifetime),
+            closed_validation: c(Cause::Validation),
+            closed_cancelled: c(Cause::Cancelled),
+            closed_shutdown: c(Cause::Shutdown),
+            wait_direct: h.wait_direct,
+            wait_waited: h.wait_waited,
+            hold: h.hold,
             utilization: if elapsed > 0.0 {
-                self.busy_area / elapsed / f64::from(self.max)
+                (busy / elapsed / f64::from(max)).min(1.0)
             } else {
                 0.0
             },
+        }
+    }
+}
+
+impl Histogram {
+    /// Recorded values ≤ `us` microseconds (within the histogram's 3 significant digits).
+    pub fn count_le_us(&self, us: u64) -> u64 {
+        if self.0.is_empty() {
+            0
+        } else {
+            self.0.count_between(0, us.max(1))
+        }
+    }
+    /// Σ of the recorded values in seconds (count × mean, to 3 significant digits).
+    pub fn sum_secs(&self) -> f64 {
+        if self.0.is_empty() {
+            0.0
+        } else {
+            self.0.mean() * self.0.len() as f64 / 1e6
         }
     }
 }

@@ -425,3 +425,188 @@ async fn a_slow_connect_never_blocks_a_waiter_a_returned_connection_can_serve() 
     );
     assert_at_rest(&pool).await;
 }
+
+/// Fails connects while `down` is set, as a server refusing then coming back.
+struct Flaky {
+    down: Arc<AtomicBool>,
+    attempts: AtomicU64,
+}
+
+impl Manager for Flaky {
+    type Conn = ();
+    type Error = String;
+    async fn create(&self) -> Result<(), String> {
+        self.attempts.fetch_add(1, Ordering::SeqCst);
+        if self.down.load(Ordering::SeqCst) {
+            Err("connection refused".into())
+        } else {
+            Ok(())
+        }
+    }
+    async fn validate(&self, _: &mut ()) -> Result<(), String> {
+        Ok(())
+    }
+    fn is_broken(&self, _: &()) -> bool {
+        false
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_breaker_opens_fails_fast_probes_and_closes() {
+    let down = Arc::new(AtomicBool::new(true));
+    let pool = Pool::new(
+        Flaky {
+            down: down.clone(),
+            attempts: AtomicU64::new(0),
+        },
+        Config {
+            breaker_threshold: 3,
+            breaker_backoff: Duration::from_millis(150),
+            ..config(2)
+        },
+    );
+    // Retries inside one acquire trip the breaker after 3 failures: that acquire reports the
+    // server's error, and it stops dialling.
+    match pool.get().await {
+        Err(PoolError::Create(e)) => assert_eq!(e, "connection refused"),
+        other => panic!("expected the connect error, got {:?}", other.map(|_| ())),
+    }
+    let attempts = pool.inner.manager.attempts.load(Ordering::SeqCst);
+    assert_eq!(attempts, 3, "no connect after the breaker opened");
+    let s = pool.snapshot();
+    assert_eq!(s.breaker.state, BreakerState::Open);
+    assert_eq!(s.breaker.opened, 1);
+    assert_eq!(s.breaker.events.len(), 1);
+    assert_eq!(s.breaker.events[0].failures, 3);
+
+    // While open, an acquire fails at once with the breaker's error and dials nothing.
+    match pool.get().await {
+        Err(e @ PoolError::BreakerOpen { .. }) => {
+            assert!(e.to_string().contains("circuit breaker is open"), "{e}");
+        }
+        other => panic!("expected a fail-fast refusal, got {:?}", other.map(|_| ())),
+    }
+    assert_eq!(pool.inner.manager.attempts.load(Ordering::SeqCst), 3);
+    assert!(pool.snapshot().refusals >= 1);
+
+    // The server comes back; after the back-off one probe connects and the breaker closes.
+    down.store(false, Ordering::SeqCst);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let c = pool.get().await.expect("the probe connects");
+    drop(c);
+    assert_eq!(pool.inner.manager.attempts.load(Ordering::SeqCst), 4);
+    let s = pool.snapshot();
+    assert_eq!(s.breaker.state, BreakerState::Closed);
+    let path: Vec<_> = s.breaker.events.iter().map(|e| e.to).collect();
+    assert_eq!(
+        path,
+        [
+            BreakerState::Open,
+            BreakerState::HalfOpen,
+            BreakerState::Closed
+        ]
+    );
+    assert_at_rest(&pool).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_probe_reopens_the_breaker() {
+    let pool = Pool::new(
+        Flaky {
+            down: Arc::new(AtomicBool::new(true)),
+            attempts: AtomicU64::new(0),
+        },
+        Config {
+            breaker_threshold: 2,
+            breaker_backoff: Duration::from_millis(100),
+            acquire_timeout: Duration::from_millis(60),
+            ..config(1)
+        },
+    );
+    assert!(pool.get().await.is_err());
+    assert!(pool.get().await.is_err());
+    tokio::time::sleep(Duration::from_millis(130)).await;
+    assert!(matches!(pool.get().await, Err(PoolError::Create(_))));
+    let s = pool.snapshot();
+    let path: Vec<_> = s.breaker.events.iter().map(|e| e.to).collect();
+    assert_eq!(
+        path,
+        [
+            BreakerState::Open,
+            BreakerState::HalfOpen,
+            BreakerState::Open
+        ]
+    );
+    assert_eq!(s.breaker.opened, 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_are_valid_openmetrics() {
+    let pool = Pool::new(TestManager::new(Behaviour::Ok), config(2));
+    for _ in 0..5 {
+        let c = pool.get().await.unwrap();
+        tokio::time::sleep(Duration::from_millis(1)).await;
+        drop(c);
+    }
+    let text = metrics::openmetrics(&pool.snapshot(), "pc");
+    assert!(text.ends_with("# EOF\n"), "{text}");
+    let mut typed = std::collections::HashMap::new();
+    let mut helped = std::collections::HashSet::new();
+    let mut last_bucket: Option<(String, u64)> = None;
+    for line in text.lines() {
+        if let Some(rest) = line.strip_prefix("# TYPE ") {
+            let (name, kind) = rest.split_once(' ').unwrap();
+            typed.insert(name.to_string(), kind.to_string());
+            continue;
+        }
+        if let Some(rest) = line.strip_prefix("# HELP ") {
+            helped.insert(rest.split_once(' ').unwrap().0.to_string());
+            continue;
+        }
+        if line.starts_with('#') {
+            continue;
+        }
+        let (series, value) = line.rsplit_once(' ').unwrap();
+        let value: f64 = value.parse().unwrap_or_else(|_| panic!("{line}"));
+        let name = series.split('{').next().unwrap();
+        let family = ["_bucket", "_count", "_sum", "_total"]
+            .iter()
+            .find_map(|s| name.strip_suffix(s))
+            .unwrap_or(name);
+        assert!(typed.contains_key(family), "no # TYPE for {line}");
+        assert!(helped.contains(family), "no # HELP for {line}");
+        if name.ends_with("_bucket") {
+            assert!(series.contains("le=\""), "{line}");
+            let v = value as u64;
+            if let Some((f, prev)) = &last_bucket {
+                if f == family {
+                    assert!(v >= *prev, "buckets not monotone at {line}");
+                }
+            }
+            last_bucket = Some((family.to_string(), v));
+        }
+    }
+    assert_eq!(typed["pc_acquire_wait_seconds"], "histogram");
+    assert_eq!(typed["pc_closed"], "counter");
+    assert_eq!(typed["pc_in_use"], "gauge");
+    assert!(
+        text.contains("pc_hold_seconds_bucket{le=\"+Inf\"} 5\n"),
+        "{text}"
+    );
+    assert!(text.contains("pc_hold_seconds_count 5\n"));
+    assert!(text.contains("pc_acquire_wait_seconds_count 5\n"));
+    assert!(text.contains("pc_created_total 1\n"));
+    assert!(text.contains("pc_breaker_state{pc_breaker_state=\"closed\"} 1\n"));
+    // 5 holds of ≥ 1 ms: nothing at or below 100 µs, their sum at least 5 ms.
+    assert!(
+        text.contains("pc_hold_seconds_bucket{le=\"0.0001\"} 0\n"),
+        "{text}"
+    );
+    let sum: f64 = text
+        .lines()
+        .find_map(|l| l.strip_prefix("pc_hold_seconds_sum "))
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(sum >= 0.005, "{sum}");
+}

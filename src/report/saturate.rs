@@ -25,6 +25,15 @@ pub fn json(o: &Outcome) -> Value {
         "hold_mean_ms": o.hold_mean_ms,
         "connections_created": o.created,
         "connections_replaced": o.replaced,
+        "breaker": {
+            "state": o.snapshot.breaker.state.name(),
+            "opened": o.snapshot.breaker.opened,
+            "events": o.snapshot.breaker.events.iter().map(|e| json!({
+                "at_ms": e.at.as_secs_f64() * 1000.0,
+                "to": e.to.name(),
+                "failures": e.failures,
+            })).collect::<Vec<_>>(),
+        },
         "measured_p_wait": o.measured_p_wait,
         "prediction": o.prediction.map(|(p, q)| json!({ "p_wait": p, "p99_wait_ms": q, "stable": q.is_some() })),
         "recovery_ms": o.recovery.map(|d| d.as_secs_f64() * 1000.0),
@@ -98,6 +107,21 @@ pub fn human(o: &Outcome) -> String {
         "  connections       {} opened, {} replaced after breaking\n",
         o.created, o.replaced
     ));
+    for e in &o.snapshot.breaker.events {
+        out.push_str(&format!(
+            "  circuit breaker   {} at {:.0} ms{}\n",
+            e.to.name(),
+            e.at.as_secs_f64() * 1000.0,
+            match e.to {
+                crate::pool::BreakerState::Open => format!(
+                    " after {} failed connects in a row; not connecting until a probe succeeds",
+                    e.failures
+                ),
+                crate::pool::BreakerState::HalfOpen => " (one probe connect)".to_string(),
+                crate::pool::BreakerState::Closed => " (a connect succeeded)".to_string(),
+            }
+        ));
+    }
     if let Some(r) = o.recovery {
         out.push_str(&format!(
             "  recovery          queue drained {:.0} ms after the burst\n",

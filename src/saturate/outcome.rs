@@ -34,6 +34,8 @@ pub struct Outcome {
     pub interrupted: bool,
     pub free_slots_before: i64,
     pub acquire_timeout: Duration,
+    /// The pool's statistics at the end of the run (for `--metrics`).
+    pub snapshot: Snapshot,
 }
 
 impl Outcome {
@@ -89,6 +91,7 @@ impl Outcome {
             interrupted,
             free_slots_before,
             acquire_timeout: plan.acquire_timeout,
+            snapshot: s,
         }
     }
 
