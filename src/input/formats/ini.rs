@@ -484,7 +484,7 @@ fn unquote(v: &str, span: Span) -> (&str, Span) {
 mod tests {
     use super::*;
 
-    fn at<'a>(text: &'a str, span: Span) -> &'a str {
+    fn at(text: &str, span: Span) -> &str {
         &text[span.start..span.end]
     }
 
