@@ -15,6 +15,34 @@ use std::path::PathBuf;
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// Colour the output: `auto` when stdout is a terminal and NO_COLOR is unset.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    pub color: ColorChoice,
+    /// Print only the findings (no capacity, workload or summary lines).
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Print where every number came from (file and line, default, flag or probe).
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum ColorChoice {
+    #[default]
+    Auto,
+    Always,
+    Never,
+}
+
+impl ColorChoice {
+    /// `Some(forced)` for always/never, None for auto.
+    pub fn forced(self) -> Option<bool> {
+        match self {
+            ColorChoice::Auto => None,
+            ColorChoice::Always => Some(true),
+            ColorChoice::Never => Some(false),
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -48,6 +76,14 @@ pub enum ReportFormat {
     Json,
     /// GitHub Actions workflow commands (::error file=…,line=…::message), one per finding.
     Github,
+    /// SARIF 2.1.0, for GitHub code scanning and other SARIF viewers.
+    Sarif,
+    /// JUnit XML: a test suite per rule, a test case per rule and file.
+    Junit,
+    /// GitLab Code Quality report (JSON).
+    Gitlab,
+    /// One line per finding: file:line:col: CODE [severity] message.
+    Concise,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -642,7 +642,12 @@ fn replicas_flag_at_u32_max_is_refused_or_pc002_and_never_wraps() {
     let mut p = sane(&o, &[1, 2]);
     if p.is_empty() {
         if o.code == Some(2) {
-            if !o.err().contains("--replicas") {
+            // Under --format json the error is a JSON object on stdout.
+            if !o.json().unwrap_or_default()["error"]["message"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("--replicas")
+            {
                 p.push(format!(
                     "usage error does not name --replicas: {}",
                     o.describe()
@@ -1350,7 +1355,8 @@ fn what_if_pool_max_u32_max_with_a_workload_finishes() {
     let mut p = sane(&o, &[1, 2]);
     if p.is_empty() {
         if o.code == Some(2) {
-            if !o.err().contains("pool_max") {
+            // Under --format json the error is a JSON object on stdout.
+            if !o.all().contains("pool_max") {
                 p.push(format!(
                     "usage error does not name pool_max: {}",
                     o.describe()

@@ -8,10 +8,50 @@ pub mod size;
 pub mod verify;
 pub mod whatif;
 
-use crate::cli::{Cli, Command};
+use crate::cli::{Cli, Command, Format, ReportFormat};
 use crate::core::error::{exit, ToolError};
 
+/// The output format a command was asked for, in report terms (tool errors follow it).
+pub fn format_of(command: &Command) -> ReportFormat {
+    let simple = |f: Format| match f {
+        Format::Human => ReportFormat::Human,
+        Format::Json => ReportFormat::Json,
+    };
+    match command {
+        Command::Verify(a) => a.format,
+        Command::WhatIf(a) => a.verify.format,
+        Command::Size(a) => simple(a.format),
+        Command::Probe(a) => simple(a.format),
+        Command::Saturate(a) => simple(a.format),
+        Command::Rule(a) => simple(a.format),
+    }
+}
+
+/// Prints a usage or tool error where its reader looks: stdout in the machine format asked
+/// for, else a diagnostic on stderr.
+pub fn report_error(format: ReportFormat, e: ToolError) {
+    match crate::report::render_error(format, &e) {
+        Some(text) => crate::core::secrets::print(&text),
+        None => {
+            let style = crate::core::term::style();
+            let handler = crate::report::human::handler_for(style.color, style.width);
+            let mut s = String::new();
+            if handler.render_report(&mut s, &e).is_err() {
+                s = format!("error: {}\n", e.message);
+            }
+            crate::core::secrets::eprint(&format!("{s}\n"));
+        }
+    }
+}
+
 pub fn run(cli: Cli) -> u8 {
+    crate::core::term::set(crate::core::term::Style {
+        color: crate::core::term::detect_color(cli.color.forced()),
+        width: crate::core::term::detect_width(),
+        quiet: cli.quiet,
+        verbose: cli.verbose,
+    });
+    let format = format_of(&cli.command);
     let result: Result<u8, ToolError> = match cli.command {
         Command::Size(args) => size::run(&args),
         Command::Probe(args) => probe::run(&args),
@@ -23,7 +63,7 @@ pub fn run(cli: Cli) -> u8 {
     match result {
         Ok(code) => code,
         Err(e) => {
-            crate::core::secrets::eprint(&format!("{:?}\n", miette::Report::new(e)));
+            report_error(format, e);
             exit::ERROR
         }
     }

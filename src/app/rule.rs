@@ -11,7 +11,9 @@ pub fn run(args: &crate::cli::RuleArgs) -> Result<u8, ToolError> {
                     .with_help("run `poolcheck rule` to list every rule")
             })?;
             match args.format {
-                crate::cli::Format::Human => out!(catalog::render(meta)),
+                crate::cli::Format::Human => {
+                    out!(catalog::render(meta, crate::core::term::style().width))
+                }
                 crate::cli::Format::Json => {
                     outln!(serde_json::to_string_pretty(meta).unwrap_or_default())
                 }
@@ -19,15 +21,7 @@ pub fn run(args: &crate::cli::RuleArgs) -> Result<u8, ToolError> {
         }
         None => match args.format {
             crate::cli::Format::Human => {
-                for r in catalog::all() {
-                    outln!(
-                        "{}  {:<40} {:<8} {}",
-                        r.code,
-                        r.name,
-                        r.severity.word(),
-                        r.summary
-                    );
-                }
+                out!(catalog::render_list(crate::core::term::style().width))
             }
             crate::cli::Format::Json => {
                 outln!(serde_json::to_string_pretty(catalog::all()).unwrap_or_default())

@@ -30,7 +30,8 @@ pub fn run(args: &WhatIfArgs) -> ToolResult<u8> {
             outln!(serde_json::to_string_pretty(&v).unwrap_or_default());
         }
         ReportFormat::Human => out!(render(&changes, &before, &after)),
-        ReportFormat::Github => out!(crate::report::github::render(&after.report())),
+        // Machine formats describe the run that would happen after the change.
+        other => out!(crate::report::render(other, &after.report())),
     }
     Ok(code)
 }
@@ -59,16 +60,49 @@ fn verdict(a: &Analysis) -> String {
     let r = a.report();
     let c = r.counts();
     format!(
-        "{} ({} errors, {} warnings)",
+        "{} ({}, {})",
         if r.exit_code() == 0 { "pass" } else { "FAIL" },
-        c.errors,
-        c.warnings
+        crate::core::text::count(c.errors, "error"),
+        crate::core::text::count(c.warnings, "warning")
     )
 }
 
-fn row(out: &mut String, what: &str, before: String, after: String) {
-    let mark = if before != after { "  ←" } else { "" };
-    out.push_str(&format!("  {what:<34} {before:>28} {after:>28}{mark}\n"));
+type Row = (String, String, String);
+
+fn row(rows: &mut Vec<Row>, what: &str, before: String, after: String) {
+    rows.push((what.to_string(), before, after));
+}
+
+/// The rows as a table when it fits `width` columns, else each row as a label line with
+/// `before → after` under it, so no cell is ever cut or wrapped mid-word.
+fn table(rows: &[Row], width: usize) -> String {
+    let w = |f: fn(&Row) -> &String, head: &str| {
+        rows.iter()
+            .map(|r| f(r).chars().count())
+            .chain([head.chars().count()])
+            .max()
+            .unwrap_or(0)
+    };
+    let (lw, bw, aw) = (w(|r| &r.0, ""), w(|r| &r.1, "before"), w(|r| &r.2, "after"));
+    let mut out = String::new();
+    if 2 + lw + 2 + bw + 2 + aw + 3 <= width {
+        out.push_str(&format!(
+            "  {:<lw$}  {:>bw$}  {:>aw$}\n",
+            "", "before", "after"
+        ));
+        for (what, before, after) in rows {
+            let mark = if before != after { "  ←" } else { "" };
+            out.push_str(&format!(
+                "  {what:<lw$}  {before:>bw$}  {after:>aw$}{mark}\n"
+            ));
+        }
+    } else {
+        for (what, before, after) in rows {
+            let mark = if before != after { "  ←" } else { "" };
+            out.push_str(&format!("  {what}\n      {before} → {after}{mark}\n"));
+        }
+    }
+    out
 }
 
 fn opt<T: ToString>(v: Option<T>) -> String {
@@ -76,25 +110,29 @@ fn opt<T: ToString>(v: Option<T>) -> String {
 }
 
 pub fn render(changes: &[String], before: &Analysis, after: &Analysis) -> String {
-    let mut out = format!("what if: {}\n\n", changes.join(", "));
-    out.push_str(&format!("  {:<34} {:>28} {:>28}\n", "", "before", "after"));
-    row(&mut out, "verdict", verdict(before), verdict(after));
+    let width = crate::core::term::style().width;
+    let mut out = format!(
+        "{}\n\n",
+        crate::core::term::wrap(&format!("what if: {}", changes.join(", ")), width, "  ")
+    );
+    let mut rows: Vec<Row> = Vec::new();
+    row(&mut rows, "verdict", verdict(before), verdict(after));
     for (b, a) in before.capacity.iter().zip(&after.capacity) {
         let s = &a.server;
         row(
-            &mut out,
+            &mut rows,
             &format!("{s}: usable slots"),
             opt(b.available()),
             opt(a.available()),
         );
         row(
-            &mut out,
+            &mut rows,
             &format!("{s}: peak demand"),
             b.demand.to_string(),
             a.demand.to_string(),
         );
         row(
-            &mut out,
+            &mut rows,
             &format!("{s}: rolling-update demand"),
             b.demand_rollout.to_string(),
             a.demand_rollout.to_string(),
@@ -102,7 +140,7 @@ pub fn render(changes: &[String], before: &Analysis, after: &Analysis) -> String
         let headroom =
             |c: &crate::capacity::fleet::ServerCapacity| c.available().map(|u| u - c.demand as i64);
         row(
-            &mut out,
+            &mut rows,
             &format!("{s}: headroom"),
             opt(headroom(b)),
             opt(headroom(a)),
@@ -110,7 +148,7 @@ pub fn render(changes: &[String], before: &Analysis, after: &Analysis) -> String
         for (bs, as_) in b.services.iter().zip(&a.services) {
             let n = &as_.name;
             row(
-                &mut out,
+                &mut rows,
                 &format!("{n}: pool × processes × pods"),
                 format!("{}×{}×{}", opt(bs.pool_max), bs.processes, bs.peak_pods),
                 format!("{}×{}×{}", opt(as_.pool_max), as_.processes, as_.peak_pods),
@@ -124,14 +162,18 @@ pub fn render(changes: &[String], before: &Analysis, after: &Analysis) -> String
             ("p_wait", "P(wait)"),
             ("p99_wait_ms", "p99 acquire wait (ms)"),
         ] {
-            row(
-                &mut out,
-                &format!("{n}: {label}"),
-                num(&bw[key]),
-                num(&aw[key]),
-            );
+            // An unstable pool has no utilization, wait or P(wait) worth printing.
+            let cell = |w: &Value| {
+                if w["stable"] == Value::Bool(false) {
+                    "unstable".to_string()
+                } else {
+                    num(&w[key])
+                }
+            };
+            row(&mut rows, &format!("{n}: {label}"), cell(bw), cell(aw));
         }
     }
+    out.push_str(&table(&rows, width));
     let codes =
         |a: &Analysis| -> Vec<String> { a.findings.iter().map(|f| f.code.to_string()).collect() };
     let (bc, ac) = (codes(before), codes(after));
@@ -152,10 +194,7 @@ pub fn render(changes: &[String], before: &Analysis, after: &Analysis) -> String
         }
     }
     out.push_str("\nafter the change:\n");
-    out.push_str(&crate::report::human::render(
-        &after.report(),
-        crate::report::human::use_color(),
-    ));
+    out.push_str(&crate::report::human::render(&after.report()));
     out
 }
 

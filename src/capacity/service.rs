@@ -79,17 +79,18 @@ impl ServiceQueue {
                 Some(m.mean_wait() * 1000.0),
                 Some(m.wait_quantile(0.99) * 1000.0),
             ),
-            Queue::Unstable { .. } => (false, Some(a / f64::from(self.pool)), None, None, None),
+            // A utilization past 1 means nothing for a queue that never settles.
+            Queue::Unstable { .. } => (false, None, None, None, None),
         };
         let summary = match (stable, p99) {
             (true, Some(p99)) => format!(
-                "workload {}: {} req/s → a = {a:.2} busy per pool over {} pools; pool {} → utilization {:.2}, P(wait) {:.3}, p99 wait {p99:.2} ms; targets need {}",
-                self.service, self.rps, self.pools, self.pool, util.unwrap_or(0.0), p_wait.unwrap_or(0.0),
+                "workload {}: {} req/s → a = {a:.2} busy per pool over {}; pool {} → utilization {:.2}, P(wait) {:.3}, p99 wait {p99:.2} ms; targets need {}",
+                self.service, self.rps, crate::core::text::count(self.pools as usize, "pool"), self.pool, util.unwrap_or(0.0), p_wait.unwrap_or(0.0),
                 self.assessment.needed.map_or("more than 10000".into(), |n| n.to_string())
             ),
             _ => format!(
-                "workload {}: {} req/s → a = {a:.2} busy per pool over {} pools; pool {} is UNSTABLE; targets need {}",
-                self.service, self.rps, self.pools, self.pool,
+                "workload {}: {} req/s → a = {a:.2} busy per pool over {}; pool {} is UNSTABLE; targets need {}",
+                self.service, self.rps, crate::core::text::count(self.pools as usize, "pool"), self.pool,
                 self.assessment.needed.map_or("more than 10000".into(), |n| n.to_string())
             ),
         };

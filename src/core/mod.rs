@@ -10,5 +10,6 @@ pub mod origin;
 pub mod secrets;
 pub mod severity;
 pub mod source;
+pub mod term;
 pub mod text;
 pub mod units;

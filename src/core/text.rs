@@ -26,6 +26,24 @@ pub fn with_article(noun: &str) -> String {
     format!("{} {noun}", if vowel { "an" } else { "a" })
 }
 
+/// `1 error`, `2 errors`, `0 warnings`: a count with its noun in the number English wants.
+pub fn count(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
+/// `orders' pool`, `api's pool`: the possessive of a name.
+pub fn possessive(name: &str) -> String {
+    if name.ends_with('s') {
+        format!("{name}'")
+    } else {
+        format!("{name}'s")
+    }
+}
+
 /// Up to `n` candidates close to `word` (within a quarter of its length), closest first, each
 /// quoted in backticks and listed once.
 pub fn close_matches(word: &str, candidates: &[String], n: usize) -> Vec<String> {

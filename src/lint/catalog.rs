@@ -173,33 +173,79 @@ pub fn find(code_or_name: &str) -> Option<&'static RuleMeta> {
         .find(|r| r.code.eq_ignore_ascii_case(code_or_name) || r.name == code_or_name)
 }
 
-/// Renders a rule's documentation for `poolcheck rule CODE`.
-pub fn render(rule: &RuleMeta) -> String {
+/// Renders a rule's documentation for `poolcheck rule CODE`, prose wrapped to `width`
+/// columns between words (the example is shown as written).
+pub fn render(rule: &RuleMeta, width: usize) -> String {
+    use crate::core::term::wrap;
+    let para = |text: &str| format!("  {}", wrap(text, width.saturating_sub(2), "  "));
     let mut out = format!(
-        "{} {} ({})\n\n{}\n\nWhat it checks\n  {}\n\nWhy it matters\n  {}\n\nExample\n{}\n\nHow to fix\n  {}\n",
-        rule.code,
-        rule.name,
-        rule.severity.word(),
-        rule.summary,
-        rule.docs.what,
-        rule.docs.why,
-        rule.docs.example.trim_end().lines().map(|l| format!("  {l}")).collect::<Vec<_>>().join("\n"),
-        rule.docs.fix
+        "{}\n\n{}\n\nWhat it checks\n{}\n\nWhy it matters\n{}\n\nExample\n{}\n\nHow to fix\n{}\n",
+        wrap(
+            &format!("{} {} ({})", rule.code, rule.name, rule.severity.word()),
+            width,
+            "  "
+        ),
+        wrap(&rule.summary, width, ""),
+        para(&rule.docs.what),
+        para(&rule.docs.why),
+        rule.docs
+            .example
+            .trim_end()
+            .lines()
+            .map(|l| format!("  {l}"))
+            .collect::<Vec<_>>()
+            .join("\n"),
+        para(&rule.docs.fix)
     );
     if !rule.params.is_empty() {
         out.push_str("\nParameters (poolcheck.toml [rules.CODE.params])\n");
         for (name, p) in &rule.params {
-            out.push_str(&format!(
-                "  {name} = {} ({}..{}): {}\n",
+            let line = format!(
+                "{name} = {} ({}..{}): {}",
                 p.default, p.min, p.max, p.description
+            );
+            out.push_str(&format!(
+                "  {}\n",
+                wrap(&line, width.saturating_sub(2), "    ")
             ));
         }
     }
     if !rule.docs.references.is_empty() {
         out.push_str("\nReferences\n");
         for r in &rule.docs.references {
+            // A URL is one word: it gets its own line, never a break.
             out.push_str(&format!("  {r}\n"));
         }
+    }
+    out
+}
+
+/// `poolcheck rule`: one entry per rule, as a table row when the width allows, else the code
+/// and name on one line and the summary wrapped under it.
+pub fn render_list(width: usize) -> String {
+    let name_w = all().iter().map(|r| r.name.len()).max().unwrap_or(0);
+    let lead = 5 + 2 + name_w + 1 + 7 + 1;
+    let mut out = String::new();
+    for r in all() {
+        if width >= lead + 30 {
+            let indent = " ".repeat(lead);
+            out.push_str(&format!(
+                "{}  {:<name_w$} {:<7} ",
+                r.code,
+                r.name,
+                r.severity.word()
+            ));
+            out.push_str(&crate::core::term::wrap_from(
+                &r.summary, width, &indent, lead,
+            ));
+        } else {
+            out.push_str(&format!("{}  {} ({})\n", r.code, r.name, r.severity.word()));
+            out.push_str("       ");
+            out.push_str(&crate::core::term::wrap_from(
+                &r.summary, width, "       ", 7,
+            ));
+        }
+        out.push('\n');
     }
     out
 }

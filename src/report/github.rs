@@ -50,11 +50,24 @@ pub fn render(report: &Report<'_>) -> String {
     }
     let c = report.counts();
     out.push_str(&format!(
-        "poolcheck: {} errors, {} warnings, {} info; exit {}\n",
-        c.errors,
-        c.warnings,
+        "poolcheck: {}, {}, {} info; exit {}\n",
+        crate::core::text::count(c.errors, "error"),
+        crate::core::text::count(c.warnings, "warning"),
         c.infos,
         report.exit_code()
     ));
     out
+}
+
+/// A run that failed before it could lint, as one error annotation.
+pub fn render_error(err: &crate::core::error::ToolError) -> String {
+    let mut msg = err.message.clone();
+    if let Some(h) = &err.help {
+        msg.push_str(&format!(" (help: {h})"));
+    }
+    let msg = crate::core::secrets::escape_controls(&crate::core::secrets::redact(&msg));
+    format!(
+        "::error title=poolcheck could not run::{}\n",
+        escape_data(&msg)
+    )
 }

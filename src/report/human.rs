@@ -156,26 +156,32 @@ fn too_wide(sources: &SourceSet, l: &Label) -> Option<String> {
     (f.line_text(line).len() > MAX_SNIPPET_LINE).then(|| format!("{}:{line}:{col}", f.display))
 }
 
-/// Whether to colour: a terminal on stdout and no NO_COLOR.
+/// Whether to colour, as `--color` and NO_COLOR decided.
 pub fn use_color() -> bool {
-    use std::io::IsTerminal;
-    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+    crate::core::term::style().color
 }
 
 pub fn handler(color: bool) -> GraphicalReportHandler {
+    handler_for(color, crate::core::term::style().width)
+}
+
+/// Diagnostics fitted to `width` columns, wrapping between words only.
+pub fn handler_for(color: bool, width: usize) -> GraphicalReportHandler {
     let theme = if color {
         GraphicalTheme::unicode()
     } else {
         GraphicalTheme::unicode_nocolor()
     };
     GraphicalReportHandler::new_themed(theme)
-        .with_width(100)
+        .with_width(width)
+        .with_break_words(false)
         .with_context_lines(1)
         .with_show_related_as_nested(true)
 }
 
-pub fn render(report: &Report<'_>, color: bool) -> String {
-    let handler = handler(color);
+pub fn render(report: &Report<'_>) -> String {
+    let style = crate::core::term::style();
+    let handler = handler_for(style.color, style.width);
     let mut masked = Masked {
         sources: report.sources,
     };
@@ -189,9 +195,16 @@ pub fn render(report: &Report<'_>, color: bool) -> String {
         out.push_str(&s);
         out.push('\n');
     }
+    if style.quiet {
+        return out;
+    }
     for cap in report.capacity {
+        // One line per server and workload, unwrapped, so scripts can grep them.
         out.push_str(&capacity_line(cap));
         out.push('\n');
+        if style.verbose {
+            out.push_str(&origins(report.sources, cap, style.width));
+        }
     }
     for w in report.workloads {
         if let Some(line) = w.get("summary").and_then(|s| s.as_str()) {
@@ -199,34 +212,110 @@ pub fn render(report: &Report<'_>, color: bool) -> String {
             out.push('\n');
         }
     }
-    let c = report.counts();
-    let verdict = if report.exit_code() == 0 {
-        "pass"
-    } else {
-        "FAIL"
-    };
-    out.push_str(&format!(
-        "{verdict}: {} error{}, {} warning{}, {} info (fail-on {}; exit {})\n",
-        c.errors,
-        plural(c.errors),
-        c.warnings,
-        plural(c.warnings),
-        c.infos,
-        report.fail_on.word(),
-        report.exit_code()
-    ));
+    out.push_str(&summary(report));
     for s in report.skipped {
         out.push_str(&format!("skipped {}: {}\n", s.file, s.reason));
     }
     out
 }
 
-fn plural(n: usize) -> &'static str {
-    if n == 1 {
-        ""
+/// The closing verdict line: `FAIL: 1 error, 0 warnings, 0 info (fail-on error; exit 1)`.
+pub fn summary(report: &Report<'_>) -> String {
+    use crate::core::text::count;
+    let c = report.counts();
+    let verdict = if report.exit_code() == 0 {
+        "pass"
     } else {
-        "s"
+        "FAIL"
+    };
+    format!(
+        "{verdict}: {}, {}, {} info (fail-on {}; exit {})\n",
+        count(c.errors, "error"),
+        count(c.warnings, "warning"),
+        c.infos,
+        report.fail_on.word(),
+        report.exit_code()
+    )
+}
+
+/// Where an input came from, in words: `backend/.env:6` for a file, else its description.
+fn origin_text(sources: &SourceSet, o: Option<&crate::core::origin::Origin>) -> String {
+    let Some(o) = o else {
+        return "unknown".to_string();
+    };
+    match o.location() {
+        Some((file, span)) => {
+            let f = sources.get(file);
+            let (line, col) = f.line_col(span.start);
+            format!("{}:{line}:{col} ({})", f.display, o.describe())
+        }
+        None => o.describe(),
     }
+}
+
+/// `--verbose`: every number of a capacity line beside its origin.
+fn origins(sources: &SourceSet, cap: &ServerCapacity, width: usize) -> String {
+    let mut lines = Vec::new();
+    let i = &cap.inputs;
+    if let Some(m) = cap.max_connections {
+        lines.push(format!(
+            "{} {m}: {}",
+            cap.engine.limit_name(),
+            origin_text(sources, i.max_connections.as_ref())
+        ));
+    }
+    lines.push(format!(
+        "reserved {}: {}",
+        cap.reserved,
+        origin_text(sources, i.reserved.as_ref())
+    ));
+    if cap.other_usage > 0 {
+        lines.push(format!(
+            "held by others {}: {}",
+            cap.other_usage,
+            origin_text(sources, i.other_usage.as_ref())
+        ));
+    }
+    for s in &cap.services {
+        let pool = s
+            .pool_max
+            .map_or(s.pool_kind.to_string(), |p| p.to_string());
+        lines.push(format!(
+            "{} pool {pool}: {}",
+            crate::core::text::possessive(&s.name),
+            origin_text(sources, s.inputs.pool.as_ref())
+        ));
+        lines.push(format!(
+            "{} processes {}: {}",
+            crate::core::text::possessive(&s.name),
+            s.processes,
+            origin_text(sources, s.inputs.processes.as_ref())
+        ));
+        lines.push(format!(
+            "{} peak pods {} ({}): {}",
+            crate::core::text::possessive(&s.name),
+            s.peak_pods,
+            s.inputs.pods_from,
+            origin_text(sources, s.inputs.pods.as_ref())
+        ));
+        if s.surge_pods > 0 {
+            lines.push(format!(
+                "{} surge pods {}: {}",
+                crate::core::text::possessive(&s.name),
+                s.surge_pods,
+                origin_text(sources, s.inputs.surge.as_ref())
+            ));
+        }
+    }
+    lines
+        .iter()
+        .map(|l| {
+            format!(
+                "  {}\n",
+                crate::core::term::wrap(l, width.saturating_sub(2), "    ")
+            )
+        })
+        .collect()
 }
 
 fn capacity_line(cap: &ServerCapacity) -> String {

@@ -1,15 +1,20 @@
 //! Renderers: one per output format, all from the same [`Report`].
 
+pub mod concise;
+pub mod fingerprint;
 pub mod github;
+pub mod gitlab;
 pub mod human;
 pub mod json;
+pub mod junit;
 pub mod probe;
+pub mod sarif;
 pub mod saturate;
 pub mod size;
 
 use crate::capacity::fleet::ServerCapacity;
 use crate::cli::ReportFormat;
-use crate::core::error::exit;
+use crate::core::error::{exit, ToolError};
 use crate::core::finding::Finding;
 use crate::core::severity::Severity;
 use crate::core::source::SourceSet;
@@ -29,9 +34,40 @@ pub struct Report<'a> {
 /// The one output dispatch: a report in the format asked for.
 pub fn render(format: ReportFormat, report: &Report<'_>) -> String {
     match format {
-        ReportFormat::Human => human::render(report, human::use_color()),
+        ReportFormat::Human => human::render(report),
         ReportFormat::Json => json::render(report),
         ReportFormat::Github => github::render(report),
+        ReportFormat::Sarif => sarif::render(report),
+        ReportFormat::Junit => junit::render(report),
+        ReportFormat::Gitlab => gitlab::render(report),
+        ReportFormat::Concise => concise::render(report, crate::core::term::style().quiet),
+    }
+}
+
+/// A usage or tool error in a machine-read format, for stdout: a JSON object, a GitHub
+/// annotation or a SARIF run that says the run failed. None for formats a person reads
+/// (the error goes to stderr as a diagnostic).
+pub fn render_error(format: ReportFormat, err: &ToolError) -> Option<String> {
+    use crate::core::secrets::redact_url;
+    match format {
+        ReportFormat::Json => {
+            let v = serde_json::json!({
+                "version": json::SCHEMA_VERSION,
+                "tool": { "name": "poolcheck", "version": env!("CARGO_PKG_VERSION") },
+                "error": { "message": redact_url(&err.message), "help": err.help.as_deref().map(redact_url) },
+                "exit_code": exit::ERROR,
+            });
+            Some(format!(
+                "{}\n",
+                serde_json::to_string_pretty(&v).unwrap_or_default()
+            ))
+        }
+        ReportFormat::Github => Some(github::render_error(err)),
+        ReportFormat::Sarif => Some(sarif::render_error(err)),
+        ReportFormat::Human
+        | ReportFormat::Junit
+        | ReportFormat::Gitlab
+        | ReportFormat::Concise => None,
     }
 }
 

@@ -70,20 +70,25 @@ fn targets_json(t: &Targets) -> Value {
     })
 }
 
+/// A probability as every column shows one: four decimals, `<0.0001` below that, never
+/// scientific notation beside plain decimals.
 fn fmt_p(p: f64) -> String {
     if p == 0.0 {
         "0".into()
+    } else if p < 0.000_05 {
+        "<0.0001".into()
     } else {
-        format!("{p:.2e}")
+        format!("{p:.4}")
     }
 }
 
+/// Milliseconds with two decimals, `<0.01` below that.
 fn fmt_ms(s: f64) -> String {
     let v = ms(s);
     if v == 0.0 {
-        "0".into()
-    } else if v < 0.01 {
-        format!("{v:.1e}")
+        "0.00".into()
+    } else if v < 0.005 {
+        "<0.01".into()
     } else {
         format!("{v:.2}")
     }
@@ -119,9 +124,9 @@ pub fn human(
     }
     let m = &rec.metrics;
     out.push_str(&format!(
-        "  at that size: utilization {:.2}, P(wait) {:.4}, p99 acquire wait {} ms\n\n",
+        "  at that size: utilization {:.2}, P(wait) {}, p99 acquire wait {} ms\n\n",
         m.utilization,
-        m.p_wait,
+        fmt_p(m.p_wait),
         fmt_ms(m.wait_quantile(0.99))
     ));
     out.push_str("Assumptions\n");
@@ -182,24 +187,39 @@ pub fn human(
             String::new()
         }
     ));
+    let mut previous: Option<u32> = None;
     for r in rows {
+        // Rows between an unstable size and the window around the recommendation are left
+        // out; say so instead of letting the pool column jump silently.
+        if let Some(p) = previous.filter(|&p| r.pool > p + 1) {
+            let (from, to) = (p + 1, r.pool - 1);
+            let which = if from == to {
+                format!("pool {from}")
+            } else {
+                format!("pools {from}–{to}")
+            };
+            out.push_str(&format!("   {:>6}  {which} not shown\n", "⋮"));
+        }
+        previous = Some(r.pool);
         let mark = if r.pool == rec.per_pool { "►" } else { " " };
         match &r.queue {
             Queue::Stable(m) => out.push_str(&format!(
-                " {mark} {:>6}  {:>11.3}  {:>8.4}  {:>10}  {:>10}  {:>10}{}\n",
+                " {mark} {:>6}  {:>11.3}  {:>8}  {:>10}  {:>10}  {:>10}{}\n",
                 r.pool,
                 m.utilization,
-                m.p_wait,
+                fmt_p(m.p_wait),
                 fmt_ms(m.mean_wait()),
                 fmt_ms(m.wait_quantile(0.95)),
                 fmt_ms(m.wait_quantile(0.99)),
-                plan.acquire_timeout.map_or(String::new(), |t| format!("  {:>10}", fmt_p(m.p_timeout(t))))
+                plan.acquire_timeout.map_or(String::new(), |t| format!(
+                    "  {:>10}",
+                    fmt_p(m.p_timeout(t))
+                ))
             )),
+            // Utilization past 1 means nothing for a queue that never settles.
             Queue::Unstable { offered_load, .. } => out.push_str(&format!(
-                " {mark} {:>6}  {:>11.3}  unstable: pool ≤ offered load {:.2}, waits grow without bound\n",
-                r.pool,
-                offered_load / f64::from(r.pool),
-                offered_load
+                " {mark} {:>6}  {:>11}  pool ≤ offered load {:.2}: waits grow without bound\n",
+                r.pool, "unstable", offered_load
             )),
         }
     }
