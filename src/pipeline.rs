@@ -137,11 +137,7 @@ pub fn analyze(req: &Request) -> ToolResult<Analysis> {
         let is_split = spec.component.is_some() && !spec_declared(&spec, loaded.as_ref());
         taken.extend(built.overrides_taken);
         seen_keys.extend(built.keys);
-        for s in built.skipped {
-            if !skipped.contains(&s) {
-                skipped.push(s);
-            }
-        }
+        skipped.extend(built.skipped);
         fleet.services.push(built.service);
         for f in built.findings {
             // A split service reads the same files: a finding about them is reported once.
@@ -168,6 +164,9 @@ pub fn analyze(req: &Request) -> ToolResult<Analysis> {
         .map(|q| q.to_json())
         .collect();
     let fail_on = req.fail_on.or(cfg.fail_on).unwrap_or(Severity::Error);
+    // Services sharing a directory or a file skip the same things: each is listed once.
+    let mut seen = HashSet::new();
+    skipped.retain(|s| seen.insert(s.clone()));
     Ok(Analysis {
         sources,
         skipped,
@@ -180,7 +179,8 @@ pub fn analyze(req: &Request) -> ToolResult<Analysis> {
 }
 
 /// Keeps the env files of each service's directories that the environment loads
-/// ([`envfiles`]) and the Spring files of the active profiles; files named on the command line or in poolcheck.toml are read as given.
+/// ([`envfiles`]) and the Spring files of the active profiles; files named on the command
+/// line or in poolcheck.toml are read as given.
 fn select_env_files(
     specs: &mut [from_files::ServiceSpec],
     req: &Request,
@@ -200,7 +200,6 @@ fn select_env_files(
         let (inputs, more) = crate::input::spring::select(inputs, &explicit, &opts.profiles);
         off.extend(more);
         spec.inputs = inputs;
-        off.retain(|s| !skipped.contains(s));
         skipped.extend(off);
     }
     skipped

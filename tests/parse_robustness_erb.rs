@@ -82,10 +82,15 @@ proptest! {
     }
 
     #[test]
-    fn erb_expressions_are_a_value_or_unknown(code in "[ -~]{0,60}") {
+    fn erb_expressions_are_a_value_or_unknown_and_quoted(code in "[ -~]{0,60}") {
         let env = |_: &str| None;
         let ctx = erb::Context { env: &env, rails_env: "production", component: "web" };
-        let _ = erb::evaluate(&code, &ctx, &mut BTreeSet::new());
+        if let Err(why) = erb::evaluate(&code, &ctx, &mut BTreeSet::new()) {
+            // Every unknown says so and quotes the expression (its first word at least).
+            prop_assert!(why.contains("unknown"), "{}", why);
+            let first = code.split_whitespace().next().unwrap_or("");
+            prop_assert!(why.contains(first), "{} does not quote {:?}", why, code);
+        }
     }
 
     #[test]

@@ -81,39 +81,37 @@ pub fn is_spring_file(name: &str) -> bool {
 pub fn activation(doc: &Node) -> Option<(String, &Node)> {
     let node = lookup(doc, &["spring", "config", "activate", "on-profile"])
         .or_else(|| lookup(doc, &["spring", "profiles"]).filter(|n| !is_map(n)))?;
-    let text = match &node.kind {
-        NodeKind::Scalar(s) => s.as_text().unwrap_or_default(),
+    if is_map(node) {
+        return None;
+    }
+    let text = texts(node).join(",");
+    Some((text, node))
+}
+
+/// `spring.profiles.active` of a document: the profiles it turns on.
+pub fn active_in(doc: &Node) -> Vec<String> {
+    lookup(doc, &["spring", "profiles", "active"]).map_or_else(Vec::new, |n| {
+        texts(n)
+            .iter()
+            .flat_map(|t| t.split(','))
+            .map(|p| p.trim().to_string())
+            .filter(|p| !p.is_empty())
+            .collect()
+    })
+}
+
+/// A scalar's text, or the texts of a list's scalars (Spring takes either).
+fn texts(node: &Node) -> Vec<String> {
+    match &node.kind {
+        NodeKind::Scalar(s) => s.as_text().into_iter().collect(),
         NodeKind::Seq(items) => items
             .iter()
             .filter_map(|i| match &i.kind {
                 NodeKind::Scalar(s) => s.as_text(),
                 _ => None,
             })
-            .collect::<Vec<_>>()
-            .join(","),
-        NodeKind::Map(_) => return None,
-    };
-    Some((text, node))
-}
-
-/// `spring.profiles.active` of a document: the profiles it turns on.
-pub fn active_in(doc: &Node) -> Vec<String> {
-    match lookup(doc, &["spring", "profiles", "active"]).map(|n| &n.kind) {
-        Some(NodeKind::Scalar(s)) => s
-            .as_text()
-            .unwrap_or_default()
-            .split(',')
-            .map(|p| p.trim().to_string())
-            .filter(|p| !p.is_empty())
             .collect(),
-        Some(NodeKind::Seq(items)) => items
-            .iter()
-            .filter_map(|i| match &i.kind {
-                NodeKind::Scalar(s) => s.as_text(),
-                _ => None,
-            })
-            .collect(),
-        _ => Vec::new(),
+        NodeKind::Map(_) => Vec::new(),
     }
 }
 

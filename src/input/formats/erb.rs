@@ -564,34 +564,28 @@ impl Parser<'_, '_> {
         }
     }
 
+    /// The operator among `ops` that comes next, consumed.
+    fn operator(&mut self, ops: &[&'static str]) -> Option<char> {
+        let op = ops.iter().find(|op| self.eat(op))?;
+        op.chars().next()
+    }
+
     fn additive(&mut self) -> Value {
         let mut v = self.multiplicative();
-        loop {
-            let op = if self.eat("+") {
-                '+'
-            } else if self.eat("-") {
-                '-'
-            } else {
-                return v;
-            };
+        while let Some(op) = self.operator(&["+", "-"]) {
             let rhs = self.multiplicative();
             v = arith(op, v, rhs);
         }
+        v
     }
 
     fn multiplicative(&mut self) -> Value {
         let mut v = self.unary();
-        loop {
-            let op = if self.eat("*") {
-                '*'
-            } else if self.eat("/") {
-                '/'
-            } else {
-                return v;
-            };
+        while let Some(op) = self.operator(&["*", "/"]) {
             let rhs = self.unary();
             v = arith(op, v, rhs);
         }
+        v
     }
 
     fn unary(&mut self) -> Value {
