@@ -35,11 +35,23 @@ pub fn report_error(format: ReportFormat, e: ToolError) {
         None => {
             let style = crate::core::term::style();
             let handler = crate::report::human::handler_for(style.color, style.width);
-            let mut s = String::new();
-            if handler.render_report(&mut s, &e).is_err() {
-                s = format!("error: {}\n", e.message);
+            // One diagnostic per error: miette's nesting of related errors reads as a chain
+            // of causes, which several independent mistakes are not.
+            for one in e.all() {
+                let mut single = ToolError::new(one.message.clone());
+                single.help = one.help.clone();
+                let mut s = String::new();
+                if handler.render_report(&mut s, &single).is_err() {
+                    s = format!("error: {}\n", one.message);
+                }
+                crate::core::secrets::eprint(&format!("{s}\n"));
             }
-            crate::core::secrets::eprint(&format!("{s}\n"));
+            if !e.others.is_empty() {
+                crate::core::secrets::eprint(&format!(
+                    "{} errors; fix them and run again\n",
+                    e.others.len() + 1
+                ));
+            }
         }
     }
 }

@@ -173,6 +173,17 @@ pub fn find(code_or_name: &str) -> Option<&'static RuleMeta> {
         .find(|r| r.code.eq_ignore_ascii_case(code_or_name) || r.name == code_or_name)
 }
 
+/// The rule code or name nearest to a mistyped one (backticked), for "did you mean".
+pub fn nearest(written: &str) -> Option<String> {
+    let names: Vec<String> = all()
+        .iter()
+        .flat_map(|m| [m.code.clone(), m.name.clone()])
+        .collect();
+    crate::core::text::close_matches(written, &names, 1)
+        .into_iter()
+        .next()
+}
+
 /// Renders a rule's documentation for `poolcheck rule CODE`, prose wrapped to `width`
 /// columns between words (the example is shown as written).
 pub fn render(rule: &RuleMeta, width: usize) -> String {

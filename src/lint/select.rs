@@ -31,11 +31,7 @@ fn expand(flag: &str, pattern: &str) -> Result<Vec<Code>, (String, String)> {
         .map(RuleMeta::id)
         .collect();
     if codes.is_empty() {
-        let names: Vec<String> = catalog::all()
-            .iter()
-            .flat_map(|m| [m.code.clone(), m.name.clone()])
-            .collect();
-        let help = match crate::core::text::close_matches(pattern, &names, 1).first() {
+        let help = match catalog::nearest(pattern) {
             Some(near) => format!("did you mean {near}? `poolcheck rule` lists every rule"),
             None => "`poolcheck rule` lists every rule".to_string(),
         };

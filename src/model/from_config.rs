@@ -86,8 +86,16 @@ pub fn service_specs(
             .with_help("run `poolcheck verify PATH...` (files or directories), or create poolcheck.toml (see README)"));
     };
     let mut specs = Vec::new();
+    let mut errors = Vec::new();
     for (name, s) in &l.config.services {
-        specs.push(service_spec(l, fleet, name, s, extra_values, sources)?);
+        match service_spec(l, fleet, name, s, extra_values, sources) {
+            Ok(spec) => specs.push(spec),
+            Err(e) => errors.push(e),
+        }
+    }
+    // Every service's mistake at once, not one per run.
+    if let Some(e) = ToolError::many(errors) {
+        return Err(e);
     }
     if specs.is_empty() {
         return Err(ToolError::new(format!(
@@ -204,10 +212,15 @@ fn server_of(
             .iter()
             .position(|x| &x.name == sv)
             .ok_or_else(|| {
+                let names: Vec<String> = fleet.servers.iter().map(|x| x.name.clone()).collect();
+                let hint = match crate::core::text::close_matches(sv, &names, 1).first() {
+                    Some(near) => format!("; did you mean {near}?"),
+                    None => format!(" (defined: {})", names.join(", ")),
+                };
                 err(
                     "server",
                     format!(
-                        "service `{name}` uses server `{sv}`, which is not defined under [servers]"
+                        "service `{name}` uses server `{sv}`, which is not defined under [servers]{hint}"
                     ),
                 )
             })?,
