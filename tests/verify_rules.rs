@@ -465,3 +465,69 @@ fn live_figures_are_masked() {
         "already has [others] of [usable] usable ([free]% free y) of [usable] usable = [max_connections] max_connections − [reserved] reserved, [others] held by others; 25 of 30\n"
     );
 }
+
+/// `lower api's pool max to 22 or less per process` → (`api`, 22).
+fn pool_suggestion(help: &str) -> Option<(String, u32)> {
+    let rest = help.split("lower ").find(|r| r.contains(" pool max to "))?;
+    let (owner, after) = rest.split_once(" pool max to ")?;
+    let name = owner
+        .strip_suffix("'s")
+        .or_else(|| owner.strip_suffix('\''))?;
+    let n = after.split_whitespace().next()?.parse().ok()?;
+    Some((name.to_string(), n))
+}
+
+#[test]
+fn a_capacity_suggestion_clears_the_capacity_findings_when_applied() {
+    // The help of PC101/PC102/PC103 names a pool; applying it with --set must leave none of
+    // the three on that server (the suggestion counts rollout surge and headroom).
+    let capacity = ["PC101", "PC102", "PC103"];
+    let mut checked = 0;
+    for fixture in fixtures() {
+        if fixture.expected.live {
+            continue;
+        }
+        let run = verify(&fixture, &["--format", "json"]);
+        let v = json(&run);
+        for f in v["findings"].as_array().unwrap() {
+            let code = f["code"].as_str().unwrap();
+            if !capacity.contains(&code) {
+                continue;
+            }
+            let help = f["help"].as_str().unwrap_or("");
+            let Some((service, n)) = pool_suggestion(help) else {
+                continue;
+            };
+            let set = format!("service.{service}.pool_max={n}");
+            let after = verify(&fixture, &["--format", "json", "--set", &set]);
+            let left: Vec<String> = json(&after)["findings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|g| capacity.contains(&g["code"].as_str().unwrap()))
+                .filter(|g| g["server"] == f["server"])
+                .map(|g| format!("{} {}", g["code"], g["message"]))
+                .collect();
+            assert!(
+                left.is_empty(),
+                "{}: applying `{help}` ({set}) left {left:?}",
+                fixture.name
+            );
+            // The suggestion is the largest such pool: one more raises a capacity finding.
+            let set = format!("service.{service}.pool_max={}", n + 1);
+            let over = verify(&fixture, &["--format", "json", "--set", &set]);
+            let raised = json(&over)["findings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|g| capacity.contains(&g["code"].as_str().unwrap()));
+            assert!(
+                raised,
+                "{}: {set} raised nothing, so {n} is not the largest",
+                fixture.name
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 8, "only {checked} suggestions were checked");
+}

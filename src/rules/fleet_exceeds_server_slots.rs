@@ -1,6 +1,6 @@
 //! PC101: steady peak demand over the server's usable slots.
 
-use super::common::{cite_capacity, max_pool_that_fits};
+use super::common::{cite_capacity, clean_pool};
 use crate::core::code::Code;
 use crate::core::finding::Finding;
 use crate::lint::Context;
@@ -28,7 +28,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
             cap.demand, cap.server, usable, cap.max_connections.unwrap_or(0), cap.reserved
         );
         let biggest = cap.biggest(false);
-        let help = match biggest.and_then(|s| max_pool_that_fits(cap, s, available, false).map(|n| (s, n))) {
+        let help = match biggest.and_then(|s| clean_pool(ctx, cap, s).map(|n| (s, n))) {
             Some((s, n)) => format!(
                 "lower {}'s pool max to {n} or less per process, cap its replicas, raise max_connections, or put PgBouncer in front",
                 s.name
