@@ -59,6 +59,39 @@ pub enum Command {
     Saturate(SaturateArgs),
     /// Print a rule's documentation, or list every rule when no code is given.
     Rule(RuleArgs),
+    /// Write a commented poolcheck.toml for this repository from what it finds in it.
+    Init(InitArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell or elvish).
+    Completions(CompletionsArgs),
+    /// Print the man page (roff), or write one page per command into a directory.
+    Man(ManArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct InitArgs {
+    /// The repository to scan (default: the working directory).
+    pub dir: Option<PathBuf>,
+    /// Where to write (default: poolcheck.toml in DIR). `-` prints it instead.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Replace an existing file.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ManArgs {
+    /// Write poolcheck.1 and poolcheck-COMMAND.1 into this directory instead of printing
+    /// poolcheck.1.
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]

@@ -1,6 +1,8 @@
 //! One file per command: arguments → typed request → engine → render → exit code. This file
 //! dispatches a parsed command line and maps errors to exit code 2.
 
+pub mod docs;
+pub mod init;
 pub mod probe;
 pub mod rule;
 pub mod saturate;
@@ -24,6 +26,7 @@ pub fn format_of(command: &Command) -> ReportFormat {
         Command::Probe(a) => simple(a.format),
         Command::Saturate(a) => simple(a.format),
         Command::Rule(a) => simple(a.format),
+        Command::Init(_) | Command::Completions(_) | Command::Man(_) => ReportFormat::Human,
     }
 }
 
@@ -71,6 +74,9 @@ pub fn run(cli: Cli) -> u8 {
         Command::Verify(args) => verify::run(&args),
         Command::Rule(args) => rule::run(&args),
         Command::WhatIf(args) => whatif::run(&args),
+        Command::Init(args) => init::run(&args),
+        Command::Completions(args) => docs::completions(&args),
+        Command::Man(args) => docs::man(&args),
     };
     match result {
         Ok(code) => code,

@@ -139,7 +139,7 @@ fn sniff(p: &Path) -> Option<Kind> {
 }
 
 /// Directory names a walk never enters.
-fn skipped_dir(name: &str) -> bool {
+pub fn skipped_dir(name: &str) -> bool {
     name.starts_with('.') || matches!(name, "target" | "node_modules" | "templates")
 }
 
