@@ -10,3 +10,4 @@ pub mod environment;
 pub mod formats;
 pub mod read;
 pub mod spring;
+pub mod stdin;

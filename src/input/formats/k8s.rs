@@ -123,7 +123,8 @@ pub struct ConfigMap {
 
 /// True when the documents hold at least one Kubernetes object (`apiVersion` and `kind`).
 pub fn is_manifest(docs: &[Node]) -> bool {
-    docs.iter().any(|d| text(d, "apiVersion").is_some() && text(d, "kind").is_some())
+    docs.iter()
+        .any(|d| text(d, "apiVersion").is_some() && text(d, "kind").is_some())
 }
 
 /// The objects of every document, in order; `kind: List` items included.
@@ -322,7 +323,10 @@ mod tests {
         let w = &m.workloads[0];
         assert_eq!((w.kind, w.name.as_str()), (WorkloadKind::Deployment, "api"));
         assert_eq!(w.replicas.as_ref().unwrap().scalar(), Some(&Scalar::Int(6)));
-        assert_eq!(w.max_surge.as_ref().unwrap().scalar(), Some(&Scalar::Int(2)));
+        assert_eq!(
+            w.max_surge.as_ref().unwrap().scalar(),
+            Some(&Scalar::Int(2))
+        );
         let c = &w.containers[0];
         assert!(matches!(&c.env[0].source, EnvSource::Literal(v, ..) if v == "x"));
         assert!(
@@ -331,7 +335,10 @@ mod tests {
         assert!(c.env_from[0].config_map);
         let a = &m.autoscalers[0];
         assert_eq!(a.kind, AutoscalerKind::Keda);
-        assert_eq!((a.target_kind.as_str(), a.target_name.as_str()), ("Deployment", "api"));
+        assert_eq!(
+            (a.target_kind.as_str(), a.target_name.as_str()),
+            ("Deployment", "api")
+        );
         assert!(a.max.is_none());
     }
 
