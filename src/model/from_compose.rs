@@ -626,15 +626,21 @@ fn interpolated(
         }
         Ok(_) => None,
         Err(Failure::Required { var, message }) => {
-            let what = name.map_or_else(String::new, |k| format!("{k}: "));
+            let said = if message.is_empty() {
+                String::new()
+            } else {
+                format!(" (\"{}\")", crate::core::secrets::clip(&message, 48))
+            };
+            let _ = name;
             findings.push(
                 Finding::new(
                     Code::PC009,
                     format!(
-                        "{what}`{var}` is required here but not set, so docker compose refuses to start{}",
-                        if message.is_empty() { String::new() } else { format!(": {}", crate::core::secrets::clip(&message, 48)) }
+                        "`{var}` is required here but not set, so docker compose refuses to start{said}"
                     ),
-                    format!("set {var} in the .env beside the compose file, or pass --set {var}=VALUE"),
+                    format!(
+                        "set {var} in the .env beside the compose file, or pass --set {var}=VALUE"
+                    ),
                 )
                 .at(n.file, span, format!("{var} is not set")),
             );

@@ -256,7 +256,11 @@ pub fn workloads(m: &Manifests, dialects: &Dialects) -> Vec<Unit> {
 fn scaling(w: &k8s::Workload, m: &Manifests, findings: &mut Vec<Finding>) -> Scaling {
     let mut s = Scaling::default();
     s.replicas = match &w.replicas {
-        Some(n) => pods(n, "replicas", findings),
+        Some(n) => pods(
+            n,
+            &format!("replicas of {} `{}`", w.kind.as_str(), w.name),
+            findings,
+        ),
         None => Some(Sourced::new(
             1,
             Origin::Default {
@@ -273,13 +277,15 @@ fn scaling(w: &k8s::Workload, m: &Manifests, findings: &mut Vec<Finding>) -> Sca
         .filter(|a| a.target_name == w.name && a.target_kind.eq_ignore_ascii_case(w.kind.as_str()));
     for a in hpa {
         let keda = a.kind == k8s::AutoscalerKind::Keda;
-        let what = if keda {
-            "maxReplicaCount"
+        let (what, min_what, object) = if keda {
+            ("maxReplicaCount", "minReplicaCount", "ScaledObject")
         } else {
-            "maxReplicas"
+            ("maxReplicas", "minReplicas", "HorizontalPodAutoscaler")
         };
+        let what = format!("{what} of {object} `{}`", a.name);
+        let min_what = format!("{min_what} of {object} `{}`", a.name);
         let max = match &a.max {
-            Some(n) => pods(n, what, findings),
+            Some(n) => pods(n, &what, findings),
             // https://keda.sh/docs/2.14/reference/scaledobject-spec/#replica-counts
             None if keda => Some(Sourced::new(
                 100,
@@ -305,16 +311,11 @@ fn scaling(w: &k8s::Workload, m: &Manifests, findings: &mut Vec<Finding>) -> Sca
                 None
             }
         };
-        let min_what = if keda {
-            "minReplicaCount"
-        } else {
-            "minReplicas"
-        };
         // KEDA may scale to zero; the pods at rest are then the workload's own replicas.
         let min = a
             .min
             .as_ref()
-            .and_then(|n| pods(n, min_what, findings))
+            .and_then(|n| pods(n, &min_what, findings))
             .filter(|v| v.value > 0);
         if let Some(max) = max {
             let larger = s.hpa.as_ref().is_none_or(|(_, cur)| max.value >= cur.value);
@@ -341,7 +342,7 @@ fn scaling(w: &k8s::Workload, m: &Manifests, findings: &mut Vec<Finding>) -> Sca
                         findings.push(
                             Finding::new(
                                 Code::PC002,
-                                format!("maxSurge of {} `{}` {msg}", w.kind.as_str(), w.name),
+                                format!("maxSurge of {} `{}` is {msg}", w.kind.as_str(), w.name),
                                 "write a number of pods (2) or a percentage (25%)",
                             )
                             .at(n.file, n.span, "not a surge"),
