@@ -175,6 +175,10 @@ pub struct VerifyArgs {
     /// A larger file is reported (PC005) and not read.
     #[arg(long, value_name = "BYTES", value_parser = parse_bytes)]
     pub max_file_size: Option<u64>,
+    /// With `-` among the paths (standard input): the name it is reported under, which also
+    /// decides its format as a file's name would (default: YAML, e.g. `helm template` output).
+    #[arg(long, value_name = "NAME")]
+    pub stdin_filename: Option<String>,
     /// Report only these rules: codes (PC201), names (thin-headroom), prefixes (PC1) or ALL;
     /// comma-separated or repeated. Input rules (PC00x) stay on. Beats [rules] in poolcheck.toml.
     #[arg(long, value_name = "RULES", value_delimiter = ',')]

@@ -9,6 +9,8 @@ pub enum Kind {
     Env,
     Toml,
     Yaml,
+    /// docker compose files (`compose.yaml`, `docker-compose*.yml`).
+    Compose,
 }
 
 /// A file to lint, a Helm chart directory with the values files applied over it, or a path that
@@ -28,6 +30,9 @@ pub fn kind_of(path: &Path) -> Option<Kind> {
     }
     if name == ".env" || name.starts_with(".env.") || name.ends_with(".env") {
         return Some(Kind::Env);
+    }
+    if crate::model::from_compose::is_compose_name(name) {
+        return Some(Kind::Compose);
     }
     match path.extension()?.to_str()? {
         "toml" => Some(Kind::Toml),

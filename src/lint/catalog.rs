@@ -30,6 +30,14 @@ pub const FILES: &[(&str, &str)] = &[
         include_str!("../../rules/PC005-unreadable-input.toml"),
     ),
     (
+        "PC008-missing-reference.toml",
+        include_str!("../../rules/PC008-missing-reference.toml"),
+    ),
+    (
+        "PC009-required-variable-unset.toml",
+        include_str!("../../rules/PC009-required-variable-unset.toml"),
+    ),
+    (
         "PC010-unused-suppression.toml",
         include_str!("../../rules/PC010-unused-suppression.toml"),
     ),

@@ -74,12 +74,12 @@ pub fn service_specs(
             return Err(ToolError::new("poolcheck.toml defines several servers; paths on the command line cannot say which one they use")
                 .with_help("list the files under [services.NAME] with server = \"…\" in poolcheck.toml and run `poolcheck verify` without paths"));
         }
-        return Ok(vec![ServiceSpec {
-            name: service_name(paths),
+        // A directory of several apps is one service per app (see model::apps).
+        return Ok(crate::model::apps::specs(
+            paths,
             inputs,
-            server: 0,
-            ..ServiceSpec::default()
-        }]);
+            service_name(paths),
+        ));
     }
     let Some(l) = loaded else {
         return Err(ToolError::new("nothing to check: no paths given and no poolcheck.toml found")
@@ -196,6 +196,7 @@ fn service_spec(
         database: s.database.clone(),
         workload,
         component: s.component.clone(),
+        deployed: None,
     })
 }
 

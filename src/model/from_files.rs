@@ -26,6 +26,8 @@ pub struct ServiceSpec {
     pub workload: Option<Workload>,
     /// The process kind (web, sidekiq) the service runs; None: every kind its files tell apart.
     pub component: Option<String>,
+    /// What a Kubernetes workload or compose service gives it (from_manifests).
+    pub deployed: Option<super::from_manifests::Deployed>,
 }
 
 #[derive(Debug, Clone)]
@@ -241,6 +243,7 @@ pub fn build_service(
     };
     let (mut env_files, mut scaling) = read_inputs(&mut c, spec, sources, opts);
     env_observations(&mut c, &mut env_files, sources);
+    deployed_observations(&mut c, spec, &mut scaling, sources);
     let mut taken = apply_overrides(&mut c, opts);
     taken.append(&mut c.erb_overrides);
     let mut keys: Vec<String> = c.obs.iter().map(|o| o.key.clone()).collect();
@@ -330,6 +333,11 @@ fn read_inputs(
     for input in &spec.inputs {
         match input {
             Input::File(_, Kind::Env) => {}
+            // Read by from_manifests before the specs are built; only a file named there
+            // ends up here when it could not be read.
+            Input::File(path, Kind::Compose) => {
+                read_or_report(path, sources, opts, &mut c.findings);
+            }
             Input::File(path, Kind::Toml) => {
                 let Some(id) = read_or_report(path, sources, opts, &mut c.findings) else {
                     continue;
@@ -560,6 +568,33 @@ fn env_observations(
             c.entry(&e.key, m, v, key_origin, sources);
         }
     }
+}
+
+/// What a manifest gives the service: its containers' env after the env files (a container's
+/// environment beats a dotenv file, which never overrides a set variable), and its pods.
+fn deployed_observations(
+    c: &mut Collector<'_>,
+    spec: &ServiceSpec,
+    scaling: &mut helm::Scaling,
+    sources: &SourceSet,
+) {
+    let Some(d) = &spec.deployed else { return };
+    let dialects = c.dialects;
+    for v in &d.env {
+        let m = dialects.match_env(&v.name);
+        c.entry(&v.name, m, v.value.clone(), v.key_origin.clone(), sources);
+    }
+    let s = &d.scaling;
+    if s.replicas.is_some() {
+        scaling.replicas = s.replicas.clone();
+    }
+    if s.hpa.is_some() {
+        scaling.hpa = s.hpa.clone();
+    }
+    if s.surge.is_some() {
+        scaling.surge = s.surge.clone();
+    }
+    c.findings.extend(d.findings.iter().cloned());
 }
 
 /// `--set` file keys, as observations of the highest rank; returns the keys this service took.

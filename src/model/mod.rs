@@ -1,9 +1,12 @@
 //! The fleet model: servers and the services that connect to them. Every number carries its
 //! [`Origin`], so findings can label the exact input they used.
 
+pub mod apps;
+pub mod from_compose;
 pub mod from_config;
 pub mod from_files;
 pub mod from_helm;
+pub mod from_manifests;
 pub mod from_probe;
 pub mod overrides;
 

@@ -49,7 +49,13 @@ pub const CHECKS: &[(Code, Check)] = &[
 ];
 
 /// Codes raised outside the CHECKS table (while reading input).
-pub const INPUT_CODES: &[Code] = &[Code::PC001, Code::PC002, Code::PC005];
+pub const INPUT_CODES: &[Code] = &[
+    Code::PC001,
+    Code::PC002,
+    Code::PC005,
+    Code::PC008,
+    Code::PC009,
+];
 
 /// Codes the engine raises about the run itself: PC010 (a suppression that matched nothing,
 /// see `lint::suppress`).

@@ -10,6 +10,7 @@
 pub mod env;
 pub mod erb;
 pub mod ini;
+pub mod k8s;
 pub mod toml;
 pub mod url;
 pub mod yaml;

@@ -1,0 +1,111 @@
+//! Telling the apps of a monorepo apart, so a directory of several apps is one service per
+//! app and never one service that mixes a Node pool with another app's replicas.
+//!
+//! An app is a chart directory, or a directory holding the files a stack starts from
+//! (package.json, Gemfile, pyproject.toml, go.mod, pom.xml, a Dockerfile, compose.yaml…) or
+//! its own `.env` files. Every file read belongs to the nearest such directory above it,
+//! within the directory named on the command line; files of no app belong to that directory.
+//! When the files belong to one app (the common case) nothing changes: one service, named
+//! after the directory.
+
+use crate::input::discover::Input;
+use crate::model::from_files::ServiceSpec;
+use std::path::{Path, PathBuf};
+
+/// Files that mark the root of an app's source tree.
+const MARKERS: [&str; 16] = [
+    "package.json",
+    "Gemfile",
+    "pyproject.toml",
+    "requirements.txt",
+    "setup.py",
+    "go.mod",
+    "pom.xml",
+    "build.gradle",
+    "build.gradle.kts",
+    "Cargo.toml",
+    "composer.json",
+    "mix.exs",
+    "Dockerfile",
+    "Chart.yaml",
+    "compose.yaml",
+    "docker-compose.yml",
+];
+
+/// One spec per app among `inputs` (found under the directories in `paths`).
+pub fn specs(paths: &[PathBuf], inputs: Vec<Input>, name: String) -> Vec<ServiceSpec> {
+    let dirs: Vec<&PathBuf> = paths.iter().filter(|p| p.is_dir()).collect();
+    let mut groups: Vec<(PathBuf, Vec<Input>)> = Vec::new();
+    for input in inputs {
+        let key = app_of(&input, &dirs).unwrap_or_default();
+        match groups.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, v)) => v.push(input),
+            None => groups.push((key, vec![input])),
+        }
+    }
+    if groups.len() <= 1 {
+        return vec![ServiceSpec {
+            name,
+            inputs: groups.pop().map(|g| g.1).unwrap_or_default(),
+            server: 0,
+            ..ServiceSpec::default()
+        }];
+    }
+    let mut names: Vec<String> = Vec::new();
+    groups
+        .into_iter()
+        .map(|(dir, inputs)| {
+            let mut n = if dir.as_os_str().is_empty() || dirs.iter().any(|d| **d == dir) {
+                name.clone()
+            } else {
+                dir.file_name()
+                    .map_or_else(|| name.clone(), |n| n.to_string_lossy().into_owned())
+            };
+            // Two apps in folders of the same name (apps/api, services/api): the path tells.
+            if names.contains(&n) {
+                n = crate::core::source::display_path(&dir);
+            }
+            names.push(n.clone());
+            ServiceSpec {
+                name: n,
+                inputs,
+                server: 0,
+                ..ServiceSpec::default()
+            }
+        })
+        .collect()
+}
+
+/// The app directory an input belongs to: the nearest app directory above it inside one of
+/// `dirs`; None for inputs outside them (files named on the command line).
+fn app_of(input: &Input, dirs: &[&PathBuf]) -> Option<PathBuf> {
+    let path = match input {
+        Input::File(p, _) | Input::Unreadable(p, _) => p.parent()?,
+        Input::Chart { dir, .. } if !dir.as_os_str().is_empty() => dir.as_path(),
+        Input::Chart { .. } => return None,
+    };
+    let root = dirs.iter().find(|d| path.starts_with(d))?;
+    let mut at: &Path = path;
+    loop {
+        if is_app_dir(at) || at == root.as_path() {
+            return Some(at.to_path_buf());
+        }
+        at = at.parent()?;
+        if !at.starts_with(root) {
+            return Some(root.to_path_buf());
+        }
+    }
+}
+
+fn is_app_dir(dir: &Path) -> bool {
+    if MARKERS.iter().any(|m| dir.join(m).is_file()) {
+        return true;
+    }
+    std::fs::read_dir(dir).is_ok_and(|rd| {
+        rd.filter_map(Result::ok).any(|e| {
+            let n = e.file_name();
+            let n = n.to_string_lossy();
+            (n == ".env" || n.starts_with(".env.")) && e.file_type().is_ok_and(|t| t.is_file())
+        })
+    })
+}
