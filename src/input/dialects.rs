@@ -93,6 +93,14 @@ pub struct KeyDef {
     pub env: Option<String>,
     pub path: Option<String>,
     pub url: Option<String>,
+    /// A keyword of an ADO.NET connection string (`Maximum Pool Size`), matched ignoring case,
+    /// spaces and punctuation, as DbConnectionStringBuilder does.
+    #[serde(default)]
+    pub conn: Option<String>,
+    /// The path's last segment must be spelt exactly so: Grafana's `conn_max_lifetime`
+    /// (seconds) and Gitea's `CONN_MAX_LIFETIME` (a Go duration) normalize to one key.
+    #[serde(default)]
+    pub exact: bool,
     pub concept: Concept,
     pub unit: Unit,
     pub zero: Option<Special>,
@@ -242,6 +250,11 @@ impl Dialects {
         let mut best: Option<(usize, KeyMatch<'_>)> = None;
         for (di, ki, pat) in candidates {
             if pat.len() <= segs.len() && segs[..pat.len()] == pat[..] {
+                let def = &self.dialects[*di].keys[*ki];
+                let spelt = |p: &str| p.rsplit('.').next() == segments.last().map(String::as_str);
+                if def.exact && !def.path.as_deref().is_some_and(spelt) {
+                    continue;
+                }
                 let better = best.as_ref().is_none_or(|(len, _)| pat.len() > *len);
                 if better {
                     let dialect = &self.dialects[*di];
@@ -256,6 +269,12 @@ impl Dialects {
     /// A query parameter of a connection URL.
     pub fn match_url_param(&self, key: &str) -> Option<KeyMatch<'_>> {
         self.find(|def| def.url.as_deref() == Some(key))
+    }
+
+    /// A keyword of an ADO.NET connection string (`Max Pool Size`, `maximum pool size`).
+    pub fn match_conn(&self, keyword: &str) -> Option<KeyMatch<'_>> {
+        let k = normalize(keyword);
+        self.find(|def| def.conn.as_deref().is_some_and(|c| normalize(c) == k))
     }
 
     fn find(&self, pred: impl Fn(&KeyDef) -> bool) -> Option<KeyMatch<'_>> {
@@ -325,7 +344,7 @@ mod tests {
         for dialect in &d.dialects {
             for k in &dialect.keys {
                 assert!(
-                    k.env.is_some() || k.path.is_some() || k.url.is_some(),
+                    k.env.is_some() || k.path.is_some() || k.url.is_some() || k.conn.is_some(),
                     "{}: key without env/path/url",
                     dialect.id
                 );

@@ -11,6 +11,12 @@ pub enum Kind {
     Yaml,
     /// docker compose files (`compose.yaml`, `docker-compose*.yml`).
     Compose,
+    /// INI with sections, and flat `key = value` conf files.
+    Ini,
+    /// Java `.properties`.
+    Properties,
+    /// JSON, JSON5 or HJSON (one lenient reader, [`crate::input::formats::json`]).
+    Json(crate::input::formats::json::Flavor),
 }
 
 /// A file to lint, a Helm chart directory with the values files applied over it, or a path that
@@ -37,6 +43,54 @@ pub fn kind_of(path: &Path) -> Option<Kind> {
     match path.extension()?.to_str()? {
         "toml" => Some(Kind::Toml),
         "yaml" | "yml" => Some(Kind::Yaml),
+        ext => config_format(name, ext),
+    }
+}
+
+/// Files other apps' configuration comes in: INI and flat conf, .properties, JSON dialects.
+/// Server and pooler configuration (postgresql.conf, pgbouncer.ini, …) is not an app's pool
+/// and is left to the readers made for it; JSON is read only under the names apps keep their
+/// settings in, so package.json or a lock file is never linted as configuration.
+fn config_format(name: &str, ext: &str) -> Option<Kind> {
+    use crate::input::formats::json::Flavor;
+    let stem = name
+        .strip_suffix(ext)?
+        .trim_end_matches('.')
+        .to_ascii_lowercase();
+    const NOT_APP: &[&str] = &[
+        "postgresql",
+        "postgresql.auto",
+        "pg_hba",
+        "pg_ident",
+        "recovery",
+        "redis",
+        "sentinel",
+        "nginx",
+        "httpd",
+        "supervisord",
+        "my",
+        "mysqld",
+        "odyssey",
+        "pgcat",
+        "pgdog",
+    ];
+    if NOT_APP.contains(&stem.as_str()) || stem.starts_with("pgbouncer") {
+        return None;
+    }
+    match ext {
+        "ini" => Some(Kind::Ini),
+        "conf" => Some(Kind::Ini),
+        "properties" => Some(Kind::Properties),
+        "hjson" => Some(Kind::Json(Flavor::Hjson)),
+        "json5" => Some(Kind::Json(Flavor::Json5)),
+        "json" => {
+            let app = ["appsettings", "config", "settings", "database", "db"]
+                .iter()
+                .any(|p| stem.starts_with(p))
+                || stem.ends_with("config")
+                || stem.ends_with("settings");
+            app.then_some(Kind::Json(Flavor::Json))
+        }
         _ => None,
     }
 }
@@ -79,7 +133,7 @@ pub fn expand_in(
             Ok(_) => {
                 let kind = kind_of(p).or_else(|| sniff(p)).ok_or_else(|| {
                     format!(
-                        "{}: not a file poolcheck reads (.env*, *.toml, *.yaml, *.yml, or a chart directory)",
+                        "{}: not a file poolcheck reads (.env*, *.toml, *.yaml, *.yml, *.ini, *.conf, *.properties, *.json, *.json5, *.hjson, or a chart directory)",
                         p.display()
                     )
                 })?;
@@ -137,6 +191,10 @@ pub fn chart(dir: PathBuf, values: Vec<PathBuf>, root: Option<&Path>, out: &mut 
 
 /// A file named explicitly whose name says nothing (e.g. `prod.env.txt`): assume dotenv.
 fn sniff(p: &Path) -> Option<Kind> {
+    use crate::input::formats::json::Flavor;
+    if p.extension().is_some_and(|e| e == "json") {
+        return Some(Kind::Json(Flavor::Json));
+    }
     p.file_name()?
         .to_str()?
         .contains("env")

@@ -131,6 +131,8 @@ pub fn user_dialect(cfg: &config::Config) -> Option<Dialect> {
             env: Some(k.clone()),
             path: Some(k.clone()),
             url: Some(k.clone()),
+            conn: None,
+            exact: false,
             concept: m.concept,
             unit: m.unit,
             zero: m.zero,

@@ -11,6 +11,8 @@ use crate::input::dialects::{self, Concept, Dialects, KeyDef, Special, Unit};
 use crate::input::discover::{Input, Kind};
 use crate::input::formats::{self, Node, NodeKind};
 
+mod formats_other;
+
 /// One service as poolcheck.toml or the command line describes it.
 #[derive(Debug, Clone, Default)]
 pub struct ServiceSpec {
@@ -177,6 +179,7 @@ impl<'a> Collector<'a> {
         }
         if let Some((text, file, span)) = value {
             self.url_value(&text, file, span, sources);
+            self.conn_string_value(&text, file, span, sources);
         }
     }
 
@@ -353,6 +356,12 @@ fn read_inputs(
                     continue;
                 };
                 read_yaml(c, path, id, spec, &env_files, sources, opts, &mut scaling);
+            }
+            Input::File(path, kind @ (Kind::Ini | Kind::Properties | Kind::Json(_))) => {
+                let Some(id) = read_or_report(path, sources, opts, &mut c.findings) else {
+                    continue;
+                };
+                formats_other::read(c, path, id, *kind, &env_files, sources, opts);
             }
             Input::Unreadable(path, problem) => c.findings.push(crate::input::read::finding(
                 path,

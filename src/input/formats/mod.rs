@@ -3,14 +3,19 @@
 //! - `env`: .env files, a line model of our own (positions and raw text kept).
 //! - `toml`, `yaml`: a common span-carrying tree, [`Node`].
 //! - `url`: database connection URLs found inside any value.
+//! - `ini` (INI and flat conf), `properties`, `json` (JSON, JSON5, HJSON): the same tree.
+//! - `adonet`: ADO.NET connection strings found inside any value.
 //!
 //! A syntax error is a [`ParseError`] located in its file; the caller turns it into a finding and
 //! goes on with the other files.
 
+pub mod adonet;
 pub mod env;
 pub mod erb;
 pub mod ini;
+pub mod json;
 pub mod k8s;
+pub mod properties;
 pub mod toml;
 pub mod url;
 pub mod yaml;
