@@ -26,6 +26,8 @@ pub struct ServiceSpec {
     pub workload: Option<Workload>,
     /// The process kind (web, sidekiq) the service runs; None: every kind its files tell apart.
     pub component: Option<String>,
+    /// Index into `Fleet::poolers` when poolcheck.toml sends the service `via` a pooler.
+    pub via: Option<usize>,
 }
 
 #[derive(Debug, Clone)]
@@ -281,7 +283,7 @@ pub fn build_service(
     let service = Service {
         name: spec.name.clone(),
         server: spec.server,
-        via: None,
+        via: spec.via,
         pool,
         processes: pods.processes,
         replicas: pods.replicas,

@@ -73,7 +73,7 @@ pub fn max_pool_that_fits(
         .services
         .iter()
         .filter(|d| d.index != mine.index)
-        .fold(0u64, |a, d| a.saturating_add(demand(d)));
+        .fold(pooler_share(cap), |a, d| a.saturating_add(demand(d)));
     let pods = u64::from(mine.peak_pods)
         + if rollout {
             u64::from(mine.surge_pods)
@@ -87,4 +87,12 @@ pub fn max_pool_that_fits(
     let room = available.saturating_sub(i64::try_from(others).unwrap_or(i64::MAX));
     let room = u64::try_from(room).ok()?;
     (room >= per).then(|| u32::try_from(room / per).unwrap_or(u32::MAX))
+}
+
+/// What the poolers in front of the server open on it (constant through the services'
+/// rollouts).
+pub fn pooler_share(cap: &ServerCapacity) -> u64 {
+    cap.poolers
+        .iter()
+        .fold(0u64, |a, p| a.saturating_add(p.server_demand))
 }

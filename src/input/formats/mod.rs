@@ -10,6 +10,7 @@
 pub mod env;
 pub mod erb;
 pub mod ini;
+pub mod pgbouncer;
 pub mod toml;
 pub mod url;
 pub mod yaml;
