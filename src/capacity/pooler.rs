@@ -71,6 +71,15 @@ pub struct PoolerCapacity {
     pub inputs: PoolerInputs,
 }
 
+/// The (database, user) pool a service's connections land in: the database its URL names and
+/// the entry's forced `user=`, else the service's own role (`?` when unknown).
+pub fn pool_key(p: &Pooler, s: &crate::model::Service) -> (String, String) {
+    let db = s.effective_database().unwrap_or("?").to_string();
+    let forced = p.database(&db).and_then(|d| d.user.clone());
+    let user = forced.or_else(|| s.effective_role().map(str::to_string));
+    (db, user.unwrap_or_else(|| "?".into()))
+}
+
 /// The pools a pooler opens: one per (database, forced-or-client user) of the services routed
 /// to it; with none routed, one per `[databases]` entry that forces a user.
 fn pools(fleet: &Fleet, index: usize, p: &Pooler) -> Vec<PoolDemand> {
@@ -81,10 +90,8 @@ fn pools(fleet: &Fleet, index: usize, p: &Pooler) -> Vec<PoolDemand> {
         }
     };
     for s in fleet.services.iter().filter(|s| s.via == Some(index)) {
-        let db = s.effective_database().unwrap_or("?").to_string();
-        let forced = p.database(&db).and_then(|d| d.user.clone());
-        let user = forced.or_else(|| s.effective_role().map(str::to_string));
-        push(&mut keys, db, user.unwrap_or_else(|| "?".into()));
+        let (db, user) = pool_key(p, s);
+        push(&mut keys, db, user);
     }
     if keys.is_empty() {
         for d in p.databases.iter().filter(|d| d.name != "*") {

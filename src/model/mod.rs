@@ -64,6 +64,8 @@ pub struct PoolConfig {
     pub url: Option<Sourced<String>>,
     /// `server_key()` of the URL: host:port/database.
     pub server_key: Option<String>,
+    /// Where that URL is (a pooler's address, for findings about the route).
+    pub server_origin: Option<Origin>,
     /// The role and database the connection URL names.
     pub url_user: Option<String>,
     pub url_database: Option<String>,
