@@ -274,7 +274,7 @@ mod tests {
         let mut sources = SourceSet::default();
         let id = sources.add(SourceFile::new(
             std::path::Path::new("pgbouncer.ini"),
-            "pgbouncer.ini".into(),
+            "pgbouncer.ini",
             text,
         ));
         let ini = crate::input::formats::ini::parse(id, text);
