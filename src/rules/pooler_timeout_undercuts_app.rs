@@ -33,7 +33,8 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
         if let (Timeout::Finite(qwt), Some(acq)) =
             (s.query_wait_timeout.value, &svc.pool.acquire_timeout)
         {
-            if longer(&acq.value, qwt) {
+            // An acquire that waits forever is PC201's finding already.
+            if acq.value != Timeout::Infinite && longer(&acq.value, qwt) {
                 let message = format!(
                     "pooler `{}` drops a client that waits {} for a server connection (query_wait_timeout), while service `{}` waits {} for a pool connection: under load requests fail with the pooler's error, not the pool's timeout",
                     p.name,
