@@ -100,6 +100,7 @@ pub fn analyze(req: &Request) -> ToolResult<Analysis> {
         servers: from_config::servers(loaded.as_ref()),
         ..Fleet::default()
     };
+    let pooler_findings = load_poolers(req, loaded.as_ref(), &cfg, &mut fleet, &mut sources)?;
     let cap = req
         .max_file_size
         .or(cfg.max_file_size)
@@ -140,7 +141,7 @@ pub fn analyze(req: &Request) -> ToolResult<Analysis> {
             req.profiles.clone()
         },
     };
-    let mut findings = Vec::new();
+    let mut findings = pooler_findings;
     let mut taken = Vec::new();
     let mut seen_keys = Vec::new();
     let mut skipped = select_env_files(&mut specs, req, loaded.as_ref(), &opts);
@@ -183,6 +184,7 @@ pub fn analyze(req: &Request) -> ToolResult<Analysis> {
     sets.check_keys_taken(&taken, &seen_keys, &dialects)?;
     crate::model::from_probe::apply(&mut fleet, req.probe.as_deref(), &cfg)?;
     overrides::apply(&mut fleet, &req.flags, &sets, req.rps)?;
+    crate::model::pooler::route(&mut fleet);
 
     let capacity = fleet::compute(&fleet);
     let ctx = lint::Context {
@@ -210,6 +212,24 @@ pub fn analyze(req: &Request) -> ToolResult<Analysis> {
         workloads,
         fail_on,
     })
+}
+
+/// The poolers of poolcheck.toml with their files read; what those files raise is returned.
+fn load_poolers(
+    req: &Request,
+    loaded: Option<&Loaded>,
+    cfg: &config::Config,
+    fleet: &mut Fleet,
+    sources: &mut SourceSet,
+) -> ToolResult<Vec<Finding>> {
+    let cap = req
+        .max_file_size
+        .or(cfg.max_file_size)
+        .unwrap_or(crate::input::read::DEFAULT_MAX_FILE_SIZE);
+    let (poolers, findings) =
+        crate::model::pooler_files::build(loaded, &fleet.servers, sources, cap)?;
+    fleet.poolers = poolers;
+    Ok(findings)
 }
 
 /// Keeps the env files of each service's directories that the environment loads

@@ -27,6 +27,8 @@ pub struct Config {
     #[serde(default)]
     pub services: BTreeMap<String, ServiceCfg>,
     #[serde(default)]
+    pub poolers: BTreeMap<String, PoolerCfg>,
+    #[serde(default)]
     pub keys: BTreeMap<String, KeyMapCfg>,
     #[serde(default)]
     pub rules: BTreeMap<String, RuleCfg>,
@@ -73,6 +75,35 @@ pub struct ServiceCfg {
     pub workload: Option<WorkloadCfg>,
     /// The process kind (web, sidekiq) this service runs.
     pub component: Option<String>,
+    /// The pooler (`[poolers.NAME]`) the service connects through.
+    pub via: Option<String>,
+}
+
+/// A pooler between services and a server (see `model::pooler`); its settings come from
+/// its files, over which the keys here win.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PoolerCfg {
+    pub kind: Option<crate::model::PoolerKind>,
+    /// pgbouncer.ini, an env file, or a compose file whose PgBouncer service sets them.
+    #[serde(default)]
+    pub files: Vec<String>,
+    /// Instances (pods or processes), each with its own pools.
+    pub replicas: Option<u32>,
+    pub server: Option<String>,
+    /// `host:port` addresses clients reach it at.
+    #[serde(default)]
+    pub listen: Vec<String>,
+    pub version: Option<String>,
+    pub pool_mode: Option<String>,
+    pub default_pool_size: Option<u32>,
+    pub reserve_pool_size: Option<u32>,
+    pub max_client_conn: Option<u32>,
+    pub max_db_connections: Option<u32>,
+    pub max_user_connections: Option<u32>,
+    pub max_prepared_statements: Option<u32>,
+    /// Seconds, as pgbouncer.ini writes it.
+    pub query_wait_timeout: Option<f64>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

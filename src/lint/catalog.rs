@@ -105,6 +105,22 @@ pub const FILES: &[(&str, &str)] = &[
         "PC404-server-kills-idle-connections.toml",
         include_str!("../../rules/PC404-server-kills-idle-connections.toml"),
     ),
+    (
+        "PC501-pooler-server-pools-exceed-server-slots.toml",
+        include_str!("../../rules/PC501-pooler-server-pools-exceed-server-slots.toml"),
+    ),
+    (
+        "PC502-pooler-client-limit-exceeded.toml",
+        include_str!("../../rules/PC502-pooler-client-limit-exceeded.toml"),
+    ),
+    (
+        "PC503-app-pool-above-pooler-pool.toml",
+        include_str!("../../rules/PC503-app-pool-above-pooler-pool.toml"),
+    ),
+    (
+        "PC504-pooler-timeout-undercuts-app.toml",
+        include_str!("../../rules/PC504-pooler-timeout-undercuts-app.toml"),
+    ),
 ];
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

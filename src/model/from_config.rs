@@ -172,7 +172,11 @@ fn service_spec(
 ) -> ToolResult<ServiceSpec> {
     let at = |k: &str| l.origin(&["services", name, k]);
     let err = |k: &str, m: String| located(Some(l), sources, &["services", name, k], m);
-    let server = server_of(fleet, name, s, &err)?;
+    let via = via_of(fleet, name, s, &err)?;
+    let server = match via {
+        Some(p) => fleet.poolers[p].server,
+        None => server_of(fleet, name, s, &err)?,
+    };
     let inputs = inputs_of(l, name, s, extra_values, &err)?;
     let surge = match &s.max_surge {
         None => None,
@@ -199,7 +203,29 @@ fn service_spec(
         workload,
         component: s.component.clone(),
         deployed: None,
+        via,
     })
+}
+
+/// The pooler a service of poolcheck.toml names with `via`: its connections end on the
+/// pooler's server.
+fn via_of(
+    fleet: &Fleet,
+    name: &str,
+    s: &config::ServiceCfg,
+    err: &dyn Fn(&str, String) -> ToolError,
+) -> ToolResult<Option<usize>> {
+    let Some(v) = &s.via else {
+        return Ok(None);
+    };
+    match fleet.poolers.iter().position(|p| &p.name == v) {
+        Some(i) => Ok(Some(i)),
+        None => Err(err(
+            "via",
+            format!("service `{name}` goes via pooler `{v}`, which is not defined under [poolers]"),
+        )
+        .with_help("add [poolers.NAME] to poolcheck.toml or remove `via`")),
+    }
 }
 
 /// The index of the server a service of poolcheck.toml names (or the only one).

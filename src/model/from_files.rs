@@ -30,6 +30,8 @@ pub struct ServiceSpec {
     pub component: Option<String>,
     /// What a Kubernetes workload or compose service gives it (from_manifests).
     pub deployed: Option<super::from_manifests::Deployed>,
+    /// Index into `Fleet::poolers` when poolcheck.toml sends the service `via` a pooler.
+    pub via: Option<usize>,
 }
 
 #[derive(Debug, Clone)]
@@ -80,6 +82,8 @@ struct Collector<'a> {
     findings: Vec<Finding>,
     order: usize,
     server_key: Option<String>,
+    /// Where the URL that names the server is.
+    server_origin: Option<Origin>,
     url_user: Option<String>,
     url_database: Option<String>,
     url_library: Option<&'static str>,
@@ -132,6 +136,7 @@ impl<'a> Collector<'a> {
         let lead = value.len() - value.trim_start().len();
         if self.server_key.is_none() {
             self.server_key = Some(url.server_key());
+            self.server_origin = Some(Origin::file(file, span));
             self.url_user = url.user.clone().filter(|u| !u.contains("${"));
             self.url_database = url.database.clone().filter(|d| !d.contains("${"));
         }
@@ -235,6 +240,7 @@ pub fn build_service(
         findings: Vec::new(),
         order: 0,
         server_key: None,
+        server_origin: None,
         url_user: None,
         url_database: None,
         url_library: None,
@@ -277,6 +283,7 @@ pub fn build_service(
     } = resolve(c.obs, dialects, c.url_library, opts);
     findings.extend(c.findings);
     pool.server_key = server_key;
+    pool.server_origin = c.server_origin.clone();
     pool.url_user = url_user;
     pool.url_database = url_database;
     pool.unevaluated = unevaluated;
@@ -287,7 +294,7 @@ pub fn build_service(
     let service = Service {
         name: spec.name.clone(),
         server: spec.server,
-        via: None,
+        via: spec.via,
         pool,
         processes: pods.processes,
         replicas: pods.replicas,

@@ -2,6 +2,7 @@
 //! that would fit. Both read the capacity results, never the model.
 
 use crate::capacity::fleet::{ServerCapacity, ServiceDemand};
+use crate::capacity::pooler::PoolerCapacity;
 use crate::core::code::Code;
 use crate::core::finding::Finding;
 use crate::lint::{Context, Param};
@@ -14,7 +15,30 @@ pub fn cite_capacity(f: Finding, ctx: &Context<'_>, server: usize, rollout: bool
     for d in &cap.services {
         f = cite_demand(f, d, rollout);
     }
+    for p in &cap.poolers {
+        f = cite_pooler_server(f, p);
+    }
     cite_server(f, cap)
+}
+
+/// Labels a pooler's server-side sum: each pool's size and reserve, the caps that bound it,
+/// and its instances.
+pub fn cite_pooler_server(mut f: Finding, p: &PoolerCapacity) -> Finding {
+    let n = &p.name;
+    for d in &p.pools {
+        let pool = format!("{}/{}", d.database, d.user);
+        f = f.cite(&d.inputs.size, format!("{n}: pool {pool} {}", d.pool_size));
+        if d.reserve > 0 {
+            f = f.cite(&d.inputs.reserve, format!("{n}: + {} reserve", d.reserve));
+        }
+    }
+    for (o, what) in &p.inputs.caps {
+        f = f.cite(o, format!("{n}: {what}"));
+    }
+    if let Some(o) = &p.inputs.replicas {
+        f = f.cite(o, format!("{n}: × {} instances", p.replicas));
+    }
+    f
 }
 
 /// Labels one service's share of a capacity sum.
@@ -74,7 +98,7 @@ pub fn max_pool_that_fits(
         .services
         .iter()
         .filter(|d| d.index != mine.index)
-        .fold(0u64, |a, d| a.saturating_add(demand(d)));
+        .fold(pooler_share(cap), |a, d| a.saturating_add(demand(d)));
     let pods = u64::from(mine.peak_pods)
         + if rollout {
             u64::from(mine.surge_pods)
@@ -132,4 +156,12 @@ pub fn clean_pool(ctx: &Context<'_>, cap: &ServerCapacity, mine: &ServiceDemand)
         .unwrap_or(0);
     let pool = pool.checked_sub(overflow)?;
     (pool >= 1).then_some(pool)
+}
+
+/// What the poolers in front of the server open on it (constant through the services'
+/// rollouts).
+pub fn pooler_share(cap: &ServerCapacity) -> u64 {
+    cap.poolers
+        .iter()
+        .fold(0u64, |a, p| a.saturating_add(p.server_demand))
 }

@@ -11,7 +11,8 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
         let Some(available) = cap.available() else {
             continue;
         };
-        if (cap.demand as i64) <= available {
+        // Behind a pooler the server's sum has two tiers: PC501 reports it.
+        if (cap.demand as i64) <= available || !cap.poolers.is_empty() {
             continue;
         }
         let usable = cap.usable.unwrap_or(0);

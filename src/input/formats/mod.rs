@@ -15,6 +15,7 @@ pub mod erb;
 pub mod ini;
 pub mod json;
 pub mod k8s;
+pub mod pgbouncer;
 pub mod properties;
 pub mod toml;
 pub mod url;
