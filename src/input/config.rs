@@ -84,7 +84,7 @@ pub struct ServiceCfg {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PoolerCfg {
-    pub kind: Option<crate::model::PoolerKind>,
+    pub kind: Option<crate::core::engine::PoolerKind>,
     /// pgbouncer.ini, an env file, or a compose file whose PgBouncer service sets them.
     #[serde(default)]
     pub files: Vec<String>,

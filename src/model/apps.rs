@@ -36,11 +36,31 @@ const MARKERS: [&str; 16] = [
 pub fn specs(paths: &[PathBuf], inputs: Vec<Input>, name: String) -> Vec<ServiceSpec> {
     let dirs: Vec<&PathBuf> = paths.iter().filter(|p| p.is_dir()).collect();
     let mut groups: Vec<(PathBuf, Vec<Input>)> = Vec::new();
+    // Each directory is looked at once, however many files it holds (20,000 .env files in
+    // one folder must not list it 20,000 times).
+    let mut seen = std::collections::HashMap::new();
+    // Inputs inside no named directory (files and -f values named on the command line, or
+    // reported as unreadable there) are not an app of their own: they join the chart when
+    // there is one, else the first app.
+    let mut loose = Vec::new();
     for input in inputs {
-        let key = app_of(&input, &dirs).unwrap_or_default();
+        let Some(key) = app_of(&input, &dirs, &mut seen) else {
+            loose.push(input);
+            continue;
+        };
         match groups.iter_mut().find(|(k, _)| *k == key) {
             Some((_, v)) => v.push(input),
             None => groups.push((key, vec![input])),
+        }
+    }
+    if !loose.is_empty() {
+        let charts: Vec<usize> = (0..groups.len())
+            .filter(|&i| groups[i].1.iter().any(|x| matches!(x, Input::Chart { .. })))
+            .collect();
+        match (charts.as_slice(), groups.first_mut()) {
+            ([only], _) => groups[*only].1.extend(loose),
+            (_, Some(first)) => first.1.extend(loose),
+            (_, None) => groups.push((PathBuf::new(), loose)),
         }
     }
     if groups.len() <= 1 {
@@ -78,7 +98,11 @@ pub fn specs(paths: &[PathBuf], inputs: Vec<Input>, name: String) -> Vec<Service
 
 /// The app directory an input belongs to: the nearest app directory above it inside one of
 /// `dirs`; None for inputs outside them (files named on the command line).
-fn app_of(input: &Input, dirs: &[&PathBuf]) -> Option<PathBuf> {
+fn app_of(
+    input: &Input,
+    dirs: &[&PathBuf],
+    seen: &mut std::collections::HashMap<PathBuf, bool>,
+) -> Option<PathBuf> {
     let path = match input {
         Input::File(p, _) | Input::Unreadable(p, _) => p.parent()?,
         Input::Chart { dir, .. } if !dir.as_os_str().is_empty() => dir.as_path(),
@@ -87,7 +111,10 @@ fn app_of(input: &Input, dirs: &[&PathBuf]) -> Option<PathBuf> {
     let root = dirs.iter().find(|d| path.starts_with(d))?;
     let mut at: &Path = path;
     loop {
-        if is_app_dir(at) || at == root.as_path() {
+        let app = *seen
+            .entry(at.to_path_buf())
+            .or_insert_with(|| is_app_dir(at));
+        if app || at == root.as_path() {
             return Some(at.to_path_buf());
         }
         at = at.parent()?;

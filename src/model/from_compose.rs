@@ -35,11 +35,7 @@ const DEFAULT_FILES: [(&str, &str); 4] = [
     ("docker-compose.yml", "docker-compose.override.yml"),
 ];
 
-/// Names of compose files (read by `discover`).
-pub fn is_compose_name(name: &str) -> bool {
-    (name.starts_with("compose.") || name.starts_with("docker-compose"))
-        && (name.ends_with(".yaml") || name.ends_with(".yml"))
-}
+pub use crate::input::discover::is_compose_name;
 
 /// What the compose files of a spec hold.
 #[derive(Debug, Default)]

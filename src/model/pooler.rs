@@ -6,30 +6,8 @@ use super::{Fleet, Origin, Service, Sourced};
 use crate::core::units::Timeout;
 use serde::{Deserialize, Serialize};
 
-/// The kind of connection pooler between services and a server.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum PoolerKind {
-    Pgbouncer,
-    Pgcat,
-    Pgdog,
-    Supavisor,
-    Odyssey,
-    RdsProxy,
-}
-
-impl PoolerKind {
-    pub fn name(self) -> &'static str {
-        match self {
-            PoolerKind::Pgbouncer => "PgBouncer",
-            PoolerKind::Pgcat => "pgcat",
-            PoolerKind::Pgdog => "PgDog",
-            PoolerKind::Supavisor => "Supavisor",
-            PoolerKind::Odyssey => "Odyssey",
-            PoolerKind::RdsProxy => "RDS Proxy",
-        }
-    }
-}
+// The kind lives in core: poolcheck.toml (input) names it as well.
+pub use crate::core::engine::PoolerKind;
 
 /// How a pooler hands server connections to clients.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
