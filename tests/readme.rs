@@ -96,5 +96,9 @@ fn every_readme_example_prints_what_the_readme_shows() {
             ));
         }
     }
-    assert!(stale.is_empty(), "stale README examples:\n\n{}", stale.join("\n\n"));
+    assert!(
+        stale.is_empty(),
+        "stale README examples:\n\n{}",
+        stale.join("\n\n")
+    );
 }

@@ -108,7 +108,62 @@ fn svg_chart_is_written() {
     assert!(svg.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\""));
     assert!(svg.trim_end().ends_with("</svg>"));
     assert!(svg.contains("<polyline"));
-    assert!(svg.contains("recommended: 60"));
+    assert!(
+        svg.contains("recommended: 60 (9.8 ms)"),
+        "the point carries its value"
+    );
+
+    // The x axis holds exactly the table's pool sizes, in order.
+    let table = json(&size(&["--format", "json"]));
+    let pools: Vec<String> = table["table"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["pool"].to_string())
+        .collect();
+    let axis: Vec<String> = svg
+        .lines()
+        .filter(|l| l.contains("text-anchor=\"middle\">") && !l.contains("font-size"))
+        .filter_map(|l| l.split('>').nth(1)?.split('<').next().map(String::from))
+        .filter(|t| t.chars().all(|c| c.is_ascii_digit()))
+        .collect();
+    assert_eq!(axis, pools);
+    // Pool 50 is unstable (a = 50): shaded and said, not plotted.
+    assert!(svg.contains(">unstable: pool ≤ 50.00</text>"), "{svg}");
+    // The target line carries its value; 53's p99 (54.1 ms) is above the 50 ms the axis
+    // shows: marked at the top with its value, not clipped silently.
+    assert!(svg.contains(">target 10.0 ms</text>"), "{svg}");
+    assert!(svg.contains(">50.0 ms</text>"), "axis top");
+    assert!(svg.contains(">54.1 ms</text>"), "clipped point labelled");
+}
+
+#[test]
+fn svg_chart_plots_the_metric_the_target_is_about() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("pwait.svg");
+    let run = poolcheck(&[
+        "size",
+        "--rps",
+        "400",
+        "--query-time",
+        "40ms",
+        "--target-wait-probability",
+        "0.05",
+        "--svg",
+        path.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let svg = std::fs::read_to_string(&path).unwrap();
+    assert!(
+        svg.contains(">P(an acquire waits) by pool size per replica"),
+        "{svg}"
+    );
+    assert!(svg.contains(">target 0.0500</text>"), "{svg}");
+    assert!(svg.contains(">recommended: 24 (0.0428)</text>"), "{svg}");
+    assert!(
+        !svg.contains(" ms<"),
+        "no wait axis for a probability target"
+    );
 }
 
 #[test]

@@ -37,7 +37,7 @@ pub fn run(args: &SizeArgs) -> ToolResult<u8> {
         Format::Human => out!(crate::report::size::human(&plan, &rec, &rows, fits)),
     }
     if let Some(path) = &args.svg {
-        let svg = size::chart::svg(&plan, rec.per_pool);
+        let svg = size::chart::svg(&plan, &rows, rec.per_pool);
         std::fs::write(path, svg).map_err(|e| {
             bad(
                 format!("cannot write {}: {e}", path.display()),

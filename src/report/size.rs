@@ -72,7 +72,7 @@ fn targets_json(t: &Targets) -> Value {
 
 /// A probability as every column shows one: four decimals, `<0.0001` below that, never
 /// scientific notation beside plain decimals.
-fn fmt_p(p: f64) -> String {
+pub fn fmt_p(p: f64) -> String {
     if p == 0.0 {
         "0".into()
     } else if p < 0.000_05 {
