@@ -185,6 +185,7 @@ pub fn analyze(req: &Request) -> ToolResult<Analysis> {
     crate::model::from_probe::apply(&mut fleet, req.probe.as_deref(), &cfg)?;
     overrides::apply(&mut fleet, &req.flags, &sets, req.rps)?;
     crate::model::pooler::route(&mut fleet);
+    crate::model::engines::from_urls(&mut fleet);
 
     let capacity = fleet::compute(&fleet);
     let ctx = lint::Context {

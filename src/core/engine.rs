@@ -32,7 +32,7 @@ impl Engine {
         let base = s.split(['+', ':']).next().unwrap_or(s);
         match base {
             "postgres" | "postgresql" | "pgsql" => Some(Engine::Postgres),
-            "mysql" | "mysql2" | "mysqlx" => Some(Engine::Mysql),
+            "mysql" | "mysql2" | "mysqlx" | "trilogy" => Some(Engine::Mysql),
             "mariadb" => Some(Engine::Mariadb),
             "redis" | "rediss" | "valkey" => Some(Engine::Redis),
             _ => None,

@@ -207,15 +207,11 @@ fn urls(text: &str) -> Vec<(String, Engine)> {
         let Some((scheme, _)) = value.split_once("://") else {
             continue;
         };
-        let (engine, port) = match scheme.to_ascii_lowercase().as_str() {
-            "postgres"
-            | "postgresql"
-            | "postgresql+asyncpg"
-            | "postgresql+psycopg"
-            | "postgresql+psycopg2" => (Engine::Postgres, 5432),
-            "mysql" | "mysql2" | "mysql+pymysql" | "trilogy" => (Engine::Mysql, 3306),
-            "mariadb" => (Engine::Mariadb, 3306),
-            _ => continue,
+        let (engine, port) = match Engine::from_scheme(scheme) {
+            Some(Engine::Postgres) => (Engine::Postgres, 5432),
+            Some(e @ (Engine::Mysql | Engine::Mariadb)) => (e, 3306),
+            // Redis pools are not counted against a SQL server's slots.
+            Some(Engine::Redis) | None => continue,
         };
         let Ok(url) = url::Url::parse(&value.replacen(scheme, "db", 1)) else {
             continue;

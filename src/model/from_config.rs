@@ -44,6 +44,7 @@ fn server(l: &Loaded, name: &str, s: &config::ServerCfg) -> Server {
     Server {
         name: name.to_string(),
         engine: s.kind.unwrap_or_default(),
+        engine_origin: s.kind.map(|_| at("kind")),
         max_connections: sourced(s.max_connections, "max_connections"),
         superuser_reserved: sourced(
             s.superuser_reserved_connections,

@@ -84,6 +84,7 @@ struct Collector<'a> {
     server_key: Option<String>,
     /// Where the URL that names the server is.
     server_origin: Option<Origin>,
+    url_engine: Option<Sourced<crate::core::engine::Engine>>,
     url_user: Option<String>,
     url_database: Option<String>,
     url_library: Option<&'static str>,
@@ -137,6 +138,8 @@ impl<'a> Collector<'a> {
         if self.server_key.is_none() {
             self.server_key = Some(url.server_key());
             self.server_origin = Some(Origin::file(file, span));
+            self.url_engine = crate::core::engine::Engine::from_scheme(&url.scheme)
+                .map(|e| Sourced::new(e, Origin::file(file, span)));
             self.url_user = url.user.clone().filter(|u| !u.contains("${"));
             self.url_database = url.database.clone().filter(|d| !d.contains("${"));
         }
@@ -241,6 +244,7 @@ pub fn build_service(
         order: 0,
         server_key: None,
         server_origin: None,
+        url_engine: None,
         url_user: None,
         url_database: None,
         url_library: None,
@@ -284,6 +288,7 @@ pub fn build_service(
     findings.extend(c.findings);
     pool.server_key = server_key;
     pool.server_origin = c.server_origin.clone();
+    pool.url_engine = c.url_engine.clone();
     pool.url_user = url_user;
     pool.url_database = url_database;
     pool.unevaluated = unevaluated;
@@ -582,6 +587,12 @@ fn env_observations(
             let v = (!unknown).then(|| (value.clone(), f.file, e.value_span));
             let key_origin = Origin::file(f.file, e.value_span);
             c.entry(&e.key, m, v, key_origin, sources);
+            if unknown {
+                // `mysql2://shop:${DB_PASSWORD}@db/shop`: a reference poolcheck cannot
+                // resolve (a secret, mostly) leaves the scheme, host and pool parameters
+                // readable.
+                c.url_value(value, f.file, e.value_span, sources);
+            }
         }
     }
 }

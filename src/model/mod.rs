@@ -2,6 +2,7 @@
 //! [`Origin`], so findings can label the exact input they used.
 
 pub mod apps;
+pub mod engines;
 pub mod from_compose;
 pub mod from_config;
 pub mod from_files;
@@ -69,6 +70,8 @@ pub struct PoolConfig {
     pub server_key: Option<String>,
     /// Where that URL is (a pooler's address, for findings about the route).
     pub server_origin: Option<Origin>,
+    /// The kind of server the URL's scheme names (`mysql2://` is MySQL), with where.
+    pub url_engine: Option<Sourced<Engine>>,
     /// The role and database the connection URL names.
     pub url_user: Option<String>,
     pub url_database: Option<String>,
@@ -227,6 +230,9 @@ pub struct Server {
     pub name: String,
     /// The kind of server; its reserved-slot semantics and defaults come from `db`.
     pub engine: Engine,
+    /// Where the kind came from: poolcheck.toml's `kind`, or the scheme of the URLs that
+    /// reach it; None while it is the default (PostgreSQL).
+    pub engine_origin: Option<Origin>,
     pub max_connections: Option<Sourced<u32>>,
     pub superuser_reserved: Option<Sourced<u32>>,
     pub reserved_connections: Option<Sourced<u32>>,

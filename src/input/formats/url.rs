@@ -27,6 +27,9 @@ const SCHEMES: &[&str] = &[
     "postgres",
     "postgresql",
     "mysql",
+    // Rails' adapter names used as URL schemes (DATABASE_URL=mysql2://…, trilogy://…).
+    "mysql2",
+    "trilogy",
     "mariadb",
     "jdbc:postgresql",
     "jdbc:mysql",
