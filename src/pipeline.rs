@@ -172,6 +172,14 @@ pub fn analyze(req: &Request) -> ToolResult<Analysis> {
         taken.extend(built.overrides_taken);
         seen_keys.extend(built.keys);
         skipped.extend(built.skipped);
+        let pool = &built.service.pool;
+        if spec.drop_if_empty
+            && pool.max.is_none()
+            && pool.url.is_none()
+            && built.findings.is_empty()
+        {
+            continue;
+        }
         fleet.services.push(built.service);
         for f in built.findings {
             // A split service reads the same files: a finding about them is reported once.

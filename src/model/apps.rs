@@ -70,6 +70,7 @@ pub fn specs(paths: &[PathBuf], inputs: Vec<Input>, name: String) -> Vec<Service
                 name: n,
                 inputs,
                 server: 0,
+                drop_if_empty: true,
                 ..ServiceSpec::default()
             }
         })

@@ -189,6 +189,7 @@ fn service_spec(
         workload,
         component: s.component.clone(),
         deployed: None,
+        drop_if_empty: false,
     })
 }
 

@@ -28,6 +28,9 @@ pub struct ServiceSpec {
     pub component: Option<String>,
     /// What a Kubernetes workload or compose service gives it (from_manifests).
     pub deployed: Option<super::from_manifests::Deployed>,
+    /// Only the files left beside split-off services (a monorepo's root, a manifest's
+    /// folder): not a service when they set no pool and no connection URL.
+    pub drop_if_empty: bool,
 }
 
 #[derive(Debug, Clone)]

@@ -118,16 +118,16 @@ pub fn split(
     out
 }
 
-/// The services a spec becomes. A spec whose other files describe the same app as its only
-/// workload keeps one service (the workload's pods and env join its files); otherwise every
-/// workload that talks to a database is a service of its own, and the spec's other files
-/// remain one service when there are any.
+/// The services a spec becomes. Every workload that talks to a database is a service of its
+/// own; the spec's other files remain one service when they set a pool. A single workload
+/// without database settings lends its pods to the spec's files (a plain Deployment beside
+/// the app's .env).
 fn assign(spec: ServiceSpec, units: Vec<Unit>) -> Vec<ServiceSpec> {
     if units.is_empty() {
         return vec![spec];
     }
     let has_files = !spec.inputs.is_empty();
-    if units.len() == 1 && (has_files || !units[0].db) {
+    if units.len() == 1 && !units[0].db {
         let unit = units.into_iter().next().unwrap_or_else(|| unreachable!());
         let name = if has_files {
             spec.name.clone()
@@ -157,6 +157,7 @@ fn assign(spec: ServiceSpec, units: Vec<Unit>) -> Vec<ServiceSpec> {
     }
     if has_files || out.is_empty() {
         let mut base = spec;
+        base.drop_if_empty = !out.is_empty();
         if !orphan.is_empty() {
             base.deployed = Some(Deployed {
                 findings: orphan,
