@@ -116,3 +116,35 @@ fn stdin_named_twice_is_a_usage_error() {
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("more than once"), "{}", run.stderr);
 }
+
+/// The README's deployment examples are what the tool prints, byte for byte.
+#[test]
+fn readme_deployment_examples_are_real_output() {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let start = readme.find("<!-- deploy-examples -->").expect("examples");
+    let end = readme.find("<!-- /deploy-examples -->").expect("end");
+    let section = &readme[start..end];
+    let mut checked = 0;
+    for block in section.split("```text\n").skip(1) {
+        let block = &block[..block.find("```").unwrap()];
+        // The blocks sit in list items: drop the item's indent and the closing fence's.
+        let mut lines: Vec<&str> = block.lines().map(|l| l.trim_start()).collect();
+        while lines.last().is_some_and(|l| l.is_empty()) {
+            lines.pop();
+        }
+        let command = lines[0].strip_prefix("$ poolcheck ").expect("a command");
+        let want: String = lines[1..].iter().map(|l| format!("{l}\n")).collect();
+        let (args, input) = match command.split_once(" < ") {
+            Some((a, f)) => (a, Some(std::fs::read(root().join(f)).unwrap())),
+            None => (command, None),
+        };
+        let args: Vec<&str> = args.split(' ').collect();
+        let run = match input {
+            Some(bytes) => stdin_run(&root(), &args, &bytes),
+            None => poolcheck(&args),
+        };
+        assert_eq!(run.stdout, want, "README example `{command}`");
+        checked += 1;
+    }
+    assert_eq!(checked, 4);
+}

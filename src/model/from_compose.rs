@@ -304,8 +304,7 @@ impl Project {
                 value,
             });
         }
-        let mut scaling = Scaling::default();
-        scaling.replicas = match &svc.replicas {
+        let replicas = match &svc.replicas {
             Some(n) => count(n, vars, sources, &mut findings, limits::pods, "replicas"),
             None => Some(Sourced::new(
                 1,
@@ -314,12 +313,17 @@ impl Project {
                 },
             )),
         };
-        scaling.surge = Some(Sourced::new(
-            Surge::Pods(0),
-            Origin::Default {
-                note: "docker compose replaces a service's containers stop-first: no surge".into(),
-            },
-        ));
+        let scaling = Scaling {
+            replicas,
+            surge: Some(Sourced::new(
+                Surge::Pods(0),
+                Origin::Default {
+                    note: "docker compose replaces a service's containers stop-first: no surge"
+                        .into(),
+                },
+            )),
+            ..Scaling::default()
+        };
         if let Some(mc) = postgres_max_connections(svc, vars, sources, &mut findings) {
             self.servers.push(mc);
         }
@@ -543,7 +547,7 @@ fn environment(n: &Node) -> Vec<(String, Node, Option<Node>, bool)> {
 fn env_files(n: &Node, base: &Path) -> Vec<(PathBuf, bool, Node)> {
     let one = |i: &Node| -> Option<(PathBuf, bool, Node)> {
         if let Some(t) = i.scalar().and_then(Scalar::as_text) {
-            return Some((base.join(t), true, i.clone()));
+            return Some((base.join(t.trim_start_matches("./")), true, i.clone()));
         }
         let p = i.get("path")?;
         let t = p.scalar().and_then(Scalar::as_text)?;
@@ -551,7 +555,7 @@ fn env_files(n: &Node, base: &Path) -> Vec<(PathBuf, bool, Node)> {
             i.get("required").and_then(Node::scalar),
             Some(Scalar::Bool(false))
         );
-        Some((base.join(t), required, p.clone()))
+        Some((base.join(t.trim_start_matches("./")), required, p.clone()))
     };
     match &n.kind {
         NodeKind::Seq(items) => items.iter().filter_map(one).collect(),
@@ -638,9 +642,7 @@ fn interpolated(
                     format!(
                         "`{var}` is required here but not set, so docker compose refuses to start{said}"
                     ),
-                    format!(
-                        "set {var} in the .env beside the compose file, or pass --set {var}=VALUE"
-                    ),
+                    format!("set {var} in the .env beside the compose file (or with --set)"),
                 )
                 .at(n.file, span, format!("{var} is not set")),
             );

@@ -255,8 +255,7 @@ pub fn workloads(m: &Manifests, dialects: &Dialects) -> Vec<Unit> {
 
 /// Replicas, the autoscaler's range and the rolling-update surge of a workload.
 fn scaling(w: &k8s::Workload, m: &Manifests, findings: &mut Vec<Finding>) -> Scaling {
-    let mut s = Scaling::default();
-    s.replicas = match &w.replicas {
+    let replicas = match &w.replicas {
         Some(n) => pods(
             n,
             &format!("replicas of {} `{}`", w.kind.as_str(), w.name),
@@ -271,6 +270,10 @@ fn scaling(w: &k8s::Workload, m: &Manifests, findings: &mut Vec<Finding>) -> Sca
                 ),
             },
         )),
+    };
+    let mut s = Scaling {
+        replicas,
+        ..Scaling::default()
     };
     let hpa = m
         .autoscalers
