@@ -31,7 +31,7 @@ pub fn kind_of(path: &Path) -> Option<Kind> {
     if name == ".env" || name.starts_with(".env.") || name.ends_with(".env") {
         return Some(Kind::Env);
     }
-    if crate::model::from_compose::is_compose_name(name) {
+    if crate::input::formats::compose::is_compose_name(name) {
         return Some(Kind::Compose);
     }
     match path.extension()?.to_str()? {

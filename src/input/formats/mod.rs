@@ -7,6 +7,7 @@
 //! A syntax error is a [`ParseError`] located in its file; the caller turns it into a finding and
 //! goes on with the other files.
 
+pub mod compose;
 pub mod env;
 pub mod erb;
 pub mod ini;
