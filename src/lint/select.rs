@@ -97,7 +97,10 @@ mod tests {
         apply(&mut s, &["PC2".into()], &["pool-min-above-max".into()]).unwrap();
         assert_eq!(
             on(&s),
-            ["PC001", "PC002", "PC003", "PC005", "PC010", "PC201", "PC202", "PC204"]
+            [
+                "PC001", "PC002", "PC003", "PC005", "PC008", "PC009", "PC010", "PC201", "PC202",
+                "PC204"
+            ]
         );
     }
 

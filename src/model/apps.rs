@@ -10,6 +10,7 @@
 
 use crate::input::discover::Input;
 use crate::model::from_files::ServiceSpec;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 /// Files that mark the root of an app's source tree.
@@ -36,12 +37,23 @@ const MARKERS: [&str; 16] = [
 pub fn specs(paths: &[PathBuf], inputs: Vec<Input>, name: String) -> Vec<ServiceSpec> {
     let dirs: Vec<&PathBuf> = paths.iter().filter(|p| p.is_dir()).collect();
     let mut groups: Vec<(PathBuf, Vec<Input>)> = Vec::new();
+    // Files outside the directories (named files, `-f` values files) go with the first app.
+    let mut loose = Vec::new();
+    let mut known = HashMap::new();
     for input in inputs {
-        let key = app_of(&input, &dirs).unwrap_or_default();
+        let Some(key) = app_of(&input, &dirs, &mut known) else {
+            loose.push(input);
+            continue;
+        };
         match groups.iter_mut().find(|(k, _)| *k == key) {
             Some((_, v)) => v.push(input),
             None => groups.push((key, vec![input])),
         }
+    }
+    match groups.first_mut() {
+        Some((_, v)) => v.extend(loose),
+        None if !loose.is_empty() => groups.push((PathBuf::new(), loose)),
+        None => {}
     }
     if groups.len() <= 1 {
         return vec![ServiceSpec {
@@ -79,7 +91,7 @@ pub fn specs(paths: &[PathBuf], inputs: Vec<Input>, name: String) -> Vec<Service
 
 /// The app directory an input belongs to: the nearest app directory above it inside one of
 /// `dirs`; None for inputs outside them (files named on the command line).
-fn app_of(input: &Input, dirs: &[&PathBuf]) -> Option<PathBuf> {
+fn app_of(input: &Input, dirs: &[&PathBuf], known: &mut HashMap<PathBuf, bool>) -> Option<PathBuf> {
     let path = match input {
         Input::File(p, _) | Input::Unreadable(p, _) => p.parent()?,
         Input::Chart { dir, .. } if !dir.as_os_str().is_empty() => dir.as_path(),
@@ -88,7 +100,11 @@ fn app_of(input: &Input, dirs: &[&PathBuf]) -> Option<PathBuf> {
     let root = dirs.iter().find(|d| path.starts_with(d))?;
     let mut at: &Path = path;
     loop {
-        if is_app_dir(at) || at == root.as_path() {
+        // Each directory is looked at once: a folder of 20,000 files is one listing.
+        let app = *known
+            .entry(at.to_path_buf())
+            .or_insert_with(|| is_app_dir(at));
+        if app || at == root.as_path() {
             return Some(at.to_path_buf());
         }
         at = at.parent()?;

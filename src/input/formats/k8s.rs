@@ -309,16 +309,18 @@ mod tests {
 
     #[test]
     fn reads_workloads_autoscalers_and_config_maps_across_documents() {
-        let m = parse(
-            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: db}\ndata:\n  DB_POOL_SIZE: \"40\"\n\
-             ---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: api}\nspec:\n  replicas: 6\n\
-             \x20 strategy:\n    rollingUpdate: {maxSurge: 2}\n  template:\n    spec:\n      containers:\n\
-             \x20     - name: web\n          env:\n            - {name: A, value: x}\n\
-             \x20           - name: B\n              valueFrom: {configMapKeyRef: {name: db, key: DB_POOL_SIZE}}\n\
-             \x20         envFrom:\n            - configMapRef: {name: db}\n\
-             ---\napiVersion: keda.sh/v1alpha1\nkind: ScaledObject\nmetadata: {name: s}\nspec:\n\
-             \x20 scaleTargetRef: {name: api}\n",
-        );
+        let m = parse(concat!(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: db}\n",
+            "data:\n  DB_POOL_SIZE: \"40\"\n",
+            "---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: api}\n",
+            "spec:\n  replicas: 6\n  strategy:\n    rollingUpdate: {maxSurge: 2}\n",
+            "  template:\n    spec:\n      containers:\n        - name: web\n",
+            "          env:\n            - {name: A, value: x}\n            - name: B\n",
+            "              valueFrom: {configMapKeyRef: {name: db, key: DB_POOL_SIZE}}\n",
+            "          envFrom:\n            - configMapRef: {name: db}\n",
+            "---\napiVersion: keda.sh/v1alpha1\nkind: ScaledObject\nmetadata: {name: s}\n",
+            "spec:\n  scaleTargetRef: {name: api}\n",
+        ));
         assert_eq!(m.config_maps[0].data[0].1, "40");
         let w = &m.workloads[0];
         assert_eq!((w.kind, w.name.as_str()), (WorkloadKind::Deployment, "api"));
