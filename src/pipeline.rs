@@ -143,7 +143,7 @@ pub fn analyze(req: &Request) -> ToolResult<Analysis> {
     let mut findings = Vec::new();
     let mut taken = Vec::new();
     let mut seen_keys = Vec::new();
-    let mut skipped = select_env_files(&mut specs, req, loaded.as_ref(), &opts);
+    let mut skipped = select_env_files(&mut specs, &named, loaded.as_ref(), &opts);
     // Kubernetes manifests and compose files: one service per workload that uses a database.
     let deployed =
         crate::model::from_manifests::split(specs, &named, &mut sources, &dialects, &opts);
@@ -222,14 +222,14 @@ pub fn analyze(req: &Request) -> ToolResult<Analysis> {
 
 /// Keeps the env files of each service's directories that the environment loads
 /// ([`envfiles`]) and the Spring files of the active profiles; files named on the command
-/// line or in poolcheck.toml are read as given.
+/// line (`named`, standard input included) or in poolcheck.toml are read as given.
 fn select_env_files(
     specs: &mut [from_files::ServiceSpec],
-    req: &Request,
+    named: &[PathBuf],
     loaded: Option<&Loaded>,
     opts: &BuildOptions,
 ) -> Vec<Skipped> {
-    let mut explicit: HashSet<PathBuf> = req.paths.iter().cloned().collect();
+    let mut explicit: HashSet<PathBuf> = named.iter().cloned().collect();
     if let Some(l) = loaded {
         for s in l.config.services.values() {
             explicit.extend(s.files.iter().map(|f| l.resolve(f)));

@@ -148,3 +148,30 @@ fn readme_deployment_examples_are_real_output() {
     }
     assert_eq!(checked, 4);
 }
+
+/// what-if runs verify twice: standard input is read once and counts in both runs.
+#[test]
+fn what_if_reads_standard_input_for_both_runs() {
+    let base = root().join("fixtures/inputs/helm-template/rendered");
+    let rendered = std::fs::read(base.join("rendered.yaml")).unwrap();
+    let run = stdin_run(
+        &base,
+        &[
+            "what-if",
+            "--no-config",
+            "-",
+            "--max-connections",
+            "400",
+            "--set",
+            "DB_POOL_SIZE=10",
+        ],
+        &rendered,
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.contains("      300 → 200  ←\n"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("15×2×10 → 10×2×10"), "{}", run.stdout);
+}
