@@ -409,7 +409,7 @@ fn container_env(
     for v in &c.env {
         let key_origin = Origin::file(v.name_file, v.name_span);
         let value = match &v.source {
-            EnvSource::Literal(text, file, span) => Some((text.clone(), *file, *span)),
+            EnvSource::Literal(text, file, span) => expand(text, &out).map(|t| (t, *file, *span)),
             EnvSource::External(_) => None,
             EnvSource::ConfigMapKey {
                 map,
@@ -453,6 +453,52 @@ fn container_env(
     out
 }
 
+/// Kubernetes expands `$(NAME)` in a value from the variables defined before it, and `$$(`
+/// is a literal `$(`; a name not defined before stays as written, as the kubelet leaves it.
+/// A value that is one reference to a variable poolcheck cannot see (a Secret's) is unknown;
+/// inside a longer value (a URL's password) such a reference stays as written.
+fn expand(value: &str, before: &[DeployedVar]) -> Option<String> {
+    if !value.contains("$(") {
+        return Some(value.to_string());
+    }
+    let lookup = |name: &str| before.iter().rev().find(|v| v.name == name);
+    let mut out = String::new();
+    let mut rest = value;
+    while let Some(i) = rest.find('$') {
+        out.push_str(&rest[..i]);
+        let tail = &rest[i..];
+        if let Some(t) = tail.strip_prefix("$$(") {
+            out.push_str("$(");
+            rest = t;
+        } else if let Some(t) = tail.strip_prefix("$(") {
+            match t.find(')') {
+                Some(end) => {
+                    let name = &t[..end];
+                    match lookup(name).map(|v| v.value.as_ref()) {
+                        Some(Some((v, ..))) => out.push_str(v),
+                        Some(None) if value.trim() == format!("$({name})") => return None,
+                        _ => {
+                            out.push_str("$(");
+                            out.push_str(name);
+                            out.push(')');
+                        }
+                    }
+                    rest = &t[end + 1..];
+                }
+                None => {
+                    out.push_str(tail);
+                    rest = "";
+                }
+            }
+        } else {
+            out.push('$');
+            rest = &tail[1..];
+        }
+    }
+    out.push_str(rest);
+    Some(out)
+}
+
 fn missing_map(owner: &str, map: &str, file: FileId, span: Span) -> Finding {
     Finding::new(
         Code::PC008,
@@ -463,4 +509,34 @@ fn missing_map(owner: &str, map: &str, file: FileId, span: Span) -> Finding {
         ),
     )
     .at(file, span, format!("ConfigMap `{map}` not found"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn var(name: &str, value: Option<&str>) -> DeployedVar {
+        DeployedVar {
+            name: name.into(),
+            key_origin: Origin::Default {
+                note: String::new(),
+            },
+            value: value.map(|v| (v.to_string(), 0, Span::new(0, 0))),
+        }
+    }
+
+    #[test]
+    fn dependent_variables_expand_as_the_kubelet_does() {
+        let before = [var("POOL", Some("12")), var("PASSWORD", None)];
+        let e = |s: &str| expand(s, &before);
+        assert_eq!(e("$(POOL)").as_deref(), Some("12"));
+        assert_eq!(
+            e("postgres://a:$(PASSWORD)@db/a?connection_limit=$(POOL)").as_deref(),
+            Some("postgres://a:$(PASSWORD)@db/a?connection_limit=12")
+        );
+        assert_eq!(e("$(PASSWORD)"), None);
+        assert_eq!(e("$(UNDEFINED)").as_deref(), Some("$(UNDEFINED)"));
+        assert_eq!(e("$$(POOL) costs $5").as_deref(), Some("$(POOL) costs $5"));
+        assert_eq!(e("$(POOL").as_deref(), Some("$(POOL"));
+    }
 }
