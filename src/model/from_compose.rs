@@ -284,7 +284,7 @@ impl Project {
             } else {
                 value
                     .as_ref()
-                    .and_then(|v| interpolated(v, Some(name), vars, sources, &mut findings))
+                    .and_then(|v| interpolated(v, vars, sources, &mut findings))
             };
             env.push(DeployedVar {
                 name: name.clone(),
@@ -604,7 +604,6 @@ fn env_file(
 /// set there, else at the value in the compose file. None when it cannot be known.
 fn interpolated(
     n: &Node,
-    name: Option<&str>,
     vars: &[(String, Var)],
     sources: &SourceSet,
     findings: &mut Vec<Finding>,
@@ -623,7 +622,6 @@ fn interpolated(
             } else {
                 format!(" (\"{}\")", crate::core::secrets::clip(&message, 48))
             };
-            let _ = name;
             findings.push(
                 Finding::new(
                     Code::PC009,
@@ -675,7 +673,7 @@ fn count(
     check: fn(u64) -> Result<u32, String>,
     what: &str,
 ) -> Option<Sourced<u32>> {
-    let (text, f, s) = interpolated(n, None, vars, sources, findings)?;
+    let (text, f, s) = interpolated(n, vars, sources, findings)?;
     let msg = match text.trim().parse::<u64>() {
         Ok(v) => match check(v) {
             Ok(v) => return Some(Sourced::new(v, Origin::file(f, s))),
@@ -697,7 +695,7 @@ fn postgres_max_connections(
     sources: &SourceSet,
     findings: &mut Vec<Finding>,
 ) -> Option<Sourced<u32>> {
-    let image = interpolated(svc.image.as_ref()?, None, vars, sources, findings)?.0;
+    let image = interpolated(svc.image.as_ref()?, vars, sources, findings)?.0;
     let repo = image.split(['@', ':']).next().unwrap_or("");
     let repo = repo.rsplit('/').next().unwrap_or("");
     if !repo.starts_with("postgres") {

@@ -123,50 +123,61 @@ pub fn split(
 /// without database settings lends its pods to the spec's files (a plain Deployment beside
 /// the app's .env).
 fn assign(spec: ServiceSpec, units: Vec<Unit>) -> Vec<ServiceSpec> {
-    if units.is_empty() {
-        return vec![spec];
-    }
     let has_files = !spec.inputs.is_empty();
-    if units.len() == 1 && !units[0].db {
-        let unit = units.into_iter().next().unwrap_or_else(|| unreachable!());
-        let name = if has_files {
-            spec.name.clone()
-        } else {
-            unit.name
-        };
-        return vec![ServiceSpec {
-            name,
-            deployed: Some(unit.deployed),
-            ..spec
-        }];
-    }
-    let mut out = Vec::new();
-    // Findings of workloads that are not services (no database settings) still count.
-    let mut orphan: Vec<Finding> = Vec::new();
-    for u in units {
-        if u.db {
-            out.push(ServiceSpec {
-                name: u.name,
-                inputs: Vec::new(),
-                deployed: Some(u.deployed),
-                ..spec.clone()
-            });
-        } else {
-            orphan.extend(u.deployed.findings);
+    let units = match <[Unit; 1]>::try_from(units) {
+        Ok([unit]) if !unit.db => {
+            let name = if has_files {
+                spec.name.clone()
+            } else {
+                unit.name
+            };
+            return vec![ServiceSpec {
+                name,
+                deployed: Some(unit.deployed),
+                ..spec
+            }];
+        }
+        Ok(one) => Vec::from(one),
+        Err(units) if units.is_empty() => return vec![spec],
+        Err(units) => units,
+    };
+    let (db, other): (Vec<Unit>, Vec<Unit>) = units.into_iter().partition(|u| u.db);
+    // Findings about workloads that are not services (no database settings) still count.
+    let orphan: Vec<Finding> = other
+        .into_iter()
+        .flat_map(|u| u.deployed.findings)
+        .collect();
+    let mut out: Vec<ServiceSpec> = db
+        .into_iter()
+        .map(|u| ServiceSpec {
+            name: u.name,
+            inputs: Vec::new(),
+            deployed: Some(u.deployed),
+            ..spec.clone()
+        })
+        .collect();
+    match out.first_mut().and_then(|s| s.deployed.as_mut()) {
+        Some(d) => d.findings.extend(orphan),
+        None => {
+            // No workload uses a database: the spec stays one service, so what the files say
+            // (or that its pool is unknown) is still reported.
+            return vec![ServiceSpec {
+                deployed: Some(Deployed {
+                    findings: orphan,
+                    ..Deployed::default()
+                }),
+                ..spec
+            }];
         }
     }
-    if has_files || out.is_empty() {
-        let mut base = spec;
-        base.drop_if_empty = !out.is_empty();
-        if !orphan.is_empty() {
-            base.deployed = Some(Deployed {
-                findings: orphan,
-                ..Deployed::default()
-            });
-        }
-        out.insert(0, base);
-    } else if let Some(d) = out[0].deployed.as_mut() {
-        d.findings.extend(orphan);
+    if has_files {
+        out.insert(
+            0,
+            ServiceSpec {
+                drop_if_empty: true,
+                ..spec
+            },
+        );
     }
     out
 }
