@@ -292,6 +292,9 @@ impl Project {
                 value,
             });
         }
+        // One container unless deploy.replicas (or the older `scale`) says otherwise, and
+        // update_config.order defaults to stop-first (no surge):
+        // https://docs.docker.com/reference/compose-file/deploy/
         let replicas = match &svc.replicas {
             Some(n) => count(n, vars, sources, &mut findings, limits::pods, "replicas"),
             None => Some(Sourced::new(

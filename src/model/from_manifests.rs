@@ -266,6 +266,8 @@ pub fn workloads(m: &Manifests, dialects: &Dialects) -> Vec<Unit> {
 
 /// Replicas, the autoscaler's range and the rolling-update surge of a workload.
 fn scaling(w: &k8s::Workload, m: &Manifests, findings: &mut Vec<Finding>) -> Scaling {
+    // DeploymentSpec and StatefulSetSpec: replicas defaults to 1,
+    // https://kubernetes.io/docs/reference/kubernetes-api/workload-resources/deployment-v1/#DeploymentSpec
     let replicas = match &w.replicas {
         Some(n) => pods(
             n,
