@@ -145,8 +145,15 @@ pub fn analyze(req: &Request) -> ToolResult<Analysis> {
     let mut seen_keys = Vec::new();
     let mut skipped = select_env_files(&mut specs, &named, loaded.as_ref(), &opts);
     // Kubernetes manifests and compose files: one service per workload that uses a database.
-    let deployed =
-        crate::model::from_manifests::split(specs, &named, &mut sources, &dialects, &opts);
+    let declared = |s: &from_files::ServiceSpec| spec_declared(s, loaded.as_ref());
+    let deployed = crate::model::from_manifests::split(
+        specs,
+        &named,
+        &declared,
+        &mut sources,
+        &dialects,
+        &opts,
+    );
     skipped.extend(deployed.skipped);
     for fact in deployed.servers {
         let server = &mut fleet.servers[fact.server];

@@ -77,6 +77,7 @@ pub fn is_db_var(name: &str, value: Option<&str>, dialects: &Dialects) -> bool {
 pub fn split(
     specs: Vec<ServiceSpec>,
     named: &[std::path::PathBuf],
+    declared: &dyn Fn(&ServiceSpec) -> bool,
     sources: &mut SourceSet,
     dialects: &Dialects,
     opts: &BuildOptions,
@@ -113,20 +114,23 @@ pub fn split(
                 }));
         }
         spec.inputs = kept;
-        out.specs.extend(assign(spec, units));
+        let declared = declared(&spec);
+        out.specs.extend(assign(spec, units, declared));
     }
     out
 }
 
-/// The services a spec becomes. Every workload that talks to a database is a service of its
-/// own; the spec's other files remain one service when they set a pool. A single workload
-/// without database settings lends its pods to the spec's files (a plain Deployment beside
-/// the app's .env).
-fn assign(spec: ServiceSpec, units: Vec<Unit>) -> Vec<ServiceSpec> {
+/// The services a spec becomes. A single workload beside the spec's other files is the same
+/// app (a Deployment beside the app's .env): its pods and env join them. Otherwise every
+/// workload that talks to a database is a service of its own, and the spec's other files
+/// remain one service when they set a pool. A service poolcheck.toml declares keeps its name
+/// when its files hold one workload.
+fn assign(spec: ServiceSpec, units: Vec<Unit>, declared: bool) -> Vec<ServiceSpec> {
     let has_files = !spec.inputs.is_empty();
     let units = match <[Unit; 1]>::try_from(units) {
-        Ok([unit]) if !unit.db => {
-            let name = if has_files {
+        // One workload beside the app's own files is that app: its pods and env join them.
+        Ok([unit]) if has_files || declared || !unit.db => {
+            let name = if has_files || declared {
                 spec.name.clone()
             } else {
                 unit.name
