@@ -119,7 +119,14 @@ pub fn analyze(req: &Request) -> ToolResult<Analysis> {
         }
         _ => from_config::service_specs(&paths, &req.values, loaded.as_ref(), &fleet, &sources)?,
     };
+    // Files named on the command line or in poolcheck.toml are read as given (a compose file
+    // that `docker compose` reads only with -f, an env file of another environment).
     let mut named = paths.clone();
+    if let Some(l) = loaded.as_ref() {
+        for s in l.config.services.values() {
+            named.extend(s.files.iter().map(|f| l.resolve(f)));
+        }
+    }
     if let Some(input) = stdin {
         if let crate::input::discover::Input::File(p, _) = &input {
             named.push(p.clone());

@@ -6,7 +6,7 @@
 use crate::core::error::{ToolError, ToolResult};
 use crate::core::source::{SourceFile, SourceSet};
 use crate::input::discover::{self, Input, Kind};
-use std::io::Read;
+use std::io::{IsTerminal, Read};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
@@ -32,6 +32,13 @@ pub fn take(
                     .with_help("name `-` once; standard input can be read only once"),
             )
         }
+    }
+    if std::io::stdin().is_terminal() {
+        return Err(
+            ToolError::new("`-` reads standard input, but it is a terminal").with_help(
+                "pipe the input, e.g. `helm template RELEASE CHART | poolcheck verify -`",
+            ),
+        );
     }
     // what-if runs the pipeline twice: standard input is read once and kept.
     static READ: OnceLock<Result<Vec<u8>, String>> = OnceLock::new();

@@ -126,6 +126,7 @@ pub fn read(
                         ..Deployed::default()
                     },
                     db: false,
+                    standalone: true,
                 });
             }
         }
@@ -340,6 +341,7 @@ fn unit(
             findings,
         },
         db,
+        standalone: true,
     }
 }
 

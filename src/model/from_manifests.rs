@@ -45,6 +45,8 @@ pub struct Unit {
     pub deployed: Deployed,
     /// Its environment holds a connection URL or a pool key.
     pub db: bool,
+    /// A compose service: it never joins the other files of its folder.
+    pub standalone: bool,
 }
 
 /// A database server setting a deployment file states (`postgres -c max_connections=200`).
@@ -120,37 +122,46 @@ pub fn split(
     out
 }
 
-/// The services a spec becomes. A single workload beside the spec's other files is the same
-/// app (a Deployment beside the app's .env): its pods and env join them. Otherwise every
-/// workload that talks to a database is a service of its own, and the spec's other files
-/// remain one service when they set a pool. A service poolcheck.toml declares keeps its name
-/// when its files hold one workload.
+/// The services a spec becomes. The only workload that talks to a database, beside the spec's
+/// other files or in a service poolcheck.toml declares, is that app (a Deployment beside the
+/// app's .env): its pods and env join them, under the spec's name. Otherwise every workload
+/// that talks to a database is a service of its own, and the spec's other files remain one
+/// service when they set a pool.
 fn assign(spec: ServiceSpec, units: Vec<Unit>, declared: bool) -> Vec<ServiceSpec> {
+    if units.is_empty() {
+        return vec![spec];
+    }
     let has_files = !spec.inputs.is_empty();
-    let units = match <[Unit; 1]>::try_from(units) {
-        // One workload beside the app's own files is that app: its pods and env join them.
-        Ok([unit]) if has_files || declared || !unit.db => {
-            let name = if has_files || declared {
-                spec.name.clone()
-            } else {
-                unit.name
-            };
-            return vec![ServiceSpec {
-                name,
-                deployed: Some(unit.deployed),
-                ..spec
-            }];
-        }
-        Ok(one) => Vec::from(one),
-        Err(units) if units.is_empty() => return vec![spec],
-        Err(units) => units,
-    };
     let (db, other): (Vec<Unit>, Vec<Unit>) = units.into_iter().partition(|u| u.db);
     // Findings about workloads that are not services (no database settings) still count.
-    let orphan: Vec<Finding> = other
-        .into_iter()
-        .flat_map(|u| u.deployed.findings)
-        .collect();
+    let mut orphan: Vec<Finding> = Vec::new();
+    // A compose service's environment is complete (compose owns its folder's .env), so only
+    // a Kubernetes workload joins the files beside it.
+    let joins = db.len() == 1 && (declared || (has_files && !db[0].standalone));
+    let (lone, db) = if joins {
+        orphan.extend(other.into_iter().flat_map(|u| u.deployed.findings));
+        (db.into_iter().next(), Vec::new())
+    } else if db.is_empty() && other.len() == 1 {
+        (other.into_iter().next(), db)
+    } else {
+        orphan.extend(other.into_iter().flat_map(|u| u.deployed.findings));
+        (None, db)
+    };
+    // One workload beside the app's own files (or the poolcheck.toml service that lists it)
+    // is that app: its pods and env join them.
+    if let Some(mut unit) = lone {
+        unit.deployed.findings.extend(orphan);
+        let name = if has_files || declared {
+            spec.name.clone()
+        } else {
+            unit.name
+        };
+        return vec![ServiceSpec {
+            name,
+            deployed: Some(unit.deployed),
+            ..spec
+        }];
+    }
     let mut out: Vec<ServiceSpec> = db
         .into_iter()
         .map(|u| ServiceSpec {
@@ -241,6 +252,7 @@ pub fn workloads(m: &Manifests, dialects: &Dialects) -> Vec<Unit> {
                     findings: f,
                 },
                 db: n_db == 1,
+                standalone: false,
             });
             continue;
         }
@@ -262,6 +274,7 @@ pub fn workloads(m: &Manifests, dialects: &Dialects) -> Vec<Unit> {
                     findings: f,
                 },
                 db: true,
+                standalone: false,
             });
         }
     }
