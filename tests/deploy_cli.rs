@@ -175,3 +175,38 @@ fn what_if_reads_standard_input_for_both_runs() {
     );
     assert!(run.stdout.contains("15×2×10 → 10×2×10"), "{}", run.stdout);
 }
+
+/// A capacity finding about a workload labels the manifest lines it used: the pool (in the
+/// ConfigMap), the surge and the HPA maximum.
+#[test]
+fn capacity_findings_label_the_manifest_lines() {
+    let dir = root().join("fixtures/inputs/k8s/hpa-surge");
+    let run = poolcheck_in(
+        &dir,
+        &[
+            "verify",
+            "--no-config",
+            "api.yaml",
+            "--max-connections",
+            "500",
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    insta::assert_snapshot!("k8s_hpa_surge_human", run.stdout);
+}
+
+#[test]
+fn standard_input_over_the_size_limit_is_a_usage_error() {
+    let run = stdin_run(
+        &root(),
+        &["verify", "--no-config", "-", "--max-file-size", "64"],
+        &[b'#'; 200],
+    );
+    assert_eq!(run.code, 2, "{}", run.stdout);
+    assert!(
+        run.stderr.contains("standard input is larger than"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("--max-file-size"), "{}", run.stderr);
+}
