@@ -105,10 +105,29 @@ pub fn read(
             .parent()
             .map(Path::to_path_buf)
             .unwrap_or_default();
-        kept.retain(
-            |i| !matches!(i, Input::File(p, Kind::Env) if p.parent() == Some(dir.as_path())),
-        );
+        // The env files found beside the compose files are compose's: the `.env` for
+        // interpolation, the others only through a service's env_file. Named ones stay.
+        let mut theirs = Vec::new();
+        kept.retain(|i| match i {
+            Input::File(p, Kind::Env)
+                if p.parent() == Some(dir.as_path()) && !named.contains(p) =>
+            {
+                theirs.push(p.clone());
+                false
+            }
+            _ => true,
+        });
         let p = Project::read(&project, &dir, sources, dialects, opts);
+        for f in theirs {
+            if sources.find(&f).is_none() {
+                out.skipped.push(Skipped {
+                    file: crate::core::source::display_path(&f),
+                    reason: "beside a compose file, but no service's env_file names it, so \
+                             compose does not load it"
+                        .into(),
+                });
+            }
+        }
         out.skipped.extend(p.skipped);
         out.servers.extend(p.servers);
         let mut units = p.units;
