@@ -278,7 +278,70 @@ pub fn workloads(m: &Manifests, dialects: &Dialects) -> Vec<Unit> {
             });
         }
     }
+    let lost = unmatched_autoscalers(m);
+    if !lost.is_empty() {
+        match out.first_mut() {
+            Some(u) => u.deployed.findings.extend(lost),
+            None => out.push(Unit {
+                name: String::new(),
+                deployed: Deployed {
+                    findings: lost,
+                    ..Deployed::default()
+                },
+                db: false,
+                standalone: false,
+            }),
+        }
+    }
     out
+}
+
+/// An autoscaler whose `scaleTargetRef` names no workload of the files scales nothing poolcheck
+/// counts: a misspelt target would leave the workload at its replicas instead of the
+/// autoscaler's maximum, with nothing saying so.
+fn unmatched_autoscalers(m: &Manifests) -> Vec<Finding> {
+    let targets = |a: &k8s::Autoscaler| {
+        m.workloads
+            .iter()
+            .any(|w| a.target_name == w.name && a.target_kind.eq_ignore_ascii_case(w.kind.as_str()))
+    };
+    m.autoscalers
+        .iter()
+        .filter(|a| !targets(a))
+        .map(|a| {
+            let object = match a.kind {
+                k8s::AutoscalerKind::Hpa => "HorizontalPodAutoscaler",
+                k8s::AutoscalerKind::Keda => "ScaledObject",
+            };
+            let at = a.target_node.get("name").unwrap_or(&a.target_node);
+            let names: Vec<String> = m
+                .workloads
+                .iter()
+                .map(|w| format!("{} `{}`", w.kind.as_str(), w.name))
+                .collect();
+            let help = if names.is_empty() {
+                "check the workload's manifest together with the autoscaler's".to_string()
+            } else {
+                format!(
+                    "fix scaleTargetRef (the files hold {}), or check the workload's manifest too",
+                    names.join(", ")
+                )
+            };
+            Finding::new(
+                Code::PC008,
+                format!(
+                    "{object} `{}` scales {} `{}`, which is not among the files checked",
+                    a.name, a.target_kind, a.target_name
+                ),
+                help,
+            )
+            .at(
+                at.file,
+                at.span,
+                format!("no {} `{}`", a.target_kind, a.target_name),
+            )
+        })
+        .collect()
 }
 
 /// Replicas, the autoscaler's range and the rolling-update surge of a workload.
