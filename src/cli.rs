@@ -121,7 +121,8 @@ pub enum ReportFormat {
 
 #[derive(Debug, Clone, Args)]
 pub struct VerifyArgs {
-    /// Files or directories to lint (.env*, *.toml, *.yaml/*.yml, Helm chart directories).
+    /// Files or directories to lint (.env*, *.toml, *.yaml/*.yml, Kubernetes manifests, compose
+    /// files, Helm chart directories); `-` reads standard input (e.g. `helm template` output).
     /// Without paths, the services of poolcheck.toml are linted.
     pub paths: Vec<PathBuf>,
     /// poolcheck.toml to use (default: search the working directory and its parents).

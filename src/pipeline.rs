@@ -120,7 +120,14 @@ pub fn analyze(req: &Request) -> ToolResult<Analysis> {
         }
         _ => from_config::service_specs(&paths, &req.values, loaded.as_ref(), &fleet, &sources)?,
     };
+    // Files named on the command line or in poolcheck.toml are read as given (a compose file
+    // that `docker compose` reads only with -f, an env file of another environment).
     let mut named = paths.clone();
+    if let Some(l) = loaded.as_ref() {
+        for s in l.config.services.values() {
+            named.extend(s.files.iter().map(|f| l.resolve(f)));
+        }
+    }
     if let Some(input) = stdin {
         if let crate::input::discover::Input::File(p, _) = &input {
             named.push(p.clone());
@@ -144,10 +151,17 @@ pub fn analyze(req: &Request) -> ToolResult<Analysis> {
     let mut findings = pooler_findings;
     let mut taken = Vec::new();
     let mut seen_keys = Vec::new();
-    let mut skipped = select_env_files(&mut specs, req, loaded.as_ref(), &opts);
+    let mut skipped = select_env_files(&mut specs, &named, loaded.as_ref(), &opts);
     // Kubernetes manifests and compose files: one service per workload that uses a database.
-    let deployed =
-        crate::model::from_manifests::split(specs, &named, &mut sources, &dialects, &opts);
+    let declared = |s: &from_files::ServiceSpec| spec_declared(s, loaded.as_ref());
+    let deployed = crate::model::from_manifests::split(
+        specs,
+        &named,
+        &declared,
+        &mut sources,
+        &dialects,
+        &opts,
+    );
     skipped.extend(deployed.skipped);
     for fact in deployed.servers {
         let server = &mut fleet.servers[fact.server];
@@ -173,6 +187,14 @@ pub fn analyze(req: &Request) -> ToolResult<Analysis> {
         taken.extend(built.overrides_taken);
         seen_keys.extend(built.keys);
         skipped.extend(built.skipped);
+        let pool = &built.service.pool;
+        if spec.drop_if_empty
+            && pool.max.is_none()
+            && pool.url.is_none()
+            && built.findings.is_empty()
+        {
+            continue;
+        }
         fleet.services.push(built.service);
         for f in built.findings {
             // A split service reads the same files: a finding about them is reported once.
@@ -235,14 +257,14 @@ fn load_poolers(
 
 /// Keeps the env files of each service's directories that the environment loads
 /// ([`envfiles`]) and the Spring files of the active profiles; files named on the command
-/// line or in poolcheck.toml are read as given.
+/// line (`named`, standard input included) or in poolcheck.toml are read as given.
 fn select_env_files(
     specs: &mut [from_files::ServiceSpec],
-    req: &Request,
+    named: &[PathBuf],
     loaded: Option<&Loaded>,
     opts: &BuildOptions,
 ) -> Vec<Skipped> {
-    let mut explicit: HashSet<PathBuf> = req.paths.iter().cloned().collect();
+    let mut explicit: HashSet<PathBuf> = named.iter().cloned().collect();
     if let Some(l) = loaded {
         for s in l.config.services.values() {
             explicit.extend(s.files.iter().map(|f| l.resolve(f)));

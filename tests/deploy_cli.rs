@@ -116,3 +116,97 @@ fn stdin_named_twice_is_a_usage_error() {
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("more than once"), "{}", run.stderr);
 }
+
+/// The README's deployment examples are what the tool prints, byte for byte.
+#[test]
+fn readme_deployment_examples_are_real_output() {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let start = readme.find("<!-- deploy-examples -->").expect("examples");
+    let end = readme.find("<!-- /deploy-examples -->").expect("end");
+    let section = &readme[start..end];
+    let mut checked = 0;
+    for block in section.split("```text\n").skip(1) {
+        let block = &block[..block.find("```").unwrap()];
+        // The blocks sit in list items: drop the item's indent and the closing fence's.
+        let mut lines: Vec<&str> = block.lines().map(|l| l.trim_start()).collect();
+        while lines.last().is_some_and(|l| l.is_empty()) {
+            lines.pop();
+        }
+        let command = lines[0].strip_prefix("$ poolcheck ").expect("a command");
+        let want: String = lines[1..].iter().map(|l| format!("{l}\n")).collect();
+        let (args, input) = match command.split_once(" < ") {
+            Some((a, f)) => (a, Some(std::fs::read(root().join(f)).unwrap())),
+            None => (command, None),
+        };
+        let args: Vec<&str> = args.split(' ').collect();
+        let run = match input {
+            Some(bytes) => stdin_run(&root(), &args, &bytes),
+            None => poolcheck(&args),
+        };
+        assert_eq!(run.stdout, want, "README example `{command}`");
+        checked += 1;
+    }
+    assert_eq!(checked, 4);
+}
+
+/// what-if runs verify twice: standard input is read once and counts in both runs.
+#[test]
+fn what_if_reads_standard_input_for_both_runs() {
+    let base = root().join("fixtures/inputs/helm-template/rendered");
+    let rendered = std::fs::read(base.join("rendered.yaml")).unwrap();
+    let run = stdin_run(
+        &base,
+        &[
+            "what-if",
+            "--no-config",
+            "-",
+            "--max-connections",
+            "400",
+            "--set",
+            "DB_POOL_SIZE=10",
+        ],
+        &rendered,
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.contains("      300 → 200  ←\n"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("15×2×10 → 10×2×10"), "{}", run.stdout);
+}
+
+/// A capacity finding about a workload labels the manifest lines it used: the pool (in the
+/// ConfigMap), the surge and the HPA maximum.
+#[test]
+fn capacity_findings_label_the_manifest_lines() {
+    let dir = root().join("fixtures/inputs/k8s/hpa-surge");
+    let run = poolcheck_in(
+        &dir,
+        &[
+            "verify",
+            "--no-config",
+            "api.yaml",
+            "--max-connections",
+            "500",
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    insta::assert_snapshot!("k8s_hpa_surge_human", run.stdout);
+}
+
+#[test]
+fn standard_input_over_the_size_limit_is_a_usage_error() {
+    let run = stdin_run(
+        &root(),
+        &["verify", "--no-config", "-", "--max-file-size", "64"],
+        &[b'#'; 200],
+    );
+    assert_eq!(run.code, 2, "{}", run.stdout);
+    assert!(
+        run.stderr.contains("standard input is larger than"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("--max-file-size"), "{}", run.stderr);
+}

@@ -88,7 +88,9 @@ proptest! {
         let a = pipeline::analyze(&req).expect("a run, never a tool error");
         let broken = yaml::parse(0, &text).is_err();
         let syntax: Vec<_> = a.findings.iter().filter(|f| f.code.as_str() == "PC001").collect();
-        prop_assert_eq!(syntax.len(), usize::from(broken), "{:?}", a.findings);
+        // A file the YAML parser refuses is a syntax error; one it reads may still be one
+        // (a document that is a lone string holds no settings).
+        prop_assert!(!broken || !syntax.is_empty(), "{:?}", a.findings);
         for f in syntax {
             prop_assert!(f.primary.as_ref().is_some_and(|p| p.span.end <= text.len()));
         }

@@ -37,7 +37,7 @@ pub fn kind_of(path: &Path) -> Option<Kind> {
     if name == ".env" || name.starts_with(".env.") || name.ends_with(".env") {
         return Some(Kind::Env);
     }
-    if is_compose_name(name) {
+    if crate::input::formats::compose::is_compose_name(name) {
         return Some(Kind::Compose);
     }
     match path.extension()?.to_str()? {
@@ -93,12 +93,6 @@ fn config_format(name: &str, ext: &str) -> Option<Kind> {
         }
         _ => None,
     }
-}
-
-/// `compose.yaml`, `docker-compose.prod.yml` and the like.
-pub fn is_compose_name(name: &str) -> bool {
-    (name.starts_with("compose.") || name.starts_with("docker-compose"))
-        && (name.ends_with(".yaml") || name.ends_with(".yml"))
 }
 
 pub fn is_chart(dir: &Path) -> bool {

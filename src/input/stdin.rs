@@ -6,8 +6,9 @@
 use crate::core::error::{ToolError, ToolResult};
 use crate::core::source::{SourceFile, SourceSet};
 use crate::input::discover::{self, Input, Kind};
-use std::io::Read;
+use std::io::{IsTerminal, Read};
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 /// How standard input is named in messages without `--stdin-filename`.
 pub const DEFAULT_NAME: &str = "<stdin>";
@@ -32,12 +33,27 @@ pub fn take(
             )
         }
     }
-    let mut bytes = Vec::new();
-    std::io::stdin()
-        .lock()
-        .take(cap.saturating_add(1))
-        .read_to_end(&mut bytes)
-        .map_err(|e| ToolError::new(format!("cannot read standard input: {e}")))?;
+    if std::io::stdin().is_terminal() {
+        return Err(
+            ToolError::new("`-` reads standard input, but it is a terminal").with_help(
+                "pipe the input, e.g. `helm template RELEASE CHART | poolcheck verify -`",
+            ),
+        );
+    }
+    // what-if runs the pipeline twice: standard input is read once and kept.
+    static READ: OnceLock<Result<Vec<u8>, String>> = OnceLock::new();
+    let bytes = READ
+        .get_or_init(|| {
+            let mut bytes = Vec::new();
+            std::io::stdin()
+                .lock()
+                .take(cap.saturating_add(1))
+                .read_to_end(&mut bytes)
+                .map(|_| bytes)
+                .map_err(|e| format!("cannot read standard input: {e}"))
+        })
+        .as_ref()
+        .map_err(|m| ToolError::new(m.clone()))?;
     if bytes.len() as u64 > cap {
         return Err(ToolError::new(format!(
             "standard input is larger than {}",
@@ -45,7 +61,7 @@ pub fn take(
         ))
         .with_help("pipe a smaller input, or raise the limit with --max-file-size BYTES"));
     }
-    let text = String::from_utf8_lossy(&bytes).into_owned();
+    let text = String::from_utf8_lossy(bytes).into_owned();
     let shown = name.unwrap_or(DEFAULT_NAME);
     let path = PathBuf::from(shown);
     let kind = discover::kind_of(&path).unwrap_or(Kind::Yaml);

@@ -10,6 +10,7 @@
 
 use crate::input::discover::Input;
 use crate::model::from_files::ServiceSpec;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 /// Files that mark the root of an app's source tree.
@@ -36,15 +37,11 @@ const MARKERS: [&str; 16] = [
 pub fn specs(paths: &[PathBuf], inputs: Vec<Input>, name: String) -> Vec<ServiceSpec> {
     let dirs: Vec<&PathBuf> = paths.iter().filter(|p| p.is_dir()).collect();
     let mut groups: Vec<(PathBuf, Vec<Input>)> = Vec::new();
-    // Each directory is looked at once, however many files it holds (20,000 .env files in
-    // one folder must not list it 20,000 times).
-    let mut seen = std::collections::HashMap::new();
-    // Inputs inside no named directory (files and -f values named on the command line, or
-    // reported as unreadable there) are not an app of their own: they join the chart when
-    // there is one, else the first app.
+    // Files outside the directories (named files, `-f` values files) go with the first app.
     let mut loose = Vec::new();
+    let mut known = HashMap::new();
     for input in inputs {
-        let Some(key) = app_of(&input, &dirs, &mut seen) else {
+        let Some(key) = app_of(&input, &dirs, &mut known) else {
             loose.push(input);
             continue;
         };
@@ -53,15 +50,10 @@ pub fn specs(paths: &[PathBuf], inputs: Vec<Input>, name: String) -> Vec<Service
             None => groups.push((key, vec![input])),
         }
     }
-    if !loose.is_empty() {
-        let charts: Vec<usize> = (0..groups.len())
-            .filter(|&i| groups[i].1.iter().any(|x| matches!(x, Input::Chart { .. })))
-            .collect();
-        match (charts.as_slice(), groups.first_mut()) {
-            ([only], _) => groups[*only].1.extend(loose),
-            (_, Some(first)) => first.1.extend(loose),
-            (_, None) => groups.push((PathBuf::new(), loose)),
-        }
+    match groups.first_mut() {
+        Some((_, v)) => v.extend(loose),
+        None if !loose.is_empty() => groups.push((PathBuf::new(), loose)),
+        None => {}
     }
     if groups.len() <= 1 {
         return vec![ServiceSpec {
@@ -90,6 +82,7 @@ pub fn specs(paths: &[PathBuf], inputs: Vec<Input>, name: String) -> Vec<Service
                 name: n,
                 inputs,
                 server: 0,
+                drop_if_empty: true,
                 ..ServiceSpec::default()
             }
         })
@@ -98,11 +91,7 @@ pub fn specs(paths: &[PathBuf], inputs: Vec<Input>, name: String) -> Vec<Service
 
 /// The app directory an input belongs to: the nearest app directory above it inside one of
 /// `dirs`; None for inputs outside them (files named on the command line).
-fn app_of(
-    input: &Input,
-    dirs: &[&PathBuf],
-    seen: &mut std::collections::HashMap<PathBuf, bool>,
-) -> Option<PathBuf> {
+fn app_of(input: &Input, dirs: &[&PathBuf], known: &mut HashMap<PathBuf, bool>) -> Option<PathBuf> {
     let path = match input {
         Input::File(p, _) | Input::Unreadable(p, _) => p.parent()?,
         Input::Chart { dir, .. } if !dir.as_os_str().is_empty() => dir.as_path(),
@@ -111,7 +100,8 @@ fn app_of(
     let root = dirs.iter().find(|d| path.starts_with(d))?;
     let mut at: &Path = path;
     loop {
-        let app = *seen
+        // Each directory is looked at once: a folder of 20,000 files is one listing.
+        let app = *known
             .entry(at.to_path_buf())
             .or_insert_with(|| is_app_dir(at));
         if app || at == root.as_path() {

@@ -23,6 +23,7 @@ use crate::core::source::{FileId, SourceSet, Span};
 use crate::input::dialects::Dialects;
 use crate::input::discover::{Input, Kind};
 use crate::input::envfiles::Skipped;
+use crate::input::formats::compose::{interpolate, Failure, Var};
 use crate::input::formats::{self, Node, NodeKind, Scalar};
 use std::path::{Path, PathBuf};
 
@@ -34,8 +35,6 @@ const DEFAULT_FILES: [(&str, &str); 4] = [
     ("docker-compose.yaml", "docker-compose.override.yaml"),
     ("docker-compose.yml", "docker-compose.override.yml"),
 ];
-
-pub use crate::input::discover::is_compose_name;
 
 /// What the compose files of a spec hold.
 #[derive(Debug, Default)]
@@ -106,10 +105,29 @@ pub fn read(
             .parent()
             .map(Path::to_path_buf)
             .unwrap_or_default();
-        kept.retain(
-            |i| !matches!(i, Input::File(p, Kind::Env) if p.parent() == Some(dir.as_path())),
-        );
+        // The env files found beside the compose files are compose's: the `.env` for
+        // interpolation, the others only through a service's env_file. Named ones stay.
+        let mut theirs = Vec::new();
+        kept.retain(|i| match i {
+            Input::File(p, Kind::Env)
+                if p.parent() == Some(dir.as_path()) && !named.contains(p) =>
+            {
+                theirs.push(p.clone());
+                false
+            }
+            _ => true,
+        });
         let p = Project::read(&project, &dir, sources, dialects, opts);
+        for f in theirs {
+            if sources.find(&f).is_none() {
+                out.skipped.push(Skipped {
+                    file: crate::core::source::display_path(&f),
+                    reason: "beside a compose file, but no service's env_file names it, so \
+                             compose does not load it"
+                        .into(),
+                });
+            }
+        }
         out.skipped.extend(p.skipped);
         out.servers.extend(p.servers);
         let mut units = p.units;
@@ -127,19 +145,13 @@ pub fn read(
                         ..Deployed::default()
                     },
                     db: false,
+                    standalone: true,
                 });
             }
         }
         out.units.extend(units);
     }
     out
-}
-
-/// A variable of the project's environment: value and where it is set.
-#[derive(Debug, Clone)]
-struct Var {
-    value: String,
-    at: Option<(FileId, Span)>,
 }
 
 /// One service as the merged files describe it.
@@ -292,7 +304,7 @@ impl Project {
             } else {
                 value
                     .as_ref()
-                    .and_then(|v| interpolated(v, Some(name), vars, sources, &mut findings))
+                    .and_then(|v| interpolated(v, vars, sources, &mut findings))
             };
             env.push(DeployedVar {
                 name: name.clone(),
@@ -300,8 +312,10 @@ impl Project {
                 value,
             });
         }
-        let mut scaling = Scaling::default();
-        scaling.replicas = match &svc.replicas {
+        // One container unless deploy.replicas (or the older `scale`) says otherwise, and
+        // update_config.order defaults to stop-first (no surge):
+        // https://docs.docker.com/reference/compose-file/deploy/
+        let replicas = match &svc.replicas {
             Some(n) => count(n, vars, sources, &mut findings, limits::pods, "replicas"),
             None => Some(Sourced::new(
                 1,
@@ -310,12 +324,17 @@ impl Project {
                 },
             )),
         };
-        scaling.surge = Some(Sourced::new(
-            Surge::Pods(0),
-            Origin::Default {
-                note: "docker compose replaces a service's containers stop-first: no surge".into(),
-            },
-        ));
+        let scaling = Scaling {
+            replicas,
+            surge: Some(Sourced::new(
+                Surge::Pods(0),
+                Origin::Default {
+                    note: "docker compose replaces a service's containers stop-first: no surge"
+                        .into(),
+                },
+            )),
+            ..Scaling::default()
+        };
         if let Some(mc) = postgres_max_connections(svc, vars, sources, &mut findings) {
             self.servers.push(mc);
         }
@@ -341,6 +360,7 @@ fn unit(
             findings,
         },
         db,
+        standalone: true,
     }
 }
 
@@ -539,7 +559,7 @@ fn environment(n: &Node) -> Vec<(String, Node, Option<Node>, bool)> {
 fn env_files(n: &Node, base: &Path) -> Vec<(PathBuf, bool, Node)> {
     let one = |i: &Node| -> Option<(PathBuf, bool, Node)> {
         if let Some(t) = i.scalar().and_then(Scalar::as_text) {
-            return Some((base.join(t), true, i.clone()));
+            return Some((base.join(t.trim_start_matches("./")), true, i.clone()));
         }
         let p = i.get("path")?;
         let t = p.scalar().and_then(Scalar::as_text)?;
@@ -547,7 +567,7 @@ fn env_files(n: &Node, base: &Path) -> Vec<(PathBuf, bool, Node)> {
             i.get("required").and_then(Node::scalar),
             Some(Scalar::Bool(false))
         );
-        Some((base.join(t), required, p.clone()))
+        Some((base.join(t.trim_start_matches("./")), required, p.clone()))
     };
     match &n.kind {
         NodeKind::Seq(items) => items.iter().filter_map(one).collect(),
@@ -608,7 +628,6 @@ fn env_file(
 /// set there, else at the value in the compose file. None when it cannot be known.
 fn interpolated(
     n: &Node,
-    name: Option<&str>,
     vars: &[(String, Var)],
     sources: &SourceSet,
     findings: &mut Vec<Finding>,
@@ -627,16 +646,13 @@ fn interpolated(
             } else {
                 format!(" (\"{}\")", crate::core::secrets::clip(&message, 48))
             };
-            let _ = name;
             findings.push(
                 Finding::new(
                     Code::PC009,
                     format!(
                         "`{var}` is required here but not set, so docker compose refuses to start{said}"
                     ),
-                    format!(
-                        "set {var} in the .env beside the compose file, or pass --set {var}=VALUE"
-                    ),
+                    format!("set {var} in the .env beside the compose file (or with --set)"),
                 )
                 .at(n.file, span, format!("{var} is not set")),
             );
@@ -672,153 +688,6 @@ fn value_span(n: &Node, raw: &str, sources: &SourceSet) -> Span {
     }
 }
 
-#[derive(Debug, PartialEq)]
-enum Failure {
-    Required { var: String, message: String },
-    Malformed(String),
-}
-
-#[derive(Debug, Default, PartialEq)]
-struct Interpolated {
-    text: String,
-    /// Variables used without a value or default.
-    unknown: Vec<String>,
-    /// Where the value is set, when the whole text is one variable set in a file.
-    from: Option<(FileId, Span)>,
-}
-
-/// Compose interpolation of one value; defaults may hold references themselves.
-fn interpolate(s: &str, vars: &[(String, Var)], depth: usize) -> Result<Interpolated, Failure> {
-    if depth > 8 {
-        return Err(Failure::Malformed(
-            "defaults nest more than 8 levels deep".into(),
-        ));
-    }
-    let get = |k: &str| vars.iter().rev().find(|(n, _)| n == k).map(|(_, v)| v);
-    let mut out = Interpolated::default();
-    let mut refs = 0;
-    let mut literal = false;
-    let b = s.as_bytes();
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] != b'$' {
-            let ch = s[i..].chars().next().unwrap_or(' ');
-            out.text.push(ch);
-            literal |= !ch.is_whitespace();
-            i += ch.len_utf8();
-            continue;
-        }
-        match b.get(i + 1) {
-            Some(b'$') => {
-                out.text.push('$');
-                literal = true;
-                i += 2;
-            }
-            Some(b'{') => {
-                let start = i + 2;
-                let mut level = 1;
-                let mut j = start;
-                while j < b.len() && level > 0 {
-                    match b[j] {
-                        b'{' => level += 1,
-                        b'}' => level -= 1,
-                        _ => {}
-                    }
-                    j += 1;
-                }
-                if level > 0 {
-                    return Err(Failure::Malformed(format!(
-                        "`{}`: a `${{` without its closing `}}`",
-                        crate::core::secrets::clip(&s[i..], 40)
-                    )));
-                }
-                let inner = &s[start..j - 1];
-                let name_len = inner
-                    .bytes()
-                    .take_while(|c| c.is_ascii_alphanumeric() || *c == b'_')
-                    .count();
-                let (name, op) = inner.split_at(name_len);
-                if name.is_empty() {
-                    return Err(Failure::Malformed(format!(
-                        "`${{{}}}` names no variable",
-                        crate::core::secrets::clip(inner, 40)
-                    )));
-                }
-                refs += 1;
-                let v = get(name);
-                let empty = v.is_none_or(|v| v.value.is_empty());
-                let (colon, rest) = match op.strip_prefix(':') {
-                    Some(r) => (true, r),
-                    None => (false, op),
-                };
-                let missing = if colon { empty } else { v.is_none() };
-                let mut sub = |t: &str, out: &mut Interpolated| -> Result<(), Failure> {
-                    let r = interpolate(t, vars, depth + 1)?;
-                    out.text.push_str(&r.text);
-                    out.unknown.extend(r.unknown);
-                    literal = true;
-                    Ok(())
-                };
-                match rest.chars().next() {
-                    None if op.is_empty() => match v {
-                        Some(v) => {
-                            out.text.push_str(&v.value);
-                            out.from = v.at;
-                        }
-                        None => out.unknown.push(name.to_string()),
-                    },
-                    Some('-') if missing => sub(&rest[1..], &mut out)?,
-                    Some('?') if missing => {
-                        return Err(Failure::Required {
-                            var: name.to_string(),
-                            message: rest[1..].to_string(),
-                        })
-                    }
-                    Some('+') if !missing => sub(&rest[1..], &mut out)?,
-                    Some('+') => {}
-                    Some('-' | '?') => {
-                        let v = v.map(|v| v.value.clone()).unwrap_or_default();
-                        out.text.push_str(&v);
-                        out.from = get(name).and_then(|v| v.at);
-                    }
-                    _ => {
-                        return Err(Failure::Malformed(format!(
-                            "`${{{}}}` is not an interpolation compose knows",
-                            crate::core::secrets::clip(inner, 40)
-                        )))
-                    }
-                }
-                i = j;
-            }
-            Some(c) if c.is_ascii_alphabetic() || *c == b'_' => {
-                let start = i + 1;
-                let mut j = start;
-                while j < b.len() && (b[j].is_ascii_alphanumeric() || b[j] == b'_') {
-                    j += 1;
-                }
-                refs += 1;
-                match get(&s[start..j]) {
-                    Some(v) => {
-                        out.text.push_str(&v.value);
-                        out.from = v.at;
-                    }
-                    None => out.unknown.push(s[start..j].to_string()),
-                }
-                i = j;
-            }
-            _ => {
-                out.text.push('$');
-                literal = true;
-                i += 1;
-            }
-        }
-    }
-    if refs != 1 || literal {
-        out.from = None;
-    }
-    Ok(out)
-}
-
 /// A count (replicas) after interpolation, or a PC002 finding at it.
 fn count(
     n: &Node,
@@ -828,7 +697,7 @@ fn count(
     check: fn(u64) -> Result<u32, String>,
     what: &str,
 ) -> Option<Sourced<u32>> {
-    let (text, f, s) = interpolated(n, None, vars, sources, findings)?;
+    let (text, f, s) = interpolated(n, vars, sources, findings)?;
     let msg = match text.trim().parse::<u64>() {
         Ok(v) => match check(v) {
             Ok(v) => return Some(Sourced::new(v, Origin::file(f, s))),
@@ -850,7 +719,7 @@ fn postgres_max_connections(
     sources: &SourceSet,
     findings: &mut Vec<Finding>,
 ) -> Option<Sourced<u32>> {
-    let image = interpolated(svc.image.as_ref()?, None, vars, sources, findings)?.0;
+    let image = interpolated(svc.image.as_ref()?, vars, sources, findings)?.0;
     let repo = image.split(['@', ':']).next().unwrap_or("");
     let repo = repo.rsplit('/').next().unwrap_or("");
     if !repo.starts_with("postgres") {
@@ -920,66 +789,4 @@ fn syntax(e: formats::ParseError) -> Finding {
         .clone()
         .unwrap_or_else(|| "fix the syntax; the rest of this file was not read".into());
     Finding::new(Code::PC001, e.message.clone(), help).at(e.file, e.span, e.message)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn vars(pairs: &[(&str, &str)]) -> Vec<(String, Var)> {
-        pairs
-            .iter()
-            .map(|(k, v)| {
-                (
-                    k.to_string(),
-                    Var {
-                        value: v.to_string(),
-                        at: Some((0, Span::new(1, 2))),
-                    },
-                )
-            })
-            .collect()
-    }
-
-    #[test]
-    fn interpolation_follows_compose() {
-        let v = vars(&[("POOL", "40"), ("EMPTY", "")]);
-        let t = |s: &str| interpolate(s, &v, 0).map(|r| r.text);
-        assert_eq!(t("${POOL}").unwrap(), "40");
-        assert_eq!(t("$POOL-x").unwrap(), "40-x");
-        assert_eq!(t("${MISSING:-10}").unwrap(), "10");
-        assert_eq!(t("${EMPTY:-10}").unwrap(), "10");
-        assert_eq!(t("${EMPTY-10}").unwrap(), "");
-        assert_eq!(t("${MISSING-${POOL}}").unwrap(), "40");
-        assert_eq!(t("${POOL:+on}").unwrap(), "on");
-        assert_eq!(t("$$POOL").unwrap(), "$POOL");
-        assert_eq!(
-            interpolate("${MISSING:?set the pool}", &v, 0),
-            Err(Failure::Required {
-                var: "MISSING".into(),
-                message: "set the pool".into()
-            })
-        );
-        assert!(matches!(
-            interpolate("${POOL", &v, 0),
-            Err(Failure::Malformed(_))
-        ));
-        assert_eq!(interpolate("${NOPE}", &v, 0).unwrap().unknown, vec!["NOPE"]);
-        // Located at the .env line only when the value is exactly one variable.
-        assert!(interpolate("${POOL}", &v, 0).unwrap().from.is_some());
-        assert!(interpolate("x${POOL}", &v, 0).unwrap().from.is_none());
-    }
-
-    #[test]
-    fn compose_file_names() {
-        for n in [
-            "compose.yaml",
-            "docker-compose.yml",
-            "docker-compose.prod.yml",
-            "compose.override.yaml",
-        ] {
-            assert!(is_compose_name(n), "{n}");
-        }
-        assert!(!is_compose_name("values.yaml"));
-    }
 }

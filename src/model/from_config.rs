@@ -205,6 +205,7 @@ fn service_spec(
         component: s.component.clone(),
         deployed: None,
         via,
+        drop_if_empty: false,
     })
 }
 

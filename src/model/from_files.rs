@@ -32,6 +32,9 @@ pub struct ServiceSpec {
     pub deployed: Option<super::from_manifests::Deployed>,
     /// Index into `Fleet::poolers` when poolcheck.toml sends the service `via` a pooler.
     pub via: Option<usize>,
+    /// Only the files left beside split-off services (a monorepo's root, a manifest's
+    /// folder): not a service when they set no pool and no connection URL.
+    pub drop_if_empty: bool,
 }
 
 #[derive(Debug, Clone)]

@@ -45,6 +45,8 @@ pub struct Unit {
     pub deployed: Deployed,
     /// Its environment holds a connection URL or a pool key.
     pub db: bool,
+    /// A compose service: it never joins the other files of its folder.
+    pub standalone: bool,
 }
 
 /// A database server setting a deployment file states (`postgres -c max_connections=200`).
@@ -77,6 +79,7 @@ pub fn is_db_var(name: &str, value: Option<&str>, dialects: &Dialects) -> bool {
 pub fn split(
     specs: Vec<ServiceSpec>,
     named: &[std::path::PathBuf],
+    declared: &dyn Fn(&ServiceSpec) -> bool,
     sources: &mut SourceSet,
     dialects: &Dialects,
     opts: &BuildOptions,
@@ -113,23 +116,42 @@ pub fn split(
                 }));
         }
         spec.inputs = kept;
-        out.specs.extend(assign(spec, units));
+        let declared = declared(&spec);
+        out.specs.extend(assign(spec, units, declared));
     }
     out
 }
 
-/// The services a spec becomes. A spec whose other files describe the same app as its only
-/// workload keeps one service (the workload's pods and env join its files); otherwise every
-/// workload that talks to a database is a service of its own, and the spec's other files
-/// remain one service when there are any.
-fn assign(spec: ServiceSpec, units: Vec<Unit>) -> Vec<ServiceSpec> {
+/// The services a spec becomes. The only workload that talks to a database, beside the spec's
+/// other files or in a service poolcheck.toml declares, is that app (a Deployment beside the
+/// app's .env): its pods and env join them, under the spec's name. Otherwise every workload
+/// that talks to a database is a service of its own, and the spec's other files remain one
+/// service when they set a pool.
+fn assign(spec: ServiceSpec, units: Vec<Unit>, declared: bool) -> Vec<ServiceSpec> {
     if units.is_empty() {
         return vec![spec];
     }
     let has_files = !spec.inputs.is_empty();
-    if units.len() == 1 && (has_files || !units[0].db) {
-        let unit = units.into_iter().next().unwrap_or_else(|| unreachable!());
-        let name = if has_files {
+    let (db, other): (Vec<Unit>, Vec<Unit>) = units.into_iter().partition(|u| u.db);
+    // Findings about workloads that are not services (no database settings) still count.
+    let mut orphan: Vec<Finding> = Vec::new();
+    // A compose service's environment is complete (compose owns its folder's .env), so only
+    // a Kubernetes workload joins the files beside it.
+    let joins = db.len() == 1 && (declared || (has_files && !db[0].standalone));
+    let (lone, db) = if joins {
+        orphan.extend(other.into_iter().flat_map(|u| u.deployed.findings));
+        (db.into_iter().next(), Vec::new())
+    } else if db.is_empty() && other.len() == 1 {
+        (other.into_iter().next(), db)
+    } else {
+        orphan.extend(other.into_iter().flat_map(|u| u.deployed.findings));
+        (None, db)
+    };
+    // One workload beside the app's own files (or the poolcheck.toml service that lists it)
+    // is that app: its pods and env join them.
+    if let Some(mut unit) = lone {
+        unit.deployed.findings.extend(orphan);
+        let name = if has_files || declared {
             spec.name.clone()
         } else {
             unit.name
@@ -140,32 +162,37 @@ fn assign(spec: ServiceSpec, units: Vec<Unit>) -> Vec<ServiceSpec> {
             ..spec
         }];
     }
-    let mut out = Vec::new();
-    // Findings of workloads that are not services (no database settings) still count.
-    let mut orphan: Vec<Finding> = Vec::new();
-    for u in units {
-        if u.db {
-            out.push(ServiceSpec {
-                name: u.name,
-                inputs: Vec::new(),
-                deployed: Some(u.deployed),
-                ..spec.clone()
-            });
-        } else {
-            orphan.extend(u.deployed.findings);
+    let mut out: Vec<ServiceSpec> = db
+        .into_iter()
+        .map(|u| ServiceSpec {
+            name: u.name,
+            inputs: Vec::new(),
+            deployed: Some(u.deployed),
+            ..spec.clone()
+        })
+        .collect();
+    match out.first_mut().and_then(|s| s.deployed.as_mut()) {
+        Some(d) => d.findings.extend(orphan),
+        None => {
+            // No workload uses a database: the spec stays one service, so what the files say
+            // (or that its pool is unknown) is still reported.
+            return vec![ServiceSpec {
+                deployed: Some(Deployed {
+                    findings: orphan,
+                    ..Deployed::default()
+                }),
+                ..spec
+            }];
         }
     }
-    if has_files || out.is_empty() {
-        let mut base = spec;
-        if !orphan.is_empty() {
-            base.deployed = Some(Deployed {
-                findings: orphan,
-                ..Deployed::default()
-            });
-        }
-        out.insert(0, base);
-    } else if let Some(d) = out[0].deployed.as_mut() {
-        d.findings.extend(orphan);
+    if has_files {
+        out.insert(
+            0,
+            ServiceSpec {
+                drop_if_empty: true,
+                ..spec
+            },
+        );
     }
     out
 }
@@ -225,6 +252,7 @@ pub fn workloads(m: &Manifests, dialects: &Dialects) -> Vec<Unit> {
                     findings: f,
                 },
                 db: n_db == 1,
+                standalone: false,
             });
             continue;
         }
@@ -246,16 +274,81 @@ pub fn workloads(m: &Manifests, dialects: &Dialects) -> Vec<Unit> {
                     findings: f,
                 },
                 db: true,
+                standalone: false,
             });
+        }
+    }
+    let lost = unmatched_autoscalers(m);
+    if !lost.is_empty() {
+        match out.first_mut() {
+            Some(u) => u.deployed.findings.extend(lost),
+            None => out.push(Unit {
+                name: String::new(),
+                deployed: Deployed {
+                    findings: lost,
+                    ..Deployed::default()
+                },
+                db: false,
+                standalone: false,
+            }),
         }
     }
     out
 }
 
+/// An autoscaler whose `scaleTargetRef` names no workload of the files scales nothing poolcheck
+/// counts: a misspelt target would leave the workload at its replicas instead of the
+/// autoscaler's maximum, with nothing saying so.
+fn unmatched_autoscalers(m: &Manifests) -> Vec<Finding> {
+    let targets = |a: &k8s::Autoscaler| {
+        m.workloads
+            .iter()
+            .any(|w| a.target_name == w.name && a.target_kind.eq_ignore_ascii_case(w.kind.as_str()))
+    };
+    m.autoscalers
+        .iter()
+        .filter(|a| !targets(a))
+        .map(|a| {
+            let object = match a.kind {
+                k8s::AutoscalerKind::Hpa => "HorizontalPodAutoscaler",
+                k8s::AutoscalerKind::Keda => "ScaledObject",
+            };
+            let at = a.target_node.get("name").unwrap_or(&a.target_node);
+            let names: Vec<String> = m
+                .workloads
+                .iter()
+                .map(|w| format!("{} `{}`", w.kind.as_str(), w.name))
+                .collect();
+            let help = if names.is_empty() {
+                "check the workload's manifest together with the autoscaler's".to_string()
+            } else {
+                format!(
+                    "fix scaleTargetRef (the files hold {}), or check the workload's manifest too",
+                    names.join(", ")
+                )
+            };
+            Finding::new(
+                Code::PC008,
+                format!(
+                    "{object} `{}` scales {} `{}`, which is not among the files checked",
+                    a.name, a.target_kind, a.target_name
+                ),
+                help,
+            )
+            .at(
+                at.file,
+                at.span,
+                format!("no {} `{}`", a.target_kind, a.target_name),
+            )
+        })
+        .collect()
+}
+
 /// Replicas, the autoscaler's range and the rolling-update surge of a workload.
 fn scaling(w: &k8s::Workload, m: &Manifests, findings: &mut Vec<Finding>) -> Scaling {
-    let mut s = Scaling::default();
-    s.replicas = match &w.replicas {
+    // DeploymentSpec and StatefulSetSpec: replicas defaults to 1,
+    // https://kubernetes.io/docs/reference/kubernetes-api/workload-resources/deployment-v1/#DeploymentSpec
+    let replicas = match &w.replicas {
         Some(n) => pods(
             n,
             &format!("replicas of {} `{}`", w.kind.as_str(), w.name),
@@ -270,6 +363,10 @@ fn scaling(w: &k8s::Workload, m: &Manifests, findings: &mut Vec<Finding>) -> Sca
                 ),
             },
         )),
+    };
+    let mut s = Scaling {
+        replicas,
+        ..Scaling::default()
     };
     let hpa = m
         .autoscalers
@@ -405,7 +502,7 @@ fn container_env(
     for v in &c.env {
         let key_origin = Origin::file(v.name_file, v.name_span);
         let value = match &v.source {
-            EnvSource::Literal(text, file, span) => Some((text.clone(), *file, *span)),
+            EnvSource::Literal(text, file, span) => expand(text, &out).map(|t| (t, *file, *span)),
             EnvSource::External(_) => None,
             EnvSource::ConfigMapKey {
                 map,
@@ -449,6 +546,52 @@ fn container_env(
     out
 }
 
+/// Kubernetes expands `$(NAME)` in a value from the variables defined before it, and `$$(`
+/// is a literal `$(`; a name not defined before stays as written, as the kubelet leaves it.
+/// A value that is one reference to a variable poolcheck cannot see (a Secret's) is unknown;
+/// inside a longer value (a URL's password) such a reference stays as written.
+fn expand(value: &str, before: &[DeployedVar]) -> Option<String> {
+    if !value.contains("$(") {
+        return Some(value.to_string());
+    }
+    let lookup = |name: &str| before.iter().rev().find(|v| v.name == name);
+    let mut out = String::new();
+    let mut rest = value;
+    while let Some(i) = rest.find('$') {
+        out.push_str(&rest[..i]);
+        let tail = &rest[i..];
+        if let Some(t) = tail.strip_prefix("$$(") {
+            out.push_str("$(");
+            rest = t;
+        } else if let Some(t) = tail.strip_prefix("$(") {
+            match t.find(')') {
+                Some(end) => {
+                    let name = &t[..end];
+                    match lookup(name).map(|v| v.value.as_ref()) {
+                        Some(Some((v, ..))) => out.push_str(v),
+                        Some(None) if value.trim() == format!("$({name})") => return None,
+                        _ => {
+                            out.push_str("$(");
+                            out.push_str(name);
+                            out.push(')');
+                        }
+                    }
+                    rest = &t[end + 1..];
+                }
+                None => {
+                    out.push_str(tail);
+                    rest = "";
+                }
+            }
+        } else {
+            out.push('$');
+            rest = &tail[1..];
+        }
+    }
+    out.push_str(rest);
+    Some(out)
+}
+
 fn missing_map(owner: &str, map: &str, file: FileId, span: Span) -> Finding {
     Finding::new(
         Code::PC008,
@@ -459,4 +602,34 @@ fn missing_map(owner: &str, map: &str, file: FileId, span: Span) -> Finding {
         ),
     )
     .at(file, span, format!("ConfigMap `{map}` not found"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn var(name: &str, value: Option<&str>) -> DeployedVar {
+        DeployedVar {
+            name: name.into(),
+            key_origin: Origin::Default {
+                note: String::new(),
+            },
+            value: value.map(|v| (v.to_string(), 0, Span::new(0, 0))),
+        }
+    }
+
+    #[test]
+    fn dependent_variables_expand_as_the_kubelet_does() {
+        let before = [var("POOL", Some("12")), var("PASSWORD", None)];
+        let e = |s: &str| expand(s, &before);
+        assert_eq!(e("$(POOL)").as_deref(), Some("12"));
+        assert_eq!(
+            e("postgres://a:$(PASSWORD)@db/a?connection_limit=$(POOL)").as_deref(),
+            Some("postgres://a:$(PASSWORD)@db/a?connection_limit=12")
+        );
+        assert_eq!(e("$(PASSWORD)"), None);
+        assert_eq!(e("$(UNDEFINED)").as_deref(), Some("$(UNDEFINED)"));
+        assert_eq!(e("$$(POOL) costs $5").as_deref(), Some("$(POOL) costs $5"));
+        assert_eq!(e("$(POOL").as_deref(), Some("$(POOL"));
+    }
 }

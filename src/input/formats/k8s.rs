@@ -57,6 +57,32 @@ pub struct Container {
     pub env_from: Vec<EnvFrom>,
 }
 
+impl Workload {
+    /// The same workload again (a kustomize patch, a later file): what it sets replaces the
+    /// earlier fields, containers merge by name with its env after theirs, so the workload is
+    /// counted once.
+    fn patch(&mut self, later: Workload) {
+        if later.replicas.is_some() {
+            self.replicas = later.replicas;
+        }
+        if later.strategy_type.is_some() {
+            self.strategy_type = later.strategy_type;
+        }
+        if later.max_surge.is_some() {
+            self.max_surge = later.max_surge;
+        }
+        for c in later.containers {
+            match self.containers.iter_mut().find(|x| x.name == c.name) {
+                Some(x) => {
+                    x.env.extend(c.env);
+                    x.env_from.extend(c.env_from);
+                }
+                None => self.containers.push(c),
+            }
+        }
+    }
+}
+
 /// One `env:` item of a container.
 #[derive(Debug, Clone)]
 pub struct EnvVar {
@@ -166,7 +192,7 @@ fn object(d: &Node, m: &mut Manifests, depth: usize) {
                 Some(NodeKind::Seq(items)) => items.iter().map(container).collect(),
                 _ => Vec::new(),
             };
-            m.workloads.push(Workload {
+            let w = Workload {
                 kind: wk,
                 kind_node: d.get("kind").cloned().unwrap_or_else(|| d.clone()),
                 name,
@@ -177,7 +203,15 @@ fn object(d: &Node, m: &mut Manifests, depth: usize) {
                     .and_then(|r| r.get("maxSurge"))
                     .cloned(),
                 containers,
-            });
+            };
+            match m
+                .workloads
+                .iter_mut()
+                .find(|x| x.kind == w.kind && x.name == w.name)
+            {
+                Some(x) => x.patch(w),
+                None => m.workloads.push(w),
+            }
         }
         "HorizontalPodAutoscaler" | "ScaledObject" => {
             let Some(target) = spec.and_then(|s| s.get("scaleTargetRef")) else {
@@ -309,16 +343,18 @@ mod tests {
 
     #[test]
     fn reads_workloads_autoscalers_and_config_maps_across_documents() {
-        let m = parse(
-            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: db}\ndata:\n  DB_POOL_SIZE: \"40\"\n\
-             ---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: api}\nspec:\n  replicas: 6\n\
-             \x20 strategy:\n    rollingUpdate: {maxSurge: 2}\n  template:\n    spec:\n      containers:\n\
-             \x20     - name: web\n          env:\n            - {name: A, value: x}\n\
-             \x20           - name: B\n              valueFrom: {configMapKeyRef: {name: db, key: DB_POOL_SIZE}}\n\
-             \x20         envFrom:\n            - configMapRef: {name: db}\n\
-             ---\napiVersion: keda.sh/v1alpha1\nkind: ScaledObject\nmetadata: {name: s}\nspec:\n\
-             \x20 scaleTargetRef: {name: api}\n",
-        );
+        let m = parse(concat!(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: db}\n",
+            "data:\n  DB_POOL_SIZE: \"40\"\n",
+            "---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: api}\n",
+            "spec:\n  replicas: 6\n  strategy:\n    rollingUpdate: {maxSurge: 2}\n",
+            "  template:\n    spec:\n      containers:\n        - name: web\n",
+            "          env:\n            - {name: A, value: x}\n            - name: B\n",
+            "              valueFrom: {configMapKeyRef: {name: db, key: DB_POOL_SIZE}}\n",
+            "          envFrom:\n            - configMapRef: {name: db}\n",
+            "---\napiVersion: keda.sh/v1alpha1\nkind: ScaledObject\nmetadata: {name: s}\n",
+            "spec:\n  scaleTargetRef: {name: api}\n",
+        ));
         assert_eq!(m.config_maps[0].data[0].1, "40");
         let w = &m.workloads[0];
         assert_eq!((w.kind, w.name.as_str()), (WorkloadKind::Deployment, "api"));
@@ -340,6 +376,24 @@ mod tests {
             ("Deployment", "api")
         );
         assert!(a.max.is_none());
+    }
+
+    #[test]
+    fn a_repeated_workload_is_patched_not_counted_twice() {
+        let m = parse(concat!(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: api}\nspec:\n",
+            "  replicas: 1\n  template:\n    spec:\n      containers:\n",
+            "        - name: api\n          env: [{name: DB_POOL_SIZE, value: \"5\"}]\n",
+            "---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: api}\nspec:\n",
+            "  replicas: 6\n  template:\n    spec:\n      containers:\n",
+            "        - name: api\n          env: [{name: DB_POOL_SIZE, value: \"20\"}]\n",
+        ));
+        assert_eq!(m.workloads.len(), 1);
+        let w = &m.workloads[0];
+        assert_eq!(w.replicas.as_ref().unwrap().scalar(), Some(&Scalar::Int(6)));
+        assert_eq!(w.containers.len(), 1);
+        // The later value comes last, so it wins.
+        assert!(matches!(&w.containers[0].env[1].source, EnvSource::Literal(v, ..) if v == "20"));
     }
 
     #[test]

@@ -10,6 +10,7 @@
 //! goes on with the other files.
 
 pub mod adonet;
+pub mod compose;
 pub mod env;
 pub mod erb;
 pub mod ini;
