@@ -207,7 +207,13 @@ impl Dialects {
                     if let Some(e) = def.env.as_deref() {
                         index.entry(normalize(e)).or_insert((di, ki));
                     }
-                    if let Some(p) = def.path.as_deref().filter(|p| p.contains('.')) {
+                    // An exact path is spelt as one file format writes it (Grafana's
+                    // `database.url`), never as an environment variable (DATABASE_URL).
+                    let dotted = def
+                        .path
+                        .as_deref()
+                        .filter(|p| p.contains('.') && !def.exact);
+                    if let Some(p) = dotted {
                         index.entry(normalize(p)).or_insert((di, ki));
                     }
                 }
