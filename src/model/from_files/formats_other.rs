@@ -234,13 +234,21 @@ impl Collector<'_> {
                 } else {
                     span
                 };
-                self.push(
-                    m,
-                    &p.key,
-                    Some(p.value.clone()),
-                    Origin::file(file, pspan),
-                    3,
-                );
+                // A deploy-time substitution (`${POOL}`, Octopus `#{Pool}`, `{{ .pool }}`) is
+                // set where poolcheck cannot read: unknown, not an invalid number.
+                let templated = ["${", "#{", "{{"].iter().any(|t| p.value.contains(t));
+                let text = (!templated).then(|| p.value.clone());
+                if templated {
+                    self.unevaluated.push(Sourced::new(
+                        format!(
+                            "`{}={}` is substituted at deploy time",
+                            p.key,
+                            crate::core::secrets::clip(&p.value, 40)
+                        ),
+                        Origin::file(file, pspan),
+                    ));
+                }
+                self.push(m, &p.key, text, Origin::file(file, pspan), 3);
             }
         }
     }
