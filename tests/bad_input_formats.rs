@@ -146,3 +146,48 @@ fn a_password_in_a_connection_string_never_reaches_the_output() {
     assert!(run.stdout.contains("Max Pool Size"), "{}", run.stdout);
     assert!(!run.stdout.contains("hunter2") && !run.stderr.contains("hunter2"));
 }
+
+#[test]
+fn an_unset_placeholder_is_unknown_with_a_note_and_set_answers_it() {
+    let d = tempfile::tempdir().unwrap();
+    write(
+        d.path(),
+        "application.properties",
+        "spring.datasource.hikari.maximum-pool-size=${LEDGER_DB_POOL}\n",
+    );
+    let v = verify(d.path(), &["application.properties"]);
+    assert_eq!(
+        located(&v),
+        [("PC003".into(), "application.properties".into(), 1)]
+    );
+    assert_eq!(
+        v["findings"][0]["notes"][0],
+        "`${LEDGER_DB_POOL}` is not set in this service's env files; give it with --set \
+         LEDGER_DB_POOL=N"
+    );
+    let v = verify(
+        d.path(),
+        &["application.properties", "--set", "LEDGER_DB_POOL=30"],
+    );
+    assert_eq!(located(&v), []);
+    assert_eq!(pool_max(&v), 30);
+}
+
+#[test]
+fn column_and_span_of_a_pool_size_inside_a_connection_string() {
+    let d = tempfile::tempdir().unwrap();
+    write(
+        d.path(),
+        "appsettings.json",
+        "{\"ConnectionStrings\": {\"Db\": \"Host=db;Max Pool Size=abc\"}}\n",
+    );
+    let v = verify(d.path(), &["appsettings.json"]);
+    let f = &v["findings"][0];
+    assert_eq!(f["code"], "PC002");
+    // `abc` is the 53rd character, after `…;Max Pool Size=`.
+    assert_eq!(
+        (f["line"].as_u64(), f["column"].as_u64()),
+        (Some(1), Some(53))
+    );
+    assert_eq!(f["end_column"].as_u64(), Some(56)); // exclusive: `abc` is 3 wide
+}

@@ -10,7 +10,7 @@ fn why(used: &Setting, other: &Setting) -> &'static str {
     match (used.rank, other.rank) {
         (3, r) if r < 3 => "a parameter of the connection URL or string beats other keys",
         (2, 1) => "the library's own key beats a generic name",
-        _ => "the later file wins",
+        _ => "the later one wins",
     }
 }
 

@@ -93,20 +93,24 @@ fn placeholders(
             .iter_mut()
             .for_each(|n| placeholders(c, n, env_files, opts)),
         NodeKind::Scalar(formats::Scalar::Str(s)) if s.contains("${") => {
+            // `--set VAR=…` answers a placeholder as it answers ERB: the key is taken.
+            let used = std::cell::RefCell::new(Vec::new());
             let lookup = |var: &str| {
-                opts.overrides
-                    .iter()
-                    .rev()
-                    .find(|(k, _)| k == var)
-                    .map(|(_, v)| v.clone())
-                    .or_else(|| env_value(env_files, var))
+                let set = opts.overrides.iter().rev().find(|(k, _)| k == var);
+                if let Some((k, v)) = set {
+                    used.borrow_mut().push(k.clone());
+                    return Some(v.clone());
+                }
+                env_value(env_files, var)
             };
-            match resolve_placeholders(s, &lookup) {
+            let resolved = resolve_placeholders(s, &lookup);
+            c.erb_overrides.extend(used.into_inner());
+            match resolved {
                 Ok(v) => *s = v,
                 Err(expr) => {
                     c.unevaluated.push(Sourced::new(
                         format!(
-                            "`{}` is not set in this service's env files; pass --set {}=N",
+                            "`{}` is not set in this service's env files; give it with --set {}=N",
                             crate::core::secrets::clip(&expr, 40),
                             placeholder_var(&expr)
                         ),
