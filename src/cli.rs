@@ -59,6 +59,39 @@ pub enum Command {
     Saturate(SaturateArgs),
     /// Print a rule's documentation, or list every rule when no code is given.
     Rule(RuleArgs),
+    /// Write a commented poolcheck.toml for this repository from what it finds in it.
+    Init(InitArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell or elvish).
+    Completions(CompletionsArgs),
+    /// Print the man page (roff), or write one page per command into a directory.
+    Man(ManArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct InitArgs {
+    /// The repository to scan (default: the working directory).
+    pub dir: Option<PathBuf>,
+    /// Where to write (default: poolcheck.toml in DIR). `-` prints it instead.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Replace an existing file.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ManArgs {
+    /// Write poolcheck.1 and poolcheck-COMMAND.1 into this directory instead of printing
+    /// poolcheck.1.
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
@@ -142,6 +175,10 @@ pub struct VerifyArgs {
     /// A larger file is reported (PC005) and not read.
     #[arg(long, value_name = "BYTES", value_parser = parse_bytes)]
     pub max_file_size: Option<u64>,
+    /// With `-` among the paths (standard input): the name it is reported under, which also
+    /// decides its format as a file's name would (default: YAML, e.g. `helm template` output).
+    #[arg(long, value_name = "NAME")]
+    pub stdin_filename: Option<String>,
     /// Report only these rules: codes (PC201), names (thin-headroom), prefixes (PC1) or ALL;
     /// comma-separated or repeated. Input rules (PC00x) stay on. Beats [rules] in poolcheck.toml.
     #[arg(long, value_name = "RULES", value_delimiter = ',')]

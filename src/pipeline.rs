@@ -48,6 +48,8 @@ pub struct Request {
     pub rps: Option<f64>,
     /// `--max-file-size BYTES`: largest input read (over poolcheck.toml's `max_file_size`).
     pub max_file_size: Option<u64>,
+    /// `--stdin-filename NAME`: how `-` (standard input) is named and read.
+    pub stdin_filename: Option<String>,
     /// `--profile NAME`: active Spring profiles (over poolcheck.toml's `profiles`).
     pub profiles: Vec<String>,
     /// `--select` / `--ignore` rule patterns, over poolcheck.toml's `[rules]`.
@@ -98,15 +100,37 @@ pub fn analyze(req: &Request) -> ToolResult<Analysis> {
         servers: from_config::servers(loaded.as_ref()),
         ..Fleet::default()
     };
-    let mut specs =
-        from_config::service_specs(&req.paths, &req.values, loaded.as_ref(), &fleet, &sources)?;
+    let pooler_findings = load_poolers(req, loaded.as_ref(), &cfg, &mut fleet, &mut sources)?;
+    let cap = req
+        .max_file_size
+        .or(cfg.max_file_size)
+        .unwrap_or(crate::input::read::DEFAULT_MAX_FILE_SIZE);
+    let (paths, stdin) =
+        crate::input::stdin::take(&req.paths, req.stdin_filename.as_deref(), &mut sources, cap)?;
+    let mut specs = match &stdin {
+        Some(_) if paths.is_empty() && req.values.is_empty() => {
+            if fleet.servers.len() != 1 {
+                return Err(ToolError::new("poolcheck.toml defines several servers; standard input cannot say which one it uses")
+                    .with_help("run `poolcheck verify` with the services in poolcheck.toml, or pass --no-config"));
+            }
+            vec![from_files::ServiceSpec {
+                name: crate::input::stdin::service_name(req.stdin_filename.as_deref()),
+                ..Default::default()
+            }]
+        }
+        _ => from_config::service_specs(&paths, &req.values, loaded.as_ref(), &fleet, &sources)?,
+    };
+    let mut named = paths.clone();
+    if let Some(input) = stdin {
+        if let crate::input::discover::Input::File(p, _) = &input {
+            named.push(p.clone());
+        }
+        specs[0].inputs.push(input);
+    }
     let opts = BuildOptions {
         assume_host_cpus: cfg.assume_host_cpus.unwrap_or(4),
         overrides: sets.keys.clone(),
-        max_file_size: req
-            .max_file_size
-            .or(cfg.max_file_size)
-            .unwrap_or(crate::input::read::DEFAULT_MAX_FILE_SIZE),
+        max_file_size: cap,
         environment: req
             .env
             .clone()
@@ -117,11 +141,22 @@ pub fn analyze(req: &Request) -> ToolResult<Analysis> {
             req.profiles.clone()
         },
     };
-    let mut findings = Vec::new();
+    let mut findings = pooler_findings;
     let mut taken = Vec::new();
     let mut seen_keys = Vec::new();
     let mut skipped = select_env_files(&mut specs, req, loaded.as_ref(), &opts);
-    let mut specs = std::collections::VecDeque::from(specs);
+    // Kubernetes manifests and compose files: one service per workload that uses a database.
+    let deployed =
+        crate::model::from_manifests::split(specs, &named, &mut sources, &dialects, &opts);
+    skipped.extend(deployed.skipped);
+    for fact in deployed.servers {
+        let server = &mut fleet.servers[fact.server];
+        server.max_connections = crate::core::origin::choose([
+            Some(fact.max_connections),
+            server.max_connections.take(),
+        ]);
+    }
+    let mut specs = std::collections::VecDeque::from(deployed.specs);
     while let Some(spec) = specs.pop_front() {
         let built = from_files::build_service(&spec, &mut sources, &dialects, &opts)
             .map_err(|m| ToolError::new(m).with_help("check the path and its permissions"))?;
@@ -149,6 +184,7 @@ pub fn analyze(req: &Request) -> ToolResult<Analysis> {
     sets.check_keys_taken(&taken, &seen_keys, &dialects)?;
     crate::model::from_probe::apply(&mut fleet, req.probe.as_deref(), &cfg)?;
     overrides::apply(&mut fleet, &req.flags, &sets, req.rps)?;
+    crate::model::pooler::route(&mut fleet);
 
     let capacity = fleet::compute(&fleet);
     let ctx = lint::Context {
@@ -176,6 +212,24 @@ pub fn analyze(req: &Request) -> ToolResult<Analysis> {
         workloads,
         fail_on,
     })
+}
+
+/// The poolers of poolcheck.toml with their files read; what those files raise is returned.
+fn load_poolers(
+    req: &Request,
+    loaded: Option<&Loaded>,
+    cfg: &config::Config,
+    fleet: &mut Fleet,
+    sources: &mut SourceSet,
+) -> ToolResult<Vec<Finding>> {
+    let cap = req
+        .max_file_size
+        .or(cfg.max_file_size)
+        .unwrap_or(crate::input::read::DEFAULT_MAX_FILE_SIZE);
+    let (poolers, findings) =
+        crate::model::pooler_files::build(loaded, &fleet.servers, sources, cap)?;
+    fleet.poolers = poolers;
+    Ok(findings)
 }
 
 /// Keeps the env files of each service's directories that the environment loads

@@ -343,3 +343,33 @@ fn a_server_that_refuses_tls_gets_a_clear_message_when_sslmode_requires_it() {
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("refused TLS"), "{}", run.stderr);
 }
+
+#[test]
+fn probe_says_where_it_connected_and_takes_jdbc_urls() {
+    if !pg::available() {
+        return;
+    }
+    // pg::ADMIN_URL names 127.0.0.1:5432, database test, user postgres.
+    let run = poolcheck(&["probe", pg::ADMIN_URL, "--format", "json"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let c = &json(&run)["connected"];
+    assert_eq!(c["host"], "127.0.0.1");
+    assert_eq!(c["port"], 5432);
+    assert_eq!(c["database"], "test");
+    assert_eq!(c["user"], "postgres");
+    let human = poolcheck(&["probe", pg::ADMIN_URL]);
+    let first = human.stdout.lines().next().unwrap_or("");
+    assert!(
+        first.ends_with(" at 127.0.0.1:5432, database test as postgres"),
+        "{first}"
+    );
+    // pgJDBC's form: user and password as parameters.
+    let jdbc = poolcheck(&[
+        "probe",
+        "jdbc:postgresql://127.0.0.1:5432/test?user=postgres",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(jdbc.code, 0, "{}", jdbc.stderr);
+    assert_eq!(json(&jdbc)["connected"], *c);
+}

@@ -102,12 +102,22 @@ fn exhaust_mode_fails_extra_acquires_at_the_acquire_timeout() {
         "exhaust",
         "--acquire-timeout",
         "500ms",
+        "--duration",
+        "2s",
         "--format",
         "json",
     ]);
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
     let v = json(&run);
-    assert!(v["timeouts"].as_u64().unwrap() >= 1);
+    // The run lasts the duration asked: 8 clients (2 × pool) keep trying, each attempt
+    // failing after 500 ms, so 2 s give each client at least 3 attempts.
+    let lasted = v["duration_s"].as_f64().unwrap();
+    assert!((2.0..3.5).contains(&lasted), "ran {lasted} s, asked 2 s");
+    assert!(
+        v["timeouts"].as_u64().unwrap() >= 8 * 3,
+        "{} timeouts in 2 s",
+        v["timeouts"]
+    );
     for k in ["p50", "max"] {
         let t = v["timeout_wait_ms"][k].as_f64().unwrap();
         assert!(

@@ -148,8 +148,97 @@ fn invalid_poolcheck_toml_is_located_and_exits_2() {
     .unwrap();
     let run = poolcheck_in(dir.path(), &["verify"]);
     assert_eq!(run.code, 2);
-    assert!(run.stderr.contains("poolcheck.toml:1:"), "{}", run.stderr);
-    assert!(run.stderr.contains("max_conections"), "{}", run.stderr);
+    // At the misspelt key itself, not at its table's header.
+    assert!(
+        run.stderr
+            .contains("poolcheck.toml:2:1: unknown key `max_conections` in [servers.main]"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("did you mean `max_connections`?"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn every_poolcheck_toml_mistake_is_reported_at_once_each_at_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join(".env"), "DB_POOL_SIZE=5\n").unwrap();
+    std::fs::write(
+        dir.path().join("poolcheck.toml"),
+        "[servers.main]\nmax_connections = 100\nreserve = 3\n\n[services.api]\nfiles = [\".env\"]\nreplica = 3\nproceses = 2\n\n[services.worker]\nfiles = [\".env\"]\nreplicas = -1\n",
+    )
+    .unwrap();
+    let run = poolcheck_in(dir.path(), &["verify", "--format", "json"]);
+    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+    let v = json(&run);
+    let got: Vec<(String, String)> = v["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["message"].as_str().unwrap().to_string(),
+                e["help"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let want = [
+        ("poolcheck.toml:3:1: unknown key `reserve` in [servers.main]", "did you mean `reserved`?"),
+        ("poolcheck.toml:7:1: unknown key `replica` in [services.api]", "did you mean `replicas`?"),
+        ("poolcheck.toml:8:1: unknown key `proceses` in [services.api]", "did you mean `processes`?"),
+        (
+            "poolcheck.toml:12:12: invalid value at `services.worker.replicas`: -1 is less than the minimum of 0",
+            "see the poolcheck.toml reference in README.md",
+        ),
+    ];
+    let want: Vec<(String, String)> = want
+        .iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect();
+    assert_eq!(got, want);
+    assert_eq!(v["error"]["message"], want[0].0.as_str(), "the first leads");
+
+    // Human: one diagnostic each, and the count.
+    let run = poolcheck_in(dir.path(), &["verify"]);
+    assert_eq!(run.code, 2);
+    for (line, _) in &want {
+        let head: String = line.chars().take(60).collect();
+        assert!(run.stderr.contains(&head), "{head}\n{}", run.stderr);
+    }
+    assert!(
+        run.stderr.contains("4 errors; fix them and run again"),
+        "{}",
+        run.stderr
+    );
+
+    // An undefined environment and an undefined server get the nearest name.
+    std::fs::write(
+        dir.path().join("poolcheck.toml"),
+        "[servers.main]\nmax_connections = 100\n\n[services.api]\nserver = \"mian\"\nfiles = [\".env\"]\n\n[env.production]\nfail_on = \"warning\"\n",
+    )
+    .unwrap();
+    let run = poolcheck_in(dir.path(), &["verify", "--env", "prodution"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("did you mean `production`?"),
+        "{}",
+        run.stderr
+    );
+    let run = poolcheck_in(
+        dir.path(),
+        &["verify", "--env", "production", "--format", "json"],
+    );
+    assert_eq!(run.code, 2);
+    assert!(
+        json(&run)["error"]["message"].as_str().unwrap().contains(
+            "uses server `mian`, which is not defined under [servers]; did you mean `main`?"
+        ),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]

@@ -43,6 +43,26 @@ struct Expected {
     demands: Vec<Demand>,
     /// When given: exactly the files (or `file:line` documents) reported as skipped.
     skipped: Option<Vec<String>>,
+    /// When given: every pooler's two tiers, so a fixture asserts the pooler arithmetic.
+    #[serde(default, rename = "pooler")]
+    poolers: Vec<PoolerDemand>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PoolerDemand {
+    server: String,
+    name: String,
+    /// Client side: Σ of the routed services, against max_client_conn × instances.
+    client_demand: u64,
+    client_capacity: u64,
+    /// Server side: per instance after the caps, and × instances.
+    server_per_instance: u64,
+    server_demand: u64,
+    /// `name pool×processes×pods` of the services behind it.
+    services: Vec<String>,
+    /// `database/user size+reserve mode` of each server-side pool.
+    pools: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -246,6 +266,58 @@ fn demands(v: &serde_json::Value) -> Vec<Demand> {
         .collect()
 }
 
+/// `name pool×processes×pods`, as the human summary prints a service.
+fn service_term(s: &serde_json::Value) -> String {
+    let pool = s["pool_max"]
+        .as_u64()
+        .map_or_else(|| "unknown".to_string(), |n| n.to_string());
+    format!(
+        "{} {pool}×{}×{}",
+        s["name"].as_str().unwrap(),
+        s["processes"],
+        s["peak_pods"]
+    )
+}
+
+/// Each pooler's tiers as the JSON report gives them.
+fn pooler_demands(v: &serde_json::Value) -> Vec<PoolerDemand> {
+    let mut out = Vec::new();
+    for c in v["capacity"].as_array().unwrap() {
+        for p in c["poolers"].as_array().into_iter().flatten() {
+            out.push(PoolerDemand {
+                server: c["server"].as_str().unwrap().to_string(),
+                name: p["name"].as_str().unwrap().to_string(),
+                client_demand: p["client_demand"].as_u64().unwrap(),
+                client_capacity: p["client_capacity"].as_u64().unwrap(),
+                server_per_instance: p["server_per_instance"].as_u64().unwrap(),
+                server_demand: p["server_demand"].as_u64().unwrap(),
+                services: p["services"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(service_term)
+                    .collect(),
+                pools: p["pools"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|d| {
+                        format!(
+                            "{}/{} {}+{} {}",
+                            d["database"].as_str().unwrap(),
+                            d["user"].as_str().unwrap(),
+                            d["pool_size"],
+                            d["reserve"],
+                            d["mode"].as_str().unwrap()
+                        )
+                    })
+                    .collect(),
+            });
+        }
+    }
+    out
+}
+
 fn reported(v: &serde_json::Value) -> Vec<Finding> {
     let mut out: Vec<Finding> = v["findings"]
         .as_array()
@@ -296,6 +368,14 @@ fn every_fixture_reports_exactly_its_expected_findings() {
                 fixture.name,
                 fixture.expected.demands,
                 demands(&v)
+            ));
+        }
+        if !fixture.expected.poolers.is_empty() && pooler_demands(&v) != fixture.expected.poolers {
+            failures.push(format!(
+                "{}: poolers\n  expected {:?}\n  reported {:?}",
+                fixture.name,
+                fixture.expected.poolers,
+                pooler_demands(&v)
             ));
         }
         if let Some(want) = &fixture.expected.skipped {
@@ -464,4 +544,70 @@ fn live_figures_are_masked() {
         mask_live_figures("already has 12 of 97 usable (87% free\n  │ y) of 97 usable = 100 max_connections − 3 reserved, 2 held by others; 25 of 30\n"),
         "already has [others] of [usable] usable ([free]% free y) of [usable] usable = [max_connections] max_connections − [reserved] reserved, [others] held by others; 25 of 30\n"
     );
+}
+
+/// `lower api's pool max to 22 or less per process` → (`api`, 22).
+fn pool_suggestion(help: &str) -> Option<(String, u32)> {
+    let rest = help.split("lower ").find(|r| r.contains(" pool max to "))?;
+    let (owner, after) = rest.split_once(" pool max to ")?;
+    let name = owner
+        .strip_suffix("'s")
+        .or_else(|| owner.strip_suffix('\''))?;
+    let n = after.split_whitespace().next()?.parse().ok()?;
+    Some((name.to_string(), n))
+}
+
+#[test]
+fn a_capacity_suggestion_clears_the_capacity_findings_when_applied() {
+    // The help of PC101/PC102/PC103 names a pool; applying it with --set must leave none of
+    // the three on that server (the suggestion counts rollout surge and headroom).
+    let capacity = ["PC101", "PC102", "PC103"];
+    let mut checked = 0;
+    for fixture in fixtures() {
+        if fixture.expected.live {
+            continue;
+        }
+        let run = verify(&fixture, &["--format", "json"]);
+        let v = json(&run);
+        for f in v["findings"].as_array().unwrap() {
+            let code = f["code"].as_str().unwrap();
+            if !capacity.contains(&code) {
+                continue;
+            }
+            let help = f["help"].as_str().unwrap_or("");
+            let Some((service, n)) = pool_suggestion(help) else {
+                continue;
+            };
+            let set = format!("service.{service}.pool_max={n}");
+            let after = verify(&fixture, &["--format", "json", "--set", &set]);
+            let left: Vec<String> = json(&after)["findings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|g| capacity.contains(&g["code"].as_str().unwrap()))
+                .filter(|g| g["server"] == f["server"])
+                .map(|g| format!("{} {}", g["code"], g["message"]))
+                .collect();
+            assert!(
+                left.is_empty(),
+                "{}: applying `{help}` ({set}) left {left:?}",
+                fixture.name
+            );
+            // The suggestion is the largest such pool: one more raises a capacity finding.
+            let set = format!("service.{service}.pool_max={}", n + 1);
+            let over = verify(&fixture, &["--format", "json", "--set", &set]);
+            let raised = json(&over)["findings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|g| capacity.contains(&g["code"].as_str().unwrap()));
+            assert!(
+                raised,
+                "{}: {set} raised nothing, so {n} is not the largest",
+                fixture.name
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 8, "only {checked} suggestions were checked");
 }

@@ -1,6 +1,8 @@
 //! One file per command: arguments → typed request → engine → render → exit code. This file
 //! dispatches a parsed command line and maps errors to exit code 2.
 
+pub mod docs;
+pub mod init;
 pub mod probe;
 pub mod rule;
 pub mod saturate;
@@ -24,6 +26,7 @@ pub fn format_of(command: &Command) -> ReportFormat {
         Command::Probe(a) => simple(a.format),
         Command::Saturate(a) => simple(a.format),
         Command::Rule(a) => simple(a.format),
+        Command::Init(_) | Command::Completions(_) | Command::Man(_) => ReportFormat::Human,
     }
 }
 
@@ -35,11 +38,23 @@ pub fn report_error(format: ReportFormat, e: ToolError) {
         None => {
             let style = crate::core::term::style();
             let handler = crate::report::human::handler_for(style.color, style.width);
-            let mut s = String::new();
-            if handler.render_report(&mut s, &e).is_err() {
-                s = format!("error: {}\n", e.message);
+            // One diagnostic per error: miette's nesting of related errors reads as a chain
+            // of causes, which several independent mistakes are not.
+            for one in e.all() {
+                let mut single = ToolError::new(one.message.clone());
+                single.help = one.help.clone();
+                let mut s = String::new();
+                if handler.render_report(&mut s, &single).is_err() {
+                    s = format!("error: {}\n", one.message);
+                }
+                crate::core::secrets::eprint(&format!("{s}\n"));
             }
-            crate::core::secrets::eprint(&format!("{s}\n"));
+            if !e.others.is_empty() {
+                crate::core::secrets::eprint(&format!(
+                    "{} errors; fix them and run again\n",
+                    e.others.len() + 1
+                ));
+            }
         }
     }
 }
@@ -59,6 +74,9 @@ pub fn run(cli: Cli) -> u8 {
         Command::Verify(args) => verify::run(&args),
         Command::Rule(args) => rule::run(&args),
         Command::WhatIf(args) => whatif::run(&args),
+        Command::Init(args) => init::run(&args),
+        Command::Completions(args) => docs::completions(&args),
+        Command::Man(args) => docs::man(&args),
     };
     match result {
         Ok(code) => code,

@@ -7,8 +7,14 @@ pub fn run(args: &crate::cli::RuleArgs) -> Result<u8, ToolError> {
     match &args.code {
         Some(code) => {
             let meta = catalog::find(code).ok_or_else(|| {
-                ToolError::new(format!("no rule has the code or name `{code}`"))
-                    .with_help("run `poolcheck rule` to list every rule")
+                ToolError::new(format!("no rule has the code or name `{code}`")).with_help(
+                    match catalog::nearest(code) {
+                        Some(near) => {
+                            format!("did you mean {near}? `poolcheck rule` lists every rule")
+                        }
+                        None => "run `poolcheck rule` to list every rule".to_string(),
+                    },
+                )
             })?;
             match args.format {
                 crate::cli::Format::Human => {

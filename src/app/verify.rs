@@ -76,6 +76,7 @@ pub fn request(args: &VerifyArgs) -> Request {
         sets: args.set.clone(),
         rps: None,
         max_file_size: args.max_file_size,
+        stdin_filename: args.stdin_filename.clone(),
         profiles: args.profiles.clone(),
         select: args.select.clone(),
         ignore: args.ignore.clone(),

@@ -1,5 +1,5 @@
 //! Fleet demand against server slots: Σ pool max × processes × pods, steady and during a
-//! rolling update, per server. Results keep the Origin of every input, so rules label them
+//! rolling update, per server, plus the server-side pools of the poolers in front of it. Results keep the Origin of every input, so rules label them
 //! without recomputing anything from the model.
 
 use crate::core::origin::Origin;
@@ -61,9 +61,14 @@ pub struct ServerCapacity {
     pub usable: Option<u32>,
     /// Connections held by other applications right now (from a probe), counted against usable.
     pub other_usage: u32,
+    /// Direct services' demand plus every pooler's server-side share.
     pub demand: u64,
     pub demand_rollout: u64,
+    /// The services that connect directly.
     pub services: Vec<ServiceDemand>,
+    /// The poolers whose server-side pools connect here, each with the services behind it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub poolers: Vec<super::pooler::PoolerCapacity>,
     #[serde(skip)]
     pub inputs: ServerInputs,
 }
@@ -141,9 +146,16 @@ pub fn compute(fleet: &Fleet) -> Vec<ServerCapacity> {
                 .services
                 .iter()
                 .enumerate()
-                .filter(|(_, s)| s.server == i)
+                .filter(|(_, s)| s.server == i && s.via.is_none())
                 .map(|(j, s)| service_demand(j, s))
                 .collect();
+            let poolers: Vec<_> = (0..fleet.poolers.len())
+                .filter(|&p| fleet.poolers[p].server == i)
+                .map(|p| super::pooler::compute(fleet, p))
+                .collect();
+            let share = poolers
+                .iter()
+                .fold(0u64, |a, p| a.saturating_add(p.server_demand));
             let reserved = server.reserved();
             ServerCapacity {
                 server: server.name.clone(),
@@ -154,11 +166,13 @@ pub fn compute(fleet: &Fleet) -> Vec<ServerCapacity> {
                 other_usage: server.other_usage.as_ref().map_or(0, |o| o.value),
                 demand: services
                     .iter()
-                    .fold(0u64, |a, s| a.saturating_add(s.demand)),
+                    .fold(share, |a, s| a.saturating_add(s.demand)),
+                // Pooler instances do not surge with the services' rollouts.
                 demand_rollout: services
                     .iter()
-                    .fold(0u64, |a, s| a.saturating_add(s.demand_rollout)),
+                    .fold(share, |a, s| a.saturating_add(s.demand_rollout)),
                 services,
+                poolers,
                 inputs: ServerInputs {
                     max_connections: server.max_connections.as_ref().map(|m| m.origin.clone()),
                     reserved: Some(reserved.origin),

@@ -2,5 +2,6 @@
 
 pub mod erlang;
 pub mod fleet;
+pub mod pooler;
 pub mod search;
 pub mod service;

@@ -88,3 +88,28 @@ mod tests {
         assert_eq!(Engine::Postgres.default_reserve().0, 3);
     }
 }
+
+/// The kind of connection pooler between services and a server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PoolerKind {
+    Pgbouncer,
+    Pgcat,
+    Pgdog,
+    Supavisor,
+    Odyssey,
+    RdsProxy,
+}
+
+impl PoolerKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            PoolerKind::Pgbouncer => "PgBouncer",
+            PoolerKind::Pgcat => "pgcat",
+            PoolerKind::Pgdog => "PgDog",
+            PoolerKind::Supavisor => "Supavisor",
+            PoolerKind::Odyssey => "Odyssey",
+            PoolerKind::RdsProxy => "RDS Proxy",
+        }
+    }
+}

@@ -11,6 +11,10 @@ pub struct ToolError {
     pub message: String,
     #[help]
     pub help: Option<String>,
+    /// Further errors found in the same pass (every mistake of a poolcheck.toml at once, so
+    /// a user fixes them in one edit instead of one run per typo).
+    #[related]
+    pub others: Vec<ToolError>,
 }
 
 impl ToolError {
@@ -18,7 +22,22 @@ impl ToolError {
         ToolError {
             message: message.into(),
             help: None,
+            others: Vec::new(),
         }
+    }
+
+    /// One error carrying all of `errors` (the first leads, the rest follow in order).
+    /// None when there are none.
+    pub fn many(errors: Vec<ToolError>) -> Option<ToolError> {
+        let mut it = errors.into_iter();
+        let mut first = it.next()?;
+        first.others.extend(it);
+        Some(first)
+    }
+
+    /// This error and the ones that came with it, in order.
+    pub fn all(&self) -> impl Iterator<Item = &ToolError> {
+        std::iter::once(self).chain(self.others.iter())
     }
     pub fn with_help(mut self, help: impl Into<String>) -> Self {
         self.help = Some(help.into());

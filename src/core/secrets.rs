@@ -123,9 +123,7 @@ fn url_password_ranges(text: &str, out: &mut Vec<(usize, usize)>) {
         let line_end = text[auth_start..]
             .find('\n')
             .map_or(text.len(), |e| auth_start + e);
-        let next_url = text[auth_start..line_end]
-            .find("://")
-            .map_or(line_end, |e| auth_start + e);
+        let next_url = next_url_start(text, auth_start, line_end);
         let hard_end = match quote {
             Some(q) => text[auth_start..line_end]
                 .find(q as char)
@@ -145,6 +143,31 @@ fn url_password_ranges(text: &str, out: &mut Vec<(usize, usize)>) {
         }
         from = auth_start;
     }
+}
+
+/// Where a second URL starts on the same line: a `scheme://` whose scheme begins with a
+/// letter right after a space, comma, semicolon or quote. A `://` inside a password
+/// (`app:aJ=://x@db`) has no such scheme and is not a boundary; `line_end` when none.
+fn next_url_start(text: &str, from: usize, line_end: usize) -> usize {
+    let b = text.as_bytes();
+    let mut at = from;
+    while let Some(pos) = text[at..line_end].find("://") {
+        let sep = at + pos;
+        let scheme_start = text[from..sep]
+            .rfind(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '+' | '.' | '-')))
+            .map_or(from, |i| from + i + 1);
+        let scheme_ok = scheme_start < sep && b[scheme_start].is_ascii_alphabetic();
+        let after_separator = scheme_start > from
+            && matches!(
+                b[scheme_start - 1],
+                b' ' | b'\t' | b',' | b';' | b'"' | b'\'' | b'`'
+            );
+        if scheme_ok && after_separator {
+            return scheme_start;
+        }
+        at = sep + 3;
+    }
+    line_end
 }
 
 /// `key=value` where key is secret, at a word start (start, whitespace, `?`, `&`, `;`).
@@ -558,6 +581,20 @@ mod tests {
         assert_eq!(m3.len(), t3.len());
         assert!(!m3.contains("hunter2") && !m3.contains("abc"), "{m3}");
         assert!(m3.contains("value: \"10\""), "{m3}");
+    }
+
+    #[test]
+    fn a_scheme_separator_inside_a_password_is_not_a_second_url() {
+        for pw in ["aJ=://(<+ie4*", "x://y", "q://", "a b=c://d"] {
+            let line = format!("DATABASE_URL=postgres://app:{pw}@db:5432/app?connection_limit=5");
+            let masked = mask(&line);
+            assert!(!masked.contains(pw), "{masked}");
+            assert!(masked.contains("connection_limit=5"), "{masked}");
+        }
+        // Two URLs on one line are still two.
+        let two = "A=postgres://u:p1@h1/a B=mysql://v:p2@h2/b";
+        let masked = mask(two);
+        assert!(!masked.contains("p1") && !masked.contains("p2"), "{masked}");
     }
 
     #[test]

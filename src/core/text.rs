@@ -1,17 +1,25 @@
 //! Small text helpers: "did you mean" suggestions and percent-decoding.
 
-/// Edit distance (Levenshtein) between two strings, case-insensitive, by characters.
+/// Edit distance between two strings, case-insensitive, by characters, where swapping two
+/// adjacent characters counts as one edit (the commonest typo: `mian` for `main`).
 pub fn distance(a: &str, b: &str) -> usize {
     let a: Vec<char> = a.to_lowercase().chars().collect();
     let b: Vec<char> = b.to_lowercase().chars().collect();
+    // Three rows of the optimal-string-alignment table: two back, one back, current.
+    let mut before: Vec<usize> = vec![0; b.len() + 1];
     let mut prev: Vec<usize> = (0..=b.len()).collect();
     let mut cur = vec![0; b.len() + 1];
-    for (i, ca) in a.iter().enumerate() {
+    for i in 0..a.len() {
         cur[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let sub = prev[j] + usize::from(ca != cb);
-            cur[j + 1] = sub.min(prev[j + 1] + 1).min(cur[j] + 1);
+        for j in 0..b.len() {
+            let sub = prev[j] + usize::from(a[i] != b[j]);
+            let mut d = sub.min(prev[j + 1] + 1).min(cur[j] + 1);
+            if i > 0 && j > 0 && a[i] == b[j - 1] && a[i - 1] == b[j] {
+                d = d.min(before[j - 1] + 1);
+            }
+            cur[j + 1] = d;
         }
+        std::mem::swap(&mut before, &mut prev);
         std::mem::swap(&mut prev, &mut cur);
     }
     prev[b.len()]
@@ -109,5 +117,20 @@ mod tests {
             vec!["`DB_POOL_SIZE`"]
         );
         assert!(close_matches("COMPLETELY_ELSE", &keys, 3).is_empty());
+    }
+}
+
+#[cfg(test)]
+mod distance_tests {
+    use super::distance;
+
+    #[test]
+    fn a_swap_of_neighbours_is_one_edit() {
+        assert_eq!(distance("mian", "main"), 1);
+        assert_eq!(distance("replcias", "replicas"), 1);
+        assert_eq!(distance("kitten", "sitting"), 3);
+        assert_eq!(distance("", "abc"), 3);
+        assert_eq!(distance("ABC", "abc"), 0);
+        assert_eq!(distance("ca", "abc"), 3, "no substring edited twice (OSA)");
     }
 }

@@ -27,6 +27,8 @@ pub struct Config {
     #[serde(default)]
     pub services: BTreeMap<String, ServiceCfg>,
     #[serde(default)]
+    pub poolers: BTreeMap<String, PoolerCfg>,
+    #[serde(default)]
     pub keys: BTreeMap<String, KeyMapCfg>,
     #[serde(default)]
     pub rules: BTreeMap<String, RuleCfg>,
@@ -73,6 +75,35 @@ pub struct ServiceCfg {
     pub workload: Option<WorkloadCfg>,
     /// The process kind (web, sidekiq) this service runs.
     pub component: Option<String>,
+    /// The pooler (`[poolers.NAME]`) the service connects through.
+    pub via: Option<String>,
+}
+
+/// A pooler between services and a server (see `model::pooler`); its settings come from
+/// its files, over which the keys here win.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PoolerCfg {
+    pub kind: Option<crate::core::engine::PoolerKind>,
+    /// pgbouncer.ini, an env file, or a compose file whose PgBouncer service sets them.
+    #[serde(default)]
+    pub files: Vec<String>,
+    /// Instances (pods or processes), each with its own pools.
+    pub replicas: Option<u32>,
+    pub server: Option<String>,
+    /// `host:port` addresses clients reach it at.
+    #[serde(default)]
+    pub listen: Vec<String>,
+    pub version: Option<String>,
+    pub pool_mode: Option<String>,
+    pub default_pool_size: Option<u32>,
+    pub reserve_pool_size: Option<u32>,
+    pub max_client_conn: Option<u32>,
+    pub max_db_connections: Option<u32>,
+    pub max_user_connections: Option<u32>,
+    pub max_prepared_statements: Option<u32>,
+    /// Seconds, as pgbouncer.ini writes it.
+    pub query_wait_timeout: Option<f64>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -205,16 +236,19 @@ pub fn load(
     };
     let root = crate::input::formats::toml::parse(file, &text)
         .map_err(|e| located(e.span, e.message, "fix the TOML syntax of poolcheck.toml"))?;
-    // Validate before merging so a typo in an environment that is not selected still fails.
-    validate(&to_json(&root), &root, &text)
-        .map_err(|(span, msg, help)| located(span, msg, &help))?;
-    let (tree, env_spans) = apply_env(root, env).map_err(|(span, msg)| {
-        located(
-            span,
-            msg,
-            "define the environment as [env.NAME] in poolcheck.toml",
-        )
-    })?;
+    // Validate before merging so a typo in an environment that is not selected still fails;
+    // every mistake is reported at once, each at its own line.
+    let problems = validate(&to_json(&root), &root, &text);
+    if let Some(e) = ToolError::many(
+        problems
+            .into_iter()
+            .map(|(span, msg, help)| located(span, msg, &help))
+            .collect(),
+    ) {
+        return Err(e);
+    }
+    let (tree, env_spans) =
+        apply_env(root, env).map_err(|(span, msg, help)| located(span, msg, &help))?;
     let json = to_json(&tree);
     let config: Config = serde_json::from_value(json).map_err(|e| {
         located(
@@ -237,15 +271,17 @@ pub fn load(
 /// the `env` table, so everything downstream sees one config.
 type EnvSpans = std::collections::HashSet<(usize, usize)>;
 
-fn apply_env(mut root: Node, env: Option<&str>) -> Result<(Node, EnvSpans), (Span, String)> {
+fn apply_env(mut root: Node, env: Option<&str>) -> Result<(Node, EnvSpans), Problem> {
     let envs = take_key(&mut root, "env");
     let Some(name) = env else {
         return Ok((root, EnvSpans::new()));
     };
+    let define = "define the environment as [env.NAME] in poolcheck.toml".to_string();
     let Some(envs) = envs else {
         return Err((
             root.span,
             format!("environment `{name}` is not defined: poolcheck.toml has no [env] tables"),
+            define,
         ));
     };
     let Some(overlay) = envs.get(name).cloned() else {
@@ -253,12 +289,17 @@ fn apply_env(mut root: Node, env: Option<&str>) -> Result<(Node, EnvSpans), (Spa
             NodeKind::Map(es) => es.iter().map(|e| e.key.clone()).collect(),
             _ => vec![],
         };
+        let help = match crate::core::text::close_matches(name, &known, 1).first() {
+            Some(near) => format!("did you mean {near}? Or {define}"),
+            None => define,
+        };
         return Err((
             envs.span,
             format!(
                 "environment `{name}` is not defined (defined: {})",
                 known.join(", ")
             ),
+            help,
         ));
     };
     let mut spans = EnvSpans::new();
@@ -349,30 +390,32 @@ pub fn node_at<'a>(root: &'a Node, pointer: &str) -> &'a Node {
     node
 }
 
-/// The first float that is not finite (`nan`, `inf`, or `1e400`, which overflows): its
-/// dotted path, JSON pointer and node. JSON has no such numbers, so the schema would see null.
-fn first_non_finite<'a>(node: &'a Node, path: &mut Vec<String>) -> Option<(String, &'a Node)> {
+/// Every float that is not finite (`nan`, `inf`, or `1e400`, which overflows): its JSON
+/// pointer and node. JSON has no such numbers, so the schema would see null.
+fn all_non_finite<'a>(node: &'a Node, path: &mut Vec<String>, out: &mut Vec<(String, &'a Node)>) {
     match &node.kind {
         NodeKind::Scalar(Scalar::Float(f)) if !f.is_finite() => {
             let pointer = path
                 .iter()
                 .map(|s| format!("/{}", s.replace('~', "~0").replace('/', "~1")))
                 .collect();
-            Some((pointer, node))
+            out.push((pointer, node));
         }
-        NodeKind::Scalar(_) => None,
-        NodeKind::Map(entries) => entries.iter().find_map(|e| {
-            path.push(e.key.clone());
-            let found = first_non_finite(&e.value, path);
-            path.pop();
-            found
-        }),
-        NodeKind::Seq(items) => items.iter().enumerate().find_map(|(i, n)| {
-            path.push(i.to_string());
-            let found = first_non_finite(n, path);
-            path.pop();
-            found
-        }),
+        NodeKind::Scalar(_) => {}
+        NodeKind::Map(entries) => {
+            for e in entries {
+                path.push(e.key.clone());
+                all_non_finite(&e.value, path, out);
+                path.pop();
+            }
+        }
+        NodeKind::Seq(items) => {
+            for (i, n) in items.iter().enumerate() {
+                path.push(i.to_string());
+                all_non_finite(n, path, out);
+                path.pop();
+            }
+        }
     }
 }
 
@@ -420,17 +463,20 @@ fn allowed(schema: &serde_json::Value, schema_path: &str) -> Option<String> {
     )
 }
 
-/// Validates the config against the schema: Err is (where, what is wrong, what to do).
-fn validate(
-    json: &serde_json::Value,
-    tree: &Node,
-    text: &str,
-) -> Result<(), (Span, String, String)> {
+/// A problem found by validation: where, what is wrong, what to do.
+type Problem = (Span, String, String);
+
+/// Validates the config against the schema: every problem, in file order, at most one per
+/// place (the deepest, most specific one).
+fn validate(json: &serde_json::Value, tree: &Node, text: &str) -> Vec<Problem> {
     let schema: serde_json::Value =
         serde_json::from_str(SCHEMA).expect("schema is valid JSON (tested)");
     let validator = jsonschema::validator_for(&schema).expect("schema compiles (tested)");
-    let mut errors: Vec<_> = validator.iter_errors(json).collect();
-    if let Some((pointer, node)) = first_non_finite(tree, &mut Vec::new()) {
+    let errors: Vec<_> = validator.iter_errors(json).collect();
+    let mut problems: Vec<Problem> = Vec::new();
+    let mut non_finite = Vec::new();
+    all_non_finite(tree, &mut Vec::new(), &mut non_finite);
+    for (pointer, node) in &non_finite {
         // The position names the table; the key and the value as written say the rest.
         let key = pointer.rsplit('/').next().unwrap_or("").replace("~1", "/");
         let key = key.replace("~0", "~");
@@ -440,30 +486,112 @@ fn validate(
             .find(|e| e.instance_path().as_str() == pointer)
             .and_then(|e| allowed(&schema, e.schema_path().as_str()))
             .unwrap_or_else(|| "a finite number".into());
-        return Err((
+        problems.push((
             node.span,
             format!("`{key} = {written}` is not a finite number"),
             format!("write {range}"),
         ));
     }
-    if errors.is_empty() {
-        return Ok(());
+    let pointers: Vec<String> = errors
+        .iter()
+        .map(|e| e.instance_path().as_str().to_string())
+        .collect();
+    for (i, e) in errors.iter().enumerate() {
+        let pointer = &pointers[i];
+        if non_finite.iter().any(|(p, _)| p == pointer) {
+            continue;
+        }
+        // A deeper error under this place says more ("replicas: -1 is less than 0" beats
+        // "services.api is not valid under any of the schemas").
+        let prefix = format!("{pointer}/");
+        if pointers.iter().any(|p| p.starts_with(&prefix)) {
+            continue;
+        }
+        let node = node_at(tree, pointer);
+        let at = if pointer.is_empty() {
+            "poolcheck.toml".to_string()
+        } else {
+            pointer.trim_start_matches('/').replace('/', ".")
+        };
+        if let jsonschema::error::ValidationErrorKind::AdditionalProperties { unexpected } =
+            e.kind()
+        {
+            let known = properties_at(&schema, e.schema_path().as_str());
+            for key in unexpected {
+                problems.push(unknown_key(node, &at, key, &known));
+            }
+            continue;
+        }
+        problems.push((
+            node.span,
+            format!("invalid value at `{at}`: {e}"),
+            "see the poolcheck.toml reference in README.md".into(),
+        ));
     }
-    // The deepest error is the most specific ("replicas: -1 is less than 0" beats "services").
-    errors.sort_by_key(|e| std::cmp::Reverse(e.instance_path().as_str().len()));
-    let e = &errors[0];
-    let pointer = e.instance_path().as_str().to_string();
-    let node = node_at(tree, &pointer);
-    let at = if pointer.is_empty() {
-        "poolcheck.toml".to_string()
-    } else {
-        pointer.trim_start_matches('/').replace('/', ".")
+    problems.sort_by_key(|p| (p.0.start, p.1.clone()));
+    problems.dedup_by(|a, b| a.0 == b.0 && a.1 == b.1);
+    problems
+}
+
+/// `replica = 3` under [services.api]: located at the key, with the nearest allowed key.
+fn unknown_key(table: &Node, at: &str, key: &str, known: &[String]) -> Problem {
+    let span = match &table.kind {
+        NodeKind::Map(entries) => entries
+            .iter()
+            .find(|e| e.key == key)
+            .map_or(table.span, |e| e.key_span),
+        _ => table.span,
     };
-    Err((
-        node.span,
-        format!("invalid value at `{at}`: {e}"),
-        "see the poolcheck.toml reference in README.md".into(),
-    ))
+    let table = if at == "poolcheck.toml" {
+        "at the top level".to_string()
+    } else {
+        format!("in [{at}]")
+    };
+    let help = match crate::core::text::close_matches(key, known, 1).first() {
+        Some(near) => format!("did you mean {near}?"),
+        None if known.is_empty() => {
+            "remove it; see the poolcheck.toml reference in README.md".to_string()
+        }
+        None => format!("remove it, or use one of: {}", known.join(", ")),
+    };
+    (span, format!("unknown key `{key}` {table}"), help)
+}
+
+/// The property names the schema object at `schema_path` (an additionalProperties keyword)
+/// allows, following local `$ref`s.
+fn properties_at(schema: &serde_json::Value, schema_path: &str) -> Vec<String> {
+    fn deref<'a>(schema: &'a serde_json::Value, n: &'a serde_json::Value) -> &'a serde_json::Value {
+        n.get("$ref")
+            .and_then(|r| r.as_str()?.strip_prefix('#'))
+            .and_then(|t| schema.pointer(t))
+            .unwrap_or(n)
+    }
+    let segs: Vec<String> = schema_path
+        .split('/')
+        .skip(1)
+        .map(|s| s.replace("~1", "/").replace("~0", "~"))
+        .collect();
+    let mut node = schema;
+    for seg in &segs[..segs.len().saturating_sub(1)] {
+        if seg == "$ref" {
+            node = deref(schema, node);
+            continue;
+        }
+        let next = match node {
+            serde_json::Value::Object(m) => m.get(seg),
+            serde_json::Value::Array(a) => seg.parse::<usize>().ok().and_then(|i| a.get(i)),
+            _ => None,
+        };
+        match next {
+            Some(n) => node = n,
+            None => return Vec::new(),
+        }
+    }
+    deref(schema, node)
+        .get("properties")
+        .and_then(|p| p.as_object())
+        .map(|m| m.keys().cloned().collect())
+        .unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -9,6 +9,8 @@ pub enum Kind {
     Env,
     Toml,
     Yaml,
+    /// docker compose files (`compose.yaml`, `docker-compose*.yml`).
+    Compose,
     /// INI with sections, and flat `key = value` conf files.
     Ini,
     /// Java `.properties`.
@@ -34,6 +36,9 @@ pub fn kind_of(path: &Path) -> Option<Kind> {
     }
     if name == ".env" || name.starts_with(".env.") || name.ends_with(".env") {
         return Some(Kind::Env);
+    }
+    if is_compose_name(name) {
+        return Some(Kind::Compose);
     }
     match path.extension()?.to_str()? {
         "toml" => Some(Kind::Toml),
@@ -88,6 +93,12 @@ fn config_format(name: &str, ext: &str) -> Option<Kind> {
         }
         _ => None,
     }
+}
+
+/// `compose.yaml`, `docker-compose.prod.yml` and the like.
+pub fn is_compose_name(name: &str) -> bool {
+    (name.starts_with("compose.") || name.starts_with("docker-compose"))
+        && (name.ends_with(".yaml") || name.ends_with(".yml"))
 }
 
 pub fn is_chart(dir: &Path) -> bool {
@@ -197,7 +208,7 @@ fn sniff(p: &Path) -> Option<Kind> {
 }
 
 /// Directory names a walk never enters.
-fn skipped_dir(name: &str) -> bool {
+pub fn skipped_dir(name: &str) -> bool {
     name.starts_with('.') || matches!(name, "target" | "node_modules" | "templates")
 }
 

@@ -40,6 +40,12 @@ enum Role {
 /// Suffixes of files that document variables rather than set them.
 const TEMPLATES: &[&str] = &["example", "sample", "template", "dist", "defaults", "tpl"];
 
+/// Whether an env file's name says it documents variables (`.env.example`), so no
+/// environment loads it.
+pub fn is_template(name: &str) -> bool {
+    role(name) == Some(Role::Template)
+}
+
 fn role(name: &str) -> Option<Role> {
     if name == ".env" {
         return Some(Role::Base);

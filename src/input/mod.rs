@@ -11,3 +11,5 @@ pub mod environment;
 pub mod formats;
 pub mod read;
 pub mod spring;
+pub mod stdin;
+pub mod survey;

@@ -38,6 +38,14 @@ pub const FILES: &[(&str, &str)] = &[
         include_str!("../../rules/PC007-competing-pool-settings.toml"),
     ),
     (
+        "PC008-missing-reference.toml",
+        include_str!("../../rules/PC008-missing-reference.toml"),
+    ),
+    (
+        "PC009-required-variable-unset.toml",
+        include_str!("../../rules/PC009-required-variable-unset.toml"),
+    ),
+    (
         "PC010-unused-suppression.toml",
         include_str!("../../rules/PC010-unused-suppression.toml"),
     ),
@@ -104,6 +112,22 @@ pub const FILES: &[(&str, &str)] = &[
     (
         "PC404-server-kills-idle-connections.toml",
         include_str!("../../rules/PC404-server-kills-idle-connections.toml"),
+    ),
+    (
+        "PC501-pooler-server-pools-exceed-server-slots.toml",
+        include_str!("../../rules/PC501-pooler-server-pools-exceed-server-slots.toml"),
+    ),
+    (
+        "PC502-pooler-client-limit-exceeded.toml",
+        include_str!("../../rules/PC502-pooler-client-limit-exceeded.toml"),
+    ),
+    (
+        "PC503-app-pool-above-pooler-pool.toml",
+        include_str!("../../rules/PC503-app-pool-above-pooler-pool.toml"),
+    ),
+    (
+        "PC504-pooler-timeout-undercuts-app.toml",
+        include_str!("../../rules/PC504-pooler-timeout-undercuts-app.toml"),
     ),
 ];
 
@@ -179,6 +203,17 @@ pub fn find(code_or_name: &str) -> Option<&'static RuleMeta> {
     all()
         .iter()
         .find(|r| r.code.eq_ignore_ascii_case(code_or_name) || r.name == code_or_name)
+}
+
+/// The rule code or name nearest to a mistyped one (backticked), for "did you mean".
+pub fn nearest(written: &str) -> Option<String> {
+    let names: Vec<String> = all()
+        .iter()
+        .flat_map(|m| [m.code.clone(), m.name.clone()])
+        .collect();
+    crate::core::text::close_matches(written, &names, 1)
+        .into_iter()
+        .next()
 }
 
 /// Renders a rule's documentation for `poolcheck rule CODE`, prose wrapped to `width`

@@ -31,7 +31,10 @@ impl Settings {
         let mut s = Settings::default();
         for (key, cfg) in rules {
             let meta = catalog::find(key).ok_or_else(|| {
-                format!("[rules.{key}]: no rule has this code or name (run `poolcheck rule` for the list)")
+                match catalog::nearest(key) {
+                    Some(near) => format!("[rules.{key}]: no rule has this code or name; did you mean {near}?"),
+                    None => format!("[rules.{key}]: no rule has this code or name (run `poolcheck rule` for the list)"),
+                }
             })?;
             if let Some(sev) = &cfg.severity {
                 let v = match (sev.as_str(), Severity::from_word(sev)) {

@@ -208,11 +208,7 @@ pub fn apply(
 
 /// Help for a code or name that is not one: the nearest rule, or the list.
 fn did_you_mean(written: &str) -> String {
-    let names: Vec<String> = catalog::all()
-        .iter()
-        .flat_map(|m| [m.code.clone(), m.name.clone()])
-        .collect();
-    match crate::core::text::close_matches(written, &names, 1).first() {
+    match catalog::nearest(written) {
         Some(near) => format!("did you mean {near}? (`poolcheck rule` lists every rule)"),
         None => "write a code such as PC201 or a name; `poolcheck rule` lists every rule".into(),
     }

@@ -74,20 +74,28 @@ pub fn service_specs(
             return Err(ToolError::new("poolcheck.toml defines several servers; paths on the command line cannot say which one they use")
                 .with_help("list the files under [services.NAME] with server = \"…\" in poolcheck.toml and run `poolcheck verify` without paths"));
         }
-        return Ok(vec![ServiceSpec {
-            name: service_name(paths),
+        // A directory of several apps is one service per app (see model::apps).
+        return Ok(crate::model::apps::specs(
+            paths,
             inputs,
-            server: 0,
-            ..ServiceSpec::default()
-        }]);
+            service_name(paths),
+        ));
     }
     let Some(l) = loaded else {
         return Err(ToolError::new("nothing to check: no paths given and no poolcheck.toml found")
             .with_help("run `poolcheck verify PATH...` (files or directories), or create poolcheck.toml (see README)"));
     };
     let mut specs = Vec::new();
+    let mut errors = Vec::new();
     for (name, s) in &l.config.services {
-        specs.push(service_spec(l, fleet, name, s, extra_values, sources)?);
+        match service_spec(l, fleet, name, s, extra_values, sources) {
+            Ok(spec) => specs.push(spec),
+            Err(e) => errors.push(e),
+        }
+    }
+    // Every service's mistake at once, not one per run.
+    if let Some(e) = ToolError::many(errors) {
+        return Err(e);
     }
     if specs.is_empty() {
         return Err(ToolError::new(format!(
@@ -164,7 +172,11 @@ fn service_spec(
 ) -> ToolResult<ServiceSpec> {
     let at = |k: &str| l.origin(&["services", name, k]);
     let err = |k: &str, m: String| located(Some(l), sources, &["services", name, k], m);
-    let server = server_of(fleet, name, s, &err)?;
+    let via = via_of(fleet, name, s, &err)?;
+    let server = match via {
+        Some(p) => fleet.poolers[p].server,
+        None => server_of(fleet, name, s, &err)?,
+    };
     let inputs = inputs_of(l, name, s, extra_values, &err)?;
     let surge = match &s.max_surge {
         None => None,
@@ -190,7 +202,30 @@ fn service_spec(
         database: s.database.clone(),
         workload,
         component: s.component.clone(),
+        deployed: None,
+        via,
     })
+}
+
+/// The pooler a service of poolcheck.toml names with `via`: its connections end on the
+/// pooler's server.
+fn via_of(
+    fleet: &Fleet,
+    name: &str,
+    s: &config::ServiceCfg,
+    err: &dyn Fn(&str, String) -> ToolError,
+) -> ToolResult<Option<usize>> {
+    let Some(v) = &s.via else {
+        return Ok(None);
+    };
+    match fleet.poolers.iter().position(|p| &p.name == v) {
+        Some(i) => Ok(Some(i)),
+        None => Err(err(
+            "via",
+            format!("service `{name}` goes via pooler `{v}`, which is not defined under [poolers]"),
+        )
+        .with_help("add [poolers.NAME] to poolcheck.toml or remove `via`")),
+    }
 }
 
 /// The index of the server a service of poolcheck.toml names (or the only one).
@@ -206,10 +241,15 @@ fn server_of(
             .iter()
             .position(|x| &x.name == sv)
             .ok_or_else(|| {
+                let names: Vec<String> = fleet.servers.iter().map(|x| x.name.clone()).collect();
+                let hint = match crate::core::text::close_matches(sv, &names, 1).first() {
+                    Some(near) => format!("; did you mean {near}?"),
+                    None => format!(" (defined: {})", names.join(", ")),
+                };
                 err(
                     "server",
                     format!(
-                        "service `{name}` uses server `{sv}`, which is not defined under [servers]"
+                        "service `{name}` uses server `{sv}`, which is not defined under [servers]{hint}"
                     ),
                 )
             })?,

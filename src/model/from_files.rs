@@ -29,6 +29,10 @@ pub struct ServiceSpec {
     pub workload: Option<Workload>,
     /// The process kind (web, sidekiq) the service runs; None: every kind its files tell apart.
     pub component: Option<String>,
+    /// What a Kubernetes workload or compose service gives it (from_manifests).
+    pub deployed: Option<super::from_manifests::Deployed>,
+    /// Index into `Fleet::poolers` when poolcheck.toml sends the service `via` a pooler.
+    pub via: Option<usize>,
 }
 
 #[derive(Debug, Clone)]
@@ -79,6 +83,8 @@ struct Collector<'a> {
     findings: Vec<Finding>,
     order: usize,
     server_key: Option<String>,
+    /// Where the URL that names the server is.
+    server_origin: Option<Origin>,
     url_user: Option<String>,
     url_database: Option<String>,
     url_library: Option<&'static str>,
@@ -131,6 +137,7 @@ impl<'a> Collector<'a> {
         let lead = value.len() - value.trim_start().len();
         if self.server_key.is_none() {
             self.server_key = Some(url.server_key());
+            self.server_origin = Some(Origin::file(file, span));
             self.url_user = url.user.clone().filter(|u| !u.contains("${"));
             self.url_database = url.database.clone().filter(|d| !d.contains("${"));
         }
@@ -234,6 +241,7 @@ pub fn build_service(
         findings: Vec::new(),
         order: 0,
         server_key: None,
+        server_origin: None,
         url_user: None,
         url_database: None,
         url_library: None,
@@ -245,6 +253,7 @@ pub fn build_service(
     };
     let (mut env_files, mut scaling) = read_inputs(&mut c, spec, sources, opts);
     env_observations(&mut c, &mut env_files, sources);
+    deployed_observations(&mut c, spec, &mut scaling, sources);
     let mut taken = apply_overrides(&mut c, opts);
     taken.append(&mut c.erb_overrides);
     let competing = conflicts::competing(&c.obs, &c.erb_values);
@@ -277,6 +286,7 @@ pub fn build_service(
     } = resolve(c.obs, dialects, c.url_library, opts);
     findings.extend(c.findings);
     pool.server_key = server_key;
+    pool.server_origin = c.server_origin.clone();
     pool.url_user = url_user;
     pool.url_database = url_database;
     pool.unevaluated = unevaluated;
@@ -289,7 +299,7 @@ pub fn build_service(
     let service = Service {
         name: spec.name.clone(),
         server: spec.server,
-        via: None,
+        via: spec.via,
         pool,
         processes: pods.processes,
         replicas: pods.replicas,
@@ -338,6 +348,11 @@ fn read_inputs(
     for input in &spec.inputs {
         match input {
             Input::File(_, Kind::Env) => {}
+            // Read by from_manifests before the specs are built; only a file named there
+            // ends up here when it could not be read.
+            Input::File(path, Kind::Compose) => {
+                read_or_report(path, sources, opts, &mut c.findings);
+            }
             Input::File(path, Kind::Toml) => {
                 let Some(id) = read_or_report(path, sources, opts, &mut c.findings) else {
                     continue;
@@ -574,6 +589,33 @@ fn env_observations(
             c.entry(&e.key, m, v, key_origin, sources);
         }
     }
+}
+
+/// What a manifest gives the service: its containers' env after the env files (a container's
+/// environment beats a dotenv file, which never overrides a set variable), and its pods.
+fn deployed_observations(
+    c: &mut Collector<'_>,
+    spec: &ServiceSpec,
+    scaling: &mut helm::Scaling,
+    sources: &SourceSet,
+) {
+    let Some(d) = &spec.deployed else { return };
+    let dialects = c.dialects;
+    for v in &d.env {
+        let m = dialects.match_env(&v.name);
+        c.entry(&v.name, m, v.value.clone(), v.key_origin.clone(), sources);
+    }
+    let s = &d.scaling;
+    if s.replicas.is_some() {
+        scaling.replicas = s.replicas.clone();
+    }
+    if s.hpa.is_some() {
+        scaling.hpa = s.hpa.clone();
+    }
+    if s.surge.is_some() {
+        scaling.surge = s.surge.clone();
+    }
+    c.findings.extend(d.findings.iter().cloned());
 }
 
 /// `--set` file keys, as observations of the highest rank; returns the keys this service took.

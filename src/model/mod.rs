@@ -1,11 +1,18 @@
 //! The fleet model: servers and the services that connect to them. Every number carries its
 //! [`Origin`], so findings can label the exact input they used.
 
+pub mod apps;
+pub mod from_compose;
 pub mod from_config;
 pub mod from_files;
 pub mod from_helm;
+pub mod from_manifests;
 pub mod from_probe;
 pub mod overrides;
+pub mod pooler;
+pub mod pooler_files;
+
+pub use pooler::{PoolMode, Pooler, PoolerKind};
 
 use crate::core::engine::Engine;
 pub use crate::core::origin::{Layer, Origin, Sourced};
@@ -60,6 +67,8 @@ pub struct PoolConfig {
     pub url: Option<Sourced<String>>,
     /// `server_key()` of the URL: host:port/database.
     pub server_key: Option<String>,
+    /// Where that URL is (a pooler's address, for findings about the route).
+    pub server_origin: Option<Origin>,
     /// The role and database the connection URL names.
     pub url_user: Option<String>,
     pub url_database: Option<String>,
@@ -310,49 +319,6 @@ impl Server {
         let max = self.max_connections.as_ref()?.value;
         Some(max.saturating_sub(self.reserved().value))
     }
-}
-
-/// The kind of connection pooler between services and a server.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum PoolerKind {
-    Pgbouncer,
-    Pgcat,
-    Pgdog,
-    Supavisor,
-    Odyssey,
-    RdsProxy,
-}
-
-/// How a pooler hands server connections to clients.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum PoolMode {
-    Session,
-    Transaction,
-    Statement,
-}
-
-/// A pooler tier between services and a server: clients connect to it, and it opens its own
-/// server-side pools.
-#[derive(Debug, Clone)]
-pub struct Pooler {
-    pub name: String,
-    pub kind: PoolerKind,
-    /// Index into `Fleet::servers`: where its server-side pools connect.
-    pub server: usize,
-    /// Pods or processes of the pooler; each has its own pools.
-    pub replicas: Sourced<u32>,
-    /// Addresses clients reach it at (`host:port`), for routing services to it.
-    pub listen: Vec<String>,
-    pub mode: Option<Sourced<PoolMode>>,
-    /// Server connections per (database, user) pool.
-    pub pool_size: Option<Sourced<u32>>,
-    pub reserve_pool_size: Option<Sourced<u32>>,
-    pub max_client_conn: Option<Sourced<u32>>,
-    pub max_db_connections: Option<Sourced<u32>>,
-    /// (database, user) pools it opens on the server.
-    pub pools: u32,
 }
 
 #[derive(Debug, Clone, Default)]

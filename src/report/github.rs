@@ -61,13 +61,17 @@ pub fn render(report: &Report<'_>) -> String {
 
 /// A run that failed before it could lint, as one error annotation.
 pub fn render_error(err: &crate::core::error::ToolError) -> String {
-    let mut msg = err.message.clone();
-    if let Some(h) = &err.help {
-        msg.push_str(&format!(" (help: {h})"));
-    }
-    let msg = crate::core::secrets::escape_controls(&crate::core::secrets::redact(&msg));
-    format!(
-        "::error title=poolcheck could not run::{}\n",
-        escape_data(&msg)
-    )
+    err.all()
+        .map(|e| {
+            let mut msg = e.message.clone();
+            if let Some(h) = &e.help {
+                msg.push_str(&format!(" (help: {h})"));
+            }
+            let msg = crate::core::secrets::escape_controls(&crate::core::secrets::redact(&msg));
+            format!(
+                "::error title=poolcheck could not run::{}\n",
+                escape_data(&msg)
+            )
+        })
+        .collect()
 }

@@ -199,7 +199,11 @@ pub fn render(report: &Report<'_>) -> String {
         return out;
     }
     for cap in report.capacity {
-        // One line per server and workload, unwrapped, so scripts can grep them.
+        // One line per pooler, server and workload, unwrapped, so scripts can grep them.
+        for p in &cap.poolers {
+            out.push_str(&pooler_line(p));
+            out.push('\n');
+        }
         out.push_str(&capacity_line(cap));
         out.push('\n');
         if style.verbose {
@@ -318,9 +322,9 @@ fn origins(sources: &SourceSet, cap: &ServerCapacity, width: usize) -> String {
         .collect()
 }
 
-fn capacity_line(cap: &ServerCapacity) -> String {
-    let services: Vec<String> = cap
-        .services
+/// `name pool×processes×pods` of each service, as the capacity lines list them.
+fn service_terms(services: &[crate::capacity::fleet::ServiceDemand]) -> Vec<String> {
+    services
         .iter()
         .map(|s| {
             let pool = s
@@ -328,7 +332,60 @@ fn capacity_line(cap: &ServerCapacity) -> String {
                 .map_or(s.pool_kind.to_string(), |p| p.to_string());
             format!("{} {pool}×{}×{}", s.name, s.processes, s.peak_pods)
         })
+        .collect()
+}
+
+/// The pooler tier on one line: its clients against max_client_conn × instances, and what
+/// it opens on the server (each pool `database/user size+reserve mode`).
+fn pooler_line(p: &crate::capacity::pooler::PoolerCapacity) -> String {
+    let pools: Vec<String> = p
+        .pools
+        .iter()
+        .map(|d| {
+            let reserve = if d.reserve > 0 {
+                format!("+{}", d.reserve)
+            } else {
+                String::new()
+            };
+            format!(
+                "{}/{} {}{reserve} {}",
+                d.database,
+                d.user,
+                d.pool_size,
+                d.mode.word()
+            )
+        })
         .collect();
+    let capped = if p.server_per_instance < p.server_pools {
+        let caps: Vec<&str> = p.inputs.caps.iter().map(|(_, c)| c.as_str()).collect();
+        format!(" capped by {}", caps.join(", "))
+    } else {
+        String::new()
+    };
+    format!(
+        "pooler {} ({}): clients {} (rolling update {}) of {} = {} max_client_conn × {} [{}]; server-side {} = {} × {}{capped} [{}]",
+        p.name,
+        p.kind.name(),
+        p.client_demand,
+        p.client_demand_rollout,
+        p.client_capacity,
+        p.max_client_conn,
+        crate::core::text::count(p.replicas as usize, "instance"),
+        service_terms(&p.services).join(", "),
+        p.server_demand,
+        crate::core::text::count(p.replicas as usize, "instance"),
+        p.server_per_instance,
+        pools.join(", ")
+    )
+}
+
+fn capacity_line(cap: &ServerCapacity) -> String {
+    let mut services = service_terms(&cap.services);
+    services.extend(
+        cap.poolers
+            .iter()
+            .map(|p| format!("via {} {}", p.name, p.server_demand)),
+    );
     match (cap.max_connections, cap.usable) {
         (Some(max), Some(usable)) => {
             let others = if cap.other_usage > 0 {

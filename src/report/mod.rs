@@ -55,6 +55,11 @@ pub fn render_error(format: ReportFormat, err: &ToolError) -> Option<String> {
                 "version": json::SCHEMA_VERSION,
                 "tool": { "name": "poolcheck", "version": env!("CARGO_PKG_VERSION") },
                 "error": { "message": redact_url(&err.message), "help": err.help.as_deref().map(redact_url) },
+                // Every error of the pass, the first included, for tools that show them all.
+                "errors": err.all().map(|e| serde_json::json!({
+                    "message": redact_url(&e.message),
+                    "help": e.help.as_deref().map(redact_url),
+                })).collect::<Vec<_>>(),
                 "exit_code": exit::ERROR,
             });
             Some(format!(

@@ -8,7 +8,18 @@ fn lim(v: Option<i32>) -> String {
 
 /// The human report.
 pub fn human(f: &ServerFacts) -> String {
-    let mut out = format!("PostgreSQL {}\n\n", f.server_version);
+    let c = &f.connected;
+    let at = if c.host.starts_with('/') {
+        format!("socket {}/.s.PGSQL.{}", c.host, c.port)
+    } else if c.host.contains(':') {
+        format!("[{}]:{}", c.host, c.port)
+    } else {
+        format!("{}:{}", c.host, c.port)
+    };
+    let mut out = format!(
+        "PostgreSQL {} at {at}, database {} as {}\n\n",
+        f.server_version, c.database, c.user
+    );
     out.push_str("Connection slots\n");
     out.push_str(&format!(
         "  max_connections                 {:>6}\n",

@@ -156,16 +156,22 @@ pub fn render(report: &Report<'_>) -> String {
 
 /// A run that could not lint: no results, the reason as a tool execution notification.
 pub fn render_error(err: &ToolError) -> String {
-    let mut message = redact_url(&err.message);
-    if let Some(h) = &err.help {
-        message.push_str(&format!("\nhelp: {}", redact_url(h)));
-    }
+    let notifications: Vec<_> = err
+        .all()
+        .map(|e| {
+            let mut message = redact_url(&e.message);
+            if let Some(h) = &e.help {
+                message.push_str(&format!("\nhelp: {}", redact_url(h)));
+            }
+            json!({ "level": "error", "message": text(&message) })
+        })
+        .collect();
     log(json!({
         "tool": { "driver": driver() },
         "invocations": [{
             "executionSuccessful": false,
             "exitCode": crate::core::error::exit::ERROR,
-            "toolExecutionNotifications": [{ "level": "error", "message": text(&message) }],
+            "toolExecutionNotifications": notifications,
         }],
         "results": [],
     }))

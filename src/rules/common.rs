@@ -2,8 +2,10 @@
 //! that would fit. Both read the capacity results, never the model.
 
 use crate::capacity::fleet::{ServerCapacity, ServiceDemand};
+use crate::capacity::pooler::PoolerCapacity;
+use crate::core::code::Code;
 use crate::core::finding::Finding;
-use crate::lint::Context;
+use crate::lint::{Context, Param};
 
 /// Labels every input of a server's capacity sum: each service's pool max, overflow,
 /// processes and pods (and surge during a rollout), and the server's limit and reserve.
@@ -13,7 +15,30 @@ pub fn cite_capacity(f: Finding, ctx: &Context<'_>, server: usize, rollout: bool
     for d in &cap.services {
         f = cite_demand(f, d, rollout);
     }
+    for p in &cap.poolers {
+        f = cite_pooler_server(f, p);
+    }
     cite_server(f, cap)
+}
+
+/// Labels a pooler's server-side sum: each pool's size and reserve, the caps that bound it,
+/// and its instances.
+pub fn cite_pooler_server(mut f: Finding, p: &PoolerCapacity) -> Finding {
+    let n = &p.name;
+    for d in &p.pools {
+        let pool = format!("{}/{}", d.database, d.user);
+        f = f.cite(&d.inputs.size, format!("{n}: pool {pool} {}", d.pool_size));
+        if d.reserve > 0 {
+            f = f.cite(&d.inputs.reserve, format!("{n}: + {} reserve", d.reserve));
+        }
+    }
+    for (o, what) in &p.inputs.caps {
+        f = f.cite(o, format!("{n}: {what}"));
+    }
+    if let Some(o) = &p.inputs.replicas {
+        f = f.cite(o, format!("{n}: × {} instances", p.replicas));
+    }
+    f
 }
 
 /// Labels one service's share of a capacity sum.
@@ -73,7 +98,7 @@ pub fn max_pool_that_fits(
         .services
         .iter()
         .filter(|d| d.index != mine.index)
-        .fold(0u64, |a, d| a.saturating_add(demand(d)));
+        .fold(pooler_share(cap), |a, d| a.saturating_add(demand(d)));
     let pods = u64::from(mine.peak_pods)
         + if rollout {
             u64::from(mine.surge_pods)
@@ -87,4 +112,56 @@ pub fn max_pool_that_fits(
     let room = available.saturating_sub(i64::try_from(others).unwrap_or(i64::MAX));
     let room = u64::try_from(room).ok()?;
     (room >= per).then(|| u32::try_from(room / per).unwrap_or(u32::MAX))
+}
+
+/// PC103's test: at least `min_pct` percent of the available slots stay free.
+pub fn headroom_ok(available: i64, demand: i64, min_pct: f64) -> bool {
+    available > 0 && (available - demand) as f64 * 100.0 / available as f64 >= min_pct
+}
+
+/// The largest pool per process for `mine` after which none of the capacity rules that are on
+/// (PC101 steady fit, PC102 rollout fit, PC103 headroom) fires on this server, the other
+/// services unchanged: so a `help:` that names it passes when applied. None when no pool of at
+/// least 1 would.
+pub fn clean_pool(ctx: &Context<'_>, cap: &ServerCapacity, mine: &ServiceDemand) -> Option<u32> {
+    let available = cap.available()?;
+    let on = |c: Code| ctx.settings.severity.get(&c) != Some(&None);
+    let min_pct = if on(Code::PC103) {
+        ctx.param(Param::MinHeadroomPercent)
+    } else {
+        0.0
+    };
+    // The largest steady demand that keeps the headroom, exactly as PC103 computes it.
+    let mut budget = ((available as f64) * (1.0 - min_pct / 100.0)).floor() as i64;
+    budget = budget.clamp(0, available);
+    while budget > 0 && !headroom_ok(available, budget, min_pct) {
+        budget -= 1;
+    }
+    while budget < available && headroom_ok(available, budget + 1, min_pct) {
+        budget += 1;
+    }
+    let steady = max_pool_that_fits(cap, mine, budget, false)?;
+    let pool = if on(Code::PC102) {
+        steady.min(max_pool_that_fits(cap, mine, available, true)?)
+    } else {
+        steady
+    };
+    // Demand counts pool + overflow per process (SQLAlchemy's max_overflow); the suggestion
+    // is about the pool itself, overflow unchanged.
+    let overflow = mine
+        .inputs
+        .overflow
+        .as_ref()
+        .and_then(|(_, n)| *n)
+        .unwrap_or(0);
+    let pool = pool.checked_sub(overflow)?;
+    (pool >= 1).then_some(pool)
+}
+
+/// What the poolers in front of the server open on it (constant through the services'
+/// rollouts).
+pub fn pooler_share(cap: &ServerCapacity) -> u64 {
+    cap.poolers
+        .iter()
+        .fold(0u64, |a, p| a.saturating_add(p.server_demand))
 }

@@ -1,6 +1,6 @@
 //! PC101: steady peak demand over the server's usable slots.
 
-use super::common::{cite_capacity, max_pool_that_fits};
+use super::common::{cite_capacity, clean_pool};
 use crate::core::code::Code;
 use crate::core::finding::Finding;
 use crate::lint::Context;
@@ -11,7 +11,8 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
         let Some(available) = cap.available() else {
             continue;
         };
-        if (cap.demand as i64) <= available {
+        // Behind a pooler the server's sum has two tiers: PC501 reports it.
+        if (cap.demand as i64) <= available || !cap.poolers.is_empty() {
             continue;
         }
         let usable = cap.usable.unwrap_or(0);
@@ -28,7 +29,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
             cap.demand, cap.server, usable, cap.max_connections.unwrap_or(0), cap.reserved
         );
         let biggest = cap.biggest(false);
-        let help = match biggest.and_then(|s| max_pool_that_fits(cap, s, available, false).map(|n| (s, n))) {
+        let help = match biggest.and_then(|s| clean_pool(ctx, cap, s).map(|n| (s, n))) {
             Some((s, n)) => format!(
                 "lower {}'s pool max to {n} or less per process, cap its replicas, raise max_connections, or put PgBouncer in front",
                 s.name

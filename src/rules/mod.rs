@@ -2,6 +2,7 @@
 //! the model and the capacity figures, never raw text, and carry the model's origins into
 //! their findings.
 
+mod app_pool_above_pooler_pool;
 mod common;
 mod competing_pool_settings;
 mod duplicate_env_key;
@@ -11,6 +12,9 @@ mod infinite_acquire_timeout;
 mod pool_min_above_max;
 mod pool_size_unknown;
 mod pool_unstable_for_workload;
+mod pooler_client_limit_exceeded;
+mod pooler_server_pools_exceed_server_slots;
+mod pooler_timeout_undercuts_app;
 mod prepared_statements_behind_pgbouncer;
 mod role_connection_limit_exceeded;
 mod rollout_exceeds_server_slots;
@@ -50,10 +54,20 @@ pub const CHECKS: &[(Code, Check)] = &[
     (Code::PC402, role_connection_limit_exceeded::check_databases),
     (Code::PC403, server_near_full::check),
     (Code::PC404, server_kills_idle_connections::check),
+    (Code::PC501, pooler_server_pools_exceed_server_slots::check),
+    (Code::PC502, pooler_client_limit_exceeded::check),
+    (Code::PC503, app_pool_above_pooler_pool::check),
+    (Code::PC504, pooler_timeout_undercuts_app::check),
 ];
 
 /// Codes raised outside the CHECKS table (while reading input).
-pub const INPUT_CODES: &[Code] = &[Code::PC001, Code::PC002, Code::PC005];
+pub const INPUT_CODES: &[Code] = &[
+    Code::PC001,
+    Code::PC002,
+    Code::PC005,
+    Code::PC008,
+    Code::PC009,
+];
 
 /// Codes the engine raises about the run itself: PC010 (a suppression that matched nothing,
 /// see `lint::suppress`).

@@ -1,6 +1,6 @@
 //! PC102: demand during a rolling update (peak pods + maxSurge) over the usable slots.
 
-use super::common::{cite_capacity, max_pool_that_fits};
+use super::common::{cite_capacity, clean_pool};
 use crate::core::code::Code;
 use crate::core::finding::Finding;
 use crate::lint::Context;
@@ -20,9 +20,9 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
             cap.demand_rollout, cap.demand, cap.server, available
         );
         let biggest = cap.biggest(true);
-        let help = match biggest.and_then(|s| max_pool_that_fits(cap, s, available, true).map(|n| (s, n))) {
+        let help = match biggest.and_then(|s| clean_pool(ctx, cap, s).map(|n| (s, n))) {
             Some((s, n)) => format!(
-                "lower maxSurge (e.g. maxSurge: 0 with maxUnavailable: 1), or lower {}'s pool max to {n} per process",
+                "lower maxSurge (e.g. maxSurge: 0 with maxUnavailable: 1), or lower {}'s pool max to {n} or less per process",
                 s.name
             ),
             None => "lower maxSurge or the pool sizes so old and new pods fit together".into(),

@@ -205,7 +205,7 @@ async fn execute(plan: &Plan, target: ConnTarget) -> ToolResult<Outcome> {
     let mut recovery = None;
     let load = async {
         match plan.scenario {
-            Scenario::Exhaust => exhaust(ctx.clone(), plan.pool, plan.clients).await,
+            Scenario::Exhaust => exhaust(ctx.clone(), plan.pool, plan.clients, plan.duration).await,
             Scenario::Steady => match plan.rps {
                 Some(r) => open_loop(ctx.clone(), move |_| r, plan.duration).await,
                 None => closed_loop(ctx.clone(), plan.clients, plan.duration).await,
@@ -406,8 +406,11 @@ async fn open_loop(ctx: Arc<Shared>, rate: impl Fn(Duration) -> f64, duration: D
     while running.join_next().await.is_some() {}
 }
 
-/// Holds every connection, then shows that further acquires fail at the acquire timeout.
-async fn exhaust(ctx: Arc<Shared>, pool_size: u32, clients: u32) {
+/// Holds every connection for the whole run, and keeps up to eight clients asking for one
+/// more until the duration ends, so the report shows what acquirers meet on an exhausted
+/// pool (each attempt fails at the acquire timeout) for as long as the user asked.
+async fn exhaust(ctx: Arc<Shared>, pool_size: u32, clients: u32, duration: Duration) {
+    let start = Instant::now();
     let mut held = Vec::new();
     for _ in 0..pool_size {
         match ctx.pool.get().await {
@@ -424,8 +427,14 @@ async fn exhaust(ctx: Arc<Shared>, pool_size: u32, clients: u32) {
     for _ in 0..clients.min(8) {
         let ctx = ctx.clone();
         attempts.spawn(async move {
-            ctx.m.arrivals.fetch_add(1, Ordering::Relaxed);
-            one_request(&ctx).await;
+            // At least one attempt each, even when the hold-all phase used up the duration.
+            loop {
+                ctx.m.arrivals.fetch_add(1, Ordering::Relaxed);
+                one_request(&ctx).await;
+                if start.elapsed() >= duration {
+                    break;
+                }
+            }
         });
     }
     while attempts.join_next().await.is_some() {}

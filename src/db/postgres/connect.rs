@@ -224,9 +224,24 @@ fn keywords(s: &str) -> Result<Vec<(String, String)>, String> {
     Ok(out)
 }
 
+/// The name of the user this process runs as, from /etc/passwd (the owner of /proc/self).
+fn os_user() -> Option<String> {
+    use std::os::unix::fs::MetadataExt;
+    let uid = std::fs::metadata("/proc/self").ok()?.uid();
+    let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
+    passwd.lines().find_map(|line| {
+        let mut f = line.split(':');
+        let name = f.next()?;
+        let _pw = f.next()?;
+        (f.next()?.parse::<u32>().ok()? == uid && !name.is_empty()).then(|| name.to_string())
+    })
+}
+
 fn url_pairs(s: &str) -> Result<Vec<(String, String)>, String> {
+    // pgJDBC's URLs are libpq's with a prefix; user and password come as parameters.
+    let s = s.strip_prefix("jdbc:").unwrap_or(s);
     let u = crate::input::formats::url::parse(s).ok_or("not a postgres:// URL")?;
-    if !u.is_postgres() || u.scheme.starts_with("jdbc") || u.scheme.contains('+') {
+    if !u.is_postgres() || u.scheme.contains('+') {
         return Err(format!(
             "`{}` URLs are not PostgreSQL connection URLs poolcheck can open; use postgres://",
             u.scheme
@@ -350,8 +365,11 @@ impl ConnTarget {
                     "localhost".into()
                 }
             });
+        // libpq falls back to the operating-system user name, not to $USER (unset under
+        // cron and in many containers).
         let user = get("user")
             .or_else(|| env("PGUSER"))
+            .or_else(os_user)
             .or_else(|| env("USER"))
             .unwrap_or_else(|| "postgres".into());
         let dbname = get("dbname")

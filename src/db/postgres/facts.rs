@@ -72,6 +72,17 @@ pub struct ServerFacts {
     /// Whether this role can see other roles' sessions (pg_read_all_stats / superuser); without
     /// it, other roles' rows show no state.
     pub sees_all_sessions: bool,
+    /// Where the probe connected, so a report can never be mistaken for another server's.
+    pub connected: Connected,
+}
+
+/// The server and identity a probe used (never the password).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Connected {
+    pub host: String,
+    pub port: u16,
+    pub database: String,
+    pub user: String,
 }
 
 fn limit(v: i32) -> Option<i32> {
@@ -263,5 +274,6 @@ async fn read_inner(
         other_databases,
         settings,
         sees_all_sessions,
+        connected: Connected::default(),
     })
 }

@@ -44,6 +44,14 @@ pub fn probe_blocking(
             let c = connect::classify(&target.redacted(), &e);
             ToolError::from(c)
         })?;
-        Ok(facts)
+        Ok(ServerFacts {
+            connected: facts::Connected {
+                host: target.host.clone(),
+                port: target.port,
+                database: target.dbname.clone(),
+                user: target.user.clone(),
+            },
+            ..facts
+        })
     })
 }

@@ -14,6 +14,8 @@ pub mod env;
 pub mod erb;
 pub mod ini;
 pub mod json;
+pub mod k8s;
+pub mod pgbouncer;
 pub mod properties;
 pub mod toml;
 pub mod url;

@@ -52,7 +52,7 @@ pub(super) fn read(
             Ok(root) => c.walk(&root, &mut Vec::new(), false, sources),
             Err(e) => c.findings.push(syntax_finding(e)),
         },
-        Kind::Env | Kind::Toml | Kind::Yaml => {}
+        Kind::Env | Kind::Toml | Kind::Yaml | Kind::Compose => {}
     }
 }
 

@@ -1,0 +1,273 @@
+//! `poolcheck init`: a commented poolcheck.toml from what the repository holds. It writes
+//! what it could tell (servers from the URLs, one service per app folder or chart) and asks,
+//! as commented `# ?` lines, what it could not (limits, replicas, processes); it never
+//! overwrites a file unless told to, so it is safe in a script.
+
+use crate::cli::InitArgs;
+use crate::core::error::{exit, ToolError, ToolResult};
+use crate::input::survey::{survey, Survey};
+use std::collections::BTreeMap;
+use std::fmt::Write;
+use std::path::{Path, PathBuf};
+
+pub fn run(args: &InitArgs) -> ToolResult<u8> {
+    let root = args.dir.clone().unwrap_or_else(|| PathBuf::from("."));
+    if !root.is_dir() {
+        return Err(
+            ToolError::new(format!("{}: not a directory", root.display()))
+                .with_help("give the repository's folder: poolcheck init [DIR]"),
+        );
+    }
+    let to_stdout = args.output.as_deref() == Some(Path::new("-"));
+    let target = args
+        .output
+        .clone()
+        .unwrap_or_else(|| root.join(crate::input::config::FILE_NAME));
+    if !to_stdout && std::fs::symlink_metadata(&target).is_ok() && !args.force {
+        return Err(ToolError::new(format!(
+            "{} already exists; init never overwrites it",
+            target.display()
+        ))
+        .with_help("--force replaces it, --output - prints the new file instead"));
+    }
+    let found = survey(&root);
+    let (text, summary) = render(&found);
+    if to_stdout {
+        out!(text);
+        return Ok(exit::CLEAN);
+    }
+    std::fs::write(&target, &text).map_err(|e| {
+        ToolError::new(format!("{}: could not write: {e}", target.display()))
+            .with_help("give a path you can write to with --output FILE, or - to print it")
+    })?;
+    outln!(format!("wrote {}: {summary}", target.display()));
+    outln!("next: answer the `# ?` lines, then run `poolcheck verify`".to_string());
+    Ok(exit::CLEAN)
+}
+
+/// A server's name in poolcheck.toml from its host: `db.internal:6432` → `db`.
+fn server_names(found: &Survey) -> BTreeMap<String, String> {
+    let mut names: BTreeMap<String, String> = BTreeMap::new();
+    for addr in found.servers.keys() {
+        let host = addr.rsplit_once(':').map_or(addr.as_str(), |(h, _)| h);
+        let label: String = host
+            .split('.')
+            .next()
+            .unwrap_or("db")
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+            .collect();
+        let label = if label.is_empty() || label.chars().all(|c| c.is_ascii_digit() || c == '-') {
+            "db".to_string()
+        } else {
+            label
+        };
+        let mut name = label.clone();
+        let mut n = 2;
+        while names.values().any(|v| v == &name) {
+            name = format!("{label}-{n}");
+            n += 1;
+        }
+        names.insert(addr.clone(), name);
+    }
+    names
+}
+
+fn quoted(p: &Path) -> String {
+    let s = p.to_string_lossy().replace('\\', "/");
+    let s = if s.is_empty() { ".".to_string() } else { s };
+    format!("{s:?}")
+}
+
+fn service_name(dir: &Path, taken: &mut Vec<String>) -> String {
+    let base = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .or_else(|| {
+            std::env::current_dir()
+                .ok()
+                .and_then(|d| d.file_name().map(|n| n.to_string_lossy().into_owned()))
+        })
+        .unwrap_or_else(|| "app".into());
+    let base: String = base
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    let mut name = base.clone();
+    let mut n = 2;
+    while taken.contains(&name) {
+        name = format!("{base}-{n}");
+        n += 1;
+    }
+    taken.push(name.clone());
+    name
+}
+
+/// The file's text and a one-line summary of what it holds.
+pub fn render(found: &Survey) -> (String, String) {
+    let names = server_names(found);
+    let mut t = String::new();
+    let mut questions = 0;
+    let mut ask = |t: &mut String, q: &str, example: &str| {
+        questions += 1;
+        let _ = writeln!(t, "# ? {q}");
+        let _ = writeln!(t, "# {example}");
+    };
+    let _ = writeln!(
+        t,
+        "# poolcheck.toml, written by `poolcheck init` from what it found in this repository."
+    );
+    let _ = writeln!(
+        t,
+        "# Lines starting with `# ?` are questions it could not answer: fill them in."
+    );
+    let _ = writeln!(t, "# Every key is described in README.md (poolcheck.toml).");
+    if found.truncated {
+        let _ = writeln!(
+            t,
+            "# The repository is large: init stopped looking after 50,000 entries."
+        );
+    }
+    let _ = writeln!(t, "\nfail_on = \"error\"");
+    let limit = "max_connections: `SHOW max_connections` on the server, or verify --probe URL";
+    if names.is_empty() {
+        let _ = writeln!(t, "\n[servers.main]");
+        let _ = writeln!(
+            t,
+            "# No database URL with a host was found in the env files."
+        );
+        ask(
+            &mut t,
+            "kind: postgres (default), mysql or mariadb",
+            "kind = \"postgres\"",
+        );
+        ask(&mut t, limit, "max_connections = 100");
+    }
+    for (addr, name) in &names {
+        let seen = &found.servers[addr];
+        let _ = writeln!(t, "\n[servers.{name}]");
+        let _ = writeln!(
+            t,
+            "# {addr}, named in {}",
+            quoted(&seen.first).trim_matches('"')
+        );
+        let kind = serde_json::to_value(seen.engine)
+            .ok()
+            .and_then(|v| v.as_str().map(String::from))
+            .unwrap_or_else(|| "postgres".into());
+        let _ = writeln!(t, "kind = \"{kind}\"");
+        ask(&mut t, limit, "max_connections = 100");
+    }
+    let server_list: Vec<&String> = names.values().collect();
+    let several = names.len() > 1;
+    let mut taken = Vec::new();
+    let mut services = Vec::new();
+    for chart in &found.charts {
+        let name = service_name(chart, &mut taken);
+        let _ = writeln!(t, "\n[services.{name}]");
+        let _ = writeln!(t, "chart = {}", quoted(chart));
+        if several {
+            ask(
+                &mut t,
+                &format!(
+                    "server: which of {} this chart's pods use",
+                    list(&server_list)
+                ),
+                &format!("server = \"{}\"", server_list[0]),
+            );
+        }
+        ask(
+            &mut t,
+            "values files applied at deploy (helm -f), later wins",
+            &format!(
+                "values = [{}]",
+                quoted(&chart.join("values-production.yaml"))
+            ),
+        );
+        services.push(name);
+    }
+    for app in &found.apps {
+        let name = service_name(&app.dir, &mut taken);
+        let _ = writeln!(t, "\n[services.{name}]");
+        let used: Vec<&String> = app.servers.iter().filter_map(|a| names.get(a)).collect();
+        match used.as_slice() {
+            [one] if several => {
+                let _ = writeln!(t, "server = \"{one}\"");
+            }
+            _ if several => ask(
+                &mut t,
+                &format!("server: which of {} it uses", list(&server_list)),
+                &format!("server = \"{}\"", server_list[0]),
+            ),
+            _ => {}
+        }
+        let _ = writeln!(t, "files = [{}]", quoted(&app.dir));
+        let shown: Vec<String> = app
+            .configs
+            .iter()
+            .take(6)
+            .map(|c| quoted(c).trim_matches('"').to_string())
+            .collect();
+        let more = app.configs.len().saturating_sub(shown.len());
+        let _ = writeln!(
+            t,
+            "# reads {}{}",
+            shown.join(", "),
+            if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            }
+        );
+        ask(
+            &mut t,
+            "replicas: pods at rest (your Deployment's replicas)",
+            "replicas = 2",
+        );
+        ask(
+            &mut t,
+            "max_replicas: the autoscaler's maximum (HPA maxReplicas), if it scales",
+            "max_replicas = 10",
+        );
+        ask(
+            &mut t,
+            "processes per pod (Puma or Gunicorn workers, PM2 instances)",
+            "processes = 1",
+        );
+        services.push(name);
+    }
+    if services.is_empty() {
+        let _ = writeln!(t, "\n# No application folder with config files was found.");
+        ask(
+            &mut t,
+            "a service: the files that hold its pool settings",
+            "[services.api] files = [\"api/.env.production\"]",
+        );
+    }
+    let summary = format!(
+        "{}, {}{}, {}",
+        crate::core::text::count(names.len().max(1), "server"),
+        crate::core::text::count(services.len(), "service"),
+        if services.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", services.join(", "))
+        },
+        crate::core::text::count(questions, "question"),
+    );
+    (t, summary)
+}
+
+fn list(names: &[&String]) -> String {
+    names
+        .iter()
+        .map(|n| format!("`{n}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}

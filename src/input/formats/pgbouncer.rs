@@ -1,0 +1,376 @@
+//! PgBouncer's configuration as PgBouncer reads it: `[pgbouncer]` settings, `[databases]`
+//! entries (a libpq-style `key=value` string per database) and `[users]` entries, from a
+//! pgbouncer.ini already parsed by the INI reader (with its `%include`s), or from the
+//! environment variables of a container image. Values stay text with their spans; the model
+//! types them and fills PgBouncer's documented defaults (rules/poolers.toml).
+
+use super::{Node, NodeKind, Scalar};
+use crate::core::origin::Origin;
+use crate::core::source::{FileId, SourceSet, Span};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+/// A value as written, and where.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Raw {
+    pub text: String,
+    pub origin: Origin,
+}
+
+/// A `[databases]` or `[users]` entry: its name, where the name is, and its parameters.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Entry {
+    pub name: String,
+    pub origin: Origin,
+    pub params: Vec<(String, Raw)>,
+}
+
+/// One source of PgBouncer settings (a pgbouncer.ini with its includes, or an environment).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Config {
+    /// `[pgbouncer]` keys, lower case, in file order (a later one wins).
+    pub settings: Vec<(String, Raw)>,
+    pub databases: Vec<Entry>,
+    pub users: Vec<Entry>,
+}
+
+impl Config {
+    pub fn setting(&self, key: &str) -> Option<&Raw> {
+        self.settings
+            .iter()
+            .rev()
+            .find(|(k, _)| k == key)
+            .map(|(_, r)| r)
+    }
+}
+
+/// rules/poolers.toml.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Data {
+    pub pgbouncer: PgbouncerData,
+    pub image: Vec<Image>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PgbouncerData {
+    /// The first version that supports prepared statements in transaction mode.
+    pub prepared_statements_since: String,
+    /// key → (default, documentation link).
+    pub defaults: BTreeMap<String, (toml::Value, String)>,
+}
+
+/// A container image that takes PgBouncer's settings as environment variables.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Image {
+    pub name: String,
+    pub prefix: String,
+    pub default_port: u32,
+    pub renames: BTreeMap<String, String>,
+    pub source: String,
+}
+
+const DATA: &str = include_str!("../../../rules/poolers.toml");
+
+/// The pooler data poolcheck ships; a broken file is caught by this module's tests.
+pub fn data() -> &'static Data {
+    static CELL: OnceLock<Data> = OnceLock::new();
+    CELL.get_or_init(|| toml::from_str(DATA).expect("rules/poolers.toml is valid"))
+}
+
+/// PgBouncer's default for `key` as text, and where it is documented.
+pub fn default_of(key: &str) -> Option<(String, &'static str)> {
+    let (v, src) = data().pgbouncer.defaults.get(key)?;
+    let text = match v {
+        toml::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    Some((text, src.as_str()))
+}
+
+/// Keys poolcheck models; others are read and ignored.
+pub fn is_known(key: &str) -> bool {
+    data().pgbouncer.defaults.contains_key(key)
+}
+
+/// The settings of a parsed pgbouncer.ini.
+pub fn from_ini(root: &Node, sources: &SourceSet) -> Config {
+    let mut out = Config::default();
+    let NodeKind::Map(sections) = &root.kind else {
+        return out;
+    };
+    for section in sections {
+        let NodeKind::Map(entries) = &section.value.kind else {
+            continue;
+        };
+        match section.key.to_ascii_lowercase().as_str() {
+            "pgbouncer" => {
+                for e in entries {
+                    out.settings
+                        .push((e.key.to_ascii_lowercase(), raw_of(&e.value)));
+                }
+            }
+            which @ ("databases" | "users") => {
+                for e in entries {
+                    let raw = raw_of(&e.value);
+                    let entry = Entry {
+                        name: e.key.clone(),
+                        origin: Origin::file(e.value.file, e.key_span),
+                        params: connstring(&raw.text, e.value.file, e.value.span, sources),
+                    };
+                    if which == "databases" {
+                        out.databases.push(entry);
+                    } else {
+                        out.users.push(entry);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+fn raw_of(node: &Node) -> Raw {
+    let text = match node.scalar() {
+        Some(Scalar::Null) | None => String::new(),
+        Some(s) => s.as_text().unwrap_or_default(),
+    };
+    Raw {
+        text,
+        origin: Origin::file(node.file, node.span),
+    }
+}
+
+/// The `key=value` pairs of a `[databases]`/`[users]` value (libpq connection-string
+/// syntax: values may be single-quoted, with `\'` or `''` inside). Each value's span is its
+/// own when the file holds the text verbatim, else the whole value's.
+pub fn connstring(text: &str, file: FileId, span: Span, sources: &SourceSet) -> Vec<(String, Raw)> {
+    let exact = sources.get(file).text.get(span.start..span.end) == Some(text);
+    let at = |a: usize, b: usize| {
+        if exact {
+            Span::new(span.start + a, span.start + b)
+        } else {
+            span
+        }
+    };
+    let bytes = text.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        while i < bytes.len() && bytes[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        let key_start = i;
+        while i < bytes.len() && bytes[i] != b'=' && !bytes[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        let key = text[key_start..i].to_ascii_lowercase();
+        while i < bytes.len() && bytes[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        if i >= bytes.len() || bytes[i] != b'=' {
+            // A word without `=`: not a parameter (PgBouncer rejects the entry; nothing to read).
+            continue;
+        }
+        i += 1;
+        while i < bytes.len() && bytes[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        let (value, start, end);
+        if i < bytes.len() && bytes[i] == b'\'' {
+            let open = i;
+            i += 1;
+            let mut v = String::new();
+            let mut seg = i;
+            while i < bytes.len() {
+                match bytes[i] {
+                    b'\\' if i + 1 < bytes.len() => {
+                        v.push_str(&text[seg..i]);
+                        v.push_str(&text[i + 1..i + 2]);
+                        i += 2;
+                        seg = i;
+                    }
+                    b'\'' if bytes.get(i + 1) == Some(&b'\'') => {
+                        v.push_str(&text[seg..=i]);
+                        i += 2;
+                        seg = i;
+                    }
+                    b'\'' => break,
+                    _ => i += 1,
+                }
+            }
+            v.push_str(&text[seg..i.min(bytes.len())]);
+            i = (i + 1).min(bytes.len());
+            (value, start, end) = (v, open, i);
+        } else {
+            let s = i;
+            while i < bytes.len() && !bytes[i].is_ascii_whitespace() {
+                i += 1;
+            }
+            (value, start, end) = (text[s..i].to_string(), s, i);
+        }
+        if !key.is_empty() {
+            out.push((
+                key,
+                Raw {
+                    text: value,
+                    origin: Origin::file(file, at(start, end)),
+                },
+            ));
+        }
+    }
+    out
+}
+
+/// The image whose conventions a set of variables follows: the named one, else bitnami's when
+/// any variable carries its prefix, else edoburu's unprefixed names.
+pub fn image_for(image: Option<&str>, names: &[&str]) -> &'static Image {
+    let images = &data().image;
+    if let Some(name) = image {
+        let short = name.rsplit_once(':').map_or(name, |(n, _)| n);
+        if let Some(i) = images.iter().find(|i| short.ends_with(&i.name)) {
+            return i;
+        }
+    }
+    images
+        .iter()
+        .find(|i| !i.prefix.is_empty() && names.iter().any(|n| n.starts_with(&i.prefix)))
+        .or_else(|| images.iter().find(|i| i.prefix.is_empty()))
+        .unwrap_or(&images[0])
+}
+
+/// The pgbouncer.ini key an environment variable sets under `image`'s conventions.
+pub fn env_key(image: &Image, name: &str) -> Option<String> {
+    if let Some(k) = image.renames.get(name) {
+        return Some(k.clone());
+    }
+    let rest = name.strip_prefix(image.prefix.as_str())?;
+    let key = rest.to_ascii_lowercase();
+    is_known(&key).then_some(key)
+}
+
+/// PgBouncer settings from environment variables (name, value as text, where).
+pub fn from_env(image: &Image, vars: &[(String, Raw)]) -> Config {
+    let settings = vars
+        .iter()
+        .filter_map(|(name, raw)| env_key(image, name).map(|k| (k, raw.clone())))
+        .collect();
+    Config {
+        settings,
+        ..Config::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::source::SourceFile;
+
+    fn parse(text: &str) -> (Config, SourceSet) {
+        let mut sources = SourceSet::default();
+        let id = sources.add(SourceFile::new(
+            std::path::Path::new("pgbouncer.ini"),
+            "pgbouncer.ini",
+            text,
+        ));
+        let ini = crate::input::formats::ini::parse(id, text);
+        assert!(ini.errors.is_empty(), "{:?}", ini.errors);
+        (from_ini(&ini.root, &sources), sources)
+    }
+
+    fn spanned<'a>(s: &'a SourceSet, r: &Raw) -> &'a str {
+        let (f, span) = r.origin.location().unwrap();
+        &s.get(f).text[span.start..span.end]
+    }
+
+    #[test]
+    fn the_shipped_data_parses_and_has_every_modelled_default() {
+        for k in [
+            "pool_mode",
+            "default_pool_size",
+            "reserve_pool_size",
+            "max_client_conn",
+            "max_db_connections",
+            "max_user_connections",
+            "max_prepared_statements",
+            "query_wait_timeout",
+            "server_idle_timeout",
+            "server_lifetime",
+            "listen_port",
+        ] {
+            let (_, src) = default_of(k).unwrap_or_else(|| panic!("{k}"));
+            assert!(src.starts_with("https://www.pgbouncer.org/"), "{k}: {src}");
+        }
+        assert_eq!(default_of("default_pool_size").unwrap().0, "20");
+        assert_eq!(default_of("pool_mode").unwrap().0, "session");
+    }
+
+    #[test]
+    fn reads_settings_databases_and_users_with_spans() {
+        let text = "[databases]\napp = host=10.0.0.9 port=5432 dbname=app_prod pool_size=40 pool_mode=session\n\
+                    * = host=10.0.0.9\n\n[users]\nreport = pool_mode=session max_user_connections=5\n\n\
+                    [pgbouncer]\npool_mode = transaction\nDefault_Pool_Size = 25\n";
+        let (c, s) = parse(text);
+        assert_eq!(c.setting("pool_mode").unwrap().text, "transaction");
+        assert_eq!(c.setting("default_pool_size").unwrap().text, "25");
+        assert_eq!(c.databases.len(), 2);
+        let app = &c.databases[0];
+        assert_eq!(app.name, "app");
+        let keys: Vec<&str> = app.params.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(keys, ["host", "port", "dbname", "pool_size", "pool_mode"]);
+        assert_eq!(spanned(&s, &app.params[3].1), "40");
+        assert_eq!(c.users[0].name, "report");
+        assert_eq!(c.users[0].params[1].1.text, "5");
+    }
+
+    #[test]
+    fn quoted_connstring_values_keep_their_spaces_and_escapes() {
+        let (c, _) = parse("[databases]\nx = password='a b\\'c' pool_size=3\n");
+        let p = &c.databases[0].params;
+        assert_eq!(p[0], ("password".into(), p[0].1.clone()));
+        assert_eq!(p[0].1.text, "a b'c");
+        assert_eq!(p[1].1.text, "3");
+    }
+
+    #[test]
+    fn words_without_equals_and_unterminated_quotes_do_not_panic() {
+        for v in ["host", "=", "a='", "a=' b", "  ", "k = ", "x=1 y", "é=ü"] {
+            let _ = parse(&format!("[databases]\nd = {v}\n"));
+        }
+    }
+
+    #[test]
+    fn environment_variables_follow_the_image_conventions() {
+        let raw = |t: &str| Raw {
+            text: t.into(),
+            origin: Origin::Default { note: "t".into() },
+        };
+        let vars = vec![
+            ("PGBOUNCER_POOL_MODE".to_string(), raw("transaction")),
+            ("PGBOUNCER_DEFAULT_POOL_SIZE".to_string(), raw("30")),
+            ("PGBOUNCER_PORT".to_string(), raw("6543")),
+            ("PGBOUNCER_DATABASE".to_string(), raw("app")),
+        ];
+        let names: Vec<&str> = vars.iter().map(|(n, _)| n.as_str()).collect();
+        let img = image_for(None, &names);
+        assert_eq!(img.name, "bitnami/pgbouncer");
+        let c = from_env(img, &vars);
+        let keys: Vec<&str> = c.settings.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(keys, ["pool_mode", "default_pool_size", "listen_port"]);
+
+        let edo = image_for(None, &["POOL_MODE", "MAX_CLIENT_CONN"]);
+        assert_eq!(edo.name, "edoburu/pgbouncer");
+        assert_eq!(edo.default_port, 5432);
+        assert_eq!(
+            env_key(edo, "MAX_CLIENT_CONN").as_deref(),
+            Some("max_client_conn")
+        );
+        assert_eq!(env_key(edo, "DATABASE_URL"), None);
+        let named = image_for(Some("docker.io/bitnami/pgbouncer:1.23.1"), &["POOL_MODE"]);
+        assert_eq!(named.name, "bitnami/pgbouncer");
+    }
+}

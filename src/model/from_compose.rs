@@ -1,0 +1,985 @@
+//! docker compose files into services: each compose service whose environment talks to a
+//! database becomes a service of the model, its env and replicas pointing at their lines.
+//!
+//! As `docker compose` reads them (<https://docs.docker.com/reference/compose-file/>):
+//! several files merge in order (`-f a -f b`: maps merge, `environment` per variable,
+//! `env_file` lists append, other fields are replaced; `!reset` drops a field and `!override`
+//! replaces instead of merging, <https://docs.docker.com/reference/compose-file/merge/>);
+//! `${VAR}`, `${VAR:-default}`, `${VAR-default}`, `${VAR:?error}`, `${VAR:+alt}` and `$$`
+//! are interpolated from the `.env` beside the first file
+//! (<https://docs.docker.com/reference/compose-file/interpolation/>); `environment` beats
+//! `env_file`; a service with `profiles` runs only when one of them is active
+//! (`--profile`, or `COMPOSE_PROFILES` in that `.env`). poolcheck does not read the shell's
+//! environment, so a run means the same on every machine: a variable only the shell sets
+//! leaves its value unknown.
+
+use super::from_files::BuildOptions;
+use super::from_helm::Scaling;
+use super::from_manifests::{is_db_var, Deployed, DeployedVar, Unit};
+use super::{limits, Origin, Sourced, Surge};
+use crate::core::code::Code;
+use crate::core::finding::Finding;
+use crate::core::source::{FileId, SourceSet, Span};
+use crate::input::dialects::Dialects;
+use crate::input::discover::{Input, Kind};
+use crate::input::envfiles::Skipped;
+use crate::input::formats::{self, Node, NodeKind, Scalar};
+use std::path::{Path, PathBuf};
+
+/// The files `docker compose` reads in a directory without `-f`: the first of these, then its
+/// override file.
+const DEFAULT_FILES: [(&str, &str); 4] = [
+    ("compose.yaml", "compose.override.yaml"),
+    ("compose.yml", "compose.override.yml"),
+    ("docker-compose.yaml", "docker-compose.override.yaml"),
+    ("docker-compose.yml", "docker-compose.override.yml"),
+];
+
+pub use crate::input::discover::is_compose_name;
+
+/// What the compose files of a spec hold.
+#[derive(Debug, Default)]
+pub struct Read {
+    pub units: Vec<Unit>,
+    pub skipped: Vec<Skipped>,
+    /// `max_connections` the database's own service sets.
+    pub servers: Vec<Sourced<u32>>,
+}
+
+/// Reads `files` as compose projects: the files named on the command line (`named`) form one
+/// project merged in the order given; files found in a directory form one project per
+/// directory, as `docker compose` reads it there. The env files of a project's directory are
+/// compose's (interpolation and `env_file`), so they leave `kept`.
+pub fn read(
+    files: &[PathBuf],
+    named: &[PathBuf],
+    kept: &mut Vec<Input>,
+    sources: &mut SourceSet,
+    dialects: &Dialects,
+    opts: &BuildOptions,
+) -> Read {
+    let mut out = Read::default();
+    let (explicit, found): (Vec<&PathBuf>, Vec<&PathBuf>) =
+        files.iter().partition(|p| named.contains(p));
+    let mut projects: Vec<Vec<PathBuf>> = Vec::new();
+    if !explicit.is_empty() {
+        projects.push(explicit.into_iter().cloned().collect());
+    }
+    let mut dirs: Vec<PathBuf> = Vec::new();
+    for f in &found {
+        let d = f.parent().map(Path::to_path_buf).unwrap_or_default();
+        if !dirs.contains(&d) {
+            dirs.push(d);
+        }
+    }
+    for d in dirs {
+        let here: Vec<&PathBuf> = found
+            .iter()
+            .copied()
+            .filter(|f| f.parent() == Some(d.as_path()))
+            .collect();
+        let name_of = |p: &PathBuf| p.file_name().map(|n| n.to_string_lossy().into_owned());
+        let chosen = DEFAULT_FILES
+            .iter()
+            .find(|(base, _)| here.iter().any(|f| name_of(f).as_deref() == Some(*base)));
+        let mut project = Vec::new();
+        for f in &here {
+            let n = name_of(f).unwrap_or_default();
+            match chosen {
+                Some((base, over)) if n == *base || n == *over => project.push((*f).clone()),
+                _ => out.skipped.push(Skipped {
+                    file: crate::core::source::display_path(f),
+                    reason: "docker compose reads this file only when named (`-f`); name it on \
+                             the command line to check it"
+                        .into(),
+                }),
+            }
+        }
+        // The base file first, then its override.
+        project.sort_by_key(|f| name_of(f).is_some_and(|n| n.contains(".override.")));
+        if !project.is_empty() {
+            projects.push(project);
+        }
+    }
+    for project in projects {
+        let dir = project[0]
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
+        kept.retain(
+            |i| !matches!(i, Input::File(p, Kind::Env) if p.parent() == Some(dir.as_path())),
+        );
+        let p = Project::read(&project, &dir, sources, dialects, opts);
+        out.skipped.extend(p.skipped);
+        out.servers.extend(p.servers);
+        let mut units = p.units;
+        if !p.findings.is_empty() {
+            if let Some(u) = units.first_mut() {
+                let own = std::mem::replace(&mut u.deployed.findings, p.findings);
+                u.deployed.findings.extend(own);
+            } else {
+                units.push(Unit {
+                    name: dir
+                        .file_name()
+                        .map_or_else(|| "compose".into(), |n| n.to_string_lossy().into_owned()),
+                    deployed: Deployed {
+                        findings: p.findings,
+                        ..Deployed::default()
+                    },
+                    db: false,
+                });
+            }
+        }
+        out.units.extend(units);
+    }
+    out
+}
+
+/// A variable of the project's environment: value and where it is set.
+#[derive(Debug, Clone)]
+struct Var {
+    value: String,
+    at: Option<(FileId, Span)>,
+}
+
+/// One service as the merged files describe it.
+#[derive(Debug, Clone, Default)]
+struct Svc {
+    name: String,
+    /// Where the service's name is, for its skipped entry.
+    at: Option<(FileId, Span)>,
+    /// (name, raw item node, value node) in order; later names replace earlier ones.
+    environment: Vec<(String, Node, Option<Node>, bool)>,
+    /// (path, required, node naming it)
+    env_files: Vec<(PathBuf, bool, Node)>,
+    image: Option<Node>,
+    command: Option<Node>,
+    replicas: Option<Node>,
+    profiles: Option<Vec<String>>,
+}
+
+#[derive(Default)]
+struct Project {
+    units: Vec<Unit>,
+    skipped: Vec<Skipped>,
+    servers: Vec<Sourced<u32>>,
+    findings: Vec<Finding>,
+}
+
+impl Project {
+    fn read(
+        files: &[PathBuf],
+        dir: &Path,
+        sources: &mut SourceSet,
+        dialects: &Dialects,
+        opts: &BuildOptions,
+    ) -> Project {
+        let mut p = Project::default();
+        let vars = project_env(dir, files, sources, opts, &mut p.findings);
+        let mut services: Vec<Svc> = Vec::new();
+        for path in files {
+            let id = match super::from_files::read_source(path, sources, opts.max_file_size) {
+                Ok(id) => id,
+                Err(problem) => {
+                    p.findings.push(crate::input::read::finding(
+                        path,
+                        &problem,
+                        sources,
+                        opts.max_file_size,
+                    ));
+                    continue;
+                }
+            };
+            let text = sources.get(id).text.clone();
+            let doc = match formats::yaml::parse(id, &text) {
+                Ok(docs) => docs.into_iter().next(),
+                Err(e) => {
+                    p.findings.push(syntax(e));
+                    continue;
+                }
+            };
+            let Some(doc) = doc else { continue };
+            if !matches!(doc.kind, NodeKind::Map(_)) {
+                p.findings.push(syntax(formats::ParseError {
+                    file: id,
+                    span: doc.span,
+                    message: "a compose file must be a mapping with `services:`".into(),
+                    help: Some("write `services:` at the top level, one key per service".into()),
+                }));
+                continue;
+            }
+            let base = path.parent().unwrap_or(Path::new(""));
+            merge_file(&mut services, &doc, &text, base);
+        }
+        let active = active_profiles(&vars, opts);
+        for svc in &services {
+            if let Some(profiles) = &svc.profiles {
+                if !profiles.iter().any(|pr| active.contains(pr)) {
+                    let file = match svc.at {
+                        Some((f, s)) => {
+                            let sf = sources.get(f);
+                            format!("{}:{}", sf.display, sf.line_col(s.start).0)
+                        }
+                        None => svc.name.clone(),
+                    };
+                    let first = profiles.first().cloned().unwrap_or_default();
+                    p.skipped.push(Skipped {
+                        file,
+                        reason: format!(
+                            "compose service {} runs only with profile {} (--profile {first} checks it)",
+                            svc.name,
+                            profiles.join(", ")
+                        ),
+                    });
+                    continue;
+                }
+            }
+            p.service(svc, &vars, sources, dialects, opts);
+        }
+        p
+    }
+
+    fn service(
+        &mut self,
+        svc: &Svc,
+        vars: &[(String, Var)],
+        sources: &mut SourceSet,
+        dialects: &Dialects,
+        opts: &BuildOptions,
+    ) {
+        let mut findings = Vec::new();
+        let mut env = Vec::new();
+        // env_file first: `environment` wins over the same names.
+        let mut files = Vec::new();
+        for (path, required, node) in &svc.env_files {
+            if let Some(f) = env_file(
+                path,
+                *required,
+                node,
+                &svc.name,
+                sources,
+                opts,
+                &mut findings,
+            ) {
+                files.push(f);
+            }
+        }
+        for e in formats::env::resolve(&mut files) {
+            findings.push(syntax(e));
+        }
+        for f in &files {
+            for e in &f.entries {
+                let known = e.unresolved.is_empty();
+                env.push(DeployedVar {
+                    name: e.key.clone(),
+                    key_origin: Origin::file(f.file, e.key_span),
+                    value: if known {
+                        Some((e.value.clone().unwrap_or_default(), f.file, e.value_span))
+                    } else {
+                        None
+                    },
+                });
+            }
+        }
+        for (name, item, value, key_only) in &svc.environment {
+            let key_origin = Origin::file(item.file, item.span);
+            let value = if *key_only {
+                // `- NAME` or `NAME:`: the value comes from the project's environment.
+                vars.iter().rev().find(|(k, _)| k == name).map(|(_, v)| {
+                    let (f, s) = v.at.unwrap_or((item.file, item.span));
+                    (v.value.clone(), f, s)
+                })
+            } else {
+                value
+                    .as_ref()
+                    .and_then(|v| interpolated(v, Some(name), vars, sources, &mut findings))
+            };
+            env.push(DeployedVar {
+                name: name.clone(),
+                key_origin,
+                value,
+            });
+        }
+        let mut scaling = Scaling::default();
+        scaling.replicas = match &svc.replicas {
+            Some(n) => count(n, vars, sources, &mut findings, limits::pods, "replicas"),
+            None => Some(Sourced::new(
+                1,
+                Origin::Default {
+                    note: "docker compose default: one container per service".into(),
+                },
+            )),
+        };
+        scaling.surge = Some(Sourced::new(
+            Surge::Pods(0),
+            Origin::Default {
+                note: "docker compose replaces a service's containers stop-first: no surge".into(),
+            },
+        ));
+        if let Some(mc) = postgres_max_connections(svc, vars, sources, &mut findings) {
+            self.servers.push(mc);
+        }
+        self.units.push(unit(svc, env, scaling, findings, dialects));
+    }
+}
+
+fn unit(
+    svc: &Svc,
+    env: Vec<DeployedVar>,
+    scaling: Scaling,
+    findings: Vec<Finding>,
+    dialects: &Dialects,
+) -> Unit {
+    let db = env
+        .iter()
+        .any(|v| is_db_var(&v.name, v.value.as_ref().map(|x| x.0.as_str()), dialects));
+    Unit {
+        name: svc.name.clone(),
+        deployed: Deployed {
+            env,
+            scaling,
+            findings,
+        },
+        db,
+    }
+}
+
+/// The `.env` beside the project's first file, and `--set` over it.
+fn project_env(
+    dir: &Path,
+    files: &[PathBuf],
+    sources: &mut SourceSet,
+    opts: &BuildOptions,
+    findings: &mut Vec<Finding>,
+) -> Vec<(String, Var)> {
+    let mut vars = Vec::new();
+    let path = dir.join(".env");
+    let root = files
+        .first()
+        .and_then(|f| crate::input::read::named_root(f));
+    if std::fs::symlink_metadata(&path).is_ok() {
+        match crate::input::read::check(&path, root.as_deref(), false)
+            .and_then(|_| super::from_files::read_source(&path, sources, opts.max_file_size))
+        {
+            Ok(id) => {
+                let text = sources.get(id).text.clone();
+                let mut f = vec![formats::env::parse(id, &text)];
+                findings.extend(f[0].errors.iter().cloned().map(syntax));
+                findings.extend(formats::env::resolve(&mut f).into_iter().map(syntax));
+                for e in &f[0].entries {
+                    if e.unresolved.is_empty() {
+                        vars.push((
+                            e.key.clone(),
+                            Var {
+                                value: e.value.clone().unwrap_or_default(),
+                                at: Some((id, e.value_span)),
+                            },
+                        ));
+                    }
+                }
+            }
+            Err(problem) => findings.push(crate::input::read::finding(
+                &path,
+                &problem,
+                sources,
+                opts.max_file_size,
+            )),
+        }
+    }
+    for (k, v) in &opts.overrides {
+        vars.push((
+            k.clone(),
+            Var {
+                value: v.clone(),
+                at: None,
+            },
+        ));
+    }
+    vars
+}
+
+fn active_profiles(vars: &[(String, Var)], opts: &BuildOptions) -> Vec<String> {
+    let mut active = opts.profiles.clone();
+    if let Some((_, v)) = vars.iter().rev().find(|(k, _)| k == "COMPOSE_PROFILES") {
+        active.extend(v.value.split(',').map(|s| s.trim().to_string()));
+    }
+    active
+}
+
+/// `!reset` or `!override` written before a value.
+fn tag(text: &str, n: &Node) -> Option<&'static str> {
+    let before = text.get(..n.span.start)?.trim_end();
+    let at = text.get(n.span.start..).unwrap_or("");
+    for t in ["reset", "override"] {
+        let bang = format!("!{t}");
+        if before.ends_with(&bang) || at.starts_with(&bang) {
+            return Some(t);
+        }
+    }
+    None
+}
+
+/// Merges one file's services into `services`, as `docker compose -f … -f …` does.
+fn merge_file(services: &mut Vec<Svc>, doc: &Node, text: &str, base: &Path) {
+    let Some(NodeKind::Map(entries)) = doc.get("services").map(|n| &n.kind) else {
+        return;
+    };
+    for e in entries {
+        let pos = services.iter().position(|s| s.name == e.key);
+        if tag(text, &e.value) == Some("reset") {
+            if let Some(i) = pos {
+                services.remove(i);
+            }
+            continue;
+        }
+        let i = pos.unwrap_or_else(|| {
+            services.push(Svc {
+                name: e.key.clone(),
+                ..Svc::default()
+            });
+            services.len() - 1
+        });
+        let svc = &mut services[i];
+        if svc.at.is_none() || tag(text, &e.value) == Some("override") {
+            svc.at = Some((e.value.file, e.key_span));
+        }
+        if tag(text, &e.value) == Some("override") {
+            *svc = Svc {
+                name: e.key.clone(),
+                at: svc.at,
+                ..Svc::default()
+            };
+        }
+        let field = |k: &str| e.value.get(k).map(|n| (n.clone(), tag(text, n)));
+        let replace = |slot: &mut Option<Node>, f: Option<(Node, Option<&str>)>| match f {
+            Some((_, Some("reset"))) => *slot = None,
+            Some((n, _)) => *slot = Some(n),
+            None => {}
+        };
+        replace(&mut svc.image, field("image"));
+        replace(&mut svc.command, field("command"));
+        replace(&mut svc.replicas, field("scale"));
+        if let Some(d) = e.value.get("deploy") {
+            if let Some(r) = d.get("replicas") {
+                svc.replicas = (tag(text, r) != Some("reset")).then(|| r.clone());
+            }
+        }
+        if let Some((n, t)) = field("profiles") {
+            svc.profiles = (t != Some("reset")).then(|| strings(&n));
+        }
+        if let Some((n, t)) = field("environment") {
+            if t.is_some() {
+                svc.environment.clear();
+            }
+            for item in environment(&n) {
+                svc.environment.retain(|x| x.0 != item.0);
+                svc.environment.push(item);
+            }
+        }
+        if let Some((n, t)) = field("env_file") {
+            if t.is_some() {
+                svc.env_files.clear();
+            }
+            svc.env_files.extend(env_files(&n, base));
+        }
+    }
+}
+
+fn strings(n: &Node) -> Vec<String> {
+    match &n.kind {
+        NodeKind::Seq(items) => items
+            .iter()
+            .filter_map(|i| i.scalar().and_then(Scalar::as_text))
+            .collect(),
+        NodeKind::Scalar(s) => s.as_text().into_iter().collect(),
+        NodeKind::Map(_) => Vec::new(),
+    }
+}
+
+/// `environment:` as a map (`NAME: value`) or a list (`- NAME=value`): (name, item, value
+/// node, key only). A list item's value node is the item itself (its text after `=`).
+fn environment(n: &Node) -> Vec<(String, Node, Option<Node>, bool)> {
+    let mut out = Vec::new();
+    match &n.kind {
+        NodeKind::Map(entries) => {
+            for e in entries {
+                let key_only = matches!(e.value.scalar(), Some(Scalar::Null));
+                let item = Node {
+                    kind: NodeKind::Scalar(Scalar::Null),
+                    file: e.value.file,
+                    span: e.key_span,
+                };
+                out.push((e.key.clone(), item, Some(e.value.clone()), key_only));
+            }
+        }
+        NodeKind::Seq(items) => {
+            for i in items {
+                let Some(text) = i.scalar().and_then(Scalar::as_text) else {
+                    continue;
+                };
+                match text.split_once('=') {
+                    Some((k, v)) => {
+                        let value = Node {
+                            kind: NodeKind::Scalar(Scalar::Str(v.to_string())),
+                            file: i.file,
+                            span: i.span,
+                        };
+                        out.push((k.trim().to_string(), i.clone(), Some(value), false));
+                    }
+                    None => out.push((text.trim().to_string(), i.clone(), None, true)),
+                }
+            }
+        }
+        NodeKind::Scalar(_) => {}
+    }
+    out
+}
+
+/// `env_file:` as a path, a list of paths, or a list of `{path, required}`.
+fn env_files(n: &Node, base: &Path) -> Vec<(PathBuf, bool, Node)> {
+    let one = |i: &Node| -> Option<(PathBuf, bool, Node)> {
+        if let Some(t) = i.scalar().and_then(Scalar::as_text) {
+            return Some((base.join(t), true, i.clone()));
+        }
+        let p = i.get("path")?;
+        let t = p.scalar().and_then(Scalar::as_text)?;
+        let required = !matches!(
+            i.get("required").and_then(Node::scalar),
+            Some(Scalar::Bool(false))
+        );
+        Some((base.join(t), required, p.clone()))
+    };
+    match &n.kind {
+        NodeKind::Seq(items) => items.iter().filter_map(one).collect(),
+        _ => one(n).into_iter().collect(),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn env_file(
+    path: &Path,
+    required: bool,
+    node: &Node,
+    service: &str,
+    sources: &mut SourceSet,
+    opts: &BuildOptions,
+    findings: &mut Vec<Finding>,
+) -> Option<formats::env::EnvFile> {
+    let root = crate::input::read::named_root(path);
+    let checked = crate::input::read::check(path, root.as_deref(), false);
+    if checked == Err(crate::input::read::Problem::Missing)
+        || std::fs::symlink_metadata(path).is_err()
+    {
+        if required {
+            let shown = crate::core::source::display_path(path);
+            findings.push(
+                Finding::new(
+                    Code::PC008,
+                    format!("compose service `{service}` reads env_file {shown}, which does not exist"),
+                    "create the file, fix the path, or write `required: false` under the env_file entry",
+                )
+                .at(node.file, node.span, "no such file"),
+            );
+        }
+        return None;
+    }
+    let read =
+        checked.and_then(|_| super::from_files::read_source(path, sources, opts.max_file_size));
+    match read {
+        Ok(id) => {
+            let text = sources.get(id).text.clone();
+            let f = formats::env::parse(id, &text);
+            findings.extend(f.errors.iter().cloned().map(syntax));
+            Some(f)
+        }
+        Err(problem) => {
+            findings.push(crate::input::read::finding(
+                path,
+                &problem,
+                sources,
+                opts.max_file_size,
+            ));
+            None
+        }
+    }
+}
+
+/// A value after interpolation, located: at the `.env` line when the value is one variable
+/// set there, else at the value in the compose file. None when it cannot be known.
+fn interpolated(
+    n: &Node,
+    name: Option<&str>,
+    vars: &[(String, Var)],
+    sources: &SourceSet,
+    findings: &mut Vec<Finding>,
+) -> Option<(String, FileId, Span)> {
+    let raw = n.scalar().and_then(Scalar::as_text)?;
+    let span = value_span(n, &raw, sources);
+    match interpolate(&raw, vars, 0) {
+        Ok(r) if r.unknown.is_empty() => {
+            let (f, s) = r.from.unwrap_or((n.file, span));
+            Some((r.text, f, s))
+        }
+        Ok(_) => None,
+        Err(Failure::Required { var, message }) => {
+            let said = if message.is_empty() {
+                String::new()
+            } else {
+                format!(" (\"{}\")", crate::core::secrets::clip(&message, 48))
+            };
+            let _ = name;
+            findings.push(
+                Finding::new(
+                    Code::PC009,
+                    format!(
+                        "`{var}` is required here but not set, so docker compose refuses to start{said}"
+                    ),
+                    format!(
+                        "set {var} in the .env beside the compose file, or pass --set {var}=VALUE"
+                    ),
+                )
+                .at(n.file, span, format!("{var} is not set")),
+            );
+            None
+        }
+        Err(Failure::Malformed(m)) => {
+            findings.push(
+                Finding::new(
+                    Code::PC001,
+                    m.clone(),
+                    "write ${NAME}, ${NAME:-default} or $$ for a literal $",
+                )
+                .at(n.file, span, m),
+            );
+            None
+        }
+    }
+}
+
+/// Where a list item's value (after `NAME=`) is in the file, when the item is written plainly.
+fn value_span(n: &Node, raw: &str, sources: &SourceSet) -> Span {
+    let src = sources
+        .get(n.file)
+        .text
+        .get(n.span.start..n.span.end)
+        .unwrap_or("");
+    match src.find(raw) {
+        Some(o) if !raw.is_empty() => {
+            let start = n.span.start + o;
+            Span::new(start, start + raw.len())
+        }
+        _ => n.span,
+    }
+}
+
+#[derive(Debug, PartialEq)]
+enum Failure {
+    Required { var: String, message: String },
+    Malformed(String),
+}
+
+#[derive(Debug, Default, PartialEq)]
+struct Interpolated {
+    text: String,
+    /// Variables used without a value or default.
+    unknown: Vec<String>,
+    /// Where the value is set, when the whole text is one variable set in a file.
+    from: Option<(FileId, Span)>,
+}
+
+/// Compose interpolation of one value; defaults may hold references themselves.
+fn interpolate(s: &str, vars: &[(String, Var)], depth: usize) -> Result<Interpolated, Failure> {
+    if depth > 8 {
+        return Err(Failure::Malformed(
+            "defaults nest more than 8 levels deep".into(),
+        ));
+    }
+    let get = |k: &str| vars.iter().rev().find(|(n, _)| n == k).map(|(_, v)| v);
+    let mut out = Interpolated::default();
+    let mut refs = 0;
+    let mut literal = false;
+    let b = s.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] != b'$' {
+            let ch = s[i..].chars().next().unwrap_or(' ');
+            out.text.push(ch);
+            literal |= !ch.is_whitespace();
+            i += ch.len_utf8();
+            continue;
+        }
+        match b.get(i + 1) {
+            Some(b'$') => {
+                out.text.push('$');
+                literal = true;
+                i += 2;
+            }
+            Some(b'{') => {
+                let start = i + 2;
+                let mut level = 1;
+                let mut j = start;
+                while j < b.len() && level > 0 {
+                    match b[j] {
+                        b'{' => level += 1,
+                        b'}' => level -= 1,
+                        _ => {}
+                    }
+                    j += 1;
+                }
+                if level > 0 {
+                    return Err(Failure::Malformed(format!(
+                        "`{}`: a `${{` without its closing `}}`",
+                        crate::core::secrets::clip(&s[i..], 40)
+                    )));
+                }
+                let inner = &s[start..j - 1];
+                let name_len = inner
+                    .bytes()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == b'_')
+                    .count();
+                let (name, op) = inner.split_at(name_len);
+                if name.is_empty() {
+                    return Err(Failure::Malformed(format!(
+                        "`${{{}}}` names no variable",
+                        crate::core::secrets::clip(inner, 40)
+                    )));
+                }
+                refs += 1;
+                let v = get(name);
+                let empty = v.is_none_or(|v| v.value.is_empty());
+                let (colon, rest) = match op.strip_prefix(':') {
+                    Some(r) => (true, r),
+                    None => (false, op),
+                };
+                let missing = if colon { empty } else { v.is_none() };
+                let mut sub = |t: &str, out: &mut Interpolated| -> Result<(), Failure> {
+                    let r = interpolate(t, vars, depth + 1)?;
+                    out.text.push_str(&r.text);
+                    out.unknown.extend(r.unknown);
+                    literal = true;
+                    Ok(())
+                };
+                match rest.chars().next() {
+                    None if op.is_empty() => match v {
+                        Some(v) => {
+                            out.text.push_str(&v.value);
+                            out.from = v.at;
+                        }
+                        None => out.unknown.push(name.to_string()),
+                    },
+                    Some('-') if missing => sub(&rest[1..], &mut out)?,
+                    Some('?') if missing => {
+                        return Err(Failure::Required {
+                            var: name.to_string(),
+                            message: rest[1..].to_string(),
+                        })
+                    }
+                    Some('+') if !missing => sub(&rest[1..], &mut out)?,
+                    Some('+') => {}
+                    Some('-' | '?') => {
+                        let v = v.map(|v| v.value.clone()).unwrap_or_default();
+                        out.text.push_str(&v);
+                        out.from = get(name).and_then(|v| v.at);
+                    }
+                    _ => {
+                        return Err(Failure::Malformed(format!(
+                            "`${{{}}}` is not an interpolation compose knows",
+                            crate::core::secrets::clip(inner, 40)
+                        )))
+                    }
+                }
+                i = j;
+            }
+            Some(c) if c.is_ascii_alphabetic() || *c == b'_' => {
+                let start = i + 1;
+                let mut j = start;
+                while j < b.len() && (b[j].is_ascii_alphanumeric() || b[j] == b'_') {
+                    j += 1;
+                }
+                refs += 1;
+                match get(&s[start..j]) {
+                    Some(v) => {
+                        out.text.push_str(&v.value);
+                        out.from = v.at;
+                    }
+                    None => out.unknown.push(s[start..j].to_string()),
+                }
+                i = j;
+            }
+            _ => {
+                out.text.push('$');
+                literal = true;
+                i += 1;
+            }
+        }
+    }
+    if refs != 1 || literal {
+        out.from = None;
+    }
+    Ok(out)
+}
+
+/// A count (replicas) after interpolation, or a PC002 finding at it.
+fn count(
+    n: &Node,
+    vars: &[(String, Var)],
+    sources: &SourceSet,
+    findings: &mut Vec<Finding>,
+    check: fn(u64) -> Result<u32, String>,
+    what: &str,
+) -> Option<Sourced<u32>> {
+    let (text, f, s) = interpolated(n, None, vars, sources, findings)?;
+    let msg = match text.trim().parse::<u64>() {
+        Ok(v) => match check(v) {
+            Ok(v) => return Some(Sourced::new(v, Origin::file(f, s))),
+            Err(m) => format!("{what}: {m}"),
+        },
+        Err(_) => format!(
+            "{what} `{}` is not a whole number",
+            crate::core::secrets::clip(&text, 48)
+        ),
+    };
+    findings.push(Finding::new(Code::PC002, msg.clone(), "write a whole number").at(f, s, msg));
+    None
+}
+
+/// The database's own service: a postgres image started with `-c max_connections=N`.
+fn postgres_max_connections(
+    svc: &Svc,
+    vars: &[(String, Var)],
+    sources: &SourceSet,
+    findings: &mut Vec<Finding>,
+) -> Option<Sourced<u32>> {
+    let image = interpolated(svc.image.as_ref()?, None, vars, sources, findings)?.0;
+    let repo = image.split(['@', ':']).next().unwrap_or("");
+    let repo = repo.rsplit('/').next().unwrap_or("");
+    if !repo.starts_with("postgres") {
+        return None;
+    }
+    let cmd = svc.command.as_ref()?;
+    // Each argument with the node it sits in; a string command is split as a shell would.
+    let args: Vec<(String, Node)> = match &cmd.kind {
+        NodeKind::Seq(items) => items
+            .iter()
+            .filter_map(|i| Some((i.scalar()?.as_text()?, i.clone())))
+            .collect(),
+        NodeKind::Scalar(Scalar::Str(s)) => s
+            .split_whitespace()
+            .map(|a| (a.to_string(), cmd.clone()))
+            .collect(),
+        _ => return None,
+    };
+    let setting = args.iter().enumerate().find_map(|(k, (a, n))| {
+        let v = a
+            .strip_prefix("-c")
+            .map(str::trim_start)
+            .filter(|r| !r.is_empty())
+            .or_else(|| a.strip_prefix("--"))
+            .or_else(|| (k > 0 && args[k - 1].0 == "-c").then_some(a.as_str()))?;
+        let v = v
+            .strip_prefix("max_connections=")
+            .or_else(|| v.strip_prefix("max-connections="))?;
+        Some((v.to_string(), n))
+    })?;
+    let (v, n) = setting;
+    let src = sources
+        .get(n.file)
+        .text
+        .get(n.span.start..n.span.end)
+        .unwrap_or("");
+    let span = match src.find(&format!("max_connections={v}")) {
+        Some(o) => {
+            let start = n.span.start + o + "max_connections=".len();
+            Span::new(start, start + v.len())
+        }
+        None => n.span,
+    };
+    match v
+        .parse::<u64>()
+        .map_err(|_| ())
+        .and_then(|x| limits::connections(x).map_err(|_| ()))
+    {
+        Ok(x) => Some(Sourced::new(x, Origin::file(n.file, span))),
+        Err(()) => {
+            let msg = format!(
+                "max_connections `{}` is not a connection count",
+                crate::core::secrets::clip(&v, 48)
+            );
+            findings.push(
+                Finding::new(Code::PC002, msg.clone(), "write a whole number")
+                    .at(n.file, span, msg),
+            );
+            None
+        }
+    }
+}
+
+fn syntax(e: formats::ParseError) -> Finding {
+    let help = e
+        .help
+        .clone()
+        .unwrap_or_else(|| "fix the syntax; the rest of this file was not read".into());
+    Finding::new(Code::PC001, e.message.clone(), help).at(e.file, e.span, e.message)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars(pairs: &[(&str, &str)]) -> Vec<(String, Var)> {
+        pairs
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.to_string(),
+                    Var {
+                        value: v.to_string(),
+                        at: Some((0, Span::new(1, 2))),
+                    },
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn interpolation_follows_compose() {
+        let v = vars(&[("POOL", "40"), ("EMPTY", "")]);
+        let t = |s: &str| interpolate(s, &v, 0).map(|r| r.text);
+        assert_eq!(t("${POOL}").unwrap(), "40");
+        assert_eq!(t("$POOL-x").unwrap(), "40-x");
+        assert_eq!(t("${MISSING:-10}").unwrap(), "10");
+        assert_eq!(t("${EMPTY:-10}").unwrap(), "10");
+        assert_eq!(t("${EMPTY-10}").unwrap(), "");
+        assert_eq!(t("${MISSING-${POOL}}").unwrap(), "40");
+        assert_eq!(t("${POOL:+on}").unwrap(), "on");
+        assert_eq!(t("$$POOL").unwrap(), "$POOL");
+        assert_eq!(
+            interpolate("${MISSING:?set the pool}", &v, 0),
+            Err(Failure::Required {
+                var: "MISSING".into(),
+                message: "set the pool".into()
+            })
+        );
+        assert!(matches!(
+            interpolate("${POOL", &v, 0),
+            Err(Failure::Malformed(_))
+        ));
+        assert_eq!(interpolate("${NOPE}", &v, 0).unwrap().unknown, vec!["NOPE"]);
+        // Located at the .env line only when the value is exactly one variable.
+        assert!(interpolate("${POOL}", &v, 0).unwrap().from.is_some());
+        assert!(interpolate("x${POOL}", &v, 0).unwrap().from.is_none());
+    }
+
+    #[test]
+    fn compose_file_names() {
+        for n in [
+            "compose.yaml",
+            "docker-compose.yml",
+            "docker-compose.prod.yml",
+            "compose.override.yaml",
+        ] {
+            assert!(is_compose_name(n), "{n}");
+        }
+        assert!(!is_compose_name("values.yaml"));
+    }
+}

@@ -1,0 +1,292 @@
+//! The pooler tier: services → pooler → server. A pooler takes client connections (counted
+//! against its `max_client_conn`) and opens its own server-side pools, one per
+//! (database, user) pair, which are what the server sees.
+
+use super::{Fleet, Origin, Service, Sourced};
+use crate::core::units::Timeout;
+use serde::{Deserialize, Serialize};
+
+// The kind lives in core: poolcheck.toml (input) names it as well.
+pub use crate::core::engine::PoolerKind;
+
+/// How a pooler hands server connections to clients.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PoolMode {
+    Session,
+    Transaction,
+    Statement,
+}
+
+impl PoolMode {
+    pub fn parse(text: &str) -> Option<PoolMode> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "session" => Some(PoolMode::Session),
+            "transaction" => Some(PoolMode::Transaction),
+            "statement" => Some(PoolMode::Statement),
+            _ => None,
+        }
+    }
+    pub fn word(self) -> &'static str {
+        match self {
+            PoolMode::Session => "session",
+            PoolMode::Transaction => "transaction",
+            PoolMode::Statement => "statement",
+        }
+    }
+    /// Consecutive transactions of one client may run on different server connections.
+    pub fn shares_connections(self) -> bool {
+        self != PoolMode::Session
+    }
+}
+
+/// The pooler-wide settings (`[pgbouncer]` of pgbouncer.ini), each with its origin: a key
+/// in a file, poolcheck.toml, or the pooler's documented default.
+#[derive(Debug, Clone)]
+pub struct PoolerSettings {
+    pub mode: Sourced<PoolMode>,
+    pub default_pool_size: Sourced<u32>,
+    pub min_pool_size: Sourced<u32>,
+    pub reserve_pool_size: Sourced<u32>,
+    /// Client connections one instance accepts.
+    pub max_client_conn: Sourced<u32>,
+    /// Server connections per database over all its pools; 0 means no limit.
+    pub max_db_connections: Sourced<u32>,
+    /// Server connections per user over all its pools; 0 means no limit.
+    pub max_user_connections: Sourced<u32>,
+    /// Prepared statements tracked per server connection in transaction and statement mode;
+    /// 0 turns the support off.
+    pub max_prepared_statements: Sourced<u32>,
+    /// How long a client may wait for a server connection before PgBouncer drops it.
+    pub query_wait_timeout: Sourced<Timeout>,
+    pub server_idle_timeout: Sourced<Timeout>,
+    pub server_lifetime: Sourced<Timeout>,
+    pub client_idle_timeout: Sourced<Timeout>,
+    pub listen_port: Sourced<u32>,
+}
+
+/// A `[databases]` entry: the name clients connect to and its per-database overrides.
+#[derive(Debug, Clone)]
+pub struct PoolerDatabase {
+    /// The name clients use (`*` is the fallback entry).
+    pub name: String,
+    pub origin: Origin,
+    pub pool_size: Option<Sourced<u32>>,
+    pub reserve_pool: Option<Sourced<u32>>,
+    pub mode: Option<Sourced<PoolMode>>,
+    pub max_db_connections: Option<Sourced<u32>>,
+    /// `user=`: every client of this entry shares one server-side user.
+    pub user: Option<String>,
+    pub host: Option<String>,
+    pub port: Option<u16>,
+}
+
+/// A `[users]` entry.
+#[derive(Debug, Clone)]
+pub struct PoolerUser {
+    pub name: String,
+    pub mode: Option<Sourced<PoolMode>>,
+    pub pool_size: Option<Sourced<u32>>,
+    pub max_user_connections: Option<Sourced<u32>>,
+}
+
+/// A pooler tier between services and a server: clients connect to it, and it opens its own
+/// server-side pools.
+#[derive(Debug, Clone)]
+pub struct Pooler {
+    pub name: String,
+    pub kind: PoolerKind,
+    /// Where poolcheck.toml declares it.
+    pub origin: Origin,
+    /// Index into `Fleet::servers`: where its server-side pools connect.
+    pub server: usize,
+    /// Pods or processes of the pooler; each has its own pools and its own max_client_conn.
+    pub replicas: Sourced<u32>,
+    /// Addresses clients reach it at (`host:port`, lower case), for routing services to it.
+    pub listen: Vec<String>,
+    /// The pooler's version as declared (`version = "1.22"`), when known.
+    pub version: Option<Sourced<String>>,
+    pub settings: PoolerSettings,
+    pub databases: Vec<PoolerDatabase>,
+    pub users: Vec<PoolerUser>,
+}
+
+impl Pooler {
+    /// The `[databases]` entry a client naming `database` gets: its own, else `*`.
+    pub fn database(&self, database: &str) -> Option<&PoolerDatabase> {
+        self.databases
+            .iter()
+            .find(|d| d.name == database)
+            .or_else(|| self.databases.iter().find(|d| d.name == "*"))
+    }
+
+    pub fn user(&self, user: &str) -> Option<&PoolerUser> {
+        self.users.iter().find(|u| u.name == user)
+    }
+
+    /// The pool mode a (database, user) pool runs in: the user's, else the database's, else
+    /// the pooler's (<https://www.pgbouncer.org/config.html#section-users>).
+    pub fn mode_for(&self, database: Option<&str>, user: Option<&str>) -> &Sourced<PoolMode> {
+        let u = user
+            .and_then(|u| self.user(u))
+            .and_then(|u| u.mode.as_ref());
+        let d = database
+            .and_then(|d| self.database(d))
+            .and_then(|d| d.mode.as_ref());
+        u.or(d).unwrap_or(&self.settings.mode)
+    }
+
+    /// The version as (major, minor), when declared and readable.
+    pub fn version_number(&self) -> Option<(u32, u32)> {
+        let v = self.version.as_ref()?;
+        let mut parts = v.value.trim().trim_start_matches('v').split('.');
+        let major = parts.next()?.parse().ok()?;
+        let minor = parts.next().unwrap_or("0").parse().ok()?;
+        Some((major, minor))
+    }
+
+    /// True when `host:port` (lower case) is one of its listen addresses, or its name (a
+    /// Kubernetes or compose service name, short or fully qualified) on its listen port.
+    pub fn listens_on(&self, host: &str, port: u16) -> bool {
+        let addr = format!("{host}:{port}");
+        if self.listen.iter().any(|l| *l == addr) {
+            return true;
+        }
+        let short = host.split('.').next().unwrap_or(host);
+        short == self.name.to_ascii_lowercase()
+            && u32::from(port) == self.settings.listen_port.value
+    }
+}
+
+/// The host and port of a service's URL (the first host of `server_key`).
+fn url_host_port(svc: &Service) -> Option<(String, u16)> {
+    let key = svc.pool.server_key.as_deref()?;
+    let hosts = key.split('/').next()?;
+    let first = hosts.split(',').next()?;
+    let (host, port) = first.rsplit_once(':')?;
+    Some((host.to_ascii_lowercase(), port.parse().ok()?))
+}
+
+/// Routes services to poolers: a service that poolcheck.toml sends `via` a pooler keeps it;
+/// another reaches the pooler whose listen address (or service name and port) its URL names.
+/// A routed service's connections end on the pooler's server.
+pub fn route(fleet: &mut Fleet) {
+    for svc in &mut fleet.services {
+        if svc.via.is_none() {
+            if let Some((host, port)) = url_host_port(svc) {
+                svc.via = fleet.poolers.iter().position(|p| p.listens_on(&host, port));
+            }
+        }
+        if let Some(p) = svc.via.and_then(|i| fleet.poolers.get(i)) {
+            svc.server = p.server;
+        }
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::core::units::Timeout;
+    use std::time::Duration;
+
+    fn d<T>(v: T) -> Sourced<T> {
+        Sourced::new(v, Origin::Default { note: "t".into() })
+    }
+
+    pub fn pooler(name: &str, listen: &[&str]) -> Pooler {
+        let t = |s| d(Timeout::Finite(Duration::from_secs(s)));
+        Pooler {
+            name: name.into(),
+            kind: PoolerKind::Pgbouncer,
+            origin: Origin::Default { note: "t".into() },
+            server: 1,
+            replicas: d(1),
+            listen: listen.iter().map(|s| s.to_string()).collect(),
+            version: None,
+            settings: PoolerSettings {
+                mode: d(PoolMode::Transaction),
+                default_pool_size: d(20),
+                min_pool_size: d(0),
+                reserve_pool_size: d(0),
+                max_client_conn: d(100),
+                max_db_connections: d(0),
+                max_user_connections: d(0),
+                max_prepared_statements: d(0),
+                query_wait_timeout: t(120),
+                server_idle_timeout: t(600),
+                server_lifetime: t(3600),
+                client_idle_timeout: t(0),
+                listen_port: d(6432),
+            },
+            databases: Vec::new(),
+            users: Vec::new(),
+        }
+    }
+
+    pub fn service(key: &str) -> Service {
+        let mut pool = crate::model::PoolConfig::default();
+        pool.server_key = Some(key.into());
+        Service {
+            name: "s".into(),
+            server: 0,
+            via: None,
+            pool,
+            processes: d(1),
+            replicas: d(1),
+            hpa_max: None,
+            surge: d(crate::model::Surge::Pods(0)),
+            workload: None,
+            role: None,
+            database: None,
+        }
+    }
+
+    #[test]
+    fn routes_by_listen_address_and_by_service_name_on_the_listen_port() {
+        let mut fleet = Fleet {
+            servers: vec![Default::default(), Default::default()],
+            poolers: vec![pooler("pgbouncer", &["10.0.0.5:6432"])],
+            services: vec![
+                service("10.0.0.5:6432/app"),
+                service("pgbouncer.prod.svc.cluster.local:6432/app"),
+                service("pgbouncer:5432/app"),
+                service("db.internal:5432/app"),
+            ],
+        };
+        route(&mut fleet);
+        let via: Vec<_> = fleet.services.iter().map(|s| (s.via, s.server)).collect();
+        assert_eq!(via, vec![(Some(0), 1), (Some(0), 1), (None, 0), (None, 0)]);
+    }
+
+    #[test]
+    fn user_mode_beats_database_mode_beats_the_pooler_default() {
+        let mut p = pooler("pgb", &[]);
+        p.settings.mode = d(PoolMode::Session);
+        p.databases.push(PoolerDatabase {
+            name: "app".into(),
+            origin: Origin::Default { note: "t".into() },
+            pool_size: None,
+            reserve_pool: None,
+            mode: Some(d(PoolMode::Transaction)),
+            max_db_connections: None,
+            user: None,
+            host: None,
+            port: None,
+        });
+        p.users.push(PoolerUser {
+            name: "admin".into(),
+            mode: Some(d(PoolMode::Statement)),
+            pool_size: None,
+            max_user_connections: None,
+        });
+        assert_eq!(
+            p.mode_for(Some("app"), Some("web")).value,
+            PoolMode::Transaction
+        );
+        assert_eq!(
+            p.mode_for(Some("app"), Some("admin")).value,
+            PoolMode::Statement
+        );
+        assert_eq!(p.mode_for(Some("other"), None).value, PoolMode::Session);
+    }
+}

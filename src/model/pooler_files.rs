@@ -1,0 +1,487 @@
+//! Poolers as poolcheck.toml declares them (`[poolers.NAME]`), with their settings read from
+//! the files it lists: pgbouncer.ini (and its `%include`s), an env file of an image's
+//! variables, or a compose file's PgBouncer service. A key of poolcheck.toml beats the files;
+//! a key nobody sets takes PgBouncer's documented default (rules/poolers.toml), and every
+//! number keeps its Origin.
+
+use super::pooler::{PoolMode, Pooler, PoolerDatabase, PoolerKind, PoolerSettings, PoolerUser};
+use super::{Origin, Server, Sourced};
+use crate::core::code::Code;
+use crate::core::error::ToolResult;
+use crate::core::finding::Finding;
+use crate::core::source::{FileId, SourceFile, SourceSet};
+use crate::core::units::Timeout;
+use crate::input::config::{Loaded, PoolerCfg};
+use crate::input::formats::pgbouncer::{self, Config, Raw};
+use crate::input::formats::{self, Node, NodeKind, Scalar};
+use std::path::{Path, PathBuf};
+
+/// The poolers of poolcheck.toml and the findings their files raised (syntax errors, values
+/// that cannot be read, files that may not be read). A pooler naming an unknown server is a
+/// tool error at the line.
+pub fn build(
+    loaded: Option<&Loaded>,
+    servers: &[Server],
+    sources: &mut SourceSet,
+    max_file_size: u64,
+) -> ToolResult<(Vec<Pooler>, Vec<Finding>)> {
+    let mut poolers = Vec::new();
+    let mut findings = Vec::new();
+    let Some(l) = loaded else {
+        return Ok((poolers, findings));
+    };
+    for (name, cfg) in &l.config.poolers {
+        let server = server_of(l, sources, servers, name, cfg)?;
+        let mut reader = Reader {
+            sources: &mut *sources,
+            findings: &mut findings,
+            cap: max_file_size,
+            root: crate::input::read::root_of(&l.dir),
+            listen: Vec::new(),
+        };
+        let configs: Vec<Config> = cfg
+            .files
+            .iter()
+            .flat_map(|f| reader.read(&l.resolve(f), name))
+            .collect();
+        let names = std::mem::take(&mut reader.listen);
+        let mut p = assemble(l, name, cfg, server, &configs, &mut findings);
+        for host in names {
+            p.listen
+                .push(format!("{host}:{}", p.settings.listen_port.value));
+        }
+        poolers.push(p);
+    }
+    Ok((poolers, findings))
+}
+
+fn server_of(
+    l: &Loaded,
+    sources: &SourceSet,
+    servers: &[Server],
+    name: &str,
+    cfg: &PoolerCfg,
+) -> ToolResult<usize> {
+    let at = |k: &str, m: String| {
+        crate::model::from_config::located(Some(l), sources, &["poolers", name, k], m)
+    };
+    match &cfg.server {
+        Some(s) => servers.iter().position(|x| &x.name == s).ok_or_else(|| {
+            at(
+                "server",
+                format!("pooler `{name}` connects to server `{s}`, which is not defined under [servers]"),
+            )
+        }),
+        None if servers.len() == 1 => Ok(0),
+        None => Err(at(
+            "kind",
+            format!("pooler `{name}` does not say which server it connects to; add server = \"NAME\""),
+        )
+        .with_help("name one of the [servers] tables")),
+    }
+}
+
+struct Reader<'a> {
+    sources: &'a mut SourceSet,
+    findings: &'a mut Vec<Finding>,
+    cap: u64,
+    root: Option<PathBuf>,
+    /// Compose service names the pooler is reachable by.
+    listen: Vec<String>,
+}
+
+impl Reader<'_> {
+    fn load(&mut self, path: &Path) -> Option<FileId> {
+        if let Some(id) = self.sources.find(path) {
+            return Some(id);
+        }
+        match crate::input::read::read(path, self.root.as_deref(), self.cap) {
+            Ok(text) => Some(self.sources.add(SourceFile::new(
+                path,
+                crate::core::source::display_path(path),
+                text,
+            ))),
+            Err(p) => {
+                let f = crate::input::read::finding(path, &p, self.sources, self.cap);
+                self.findings.push(f);
+                None
+            }
+        }
+    }
+
+    /// One file's PgBouncer settings, by the file's kind.
+    fn read(&mut self, path: &Path, pooler: &str) -> Option<Config> {
+        let id = self.load(path)?;
+        let text = self.sources.get(id).text.clone();
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        if name == ".env" || name.starts_with(".env.") || name.ends_with(".env") {
+            return Some(self.env_file(id, &text));
+        }
+        if name.ends_with(".yaml") || name.ends_with(".yml") {
+            return self.compose(id, &text, &name, pooler);
+        }
+        Some(self.ini(id, &text, path))
+    }
+
+    fn ini(&mut self, id: FileId, text: &str, path: &Path) -> Config {
+        let key = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+        let (root, cap) = (self.root.clone(), self.cap);
+        let sources = &mut *self.sources;
+        let mut load = |p: &Path| -> Result<formats::ini::Loaded, String> {
+            let text =
+                crate::input::read::read(p, root.as_deref(), cap).map_err(|e| e.message())?;
+            let key = std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+            let id = match sources.find(p) {
+                Some(id) => id,
+                None => sources.add(SourceFile::new(
+                    p,
+                    crate::core::source::display_path(p),
+                    text.as_str(),
+                )),
+            };
+            Ok(formats::ini::Loaded { id, text, key })
+        };
+        let ini = formats::ini::parse_with_includes(id, text, path, key, &mut load);
+        self.findings.extend(ini.errors.into_iter().map(syntax));
+        pgbouncer::from_ini(&ini.root, self.sources)
+    }
+
+    fn env_file(&mut self, id: FileId, text: &str) -> Config {
+        let f = formats::env::parse(id, text);
+        self.findings.extend(f.errors.iter().cloned().map(syntax));
+        let vars: Vec<(String, Raw)> = f
+            .entries
+            .iter()
+            .filter_map(|e| {
+                Some((
+                    e.key.clone(),
+                    Raw {
+                        text: e.value.clone()?,
+                        origin: Origin::file(id, e.value_span),
+                    },
+                ))
+            })
+            .collect();
+        let names: Vec<&str> = vars.iter().map(|(n, _)| n.as_str()).collect();
+        let image = pgbouncer::image_for(None, &names);
+        with_image_port(pgbouncer::from_env(image, &vars), image)
+    }
+
+    /// A compose file: the service named like the pooler, else the one whose image is a
+    /// PgBouncer image, configured by its `environment`.
+    fn compose(&mut self, id: FileId, text: &str, name: &str, pooler: &str) -> Option<Config> {
+        let docs = match formats::yaml::parse_config(id, text, name) {
+            Ok(d) => d,
+            Err(e) => {
+                self.findings.push(syntax(e));
+                return None;
+            }
+        };
+        let services = docs.iter().find_map(|d| d.get("services"))?;
+        let NodeKind::Map(entries) = &services.kind else {
+            return None;
+        };
+        let image_of = |n: &Node| match n.get("image").and_then(Node::scalar) {
+            Some(Scalar::Str(s)) => Some(s.clone()),
+            _ => None,
+        };
+        let svc = entries.iter().find(|e| e.key == pooler).or_else(|| {
+            entries.iter().find(|e| {
+                image_of(&e.value).is_some_and(|i| i.to_ascii_lowercase().contains("pgbouncer"))
+            })
+        })?;
+        self.listen.push(svc.key.to_ascii_lowercase());
+        let mut vars = Vec::new();
+        match svc.value.get("environment").map(|n| &n.kind) {
+            Some(NodeKind::Map(env)) => {
+                for e in env {
+                    if let Some(text) = e.value.scalar().and_then(Scalar::as_text) {
+                        let origin = Origin::file(e.value.file, e.value.span);
+                        vars.push((e.key.clone(), Raw { text, origin }));
+                    }
+                }
+            }
+            Some(NodeKind::Seq(items)) => {
+                for item in items {
+                    if let Some(Scalar::Str(s)) = item.scalar() {
+                        if let Some((k, v)) = s.split_once('=') {
+                            let origin = Origin::file(item.file, item.span);
+                            vars.push((
+                                k.trim().to_string(),
+                                Raw {
+                                    text: v.into(),
+                                    origin,
+                                },
+                            ));
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+        let names: Vec<&str> = vars.iter().map(|(n, _)| n.as_str()).collect();
+        let image = pgbouncer::image_for(image_of(&svc.value).as_deref(), &names);
+        Some(with_image_port(pgbouncer::from_env(image, &vars), image))
+    }
+}
+
+/// An image listens on its own default port when the environment does not set one.
+fn with_image_port(mut c: Config, image: &pgbouncer::Image) -> Config {
+    if c.setting("listen_port").is_none() {
+        c.settings.insert(
+            0,
+            (
+                "listen_port".into(),
+                Raw {
+                    text: image.default_port.to_string(),
+                    origin: Origin::Default {
+                        note: format!("{} image default ({})", image.name, image.source),
+                    },
+                },
+            ),
+        );
+    }
+    c
+}
+
+fn syntax(e: formats::ParseError) -> Finding {
+    let help = e
+        .help
+        .clone()
+        .unwrap_or_else(|| "fix the syntax; the rest of this file was not read".into());
+    Finding::new(Code::PC001, e.message.clone(), help).at(e.file, e.span, e.message)
+}
+
+/// Types the settings: poolcheck.toml over the files (a later file over an earlier one) over
+/// the default; a value that cannot be read is PC002 at it, and the default applies.
+struct Typer<'a> {
+    l: &'a Loaded,
+    name: &'a str,
+    kind: PoolerKind,
+    configs: &'a [Config],
+    findings: &'a mut Vec<Finding>,
+}
+
+impl Typer<'_> {
+    fn file_value(&self, key: &str) -> Option<&Raw> {
+        self.configs.iter().rev().find_map(|c| c.setting(key))
+    }
+
+    fn default(&self, key: &str) -> Raw {
+        let (text, src) = pgbouncer::default_of(key).unwrap_or_default();
+        let note = match self.kind {
+            PoolerKind::Pgbouncer => format!("PgBouncer default ({src})"),
+            k => format!(
+                "PgBouncer's default assumed for {}: set {key} under [poolers.{}]",
+                k.name(),
+                self.name
+            ),
+        };
+        Raw {
+            text,
+            origin: Origin::Default { note },
+        }
+    }
+
+    fn get<T>(
+        &mut self,
+        key: &str,
+        config: Option<T>,
+        parse: impl Fn(&str) -> Result<T, String>,
+    ) -> Sourced<T> {
+        if let Some(v) = config {
+            return Sourced::new(v, self.l.origin(&["poolers", self.name, key]));
+        }
+        if let Some(raw) = self.file_value(key).cloned() {
+            match parse(&raw.text) {
+                Ok(v) => return Sourced::new(v, raw.origin),
+                Err(why) => self.invalid(key, &raw, &why),
+            }
+        }
+        let d = self.default(key);
+        let v = parse(&d.text).expect("rules/poolers.toml defaults parse");
+        Sourced::new(v, d.origin)
+    }
+
+    fn invalid(&mut self, key: &str, raw: &Raw, why: &str) {
+        let msg = format!(
+            "pooler `{}`: {key} `{}` {why}",
+            self.name,
+            crate::core::secrets::clip(&raw.text, 40)
+        );
+        let help = format!(
+            "{why_fix}; PgBouncer's default applies meanwhile",
+            why_fix = fix_for(key)
+        );
+        let mut f = Finding::new(Code::PC002, msg, help);
+        if let Some((file, span)) = raw.origin.location() {
+            f = f.at(file, span, format!("{key} {why}"));
+        }
+        self.findings.push(f);
+    }
+}
+
+fn fix_for(key: &str) -> &'static str {
+    match key {
+        "pool_mode" => "write session, transaction or statement",
+        k if k.ends_with("timeout") || k.ends_with("lifetime") => "write a number of seconds",
+        _ => "write a whole number",
+    }
+}
+
+fn count(text: &str) -> Result<u32, String> {
+    let n: u64 = text
+        .trim()
+        .parse()
+        .map_err(|_| "is not a whole number".to_string())?;
+    super::limits::connections(n)
+}
+
+fn mode(text: &str) -> Result<PoolMode, String> {
+    PoolMode::parse(text).ok_or_else(|| "is not a pool mode".to_string())
+}
+
+/// PgBouncer times are seconds (fractions allowed); 0 turns the limit off.
+fn seconds(text: &str) -> Result<Timeout, String> {
+    let t = text.trim();
+    let secs: f64 = t
+        .parse()
+        .map_err(|_| "is not a number of seconds".to_string())?;
+    if secs == 0.0 {
+        return Ok(Timeout::Infinite);
+    }
+    crate::core::units::duration_from_secs(secs).map(Timeout::Finite)
+}
+
+fn assemble(
+    l: &Loaded,
+    name: &str,
+    cfg: &PoolerCfg,
+    server: usize,
+    configs: &[Config],
+    findings: &mut Vec<Finding>,
+) -> Pooler {
+    let kind = cfg.kind.unwrap_or(PoolerKind::Pgbouncer);
+    let mut t = Typer {
+        l,
+        name,
+        kind,
+        configs,
+        findings,
+    };
+    let cfg_mode = cfg.pool_mode.as_deref().and_then(PoolMode::parse);
+    let settings = PoolerSettings {
+        mode: t.get("pool_mode", cfg_mode, mode),
+        default_pool_size: t.get("default_pool_size", cfg.default_pool_size, count),
+        min_pool_size: t.get("min_pool_size", None, count),
+        reserve_pool_size: t.get("reserve_pool_size", cfg.reserve_pool_size, count),
+        max_client_conn: t.get("max_client_conn", cfg.max_client_conn, count),
+        max_db_connections: t.get("max_db_connections", cfg.max_db_connections, count),
+        max_user_connections: t.get("max_user_connections", cfg.max_user_connections, count),
+        max_prepared_statements: t.get(
+            "max_prepared_statements",
+            cfg.max_prepared_statements,
+            count,
+        ),
+        query_wait_timeout: t.get(
+            "query_wait_timeout",
+            cfg.query_wait_timeout
+                .map(|s| seconds(&s.to_string()).unwrap_or(Timeout::Infinite)),
+            seconds,
+        ),
+        server_idle_timeout: t.get("server_idle_timeout", None, seconds),
+        server_lifetime: t.get("server_lifetime", None, seconds),
+        client_idle_timeout: t.get("client_idle_timeout", None, seconds),
+        listen_port: t.get("listen_port", None, count),
+    };
+    let mut databases = Vec::new();
+    let mut users = Vec::new();
+    for c in configs {
+        for e in &c.databases {
+            databases.push(database(&mut t, e));
+        }
+        for e in &c.users {
+            users.push(user(&mut t, e));
+        }
+    }
+    Pooler {
+        name: name.to_string(),
+        kind,
+        origin: l.origin(&["poolers", name]),
+        server,
+        replicas: match cfg.replicas {
+            Some(n) => Sourced::new(n, l.origin(&["poolers", name, "replicas"])),
+            None => Sourced::new(
+                1,
+                Origin::Assumed {
+                    note: format!("1 instance assumed: [poolers.{name}] sets no replicas"),
+                },
+            ),
+        },
+        listen: cfg.listen.iter().map(|a| a.to_ascii_lowercase()).collect(),
+        version: cfg
+            .version
+            .as_ref()
+            .map(|v| Sourced::new(v.clone(), l.origin(&["poolers", name, "version"]))),
+        settings,
+        databases,
+        users,
+    }
+}
+
+/// A typed entry parameter; PC002 when unreadable.
+fn param<T>(
+    t: &mut Typer<'_>,
+    params: &[(String, Raw)],
+    keys: &[&str],
+    parse: impl Fn(&str) -> Result<T, String>,
+) -> Option<Sourced<T>> {
+    let (key, raw) = params
+        .iter()
+        .rev()
+        .find(|(k, _)| keys.contains(&k.as_str()))?;
+    match parse(&raw.text) {
+        Ok(v) => Some(Sourced::new(v, raw.origin.clone())),
+        Err(why) => {
+            t.invalid(key, raw, &why);
+            None
+        }
+    }
+}
+
+fn text_param(params: &[(String, Raw)], key: &str) -> Option<String> {
+    params
+        .iter()
+        .rev()
+        .find(|(k, _)| k == key)
+        .map(|(_, r)| r.text.clone())
+}
+
+fn database(t: &mut Typer<'_>, e: &pgbouncer::Entry) -> PoolerDatabase {
+    let p = &e.params;
+    PoolerDatabase {
+        name: e.name.clone(),
+        origin: e.origin.clone(),
+        pool_size: param(t, p, &["pool_size"], count),
+        // `reserve_pool` is the older spelling of the per-database reserve.
+        reserve_pool: param(t, p, &["reserve_pool", "reserve_pool_size"], count),
+        mode: param(t, p, &["pool_mode"], mode),
+        max_db_connections: param(t, p, &["max_db_connections"], count),
+        user: text_param(p, "user"),
+        host: text_param(p, "host"),
+        port: text_param(p, "port").and_then(|s| s.trim().parse().ok()),
+    }
+}
+
+fn user(t: &mut Typer<'_>, e: &pgbouncer::Entry) -> PoolerUser {
+    let p = &e.params;
+    PoolerUser {
+        name: e.name.clone(),
+        mode: param(t, p, &["pool_mode"], mode),
+        pool_size: param(t, p, &["pool_size"], count),
+        max_user_connections: param(t, p, &["max_user_connections"], count),
+    }
+}

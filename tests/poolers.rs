@@ -1,0 +1,207 @@
+//! The pooler tier end to end: the false FAIL turned into a verdict on both tiers, the
+//! lines each tier prints, and bad pooler input (located errors, other files still lint).
+
+mod common;
+
+use common::*;
+use std::path::Path;
+
+/// A tree of files under a temporary directory.
+fn tree(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (path, text) in files {
+        let p = dir.path().join(path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+    dir
+}
+
+const API_ENV: &str = "DATABASE_URL=postgres://api@pgbouncer:6432/app\nPG_POOL_MAX=10\nPG_CONNECTION_TIMEOUT_MILLIS=3000\n";
+const INI: &str = "[databases]\napp = host=db.internal dbname=app\n\n[pgbouncer]\npool_mode = transaction\nmax_client_conn = 1000\ndefault_pool_size = 20\n";
+const SERVER: &str = "[servers.main]\nmax_connections = 400\nreserved = 10\n";
+const SERVICE: &str = "\n[services.api]\nfiles = [\"api/.env\"]\nreplicas = 100\n";
+
+fn verify_json(dir: &Path) -> (Run, serde_json::Value) {
+    let run = poolcheck_in(dir, &["verify", "--format", "json"]);
+    let v = json(&run);
+    assert_report_schema(&v);
+    (run, v)
+}
+
+fn codes(v: &serde_json::Value) -> Vec<String> {
+    findings(v).into_iter().map(|(c, _, _)| c).collect()
+}
+
+#[test]
+fn the_false_fail_of_client_connections_counted_against_the_server_becomes_two_verdicts() {
+    // Without the pooler declared, 1,000 client connections are counted against 390 slots.
+    let direct = tree(&[
+        ("poolcheck.toml", &format!("{SERVER}{SERVICE}")),
+        ("api/.env", API_ENV),
+    ]);
+    let (run, v) = verify_json(direct.path());
+    assert_eq!(run.code, 1);
+    assert_eq!(codes(&v), ["PC101"]);
+    assert_eq!(v["capacity"][0]["demand"], 1000);
+
+    let pooled = tree(&[
+        (
+            "poolcheck.toml",
+            &format!(
+                "{SERVER}\n[poolers.pgbouncer]\nfiles = [\"pgbouncer.ini\"]\nreplicas = 2\n{SERVICE}"
+            ),
+        ),
+        ("pgbouncer.ini", INI),
+        ("api/.env", API_ENV),
+    ]);
+    let (run, v) = verify_json(pooled.path());
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    assert_eq!(codes(&v), Vec::<String>::new());
+    let cap = &v["capacity"][0];
+    assert_eq!(cap["demand"], 40, "2 instances × default_pool_size 20");
+    assert_eq!(cap["services"].as_array().unwrap().len(), 0);
+    let p = &cap["poolers"][0];
+    assert_eq!(
+        (
+            &p["client_demand"],
+            &p["client_capacity"],
+            &p["server_demand"]
+        ),
+        (&1000.into(), &2000.into(), &40.into())
+    );
+
+    let human = poolcheck_in(pooled.path(), &["verify"]);
+    let lines: Vec<&str> = human.stdout.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            "pooler pgbouncer (PgBouncer): clients 1000 (rolling update 1250) of 2000 = 1000 max_client_conn × 2 instances [api 10×1×100]; server-side 40 = 2 instances × 20 [app/api 20 transaction]",
+            "server main: peak demand 40 (rolling update 40) of 390 usable = 400 max_connections − 10 reserved [via pgbouncer 40]",
+            "pass: 0 errors, 0 warnings, 0 info (fail-on error; exit 0)",
+        ]
+    );
+}
+
+#[test]
+fn a_service_with_via_an_undeclared_pooler_is_a_located_tool_error() {
+    let dir = tree(&[
+        (
+            "poolcheck.toml",
+            &format!("{SERVER}{SERVICE}via = \"bouncer\"\n"),
+        ),
+        ("api/.env", API_ENV),
+    ]);
+    let run = poolcheck_in(dir.path(), &["verify"]);
+    assert_eq!(run.code, 2, "{}", run.stdout);
+    assert!(
+        run.stderr
+            .contains("poolcheck.toml:8:7: service `api` goes via pooler `bouncer`, which"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_missing_pooler_file_is_pc005_and_the_services_still_lint() {
+    let dir = tree(&[
+        (
+            "poolcheck.toml",
+            &format!("{SERVER}\n[poolers.pgbouncer]\nfiles = [\"missing.ini\"]\n{SERVICE}"),
+        ),
+        (
+            "api/.env",
+            "DATABASE_URL=postgres://api@pgbouncer:6432/app\nPG_POOL_MAX=10\n",
+        ),
+    ]);
+    let (run, v) = verify_json(dir.path());
+    assert_eq!(run.code, 1);
+    let mut got = findings(&v);
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            (
+                "PC005".to_string(),
+                Some("missing.ini".to_string()),
+                Some(1)
+            ),
+            // The service's own file was still read: node-postgres waits forever by default
+            ("PC201".to_string(), None, None),
+            // and its 1,000 clients are more than PgBouncer's default max_client_conn of 100.
+            ("PC502".to_string(), Some("api/.env".to_string()), Some(2)),
+        ]
+    );
+    // PgBouncer's documented defaults stand in: max_client_conn 100, default_pool_size 20.
+    let p = &v["capacity"][0]["poolers"][0];
+    assert_eq!(
+        (&p["client_capacity"], &p["server_demand"]),
+        (&100.into(), &20.into())
+    );
+}
+
+#[test]
+fn includes_are_followed_and_a_later_line_wins_over_the_included_one() {
+    let dir = tree(&[
+        (
+            "poolcheck.toml",
+            &format!("{SERVER}\n[poolers.pgbouncer]\nfiles = [\"etc/pgbouncer.ini\"]\n{SERVICE}"),
+        ),
+        (
+            "etc/pgbouncer.ini",
+            "[pgbouncer]\n%include common.ini\ndefault_pool_size = 12\n",
+        ),
+        (
+            "etc/common.ini",
+            "pool_mode = transaction\ndefault_pool_size = 50\nmax_client_conn = 2000\n",
+        ),
+        ("api/.env", API_ENV),
+    ]);
+    let (run, v) = verify_json(dir.path());
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    let p = &v["capacity"][0]["poolers"][0];
+    assert_eq!(p["max_client_conn"], 2000);
+    assert_eq!(p["pools"][0]["pool_size"], 12);
+    assert_eq!(p["pools"][0]["mode"], "transaction");
+}
+
+#[test]
+fn an_include_cycle_is_a_located_syntax_error() {
+    let dir = tree(&[
+        (
+            "poolcheck.toml",
+            &format!("{SERVER}\n[poolers.pgbouncer]\nfiles = [\"a.ini\"]\n{SERVICE}"),
+        ),
+        ("a.ini", "[pgbouncer]\n%include b.ini\n"),
+        ("b.ini", "%include a.ini\n"),
+        ("api/.env", API_ENV),
+    ]);
+    let (_, v) = verify_json(dir.path());
+    let got = findings(&v);
+    assert!(
+        got.iter()
+            .any(|(c, f, l)| c == "PC001" && f.as_deref() == Some("b.ini") && *l == Some(1)),
+        "{got:?}"
+    );
+}
+
+#[test]
+fn passwords_in_pgbouncer_database_entries_never_reach_the_output() {
+    let dir = tree(&[
+        (
+            "poolcheck.toml",
+            &format!("{SERVER}\n[poolers.pgbouncer]\nfiles = [\"pgbouncer.ini\"]\n{SERVICE}"),
+        ),
+        (
+            "pgbouncer.ini",
+            "[databases]\napp = host=db password=hunter2secret pool_size=lots\n[pgbouncer]\npool_mode = transaction\n",
+        ),
+        ("api/.env", API_ENV),
+    ]);
+    for format in ["human", "json"] {
+        let run = poolcheck_in(dir.path(), &["verify", "--format", format]);
+        assert!(run.stdout.contains("PC002"), "{}", run.stdout);
+        assert!(!run.stdout.contains("hunter2secret"), "{}", run.stdout);
+        assert!(!run.stderr.contains("hunter2secret"));
+    }
+}
