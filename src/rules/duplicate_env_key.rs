@@ -11,12 +11,15 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
             let Some(first) = d.ignored.first() else {
                 continue;
             };
-            let times = d.ignored.len() + 1;
+            let times = match d.ignored.len() + 1 {
+                2 => "twice".to_string(),
+                n => format!("{n} times"),
+            };
             let mut f = Finding::new(
                 Code::PC006,
                 format!(
-                    "`{}` is set {times} times in one .env file; dotenv applies the last \
-                     line, `{}`",
+                    "`{}` is set {times} in one .env file; dotenv applies the last line, \
+                     `{}`",
                     d.key, d.used.value
                 ),
                 format!("keep one `{}` line and delete the others", d.key),
