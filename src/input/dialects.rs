@@ -24,6 +24,9 @@ pub enum Concept {
     Pgbouncer,
     Replicas,
     QueryExecMode,
+    /// A key only one application writes (Gitea's `[database] DB_TYPE`): it sets nothing, but
+    /// names the library whose documented defaults then apply.
+    Identifies,
 }
 
 impl Concept {
@@ -44,6 +47,7 @@ impl Concept {
             Concept::Pgbouncer => "PgBouncer mode",
             Concept::Replicas => "replicas",
             Concept::QueryExecMode => "query exec mode",
+            Concept::Identifies => "application marker",
         }
     }
 }
