@@ -46,11 +46,17 @@ alias = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
     for p, c in zip("abcdefghij", "bcdefghijk")
 )
 w("alias_bomb.yaml", alias)
+w("keys.ini", "".join(f"[s{i}]\nkey_{i} = {i} ; c\n" for i in range(n)))
+w("keys.properties", "".join(f"app.group{i % 100}.key{i}={i}\n" for i in range(n)))
+w("appsettings.json", "{\n" + "".join(f'  "k{i}": {{"a": [1, "x"]}},\n' for i in range(n)) + '  "z": 0\n}\n')
+w("config.hjson", "".join(f"k{i}: quoteless text {i} # c\n" for i in range(n)))
+w("deep.json5", "[" * 10000 + "]" * 10000 + "\n")
 EOF
 
 printf '%-18s %10s %12s %s\n' case seconds peak_kb exit
 for f in lines.env errors.env keys.yaml keys.toml bomb.env cycle.env deep_flow.yaml \
-    deep_block.yaml deep_array.toml deep_inline.toml alias_bomb.yaml; do
+    deep_block.yaml deep_array.toml deep_inline.toml alias_bomb.yaml keys.ini keys.properties \
+    appsettings.json config.hjson deep.json5; do
     set +e
     /usr/bin/time -f '%e %M' -o "$dir/time" \
         bash -c "ulimit -v $MEM_KB; exec timeout $LIMIT \"$BIN\" verify --no-config \

@@ -276,6 +276,8 @@ fn select_env_files(
         let (inputs, mut off) = envfiles::select(inputs, &explicit, &opts.environment);
         let (inputs, more) = crate::input::spring::select(inputs, &explicit, &opts.profiles);
         off.extend(more);
+        let (inputs, more) = crate::input::dotnet::select(inputs, &explicit, &opts.environment);
+        off.extend(more);
         spec.inputs = inputs;
         skipped.extend(off);
     }

@@ -24,6 +24,9 @@ pub enum Concept {
     Pgbouncer,
     Replicas,
     QueryExecMode,
+    /// A key only one application writes (Gitea's `[database] DB_TYPE`): it sets nothing, but
+    /// names the library whose documented defaults then apply.
+    Identifies,
 }
 
 impl Concept {
@@ -44,6 +47,7 @@ impl Concept {
             Concept::Pgbouncer => "PgBouncer mode",
             Concept::Replicas => "replicas",
             Concept::QueryExecMode => "query exec mode",
+            Concept::Identifies => "application marker",
         }
     }
 }
@@ -207,7 +211,13 @@ impl Dialects {
                     if let Some(e) = def.env.as_deref() {
                         index.entry(normalize(e)).or_insert((di, ki));
                     }
-                    if let Some(p) = def.path.as_deref().filter(|p| p.contains('.')) {
+                    // An exact path is spelt as one file format writes it (Grafana's
+                    // `database.url`), never as an environment variable (DATABASE_URL).
+                    let dotted = def
+                        .path
+                        .as_deref()
+                        .filter(|p| p.contains('.') && !def.exact);
+                    if let Some(p) = dotted {
                         index.entry(normalize(p)).or_insert((di, ki));
                     }
                 }

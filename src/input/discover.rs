@@ -83,6 +83,8 @@ fn config_format(name: &str, ext: &str) -> Option<Kind> {
         "properties" => Some(Kind::Properties),
         "hjson" => Some(Kind::Json(Flavor::Hjson)),
         "json5" => Some(Kind::Json(Flavor::Json5)),
+        // TypeScript's project files end in `config` but configure a compiler.
+        "json" if stem.starts_with("tsconfig") || stem.starts_with("jsconfig") => None,
         "json" => {
             let app = ["appsettings", "config", "settings", "database", "db"]
                 .iter()
@@ -328,6 +330,42 @@ impl<'a> Walk<'a> {
                     self.out.push(Input::Unreadable(p, problem));
                 }
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod format_tests {
+    use super::*;
+    use crate::input::formats::json::Flavor;
+
+    fn kind(name: &str) -> Option<Kind> {
+        kind_of(Path::new(name))
+    }
+
+    #[test]
+    fn app_config_names_are_read_and_server_files_are_not() {
+        assert_eq!(kind("grafana.ini"), Some(Kind::Ini));
+        assert_eq!(kind("discourse.conf"), Some(Kind::Ini));
+        assert_eq!(kind("application-prod.properties"), Some(Kind::Properties));
+        assert_eq!(
+            kind("appsettings.Production.json"),
+            Some(Kind::Json(Flavor::Json))
+        );
+        assert_eq!(kind("config.hjson"), Some(Kind::Json(Flavor::Hjson)));
+        assert_eq!(kind("settings.json5"), Some(Kind::Json(Flavor::Json5)));
+        for other in [
+            "pgbouncer.ini",
+            "pgbouncer-users.ini",
+            "postgresql.conf",
+            "pg_hba.conf",
+            "redis.conf",
+            "package.json",
+            "package-lock.json",
+            "tsconfig.json",
+            "tsconfig.build.json",
+        ] {
+            assert_eq!(kind(other), None, "{other}");
         }
     }
 }

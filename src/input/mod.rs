@@ -5,6 +5,7 @@
 pub mod config;
 pub mod dialects;
 pub mod discover;
+pub mod dotnet;
 pub mod envfiles;
 pub mod environment;
 pub mod formats;

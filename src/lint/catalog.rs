@@ -30,6 +30,14 @@ pub const FILES: &[(&str, &str)] = &[
         include_str!("../../rules/PC005-unreadable-input.toml"),
     ),
     (
+        "PC006-duplicate-env-key.toml",
+        include_str!("../../rules/PC006-duplicate-env-key.toml"),
+    ),
+    (
+        "PC007-competing-pool-settings.toml",
+        include_str!("../../rules/PC007-competing-pool-settings.toml"),
+    ),
+    (
         "PC008-missing-reference.toml",
         include_str!("../../rules/PC008-missing-reference.toml"),
     ),

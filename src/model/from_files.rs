@@ -11,6 +11,7 @@ use crate::input::dialects::{self, Concept, Dialects, KeyDef, Special, Unit};
 use crate::input::discover::{Input, Kind};
 use crate::input::formats::{self, Node, NodeKind};
 
+mod conflicts;
 mod formats_other;
 
 /// One service as poolcheck.toml or the command line describes it.
@@ -262,6 +263,8 @@ pub fn build_service(
     deployed_observations(&mut c, spec, &mut scaling, sources);
     let mut taken = apply_overrides(&mut c, opts);
     taken.append(&mut c.erb_overrides);
+    let competing = conflicts::competing(&c.obs, &c.erb_values);
+    let duplicates = conflicts::duplicates(&env_files, dialects);
     let mut keys: Vec<String> = c.obs.iter().map(|o| o.key.clone()).collect();
     keys.extend(
         env_files
@@ -295,6 +298,8 @@ pub fn build_service(
     pool.url_user = url_user;
     pool.url_database = url_database;
     pool.unevaluated = unevaluated;
+    pool.competing = competing;
+    pool.duplicates = duplicates;
     let pods = pods_of(spec, &scaling, replicas, processes);
     for f in &mut findings {
         f.service = Some(spec.name.clone());

@@ -79,6 +79,39 @@ pub struct PoolConfig {
     pub raw: Vec<RawValue>,
     /// Values poolcheck could not evaluate (ERB it does not run), each saying why, where.
     pub unevaluated: Vec<Sourced<String>>,
+    /// Pool keys one .env file sets more than once (PC006).
+    pub duplicates: Vec<Duplicate>,
+    /// One setting given under different keys with different values (PC007).
+    pub competing: Vec<Competing>,
+}
+
+/// A key set on several lines of one file: the value the application reads and the lines it
+/// never sees. Values are redacted for display.
+#[derive(Debug, Clone)]
+pub struct Duplicate {
+    pub key: String,
+    pub used: Sourced<String>,
+    pub ignored: Vec<Sourced<String>>,
+}
+
+/// Keys that set the same concept of one pool to different values.
+#[derive(Debug, Clone)]
+pub struct Competing {
+    pub concept: crate::input::dialects::Concept,
+    /// The one the model takes (URL parameter > library key > generic name; later wins ties).
+    pub used: Setting,
+    pub others: Vec<Setting>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Setting {
+    pub key: String,
+    /// Redacted for display.
+    pub text: String,
+    pub library: String,
+    /// 3 URL or connection-string parameter, 2 library key, 1 generic name.
+    pub rank: u8,
+    pub origin: Origin,
 }
 
 #[derive(Debug, Clone)]

@@ -4,6 +4,8 @@
 
 mod app_pool_above_pooler_pool;
 mod common;
+mod competing_pool_settings;
+mod duplicate_env_key;
 mod fleet_exceeds_server_slots;
 mod host_cpu_default_pool;
 mod infinite_acquire_timeout;
@@ -36,6 +38,8 @@ pub const REGISTRY: Registry = Registry {
 pub const CHECKS: &[(Code, Check)] = &[
     (Code::PC003, pool_size_unknown::check),
     (Code::PC004, server_limits_unknown::check),
+    (Code::PC006, duplicate_env_key::check),
+    (Code::PC007, competing_pool_settings::check),
     (Code::PC101, fleet_exceeds_server_slots::check),
     (Code::PC102, rollout_exceeds_server_slots::check),
     (Code::PC103, thin_headroom::check),

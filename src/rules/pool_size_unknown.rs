@@ -20,7 +20,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
                 let from = if erb.is_empty() {
                     "a secret or an unresolved reference"
                 } else {
-                    "an ERB expression poolcheck cannot resolve"
+                    "an expression poolcheck cannot resolve (ERB, a placeholder)"
                 };
                 let mut f = Finding::new(
                     Code::PC003,

@@ -89,7 +89,9 @@ struct Builder {
     /// Sections by name, and entries by (section, key): a file of 200,000 keys must not
     /// search its section once per key.
     section_index: HashMap<String, usize>,
-    entry_index: HashMap<(Option<usize>, String), usize>,
+    /// Per section (index 0: the root, then section i at i + 1): entries by key, looked up
+    /// by `&str` so a lookup allocates nothing.
+    entry_index: Vec<HashMap<String, usize>>,
     errors: Vec<ParseError>,
 }
 
@@ -120,7 +122,7 @@ impl Builder {
             sections: Vec::new(),
             current: None,
             section_index: HashMap::new(),
-            entry_index: HashMap::new(),
+            entry_index: vec![HashMap::new()],
             errors: Vec::new(),
         }
     }
@@ -165,6 +167,7 @@ impl Builder {
         }
         self.section_index
             .insert(name.to_string(), self.sections.len());
+        self.entry_index.push(HashMap::new());
         self.sections.push(Section {
             name: name.to_string(),
             file,
@@ -177,7 +180,8 @@ impl Builder {
     /// Adds an entry to the current section; returns its index there.
     fn entry(&mut self, key: &str, key_span: Span, value: Node) -> usize {
         let section = self.current;
-        if let Some(&i) = self.entry_index.get(&(section, key.to_string())) {
+        let slot = section.map_or(0, |i| i + 1);
+        if let Some(&i) = self.entry_index[slot].get(key) {
             let e = &mut self.entries(section)[i];
             e.value = value;
             e.key_span = key_span;
@@ -190,7 +194,7 @@ impl Builder {
             value,
         });
         let i = entries.len() - 1;
-        self.entry_index.insert((section, key.to_string()), i);
+        self.entry_index[slot].insert(key.to_string(), i);
         i
     }
 

@@ -236,10 +236,22 @@ impl Parser<'_> {
             self.pos += 1;
             self.ws()?;
             let value = self.value(depth)?;
-            match index.get(&key) {
-                Some(&i) => entries[i].value = value,
+            // Small objects search their few keys; an index pays off only for large ones.
+            const INDEXED: usize = 16;
+            if entries.len() == INDEXED && index.is_empty() {
+                index.extend(entries.iter().enumerate().map(|(i, e)| (e.key.clone(), i)));
+            }
+            let found = if entries.len() < INDEXED {
+                entries.iter().position(|e| e.key == key)
+            } else {
+                index.get(&key).copied()
+            };
+            match found {
+                Some(i) => entries[i].value = value,
                 None => {
-                    index.insert(key.clone(), entries.len());
+                    if entries.len() >= INDEXED {
+                        index.insert(key.clone(), entries.len());
+                    }
                     entries.push(Entry {
                         key,
                         key_span,
@@ -421,9 +433,14 @@ impl Parser<'_> {
                     self.pos += 1;
                     return Ok(self.node(NodeKind::Scalar(Scalar::Str(out)), Span::new(start, end)));
                 }
-                c => {
-                    out.push(c);
-                    self.pos += c.len_utf8();
+                _ => {
+                    // Copy the run up to the next quote, backslash or newline at once.
+                    let run = self.b[self.pos..]
+                        .iter()
+                        .position(|&b| b == quote || b == b'\\' || b == b'\n')
+                        .map_or(self.b.len(), |i| self.pos + i);
+                    out.push_str(&self.text[self.pos..run]);
+                    self.pos = run;
                 }
             }
         }

@@ -49,7 +49,17 @@ pub fn parse(file: FileId, text: &str) -> Properties {
             pos = line_end + 1;
             continue;
         }
-        let logical = logical_line(text, pos + (raw.len() - body.len()));
+        let start = pos + (raw.len() - body.len());
+        if !body.contains('\\') {
+            // Most lines have no escape and no continuation: read them in place.
+            let (key, key_span, value, vspan) = plain_entry(body, start);
+            if let Err(e) = doc.insert(key, key_span, value.to_string(), vspan) {
+                errors.push(e);
+            }
+            pos = line_end + 1;
+            continue;
+        }
+        let logical = logical_line(text, start);
         pos = logical.end + 1;
         match entry(&logical) {
             Ok((key, ks, ke, value, vs, ve)) => {
@@ -87,6 +97,25 @@ pub fn parse(file: FileId, text: &str) -> Properties {
     }
     docs.push(doc.finish(text.len()));
     Properties { docs, errors }
+}
+
+/// A line without backslashes starting at byte `start`: key, its span, value, its span.
+fn plain_entry(line: &str, start: usize) -> (&str, Span, &str, Span) {
+    let is_blank = |c: char| matches!(c, ' ' | '\t' | '\u{c}');
+    let key_end = line
+        .find(|c: char| c == '=' || c == ':' || is_blank(c))
+        .unwrap_or(line.len());
+    let mut rest = line[key_end..].trim_start_matches(is_blank);
+    if let Some(r) = rest.strip_prefix(['=', ':']) {
+        rest = r.trim_start_matches(is_blank);
+    }
+    let vstart = start + line.len() - rest.len();
+    (
+        &line[..key_end],
+        Span::new(start, start + key_end),
+        rest,
+        Span::new(vstart, vstart + rest.len()),
+    )
 }
 
 fn char_len(text: &str, at: usize) -> usize {

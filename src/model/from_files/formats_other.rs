@@ -93,20 +93,24 @@ fn placeholders(
             .iter_mut()
             .for_each(|n| placeholders(c, n, env_files, opts)),
         NodeKind::Scalar(formats::Scalar::Str(s)) if s.contains("${") => {
+            // `--set VAR=…` answers a placeholder as it answers ERB: the key is taken.
+            let used = std::cell::RefCell::new(Vec::new());
             let lookup = |var: &str| {
-                opts.overrides
-                    .iter()
-                    .rev()
-                    .find(|(k, _)| k == var)
-                    .map(|(_, v)| v.clone())
-                    .or_else(|| env_value(env_files, var))
+                let set = opts.overrides.iter().rev().find(|(k, _)| k == var);
+                if let Some((k, v)) = set {
+                    used.borrow_mut().push(k.clone());
+                    return Some(v.clone());
+                }
+                env_value(env_files, var)
             };
-            match resolve_placeholders(s, &lookup) {
+            let resolved = resolve_placeholders(s, &lookup);
+            c.erb_overrides.extend(used.into_inner());
+            match resolved {
                 Ok(v) => *s = v,
                 Err(expr) => {
                     c.unevaluated.push(Sourced::new(
                         format!(
-                            "`{}` is not set in this service's env files; pass --set {}=N",
+                            "`{}` is not set in this service's env files; give it with --set {}=N",
                             crate::core::secrets::clip(&expr, 40),
                             placeholder_var(&expr)
                         ),
@@ -234,13 +238,21 @@ impl Collector<'_> {
                 } else {
                     span
                 };
-                self.push(
-                    m,
-                    &p.key,
-                    Some(p.value.clone()),
-                    Origin::file(file, pspan),
-                    3,
-                );
+                // A deploy-time substitution (`${POOL}`, Octopus `#{Pool}`, `{{ .pool }}`) is
+                // set where poolcheck cannot read: unknown, not an invalid number.
+                let templated = ["${", "#{", "{{"].iter().any(|t| p.value.contains(t));
+                let text = (!templated).then(|| p.value.clone());
+                if templated {
+                    self.unevaluated.push(Sourced::new(
+                        format!(
+                            "`{}={}` is substituted at deploy time",
+                            p.key,
+                            crate::core::secrets::clip(&p.value, 40)
+                        ),
+                        Origin::file(file, pspan),
+                    ));
+                }
+                self.push(m, &p.key, text, Origin::file(file, pspan), 3);
             }
         }
     }

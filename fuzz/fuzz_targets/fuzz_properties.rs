@@ -1,0 +1,13 @@
+//! Java .properties reader: no panic on any text, every error inside the file.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    if let Ok(text) = std::str::from_utf8(data) {
+        let p = poolcheck::input::formats::properties::parse(0, text);
+        for e in &p.errors {
+            assert!(e.span.end <= text.len());
+        }
+    }
+});
