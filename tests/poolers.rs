@@ -205,3 +205,18 @@ fn passwords_in_pgbouncer_database_entries_never_reach_the_output() {
         assert!(!run.stderr.contains("hunter2secret"));
     }
 }
+
+#[test]
+fn readme_shows_what_the_two_tier_example_prints() {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let cmd = "$ poolcheck verify --config fixtures/poolers/rails-node-transaction/poolcheck.toml --ignore PC204\n";
+    let start = readme.find(cmd).expect("README pooler example") + cmd.len();
+    let block = &readme[start..start + readme[start..].find("```").unwrap()];
+    let args: Vec<&str> = cmd.trim_end().split(' ').skip(2).collect();
+    let run = poolcheck(&args);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        run.stdout, block,
+        "README.md's pooler example is stale: paste the new output"
+    );
+}
