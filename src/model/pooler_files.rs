@@ -397,6 +397,16 @@ fn assemble(
         client_idle_timeout: t.get("client_idle_timeout", None, seconds),
         listen_port: t.get("listen_port", None, count),
     };
+    let mut listen: Vec<String> = cfg.listen.iter().map(|a| a.to_ascii_lowercase()).collect();
+    // A concrete listen_addr is an address clients can name; `*` and the wildcards are not.
+    if let Some(raw) = t.file_value("listen_addr") {
+        for a in raw.text.split(',').map(str::trim) {
+            if !a.is_empty() && !matches!(a, "*" | "0.0.0.0" | "::") {
+                let port = settings.listen_port.value;
+                listen.push(format!("{}:{port}", a.to_ascii_lowercase()));
+            }
+        }
+    }
     let mut databases = Vec::new();
     let mut users = Vec::new();
     for c in configs {
@@ -421,7 +431,7 @@ fn assemble(
                 },
             ),
         },
-        listen: cfg.listen.iter().map(|a| a.to_ascii_lowercase()).collect(),
+        listen,
         version: cfg
             .version
             .as_ref()
