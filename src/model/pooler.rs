@@ -171,7 +171,7 @@ impl Pooler {
     /// Kubernetes or compose service name, short or fully qualified) on its listen port.
     pub fn listens_on(&self, host: &str, port: u16) -> bool {
         let addr = format!("{host}:{port}");
-        if self.listen.iter().any(|l| *l == addr) {
+        if self.listen.contains(&addr) {
             return true;
         }
         let short = host.split('.').next().unwrap_or(host);
@@ -246,8 +246,10 @@ pub(crate) mod tests {
     }
 
     pub fn service(key: &str) -> Service {
-        let mut pool = crate::model::PoolConfig::default();
-        pool.server_key = Some(key.into());
+        let pool = crate::model::PoolConfig {
+            server_key: Some(key.into()),
+            ..Default::default()
+        };
         Service {
             name: "s".into(),
             server: 0,
