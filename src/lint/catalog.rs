@@ -113,6 +113,10 @@ pub const FILES: &[(&str, &str)] = &[
         "PC504-pooler-timeout-undercuts-app.toml",
         include_str!("../../rules/PC504-pooler-timeout-undercuts-app.toml"),
     ),
+    (
+        "PC505-replica-is-primary.toml",
+        include_str!("../../rules/PC505-replica-is-primary.toml"),
+    ),
 ];
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

@@ -112,6 +112,29 @@ pub struct PoolerUser {
     pub max_user_connections: Option<Sourced<u32>>,
 }
 
+/// A server a pgcat shard or PgDog database entry lists.
+#[derive(Debug, Clone)]
+pub struct PoolerServer {
+    pub cluster: String,
+    pub shard: u32,
+    /// `host:port`, lower case, `localhost` as 127.0.0.1.
+    pub address: String,
+    /// primary or replica.
+    pub role: String,
+    pub origin: Origin,
+}
+
+/// A pool a pgcat or PgDog config fixes by itself: one per user and server entry.
+#[derive(Debug, Clone)]
+pub struct FixedPool {
+    pub cluster: String,
+    pub user: String,
+    pub shard: u32,
+    pub role: String,
+    pub pool_size: Sourced<u32>,
+    pub mode: Sourced<PoolMode>,
+}
+
 /// A pooler tier between services and a server: clients connect to it, and it opens its own
 /// server-side pools.
 #[derive(Debug, Clone)]
@@ -131,6 +154,21 @@ pub struct Pooler {
     pub settings: PoolerSettings,
     pub databases: Vec<PoolerDatabase>,
     pub users: Vec<PoolerUser>,
+    /// pgcat / PgDog: every server entry, and the pools opened on the pooler's server (the
+    /// first primary's address; entries elsewhere are another server's load).
+    pub servers: Vec<PoolerServer>,
+    pub fixed_pools: Vec<FixedPool>,
+}
+
+/// `host:port` as routing compares it: lower case, `localhost` as 127.0.0.1.
+pub fn address(host: &str, port: u16) -> String {
+    let h = host.trim().to_ascii_lowercase();
+    let h = if h == "localhost" {
+        "127.0.0.1".into()
+    } else {
+        h
+    };
+    format!("{h}:{port}")
 }
 
 impl Pooler {
@@ -242,6 +280,8 @@ pub(crate) mod tests {
             },
             databases: Vec::new(),
             users: Vec::new(),
+            servers: Vec::new(),
+            fixed_pools: Vec::new(),
         }
     }
 

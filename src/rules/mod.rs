@@ -14,6 +14,7 @@ mod pooler_client_limit_exceeded;
 mod pooler_server_pools_exceed_server_slots;
 mod pooler_timeout_undercuts_app;
 mod prepared_statements_behind_pgbouncer;
+mod replica_is_primary;
 mod role_connection_limit_exceeded;
 mod rollout_exceeds_server_slots;
 mod server_kills_idle_connections;
@@ -54,6 +55,7 @@ pub const CHECKS: &[(Code, Check)] = &[
     (Code::PC502, pooler_client_limit_exceeded::check),
     (Code::PC503, app_pool_above_pooler_pool::check),
     (Code::PC504, pooler_timeout_undercuts_app::check),
+    (Code::PC505, replica_is_primary::check),
 ];
 
 /// Codes raised outside the CHECKS table (while reading input).
