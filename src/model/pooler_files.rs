@@ -403,7 +403,11 @@ fn assemble(
     configs: &[Config],
     findings: &mut Vec<Finding>,
 ) -> Pooler {
-    let kind = cfg.kind.unwrap_or(PoolerKind::Pgbouncer);
+    let kind = cfg
+        .kind
+        .as_deref()
+        .and_then(|k| serde_json::from_value(serde_json::Value::String(k.into())).ok())
+        .unwrap_or(PoolerKind::Pgbouncer);
     let mut t = Typer {
         l,
         name,
