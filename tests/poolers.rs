@@ -220,3 +220,60 @@ fn readme_shows_what_the_two_tier_example_prints() {
         "README.md's pooler example is stale: paste the new output"
     );
 }
+
+#[test]
+fn what_if_moves_the_server_tier_with_a_pooler_setting_and_a_route() {
+    let dir = root().join("fixtures/poolers/rails-node-transaction");
+    let run = poolcheck_in(
+        &dir,
+        &[
+            "what-if",
+            "--set",
+            "pooler.pgbouncer.default_pool_size=100",
+            "--set",
+            "pooler.pgbouncer.replicas=3",
+            "--ignore",
+            "PC204",
+        ],
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let row = |name: &str| {
+        run.stdout
+            .lines()
+            .find(|l| l.trim_start().starts_with(name))
+            .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+    };
+    // 3 pods × 2 pools × (100 + 5) + reports 4 = 634.
+    assert_eq!(
+        row("main: peak demand").as_deref(),
+        Some("main: peak demand 104 634 ←")
+    );
+    assert!(run.stdout.contains("introduced: PC501"), "{}", run.stdout);
+
+    // Routing the direct reports job through the pooler adds a pool (25 × 2) and removes its 4.
+    let run = poolcheck_in(
+        &dir,
+        &[
+            "what-if",
+            "--set",
+            "service.reports.via=pgbouncer",
+            "--ignore",
+            "PC204",
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout
+            .contains("server main: peak demand 150 (rolling update 150) of 390 usable"),
+        "{}",
+        run.stdout
+    );
+
+    let run = poolcheck_in(&dir, &["what-if", "--set", "pooler.nope.replicas=3"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("no pooler `nope` (poolers: pgbouncer)"),
+        "{}",
+        run.stderr
+    );
+}

@@ -243,6 +243,62 @@ pub fn route(fleet: &mut Fleet) {
     }
 }
 
+/// `--set pooler.NAME.FIELD=N` and `--set service.NAME.via=POOLER` (what-if): `path` is the
+/// key split at dots, three parts.
+pub fn apply_set(
+    fleet: &mut Fleet,
+    path: &[String],
+    value: &str,
+    origin: Origin,
+) -> Result<(), String> {
+    let names: Vec<String> = fleet.poolers.iter().map(|p| p.name.clone()).collect();
+    let no_such = |n: &str| {
+        if names.is_empty() {
+            format!("no pooler `{n}`: poolcheck.toml declares no [poolers]")
+        } else {
+            format!("no pooler `{n}` (poolers: {})", names.join(", "))
+        }
+    };
+    if path[0] == "service" {
+        let p = fleet
+            .poolers
+            .iter()
+            .position(|p| p.name == value)
+            .ok_or_else(|| no_such(value))?;
+        let svc = fleet
+            .services
+            .iter_mut()
+            .find(|s| s.name == path[1])
+            .ok_or_else(|| format!("no service `{}`", path[1]))?;
+        svc.via = Some(p);
+        return Ok(());
+    }
+    let pooler = fleet
+        .poolers
+        .iter_mut()
+        .find(|p| p.name == path[1])
+        .ok_or_else(|| no_such(&path[1]))?;
+    let n: u64 = value
+        .parse()
+        .map_err(|_| "the value must be a whole number".to_string())?;
+    let s = &mut pooler.settings;
+    let slot = match path[2].as_str() {
+        "replicas" => &mut pooler.replicas,
+        "default_pool_size" => &mut s.default_pool_size,
+        "reserve_pool_size" => &mut s.reserve_pool_size,
+        "max_client_conn" => &mut s.max_client_conn,
+        "max_db_connections" => &mut s.max_db_connections,
+        _ => return Err("unknown pooler field".into()),
+    };
+    let checked = if path[2] == "replicas" {
+        super::limits::pods(n)
+    } else {
+        super::limits::connections(n)
+    }?;
+    *slot = Sourced::new(checked, origin);
+    Ok(())
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
