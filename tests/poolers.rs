@@ -277,3 +277,59 @@ fn what_if_moves_the_server_tier_with_a_pooler_setting_and_a_route() {
         run.stderr
     );
 }
+
+#[test]
+fn verbose_names_the_origin_of_every_pooler_number() {
+    let run = poolcheck(&[
+        "verify",
+        "--verbose",
+        "--config",
+        "fixtures/poolers/compose-env/poolcheck.toml",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    for line in [
+        "  pgbouncer's instances 1: 1 instance assumed: [poolers.pgbouncer] sets no replicas",
+        // Wrapped at the terminal width: the origin's location is what matters.
+        "  pgbouncer's max_client_conn 400: fixtures/poolers/compose-env/docker-compose.yml:19:34",
+        "  pgbouncer pool shop/shop size 15: fixtures/poolers/compose-env/docker-compose.yml:17:36",
+        "  pgbouncer pool shop/shop reserve 3: fixtures/poolers/compose-env/docker-compose.yml:18:36",
+        "  pgbouncer pool shop/shop mode transaction: fixtures/poolers/compose-env/docker-compose.yml:16:28",
+        "  web's pool 10 (via pgbouncer): fixtures/poolers/compose-env/web/.env:3:22",
+    ] {
+        assert!(
+            run.stdout.lines().any(|l| l.starts_with(line)),
+            "no `{line}` in\n{}",
+            run.stdout
+        );
+    }
+}
+
+mod robustness {
+    use poolcheck::core::source::{SourceFile, SourceSet};
+    use poolcheck::input::formats::{ini, pgbouncer};
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// Any text read as pgbouncer.ini: no panic, and every span the reader hands out is
+        /// inside the file on a character boundary.
+        #[test]
+        fn pgbouncer_ini_arbitrary_text_never_panics(
+            body in "(\\[(databases|users|pgbouncer)\\]\n|[a-z_*]{0,8} ?= ?[^\n]{0,40}\n|[^\n]{0,20}\n){0,12}"
+        ) {
+            let mut sources = SourceSet::default();
+            let id = sources.add(SourceFile::new(std::path::Path::new("p.ini"), "p.ini", body.as_str()));
+            let parsed = ini::parse(id, &body);
+            let c = pgbouncer::from_ini(&parsed.root, &sources);
+            let raws = c.settings.iter().map(|(_, r)| r)
+                .chain(c.databases.iter().chain(&c.users).flat_map(|e| e.params.iter().map(|(_, r)| r)));
+            for r in raws {
+                if let Some((_, span)) = r.origin.location() {
+                    prop_assert!(span.end <= body.len());
+                    prop_assert!(body.is_char_boundary(span.start) && body.is_char_boundary(span.end));
+                }
+            }
+        }
+    }
+}
