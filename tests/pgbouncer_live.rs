@@ -165,4 +165,39 @@ fn server_connections_through_pgbouncer_equal_the_models_prediction() {
     // 20 clients, each busy for 0.6 s, never got more than the pool's 3 server connections,
     // and did get all 3: what the model predicted from the same pgbouncer.ini.
     assert_eq!(observed as u64, predicted);
+
+    // The admin console reports the same settings and the pool the load opened.
+    let probe = poolcheck(&[
+        "probe",
+        &format!("postgres://admin@127.0.0.1:{PORT}/pgbouncer?sslmode=disable"),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(probe.code, 0, "{}", probe.stderr);
+    let f = json(&probe);
+    assert!(
+        f["version"].as_str().unwrap().starts_with("PgBouncer "),
+        "{f}"
+    );
+    assert_eq!(f["config"]["pool_mode"], "transaction");
+    assert_eq!(f["config"]["max_client_conn"], "100");
+    let db = f["databases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["name"] == "pcpool")
+        .expect("pcpool in SHOW DATABASES");
+    assert_eq!(db["pool_size"], POOL_SIZE.to_string());
+    let pool = f["pools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["database"] == "pcpool")
+        .expect("pcpool in SHOW POOLS");
+    assert_eq!(pool["user"], role.name.as_str());
+    let held: u64 = ["sv_active", "sv_idle", "sv_used"]
+        .iter()
+        .map(|k| pool[k].as_str().unwrap().parse::<u64>().unwrap())
+        .sum();
+    assert_eq!(held, predicted, "{pool}");
 }
