@@ -117,6 +117,10 @@ pub const FILES: &[(&str, &str)] = &[
         "PC505-replica-is-primary.toml",
         include_str!("../../rules/PC505-replica-is-primary.toml"),
     ),
+    (
+        "PC506-database-not-in-pooler.toml",
+        include_str!("../../rules/PC506-database-not-in-pooler.toml"),
+    ),
 ];
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

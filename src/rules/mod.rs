@@ -4,6 +4,7 @@
 
 mod app_pool_above_pooler_pool;
 mod common;
+mod database_not_in_pooler;
 mod fleet_exceeds_server_slots;
 mod host_cpu_default_pool;
 mod infinite_acquire_timeout;
@@ -56,6 +57,7 @@ pub const CHECKS: &[(Code, Check)] = &[
     (Code::PC503, app_pool_above_pooler_pool::check),
     (Code::PC504, pooler_timeout_undercuts_app::check),
     (Code::PC505, replica_is_primary::check),
+    (Code::PC506, database_not_in_pooler::check),
 ];
 
 /// Codes raised outside the CHECKS table (while reading input).
