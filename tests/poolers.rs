@@ -205,3 +205,131 @@ fn passwords_in_pgbouncer_database_entries_never_reach_the_output() {
         assert!(!run.stderr.contains("hunter2secret"));
     }
 }
+
+#[test]
+fn readme_shows_what_the_two_tier_example_prints() {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let cmd = "$ poolcheck verify --config fixtures/poolers/rails-node-transaction/poolcheck.toml --ignore PC204\n";
+    let start = readme.find(cmd).expect("README pooler example") + cmd.len();
+    let block = &readme[start..start + readme[start..].find("```").unwrap()];
+    let args: Vec<&str> = cmd.trim_end().split(' ').skip(2).collect();
+    let run = poolcheck(&args);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        run.stdout, block,
+        "README.md's pooler example is stale: paste the new output"
+    );
+}
+
+#[test]
+fn what_if_moves_the_server_tier_with_a_pooler_setting_and_a_route() {
+    let dir = root().join("fixtures/poolers/rails-node-transaction");
+    let run = poolcheck_in(
+        &dir,
+        &[
+            "what-if",
+            "--set",
+            "pooler.pgbouncer.default_pool_size=100",
+            "--set",
+            "pooler.pgbouncer.replicas=3",
+            "--ignore",
+            "PC204",
+        ],
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let row = |name: &str| {
+        run.stdout
+            .lines()
+            .find(|l| l.trim_start().starts_with(name))
+            .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+    };
+    // 3 pods × 2 pools × (100 + 5) + reports 4 = 634.
+    assert_eq!(
+        row("main: peak demand").as_deref(),
+        Some("main: peak demand 104 634 ←")
+    );
+    assert!(run.stdout.contains("introduced: PC501"), "{}", run.stdout);
+
+    // Routing the direct reports job through the pooler adds a pool (25 × 2) and removes its 4.
+    let run = poolcheck_in(
+        &dir,
+        &[
+            "what-if",
+            "--set",
+            "service.reports.via=pgbouncer",
+            "--ignore",
+            "PC204",
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout
+            .contains("server main: peak demand 150 (rolling update 150) of 390 usable"),
+        "{}",
+        run.stdout
+    );
+
+    let run = poolcheck_in(&dir, &["what-if", "--set", "pooler.nope.replicas=3"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("no pooler `nope` (poolers: pgbouncer)"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn verbose_names_the_origin_of_every_pooler_number() {
+    let run = poolcheck(&[
+        "verify",
+        "--verbose",
+        "--config",
+        "fixtures/poolers/compose-env/poolcheck.toml",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    for line in [
+        "  pgbouncer's instances 1: 1 instance assumed: [poolers.pgbouncer] sets no replicas",
+        // Wrapped at the terminal width: the origin's location is what matters.
+        "  pgbouncer's max_client_conn 400: fixtures/poolers/compose-env/docker-compose.yml:19:34",
+        "  pgbouncer pool shop/shop size 15: fixtures/poolers/compose-env/docker-compose.yml:17:36",
+        "  pgbouncer pool shop/shop reserve 3: fixtures/poolers/compose-env/docker-compose.yml:18:36",
+        "  pgbouncer pool shop/shop mode transaction: fixtures/poolers/compose-env/docker-compose.yml:16:28",
+        "  web's pool 10 (via pgbouncer): fixtures/poolers/compose-env/web/.env:3:22",
+    ] {
+        assert!(
+            run.stdout.lines().any(|l| l.starts_with(line)),
+            "no `{line}` in\n{}",
+            run.stdout
+        );
+    }
+}
+
+mod robustness {
+    use poolcheck::core::source::{SourceFile, SourceSet};
+    use poolcheck::input::formats::{ini, pgbouncer};
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// Any text read as pgbouncer.ini: no panic, and every span the reader hands out is
+        /// inside the file on a character boundary.
+        #[test]
+        fn pgbouncer_ini_arbitrary_text_never_panics(
+            body in "(\\[(databases|users|pgbouncer)\\]\n|[a-z_*]{0,8} ?= ?[^\n]{0,40}\n|[^\n]{0,20}\n){0,12}"
+        ) {
+            let mut sources = SourceSet::default();
+            let id = sources.add(SourceFile::new(std::path::Path::new("p.ini"), "p.ini", body.as_str()));
+            let parsed = ini::parse(id, &body);
+            let c = pgbouncer::from_ini(&parsed.root, &sources);
+            let raws = c.settings.iter().map(|(_, r)| r)
+                .chain(c.databases.iter().chain(&c.users).flat_map(|e| e.params.iter().map(|(_, r)| r)));
+            for r in raws {
+                if let Some((_, span)) = r.origin.location() {
+                    prop_assert!(span.end <= body.len());
+                    prop_assert!(body.is_char_boundary(span.start) && body.is_char_boundary(span.end));
+                }
+            }
+        }
+    }
+}

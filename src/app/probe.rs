@@ -12,6 +12,15 @@ pub fn run(args: &ProbeArgs) -> ToolResult<u8> {
         return Err(ToolError::new("--connect-timeout 0 would wait forever")
             .with_help("give a finite timeout, e.g. 5s"));
     }
+    // The admin console of a PgBouncer answers SHOW, not the server's catalog queries.
+    if crate::db::pgbouncer::is_admin_console(args.url.as_deref()) {
+        let facts = crate::db::pgbouncer::probe_blocking(args.url.as_deref(), timeout)?;
+        match args.format {
+            Format::Json => outln!(serde_json::to_string_pretty(&facts).unwrap_or_default()),
+            Format::Human => out!(crate::report::pooler_probe::human(&facts)),
+        }
+        return Ok(exit::CLEAN);
+    }
     let facts = probe_blocking(args.url.as_deref(), timeout, &[], &[])?;
     match args.format {
         Format::Json => outln!(serde_json::to_string_pretty(&facts).unwrap_or_default()),

@@ -80,8 +80,9 @@ pub fn pool_key(p: &Pooler, s: &crate::model::Service) -> (String, String) {
     (db, user.unwrap_or_else(|| "?".into()))
 }
 
-/// The pools a pooler opens: one per (database, forced-or-client user) of the services routed
-/// to it; with none routed, one per `[databases]` entry that forces a user.
+/// The pools a pooler opens: those its config lists (pgcat, PgDog: a user × a server entry);
+/// else one per (database, forced-or-client user) of the services routed to it; with none
+/// routed, one per `[databases]` entry that forces a user.
 fn pools(fleet: &Fleet, index: usize, p: &Pooler) -> Vec<PoolDemand> {
     let mut keys: Vec<(String, String)> = Vec::new();
     let push = |keys: &mut Vec<(String, String)>, db: String, user: String| {
@@ -99,6 +100,24 @@ fn pools(fleet: &Fleet, index: usize, p: &Pooler) -> Vec<PoolDemand> {
                 push(&mut keys, d.name.clone(), u.clone());
             }
         }
+    }
+    if !p.fixed_pools.is_empty() {
+        return p
+            .fixed_pools
+            .iter()
+            .map(|f| PoolDemand {
+                database: format!("{}/shard{} {}", f.cluster, f.shard, f.role),
+                user: f.user.clone(),
+                mode: f.mode.value,
+                pool_size: f.pool_size.value,
+                reserve: 0,
+                inputs: PoolInputs {
+                    size: f.pool_size.origin.clone(),
+                    reserve: f.pool_size.origin.clone(),
+                    mode: f.mode.origin.clone(),
+                },
+            })
+            .collect();
     }
     keys.into_iter()
         .map(|(db, user)| {

@@ -2,6 +2,7 @@
 //! engine and their documented reserve and limit semantics are [`Engine`] (in `core`), so the
 //! model's servers carry one and rules never assume PostgreSQL.
 
+pub mod pgbouncer;
 pub mod postgres;
 
 pub use crate::core::engine::Engine;

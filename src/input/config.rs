@@ -84,7 +84,8 @@ pub struct ServiceCfg {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PoolerCfg {
-    pub kind: Option<crate::core::engine::PoolerKind>,
+    /// pgbouncer (default), pgcat, pgdog, …: the schema lists them; the model types it.
+    pub kind: Option<String>,
     /// pgbouncer.ini, an env file, or a compose file whose PgBouncer service sets them.
     #[serde(default)]
     pub files: Vec<String>,

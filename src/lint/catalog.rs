@@ -129,6 +129,14 @@ pub const FILES: &[(&str, &str)] = &[
         "PC504-pooler-timeout-undercuts-app.toml",
         include_str!("../../rules/PC504-pooler-timeout-undercuts-app.toml"),
     ),
+    (
+        "PC505-replica-is-primary.toml",
+        include_str!("../../rules/PC505-replica-is-primary.toml"),
+    ),
+    (
+        "PC506-database-not-in-pooler.toml",
+        include_str!("../../rules/PC506-database-not-in-pooler.toml"),
+    ),
 ];
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

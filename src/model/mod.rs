@@ -12,6 +12,7 @@ pub mod from_probe;
 pub mod overrides;
 pub mod pooler;
 pub mod pooler_files;
+pub mod pooler_toml;
 
 pub use pooler::{PoolMode, Pooler, PoolerKind};
 

@@ -53,7 +53,7 @@ impl Sets {
                 return Err(ToolError::new("--set =…: the key is empty")
                     .with_help("e.g. --set DB_POOL_SIZE=30 or --set service.api.replicas=6"));
             }
-            if k.starts_with("service.") || k.starts_with("server.") {
+            if k.starts_with("service.") || k.starts_with("server.") || k.starts_with("pooler.") {
                 out.paths
                     .push((k.split('.').map(String::from).collect(), v));
             } else {
@@ -159,7 +159,7 @@ fn apply_paths(fleet: &mut Fleet, sets: &[(Vec<String>, String)]) -> ToolResult<
         let bad = |m: &str| {
             // The value is not echoed: a mistyped argument may be a pasted secret.
             ToolError::new(format!("--set {key}=…: {m}"))
-            .with_help("model paths: service.NAME.{replicas,max_replicas,processes,max_surge,pool_max} and server.NAME.{max_connections,reserved}")
+            .with_help("model paths: service.NAME.{replicas,max_replicas,processes,max_surge,pool_max,via}, server.NAME.{max_connections,reserved} and pooler.NAME.{replicas,default_pool_size,reserve_pool_size,max_client_conn,max_db_connections}")
         };
         if path.len() != 3 {
             return Err(bad("expected service.NAME.FIELD or server.NAME.FIELD"));
@@ -167,6 +167,10 @@ fn apply_paths(fleet: &mut Fleet, sets: &[(Vec<String>, String)]) -> ToolResult<
         let origin = Origin::Set {
             key: format!("{key}={value}"),
         };
+        if path[0] == "pooler" || (path[0] == "service" && path[2] == "via") {
+            super::pooler::apply_set(fleet, path, value, origin).map_err(|m| bad(&m))?;
+            continue;
+        }
         let n: u64 = value
             .parse()
             .map_err(|_| bad("the value must be a whole number"))?;

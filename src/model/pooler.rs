@@ -90,6 +90,29 @@ pub struct PoolerUser {
     pub max_user_connections: Option<Sourced<u32>>,
 }
 
+/// A server a pgcat shard or PgDog database entry lists.
+#[derive(Debug, Clone)]
+pub struct PoolerServer {
+    pub cluster: String,
+    pub shard: u32,
+    /// `host:port`, lower case, `localhost` as 127.0.0.1.
+    pub address: String,
+    /// primary or replica.
+    pub role: String,
+    pub origin: Origin,
+}
+
+/// A pool a pgcat or PgDog config fixes by itself: one per user and server entry.
+#[derive(Debug, Clone)]
+pub struct FixedPool {
+    pub cluster: String,
+    pub user: String,
+    pub shard: u32,
+    pub role: String,
+    pub pool_size: Sourced<u32>,
+    pub mode: Sourced<PoolMode>,
+}
+
 /// A pooler tier between services and a server: clients connect to it, and it opens its own
 /// server-side pools.
 #[derive(Debug, Clone)]
@@ -109,6 +132,21 @@ pub struct Pooler {
     pub settings: PoolerSettings,
     pub databases: Vec<PoolerDatabase>,
     pub users: Vec<PoolerUser>,
+    /// pgcat / PgDog: every server entry, and the pools opened on the pooler's server (the
+    /// first primary's address; entries elsewhere are another server's load).
+    pub servers: Vec<PoolerServer>,
+    pub fixed_pools: Vec<FixedPool>,
+}
+
+/// `host:port` as routing compares it: lower case, `localhost` as 127.0.0.1.
+pub fn address(host: &str, port: u16) -> String {
+    let h = host.trim().to_ascii_lowercase();
+    let h = if h == "localhost" {
+        "127.0.0.1".into()
+    } else {
+        h
+    };
+    format!("{h}:{port}")
 }
 
 impl Pooler {
@@ -149,7 +187,7 @@ impl Pooler {
     /// Kubernetes or compose service name, short or fully qualified) on its listen port.
     pub fn listens_on(&self, host: &str, port: u16) -> bool {
         let addr = format!("{host}:{port}");
-        if self.listen.iter().any(|l| *l == addr) {
+        if self.listen.contains(&addr) {
             return true;
         }
         let short = host.split('.').next().unwrap_or(host);
@@ -181,6 +219,62 @@ pub fn route(fleet: &mut Fleet) {
             svc.server = p.server;
         }
     }
+}
+
+/// `--set pooler.NAME.FIELD=N` and `--set service.NAME.via=POOLER` (what-if): `path` is the
+/// key split at dots, three parts.
+pub fn apply_set(
+    fleet: &mut Fleet,
+    path: &[String],
+    value: &str,
+    origin: Origin,
+) -> Result<(), String> {
+    let names: Vec<String> = fleet.poolers.iter().map(|p| p.name.clone()).collect();
+    let no_such = |n: &str| {
+        if names.is_empty() {
+            format!("no pooler `{n}`: poolcheck.toml declares no [poolers]")
+        } else {
+            format!("no pooler `{n}` (poolers: {})", names.join(", "))
+        }
+    };
+    if path[0] == "service" {
+        let p = fleet
+            .poolers
+            .iter()
+            .position(|p| p.name == value)
+            .ok_or_else(|| no_such(value))?;
+        let svc = fleet
+            .services
+            .iter_mut()
+            .find(|s| s.name == path[1])
+            .ok_or_else(|| format!("no service `{}`", path[1]))?;
+        svc.via = Some(p);
+        return Ok(());
+    }
+    let pooler = fleet
+        .poolers
+        .iter_mut()
+        .find(|p| p.name == path[1])
+        .ok_or_else(|| no_such(&path[1]))?;
+    let n: u64 = value
+        .parse()
+        .map_err(|_| "the value must be a whole number".to_string())?;
+    let s = &mut pooler.settings;
+    let slot = match path[2].as_str() {
+        "replicas" => &mut pooler.replicas,
+        "default_pool_size" => &mut s.default_pool_size,
+        "reserve_pool_size" => &mut s.reserve_pool_size,
+        "max_client_conn" => &mut s.max_client_conn,
+        "max_db_connections" => &mut s.max_db_connections,
+        _ => return Err("unknown pooler field".into()),
+    };
+    let checked = if path[2] == "replicas" {
+        super::limits::pods(n)
+    } else {
+        super::limits::connections(n)
+    }?;
+    *slot = Sourced::new(checked, origin);
+    Ok(())
 }
 
 #[cfg(test)]
@@ -220,12 +314,16 @@ pub(crate) mod tests {
             },
             databases: Vec::new(),
             users: Vec::new(),
+            servers: Vec::new(),
+            fixed_pools: Vec::new(),
         }
     }
 
     pub fn service(key: &str) -> Service {
-        let mut pool = crate::model::PoolConfig::default();
-        pool.server_key = Some(key.into());
+        let pool = crate::model::PoolConfig {
+            server_key: Some(key.into()),
+            ..Default::default()
+        };
         Service {
             name: "s".into(),
             server: 0,

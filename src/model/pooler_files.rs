@@ -4,7 +4,10 @@
 //! a key nobody sets takes PgBouncer's documented default (rules/poolers.toml), and every
 //! number keeps its Origin.
 
-use super::pooler::{PoolMode, Pooler, PoolerDatabase, PoolerKind, PoolerSettings, PoolerUser};
+use super::pooler::{
+    address, FixedPool, PoolMode, Pooler, PoolerDatabase, PoolerKind, PoolerServer, PoolerSettings,
+    PoolerUser,
+};
 use super::{Origin, Server, Sourced};
 use crate::core::code::Code;
 use crate::core::error::ToolResult;
@@ -123,7 +126,30 @@ impl Reader<'_> {
         if name.ends_with(".yaml") || name.ends_with(".yml") {
             return self.compose(id, &text, &name, pooler);
         }
+        if name.ends_with(".toml") {
+            return self.toml(id, &text, &name);
+        }
         Some(self.ini(id, &text, path))
+    }
+
+    /// pgcat.toml, pgdog.toml or PgDog's users.toml, told apart by their tables.
+    fn toml(&mut self, id: FileId, text: &str, name: &str) -> Option<Config> {
+        let root = match formats::toml::parse(id, text) {
+            Ok(r) => r,
+            Err(e) => {
+                self.findings.push(syntax(e));
+                return None;
+            }
+        };
+        if root.get("pools").is_some() || name.starts_with("pgcat") {
+            return Some(super::pooler_toml::pgcat(&root));
+        }
+        if root.get("databases").is_some() || root.get("general").is_some() {
+            return Some(super::pooler_toml::pgdog(&root));
+        }
+        let mut c = Config::default();
+        super::pooler_toml::users(&root, &mut c);
+        Some(c)
     }
 
     fn ini(&mut self, id: FileId, text: &str, path: &Path) -> Config {
@@ -271,6 +297,19 @@ impl Typer<'_> {
     }
 
     fn default(&self, key: &str) -> Raw {
+        let own = match self.kind {
+            PoolerKind::Pgcat => pgbouncer::kind_default_of("pgcat", key),
+            PoolerKind::Pgdog => pgbouncer::kind_default_of("pgdog", key),
+            _ => None,
+        };
+        if let Some((text, src)) = own {
+            return Raw {
+                text,
+                origin: Origin::Default {
+                    note: format!("{} default ({src})", self.kind.name()),
+                },
+            };
+        }
         let (text, src) = pgbouncer::default_of(key).unwrap_or_default();
         let note = match self.kind {
             PoolerKind::Pgbouncer => format!("PgBouncer default ({src})"),
@@ -364,7 +403,11 @@ fn assemble(
     configs: &[Config],
     findings: &mut Vec<Finding>,
 ) -> Pooler {
-    let kind = cfg.kind.unwrap_or(PoolerKind::Pgbouncer);
+    let kind = cfg
+        .kind
+        .as_deref()
+        .and_then(|k| serde_json::from_value(serde_json::Value::String(k.into())).ok())
+        .unwrap_or(PoolerKind::Pgbouncer);
     let mut t = Typer {
         l,
         name,
@@ -397,6 +440,16 @@ fn assemble(
         client_idle_timeout: t.get("client_idle_timeout", None, seconds),
         listen_port: t.get("listen_port", None, count),
     };
+    let mut listen: Vec<String> = cfg.listen.iter().map(|a| a.to_ascii_lowercase()).collect();
+    // A concrete listen_addr is an address clients can name; `*` and the wildcards are not.
+    if let Some(raw) = t.file_value("listen_addr") {
+        for a in raw.text.split(',').map(str::trim) {
+            if !a.is_empty() && !matches!(a, "*" | "0.0.0.0" | "::") {
+                let port = settings.listen_port.value;
+                listen.push(format!("{}:{port}", a.to_ascii_lowercase()));
+            }
+        }
+    }
     let mut databases = Vec::new();
     let mut users = Vec::new();
     for c in configs {
@@ -407,6 +460,7 @@ fn assemble(
             users.push(user(&mut t, e));
         }
     }
+    let (servers, fixed_pools) = listed_pools(&mut t, &settings);
     Pooler {
         name: name.to_string(),
         kind,
@@ -421,7 +475,7 @@ fn assemble(
                 },
             ),
         },
-        listen: cfg.listen.iter().map(|a| a.to_ascii_lowercase()).collect(),
+        listen,
         version: cfg
             .version
             .as_ref()
@@ -429,7 +483,67 @@ fn assemble(
         settings,
         databases,
         users,
+        servers,
+        fixed_pools,
     }
+}
+
+/// pgcat / PgDog: every server entry, and one pool per user and entry on the pooler's server
+/// (the first primary's address). A user's pool_size beats the entry's, which beats the
+/// pooler's default; the same order holds for the mode.
+fn listed_pools(
+    t: &mut Typer<'_>,
+    settings: &PoolerSettings,
+) -> (Vec<PoolerServer>, Vec<FixedPool>) {
+    let configs = t.configs;
+    let entries: Vec<&pgbouncer::ServerEntry> = configs.iter().flat_map(|c| &c.servers).collect();
+    let members: Vec<&pgbouncer::Member> = configs.iter().flat_map(|c| &c.members).collect();
+    let servers: Vec<PoolerServer> = entries
+        .iter()
+        .map(|e| PoolerServer {
+            cluster: e.cluster.clone(),
+            shard: e.shard,
+            address: address(&e.host, e.port),
+            role: e.role.clone(),
+            origin: e.origin.clone(),
+        })
+        .collect();
+    let home = servers
+        .iter()
+        .find(|s| s.role == "primary")
+        .or(servers.first())
+        .map(|s| s.address.clone());
+    let mut pools = Vec::new();
+    for (e, s) in entries.iter().zip(&servers) {
+        if Some(&s.address) != home.as_ref() {
+            continue;
+        }
+        for m in members.iter().filter(|m| m.cluster == e.cluster) {
+            let one =
+                |k: &str, r: &Option<Raw>| r.as_ref().map(|r| vec![(k.to_string(), r.clone())]);
+            let size = one("pool_size", &m.pool_size)
+                .and_then(|p| param(t, &p, &["pool_size"], count))
+                .or_else(|| {
+                    one("pool_size", &e.pool_size).and_then(|p| param(t, &p, &["pool_size"], count))
+                })
+                .unwrap_or_else(|| settings.default_pool_size.clone());
+            let mode = one("pool_mode", &m.mode)
+                .and_then(|p| param(t, &p, &["pool_mode"], mode))
+                .or_else(|| {
+                    one("pool_mode", &e.mode).and_then(|p| param(t, &p, &["pool_mode"], mode))
+                })
+                .unwrap_or_else(|| settings.mode.clone());
+            pools.push(FixedPool {
+                cluster: e.cluster.clone(),
+                user: m.user.clone(),
+                shard: e.shard,
+                role: e.role.clone(),
+                pool_size: size,
+                mode,
+            });
+        }
+    }
+    (servers, pools)
 }
 
 /// A typed entry parameter; PC002 when unreadable.

@@ -280,6 +280,9 @@ fn origins(sources: &SourceSet, cap: &ServerCapacity, width: usize) -> String {
             origin_text(sources, i.other_usage.as_ref())
         ));
     }
+    for p in &cap.poolers {
+        pooler_origins(sources, p, &mut lines);
+    }
     for s in &cap.services {
         let pool = s
             .pool_max
@@ -377,6 +380,65 @@ fn pooler_line(p: &crate::capacity::pooler::PoolerCapacity) -> String {
         p.server_per_instance,
         pools.join(", ")
     )
+}
+
+/// `--verbose` lines of a pooler's tiers: instances, client limit, each pool's size and mode.
+fn pooler_origins(
+    sources: &SourceSet,
+    p: &crate::capacity::pooler::PoolerCapacity,
+    lines: &mut Vec<String>,
+) {
+    let i = &p.inputs;
+    lines.push(format!(
+        "{} instances {}: {}",
+        crate::core::text::possessive(&p.name),
+        p.replicas,
+        origin_text(sources, i.replicas.as_ref())
+    ));
+    lines.push(format!(
+        "{} max_client_conn {}: {}",
+        crate::core::text::possessive(&p.name),
+        p.max_client_conn,
+        origin_text(sources, i.max_client_conn.as_ref())
+    ));
+    for d in &p.pools {
+        let name = format!("{} pool {}/{}", p.name, d.database, d.user);
+        lines.push(format!(
+            "{name} size {}: {}",
+            d.pool_size,
+            origin_text(sources, Some(&d.inputs.size))
+        ));
+        if d.reserve > 0 {
+            lines.push(format!(
+                "{name} reserve {}: {}",
+                d.reserve,
+                origin_text(sources, Some(&d.inputs.reserve))
+            ));
+        }
+        lines.push(format!(
+            "{name} mode {}: {}",
+            d.mode.word(),
+            origin_text(sources, Some(&d.inputs.mode))
+        ));
+    }
+    for (o, what) in &i.caps {
+        lines.push(format!(
+            "{} {what}: {}",
+            crate::core::text::possessive(&p.name),
+            origin_text(sources, Some(o))
+        ));
+    }
+    for s in &p.services {
+        let pool = s
+            .pool_max
+            .map_or(s.pool_kind.to_string(), |v| v.to_string());
+        lines.push(format!(
+            "{} pool {pool} (via {}): {}",
+            crate::core::text::possessive(&s.name),
+            p.name,
+            origin_text(sources, s.inputs.pool.as_ref())
+        ));
+    }
 }
 
 fn capacity_line(cap: &ServerCapacity) -> String {

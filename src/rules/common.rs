@@ -70,7 +70,7 @@ pub fn cite_demand(mut f: Finding, d: &ServiceDemand, rollout: bool) -> Finding 
     f
 }
 
-fn cite_server(mut f: Finding, cap: &ServerCapacity) -> Finding {
+pub fn cite_server(mut f: Finding, cap: &ServerCapacity) -> Finding {
     let limit = cap.engine.limit_name();
     if let (Some(o), Some(m)) = (&cap.inputs.max_connections, cap.max_connections) {
         f = f.cite(o, format!("{limit} {m}"));

@@ -6,6 +6,7 @@ mod app_pool_above_pooler_pool;
 mod common;
 mod competing_pool_settings;
 mod duplicate_env_key;
+mod database_not_in_pooler;
 mod fleet_exceeds_server_slots;
 mod host_cpu_default_pool;
 mod infinite_acquire_timeout;
@@ -16,6 +17,7 @@ mod pooler_client_limit_exceeded;
 mod pooler_server_pools_exceed_server_slots;
 mod pooler_timeout_undercuts_app;
 mod prepared_statements_behind_pgbouncer;
+mod replica_is_primary;
 mod role_connection_limit_exceeded;
 mod rollout_exceeds_server_slots;
 mod server_kills_idle_connections;
@@ -58,6 +60,8 @@ pub const CHECKS: &[(Code, Check)] = &[
     (Code::PC502, pooler_client_limit_exceeded::check),
     (Code::PC503, app_pool_above_pooler_pool::check),
     (Code::PC504, pooler_timeout_undercuts_app::check),
+    (Code::PC505, replica_is_primary::check),
+    (Code::PC506, database_not_in_pooler::check),
 ];
 
 /// Codes raised outside the CHECKS table (while reading input).

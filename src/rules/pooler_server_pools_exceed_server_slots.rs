@@ -1,14 +1,14 @@
 //! PC501: the server-side pools of the poolers in front of a server, with the services that
 //! connect directly, exceed its usable slots.
 
-use super::common::{cite_capacity, pooler_share};
+use super::common::{cite_demand, cite_pooler_server, cite_server, pooler_share};
 use crate::core::code::Code;
 use crate::core::finding::Finding;
 use crate::lint::Context;
 
 pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
-    for (i, cap) in ctx.capacity.iter().enumerate() {
+    for cap in ctx.capacity {
         let Some(available) = cap.available() else {
             continue;
         };
@@ -43,12 +43,16 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
         let help = format!(
             "lower default_pool_size or reserve_pool_size, set max_db_connections, run fewer pooler instances, or raise max_connections: {over} too many"
         );
-        out.push(cite_capacity(
-            Finding::new(Code::PC501, message, help),
-            ctx,
-            i,
-            false,
-        ));
+        // The pooler's pool size is the offending value; the direct services and the server's
+        // limit follow.
+        let mut f = Finding::new(Code::PC501, message, help);
+        for p in &cap.poolers {
+            f = cite_pooler_server(f, p);
+        }
+        for d in &cap.services {
+            f = cite_demand(f, d, false);
+        }
+        out.push(cite_server(f, cap));
     }
     out
 }

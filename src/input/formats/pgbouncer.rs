@@ -33,6 +33,35 @@ pub struct Config {
     pub settings: Vec<(String, Raw)>,
     pub databases: Vec<Entry>,
     pub users: Vec<Entry>,
+    /// Server entries of poolers that list them (pgcat shards, PgDog `[[databases]]`).
+    pub servers: Vec<ServerEntry>,
+    /// Users of those poolers, each opening a pool on every server entry of its cluster.
+    pub members: Vec<Member>,
+}
+
+/// One server a pgcat shard or a PgDog database entry points at.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServerEntry {
+    /// The pool (pgcat) or database (PgDog) name clients use.
+    pub cluster: String,
+    pub shard: u32,
+    pub host: String,
+    pub port: u16,
+    /// primary or replica.
+    pub role: String,
+    pub pool_size: Option<Raw>,
+    pub mode: Option<Raw>,
+    pub origin: Origin,
+}
+
+/// A user of a cluster; its pool size applies per server entry.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Member {
+    pub cluster: String,
+    pub user: String,
+    pub pool_size: Option<Raw>,
+    pub mode: Option<Raw>,
+    pub origin: Origin,
 }
 
 impl Config {
@@ -51,6 +80,15 @@ impl Config {
 pub struct Data {
     pub pgbouncer: PgbouncerData,
     pub image: Vec<Image>,
+    pub pgcat: KindData,
+    pub pgdog: KindData,
+}
+
+/// Another pooler's documented defaults, under PgBouncer's key names.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KindData {
+    pub defaults: BTreeMap<String, (toml::Value, String)>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -83,7 +121,20 @@ pub fn data() -> &'static Data {
 
 /// PgBouncer's default for `key` as text, and where it is documented.
 pub fn default_of(key: &str) -> Option<(String, &'static str)> {
-    let (v, src) = data().pgbouncer.defaults.get(key)?;
+    value_text(data().pgbouncer.defaults.get(key)?)
+}
+
+/// pgcat's (`pgcat`) or PgDog's (`pgdog`) own default for a key, when documented.
+pub fn kind_default_of(kind: &str, key: &str) -> Option<(String, &'static str)> {
+    let d = match kind {
+        "pgcat" => &data().pgcat,
+        "pgdog" => &data().pgdog,
+        _ => return None,
+    };
+    value_text(d.defaults.get(key)?)
+}
+
+fn value_text((v, src): &'static (toml::Value, String)) -> Option<(String, &'static str)> {
     let text = match v {
         toml::Value::String(s) => s.clone(),
         other => other.to_string(),
