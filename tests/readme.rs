@@ -11,6 +11,8 @@ struct Example {
     line: usize,
     dir: String,
     args: Vec<String>,
+    /// `< FILE`: standard input, relative to `dir`.
+    stdin: Option<String>,
     expected: String,
     prefix_only: bool,
 }
@@ -48,7 +50,12 @@ fn examples() -> Vec<Example> {
         };
         let mut words = command.split_whitespace();
         assert_eq!(words.next(), Some("poolcheck"), "README line {}", start + 1);
-        let args: Vec<String> = words.map(String::from).collect();
+        let mut args: Vec<String> = words.map(String::from).collect();
+        let stdin = args.iter().position(|a| a == "<").map(|i| {
+            let file = args.get(i + 1).cloned().expect("`<` names a file");
+            args.drain(i..i + 2);
+            file
+        });
         if matches!(args.first().map(String::as_str), Some("probe" | "saturate")) {
             continue;
         }
@@ -63,6 +70,7 @@ fn examples() -> Vec<Example> {
             line: start + 1,
             dir,
             args,
+            stdin,
             expected,
             prefix_only,
         });
@@ -73,11 +81,29 @@ fn examples() -> Vec<Example> {
 #[test]
 fn every_readme_example_prints_what_the_readme_shows() {
     let all = examples();
-    assert!(all.len() >= 3, "only {} examples found", all.len());
+    assert!(all.len() >= 5, "only {} examples found", all.len());
     let mut stale = Vec::new();
     for ex in &all {
         let args: Vec<&str> = ex.args.iter().map(String::as_str).collect();
-        let run = poolcheck_in(&root().join(&ex.dir), &args);
+        let dir = root().join(&ex.dir);
+        let run = match &ex.stdin {
+            None => poolcheck_in(&dir, &args),
+            Some(file) => {
+                let out = std::process::Command::new(env!("CARGO_BIN_EXE_poolcheck"))
+                    .args(&args)
+                    .current_dir(&dir)
+                    .env("NO_COLOR", "1")
+                    .env_remove("DATABASE_URL")
+                    .stdin(std::fs::File::open(dir.join(file)).expect("stdin file"))
+                    .output()
+                    .expect("run poolcheck");
+                Run {
+                    code: out.status.code().unwrap_or(-1),
+                    stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+                    stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+                }
+            }
+        };
         let got = if run.stdout.is_empty() {
             &run.stderr
         } else {

@@ -79,6 +79,17 @@ pub fn close_matches(word: &str, candidates: &[String], n: usize) -> Vec<String>
     out
 }
 
+/// A probability as the size tables print it (the same digits everywhere).
+pub fn probability(p: f64) -> String {
+    if p == 0.0 {
+        "0".into()
+    } else if p < 0.000_05 {
+        "<0.0001".into()
+    } else {
+        format!("{p:.4}")
+    }
+}
+
 /// Percent-decoding that never fails: invalid escapes stay as written.
 pub fn percent_decode(s: &str) -> String {
     let b = s.as_bytes();

@@ -132,6 +132,21 @@ impl<'a> Collector<'a> {
         });
     }
 
+    /// The kind of server a URL's literal scheme names, when nothing else was read yet.
+    fn url_scheme(&mut self, value: &str, file: FileId, span: Span) {
+        if self.url_engine.is_some() {
+            return;
+        }
+        let Some((scheme, _)) = value.trim().split_once("://") else {
+            return;
+        };
+        if scheme.contains('$') {
+            return;
+        }
+        self.url_engine = crate::core::engine::Engine::from_scheme(scheme)
+            .map(|e| Sourced::new(e, Origin::file(file, span)));
+    }
+
     /// A value: recognise a connection URL inside it and its pool parameters.
     fn url_value(&mut self, value: &str, file: FileId, span: Span, sources: &SourceSet) {
         let Some(url) = formats::url::parse(value.trim()) else {
@@ -597,9 +612,9 @@ fn env_observations(
             c.entry(&e.key, m, v, key_origin, sources);
             if unknown {
                 // `mysql2://shop:${DB_PASSWORD}@db/shop`: a reference poolcheck cannot
-                // resolve (a secret, mostly) leaves the scheme, host and pool parameters
-                // readable.
-                c.url_value(value, f.file, e.value_span, sources);
+                // resolve (a secret, mostly) still leaves the scheme, which names the kind of
+                // server; the rest of an unexpanded URL is not read.
+                c.url_scheme(value, f.file, e.value_span);
             }
         }
     }

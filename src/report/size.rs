@@ -72,14 +72,8 @@ fn targets_json(t: &Targets) -> Value {
 
 /// A probability as every column shows one: four decimals, `<0.0001` below that, never
 /// scientific notation beside plain decimals.
-pub fn fmt_p(p: f64) -> String {
-    if p == 0.0 {
-        "0".into()
-    } else if p < 0.000_05 {
-        "<0.0001".into()
-    } else {
-        format!("{p:.4}")
-    }
+fn fmt_p(p: f64) -> String {
+    crate::core::text::probability(p)
 }
 
 /// Milliseconds with two decimals, `<0.01` below that.

@@ -5,8 +5,8 @@
 mod app_pool_above_pooler_pool;
 mod common;
 mod competing_pool_settings;
-mod duplicate_env_key;
 mod database_not_in_pooler;
+mod duplicate_env_key;
 mod fleet_exceeds_server_slots;
 mod host_cpu_default_pool;
 mod infinite_acquire_timeout;

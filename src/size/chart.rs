@@ -80,7 +80,7 @@ impl Metric {
         match self {
             Metric::P99Ms => format!("{v:.1} ms"),
             Metric::Utilization => format!("{v:.2}"),
-            _ => crate::report::size::fmt_p(v),
+            _ => crate::core::text::probability(v),
         }
     }
     /// Probabilities and utilization live in [0, 1]; waits are clipped where the curve would

@@ -241,8 +241,10 @@ pub fn connstring(text: &str, file: FileId, span: Span, sources: &SourceSet) -> 
                 match bytes[i] {
                     b'\\' if i + 1 < bytes.len() => {
                         v.push_str(&text[seg..i]);
-                        v.push_str(&text[i + 1..i + 2]);
-                        i += 2;
+                        // The escaped character may be several bytes long.
+                        let ch = text[i + 1..].chars().next().map_or(1, char::len_utf8);
+                        v.push_str(&text[i + 1..i + 1 + ch]);
+                        i += 1 + ch;
                         seg = i;
                     }
                     b'\'' if bytes.get(i + 1) == Some(&b'\'') => {
