@@ -251,6 +251,27 @@ pub struct SizeArgs {
     /// Write the p99-wait-versus-pool-size chart as SVG.
     #[arg(long, value_name = "FILE")]
     pub svg: Option<PathBuf>,
+    /// A pooler (PgBouncer, pgcat…) sits between the replicas and the server, in this mode:
+    /// in transaction or statement mode its server-side pool is sized from the transactions,
+    /// and the replicas' client connections are shown separately.
+    #[arg(long, value_enum, value_name = "MODE")]
+    pub pool_mode: Option<SizePoolMode>,
+    /// Mean time a server connection is busy per transaction (transaction mode), e.g. 15ms.
+    #[arg(long, value_name = "DURATION")]
+    pub transaction_time: Option<String>,
+    /// Transactions per request (transaction mode; default 1).
+    #[arg(long, default_value_t = 1.0, value_name = "N")]
+    pub transactions_per_request: f64,
+    /// Pooler instances (pods or processes); each opens its own server-side pool.
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    pub poolers: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SizePoolMode {
+    Session,
+    Transaction,
+    Statement,
 }
 
 #[derive(Debug, Clone, Args)]

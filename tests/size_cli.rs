@@ -215,3 +215,150 @@ fn bad_input_exits_2_with_a_message() {
     assert_eq!(run.code, 1);
     assert!(run.stderr.contains("do not fit"), "{}", run.stderr);
 }
+
+/// 2,000 req/s, one 15 ms transaction each, through 2 PgBouncer pods in transaction mode:
+/// a = 2000 × 0.015 = 30 busy server connections, 15 per pooler. Erlang C (computed
+/// independently): c = 19 gives P(wait) 0.2442 and p99 11.98 ms, c = 20 gives 0.1604 and
+/// ln(0.1604 / 0.01) / (20 / 0.015 − 1000) = 8.33 ms, the first under the default 10 ms.
+const POOLED: &[&str] = &[
+    "size",
+    "--rps",
+    "2000",
+    "--query-time",
+    "40ms",
+    "--replicas",
+    "10",
+    "--pool-mode",
+    "transaction",
+    "--transaction-time",
+    "15ms",
+    "--poolers",
+    "2",
+];
+
+#[test]
+fn transaction_mode_sizes_the_pooler_and_shows_the_client_side_apart() {
+    let mut args = POOLED.to_vec();
+    args.extend(["--max-connections", "100", "--format", "json"]);
+    let run = poolcheck(&args);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let v = json(&run);
+    let p = &v["pooler"];
+    assert_eq!(p["mode"], "transaction");
+    assert_eq!(p["instances"], 2);
+    assert_eq!(p["offered_load"].as_f64().unwrap(), 30.0);
+    assert_eq!(p["recommended_per_pooler"], 20);
+    assert_eq!(p["recommended_server_total"], 40);
+    assert!((p["p_wait"].as_f64().unwrap() - 0.1604).abs() < 5e-4);
+    assert!((p["p99_wait_ms"].as_f64().unwrap() - 8.33).abs() < 0.01);
+    // The client side is the direct sizing of the replicas' pools: a = 80 over 10 replicas.
+    assert_eq!(v["recommended_per_replica"], 14);
+    assert_eq!(p["client_connections"], 140);
+    assert_eq!(v["fits"], true, "40 server connections fit 97 usable slots");
+
+    let mut args = POOLED.to_vec();
+    args.extend(["--max-connections", "100"]);
+    let human = poolcheck(&args).stdout;
+    assert!(human.starts_with(
+        "Recommended server pool (transaction mode, default_pool_size): 20 per pooler × 2 poolers = 40 server connections (fits: 97 usable slots = 100 max_connections − 3 reserved)\n  load: 2000 req/s × 1 transaction × 15ms = 30.00 busy server connections;"
+    ), "{human}");
+    assert!(
+        human.contains(
+            "Client side: 14 per replica × 10 replicas = 140 client connections to the pooler"
+        ),
+        "{human}"
+    );
+
+    // What must fit is the server side: 40 > 27 usable is a verdict (exit 1); the 140
+    // client connections alone would not have been the question.
+    let mut args = POOLED.to_vec();
+    args.extend(["--max-connections", "30"]);
+    let run = poolcheck(&args);
+    assert_eq!(run.code, 1);
+    // The diagnostic wraps; compare its words.
+    let words: Vec<&str> = run
+        .stderr
+        .split_whitespace()
+        .filter(|w| *w != "│")
+        .collect();
+    assert!(
+        words.join(" ").contains(
+            "the pooler's 40 server connections (20 per pooler × 2) do not fit the server's 27 usable slots"
+        ),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn session_mode_is_the_direct_sizing_and_flags_are_checked() {
+    let direct = json(&poolcheck(&[
+        "size",
+        "--rps",
+        "400",
+        "--query-time",
+        "40ms",
+        "--format",
+        "json",
+    ]));
+    let session = json(&poolcheck(&[
+        "size",
+        "--rps",
+        "400",
+        "--query-time",
+        "40ms",
+        "--pool-mode",
+        "session",
+        "--format",
+        "json",
+    ]));
+    assert_eq!(direct["pooler"], serde_json::Value::Null);
+    assert_eq!(
+        session, direct,
+        "in session mode each client keeps its server connection"
+    );
+
+    // Statement mode holds the server per statement: the queries' own rate and time.
+    let stmt = json(&poolcheck(&[
+        "size",
+        "--rps",
+        "400",
+        "--queries-per-request",
+        "2",
+        "--query-time",
+        "10ms",
+        "--pool-mode",
+        "statement",
+        "--format",
+        "json",
+    ]));
+    assert_eq!(stmt["pooler"]["offered_load"].as_f64().unwrap(), 8.0);
+
+    for (args, message) in [
+        (
+            vec!["--transaction-time", "15ms"],
+            "--transaction-time needs --pool-mode transaction",
+        ),
+        (
+            vec!["--pool-mode", "transaction"],
+            "--pool-mode transaction needs --transaction-time",
+        ),
+        (
+            vec![
+                "--pool-mode",
+                "transaction",
+                "--transaction-time",
+                "15ms",
+                "--poolers",
+                "0",
+            ],
+            "--poolers 0: at least one pooler instance serves the load",
+        ),
+    ] {
+        let mut all = vec!["size", "--rps", "400", "--query-time", "40ms"];
+        all.extend(args);
+        let run = poolcheck(&all);
+        assert_eq!(run.code, 2, "{all:?}");
+        assert!(run.stderr.contains(message), "{}", run.stderr);
+    }
+}

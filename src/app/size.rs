@@ -27,14 +27,32 @@ pub fn run(args: &SizeArgs) -> ToolResult<u8> {
             "relax the targets, add replicas, or make queries faster",
         )));
     };
-    let fits = plan.usable.map(|u| rec.total <= u64::from(u));
+    // Behind a pooler in transaction or statement mode the server sees the pooler's pools,
+    // not the replicas' client connections: those are what must fit.
+    let server = match &plan.pooler {
+        None => None,
+        Some(p) => Some(
+            search::recommend(&p.workload, p.instances, &plan.targets).ok_or_else(|| {
+                bad(
+                    format!(
+                        "no server-side pool up to {} connections per pooler meets the targets",
+                        search::MAX_POOL
+                    ),
+                    "relax the targets, add pooler instances, or make transactions shorter",
+                )
+            })?,
+        ),
+    };
+    let server_total = server.as_ref().map_or(rec.total, |s| s.total);
+    let fits = plan.usable.map(|u| server_total <= u64::from(u));
     let rows = size::rows(&plan, rec.per_pool);
+    let tier = plan.pooler.as_ref().zip(server.as_ref());
     match args.format {
         Format::Json => {
-            let v = crate::report::size::json(&plan, &rec, &rows, fits);
+            let v = crate::report::size::json(&plan, &rec, &rows, fits, tier);
             outln!(serde_json::to_string_pretty(&v).unwrap_or_default());
         }
-        Format::Human => out!(crate::report::size::human(&plan, &rec, &rows, fits)),
+        Format::Human => out!(crate::report::size::human(&plan, &rec, &rows, fits, tier)),
     }
     if let Some(path) = &args.svg {
         let svg = size::chart::svg(&plan, &rows, rec.per_pool);
@@ -46,12 +64,19 @@ pub fn run(args: &SizeArgs) -> ToolResult<u8> {
         })?;
     }
     if fits == Some(false) {
+        let what = match tier {
+            Some((p, s)) => format!(
+                "the pooler's {} server connections ({} per pooler × {})",
+                s.total, s.per_pool, p.instances
+            ),
+            None => format!(
+                "the recommended {} connections ({} per replica × {})",
+                rec.total, rec.per_pool, plan.replicas
+            ),
+        };
         return Ok(verdict(bad(
             format!(
-                "the recommended {} connections ({} per replica × {}) do not fit the server's {} usable slots",
-                rec.total,
-                rec.per_pool,
-                plan.replicas,
+                "{what} do not fit the server's {} usable slots",
                 plan.usable.unwrap_or(0)
             ),
             "raise max_connections, put PgBouncer in front, relax the targets, or make queries faster",

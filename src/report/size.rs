@@ -3,14 +3,40 @@
 use crate::capacity::erlang::Queue;
 use crate::capacity::search::{self, Targets};
 use crate::core::units::format_duration;
-use crate::size::{ms, Plan, Row};
+use crate::size::{ms, Plan, PoolerPlan, Row};
 use serde_json::{json, Value};
 use std::time::Duration;
 
 /// The sizing as the JSON report.
-pub fn json(plan: &Plan, rec: &search::Recommendation, rows: &[Row], fits: Option<bool>) -> Value {
+/// The pooler tier of a sizing: its plan and the server-side recommendation.
+pub type Tier<'a> = Option<(&'a PoolerPlan, &'a search::Recommendation)>;
+
+pub fn json(
+    plan: &Plan,
+    rec: &search::Recommendation,
+    rows: &[Row],
+    fits: Option<bool>,
+    tier: Tier<'_>,
+) -> Value {
     let each = plan.workload.split(plan.replicas);
+    let pooler = tier.map(|(p, s)| {
+        json!({
+            "mode": p.mode,
+            "instances": p.instances,
+            "transactions_per_request": p.per_request,
+            "transactions_per_second": p.workload.lambda,
+            "transaction_time_ms": ms(p.workload.hold.as_secs_f64()),
+            "offered_load": p.workload.offered_load(),
+            "recommended_per_pooler": s.per_pool,
+            "recommended_server_total": s.total,
+            "utilization": s.metrics.utilization,
+            "p_wait": s.metrics.p_wait,
+            "p99_wait_ms": ms(s.metrics.wait_quantile(0.99)),
+            "client_connections": rec.total,
+        })
+    });
     json!({
+        "pooler": pooler,
         "inputs": {
             "rps": plan.rps,
             "queries_per_request": plan.queries_per_request,
@@ -93,9 +119,44 @@ pub fn human(
     rec: &search::Recommendation,
     rows: &[Row],
     fits: Option<bool>,
+    tier: Tier<'_>,
 ) -> String {
-    let w = &plan.workload;
     let mut out = String::new();
+    if let Some((p, s)) = tier {
+        // The server side first: it is what must fit the server.
+        out.push_str(&format!(
+            "Recommended server pool ({} mode, default_pool_size): {} per pooler × {} = {} server connections",
+            p.mode,
+            s.per_pool,
+            crate::core::text::count(p.instances as usize, "pooler"),
+            s.total
+        ));
+        out.push_str(&fit_note(plan, fits));
+        out.push_str(&format!(
+            "  load: {} req/s × {} {} × {} = {:.2} busy server connections; at that size utilization {:.2}, P(wait) {}, p99 wait {} ms\n",
+            plan.rps,
+            p.per_request,
+            if p.per_request == 1.0 { "transaction" } else { "transactions" },
+            format_duration(p.workload.hold),
+            p.workload.offered_load(),
+            s.metrics.utilization,
+            fmt_p(s.metrics.p_wait),
+            fmt_ms(s.metrics.wait_quantile(0.99))
+        ));
+        out.push_str(&format!(
+            "Client side: {} per replica × {} = {} client connections to the pooler (its max_client_conn must allow them)\n",
+            rec.per_pool,
+            crate::core::text::count(plan.replicas as usize, "replica"),
+            rec.total
+        ));
+        out.push_str(&format!(
+            "  at that size: utilization {:.2}, P(wait) {}, p99 acquire wait {} ms\n\n",
+            rec.metrics.utilization,
+            fmt_p(rec.metrics.p_wait),
+            fmt_ms(rec.metrics.wait_quantile(0.99))
+        ));
+        return out + &assumptions(plan, rec, rows);
+    }
     out.push_str(&format!(
         "Recommended pool: {} per replica × {} replica{} = {} connections",
         rec.per_pool,
@@ -103,6 +164,20 @@ pub fn human(
         if plan.replicas == 1 { "" } else { "s" },
         rec.total
     ));
+    out.push_str(&fit_note(plan, fits));
+    let m = &rec.metrics;
+    out.push_str(&format!(
+        "  at that size: utilization {:.2}, P(wait) {}, p99 acquire wait {} ms\n\n",
+        m.utilization,
+        fmt_p(m.p_wait),
+        fmt_ms(m.wait_quantile(0.99))
+    ));
+    out + &assumptions(plan, rec, rows)
+}
+
+/// `(fits: 90 usable slots = …)` after a recommendation line, with its newline.
+fn fit_note(plan: &Plan, fits: Option<bool>) -> String {
+    let mut out = String::new();
     match (fits, plan.usable) {
         (Some(true), Some(u)) => out.push_str(&format!(
             " (fits: {u} usable slots = {} max_connections − {} reserved)\n",
@@ -116,13 +191,13 @@ pub fn human(
         )),
         _ => out.push_str(" (pass --max-connections to check it fits the server)\n"),
     }
-    let m = &rec.metrics;
-    out.push_str(&format!(
-        "  at that size: utilization {:.2}, P(wait) {}, p99 acquire wait {} ms\n\n",
-        m.utilization,
-        fmt_p(m.p_wait),
-        fmt_ms(m.wait_quantile(0.99))
-    ));
+    out
+}
+
+/// The assumptions, the client-side table and chart.
+fn assumptions(plan: &Plan, rec: &search::Recommendation, rows: &[Row]) -> String {
+    let w = &plan.workload;
+    let mut out = String::new();
     out.push_str("Assumptions\n");
     out.push_str(&format!(
         "  load      {} req/s × {} queries × {} hold = λ {:.1} acquires/s, offered load a = {:.2} busy connections (Little's law)\n",

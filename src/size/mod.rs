@@ -22,6 +22,19 @@ pub struct Plan {
     pub queries_per_request: f64,
     pub rps: f64,
     pub per_request_hold: bool,
+    /// A pooler in transaction or statement mode between the replicas and the server.
+    pub pooler: Option<PoolerPlan>,
+}
+
+/// The server side of a pooler in transaction or statement mode: the server connections are
+/// busy only while a transaction (or statement) runs, so they are sized from that, over the
+/// pooler's instances; the replicas' pools are then client connections to the pooler.
+#[derive(Debug, Clone)]
+pub struct PoolerPlan {
+    pub mode: &'static str,
+    pub workload: Workload,
+    pub instances: u32,
+    pub per_request: f64,
 }
 
 fn bad(msg: impl Into<String>, help: &str) -> ToolError {
@@ -131,6 +144,7 @@ pub fn plan(args: &SizeArgs) -> ToolResult<Plan> {
     };
     let reserved = args.reserved.unwrap_or(3);
     let usable = args.max_connections.map(|m| m.saturating_sub(reserved));
+    let pooler = pooler_plan(args, hold)?;
     Ok(Plan {
         workload: Workload {
             lambda,
@@ -147,7 +161,68 @@ pub fn plan(args: &SizeArgs) -> ToolResult<Plan> {
         queries_per_request: args.queries_per_request,
         rps: args.rps,
         per_request_hold: args.per_request_hold,
+        pooler,
     })
+}
+
+/// `--pool-mode`: None for no pooler and for session mode (a client keeps its server
+/// connection, so the server sees what the replicas open and the direct sizing stands).
+fn pooler_plan(args: &SizeArgs, query_hold: Duration) -> ToolResult<Option<PoolerPlan>> {
+    use crate::cli::SizePoolMode;
+    let Some(mode) = args.pool_mode else {
+        if args.transaction_time.is_some() {
+            return Err(bad(
+                "--transaction-time needs --pool-mode transaction",
+                "add --pool-mode transaction (a PgBouncer or pgcat in transaction mode)",
+            ));
+        }
+        return Ok(None);
+    };
+    if args.poolers == 0 {
+        return Err(bad(
+            "--poolers 0: at least one pooler instance serves the load",
+            "e.g. --poolers 2 for two PgBouncer pods",
+        ));
+    }
+    let tpr = args.transactions_per_request;
+    if !tpr.is_finite() || tpr <= 0.0 {
+        return Err(bad(
+            format!("--transactions-per-request {tpr}: must be greater than 0"),
+            "e.g. --transactions-per-request 2",
+        ));
+    }
+    let (mode, per_request, hold) = match mode {
+        SizePoolMode::Session => return Ok(None),
+        SizePoolMode::Transaction => {
+            let t = args.transaction_time.as_deref().ok_or_else(|| {
+                bad(
+                    "--pool-mode transaction needs --transaction-time",
+                    "give the mean time a transaction holds its server connection, e.g. 15ms",
+                )
+            })?;
+            let t = duration_arg("transaction-time", t)?;
+            if t.is_zero() {
+                return Err(bad(
+                    "--transaction-time 0: a transaction that takes no time needs no pool",
+                    "e.g. --transaction-time 15ms",
+                ));
+            }
+            ("transaction", tpr, t)
+        }
+        // Each statement is its own transaction: the server is held per query.
+        SizePoolMode::Statement => ("statement", args.queries_per_request, query_hold),
+    };
+    Ok(Some(PoolerPlan {
+        mode,
+        workload: Workload {
+            lambda: args.rps * per_request,
+            hold,
+            arrival_cv2: args.arrival_cv2,
+            hold_cv2: args.hold_cv2,
+        },
+        instances: args.poolers,
+        per_request,
+    }))
 }
 
 /// One row of the table.
