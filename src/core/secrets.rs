@@ -194,7 +194,25 @@ fn keyword_ranges(s: &str, out: &mut Vec<(usize, usize)>) {
             while v < b.len() && b[v] == b' ' {
                 v += 1;
             }
-            let vend = if v < b.len() && (b[v] == b'\'' || b[v] == b'"') {
+            // A quoted value written inside a JSON string: `Password=\"a;b\"` (the quotes
+            // escaped), up to the next escaped quote, or the end of the line.
+            let json_quoted = b.get(v) == Some(&b'\\') && matches!(b.get(v + 1), Some(b'"' | b'\''));
+            let vend = if json_quoted {
+                let q = b[v + 1];
+                let mut k = v + 2;
+                // The closing quote is the escaped one that ends the keyword's value (then
+                // `;`, the JSON string's end or the line's); one inside the value is part of it.
+                let ends = |i: usize| {
+                    i >= b.len() || matches!(b[i], b';' | b'"' | b',' | b'}' | b' ' | b'\n')
+                };
+                while k < b.len() && b[k] != b'\n' {
+                    if b[k] == b'\\' && b.get(k + 1) == Some(&q) && ends(k + 2) {
+                        break;
+                    }
+                    k += 1;
+                }
+                (k + 2).min(b.len())
+            } else if v < b.len() && (b[v] == b'\'' || b[v] == b'"') {
                 // A quoted value (libpq, with backslash escapes): up to its closing quote.
                 let q = b[v];
                 let mut k = v + 1;
@@ -581,6 +599,16 @@ mod tests {
         assert_eq!(m3.len(), t3.len());
         assert!(!m3.contains("hunter2") && !m3.contains("abc"), "{m3}");
         assert!(m3.contains("value: \"10\""), "{m3}");
+    }
+
+    #[test]
+    fn a_quoted_password_inside_a_json_string_is_hidden_whole() {
+        let line = r#"{"Db":"Host=h;Password=\"JsQu;Three\";Max Pool Size=500","E":"Host=h;Password=\"Esc\\\"Five\";Timeout=3"}"#;
+        let masked = mask(line);
+        for secret in ["JsQu", "Three", "Esc", "Five"] {
+            assert!(!masked.contains(secret), "{masked}");
+        }
+        assert!(masked.contains("Max Pool Size=500") && masked.contains("Timeout=3"), "{masked}");
     }
 
     #[test]
