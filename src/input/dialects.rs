@@ -164,6 +164,35 @@ pub fn normalize(key: &str) -> String {
         .collect()
 }
 
+/// Tables (normalised) that configure a client of something other than a SQL database: pool
+/// keys below them belong to that client. Redis is a server poolcheck models on its own
+/// (its pools must never be counted against PostgreSQL's or MySQL's slots).
+const FOREIGN_SECTIONS: &[&str] = &[
+    "redis",
+    "valkey",
+    "sentinel",
+    "memcache",
+    "memcached",
+    "http",
+    "https",
+    "httpclient",
+    "grpc",
+    "kafka",
+    "rabbitmq",
+    "amqp",
+    "nats",
+    "mongo",
+    "mongodb",
+    "elasticsearch",
+    "opensearch",
+    "smtp",
+    "mail",
+    "mailer",
+    "ldap",
+    "threadpool",
+    "executor",
+];
+
 impl Dialects {
     /// The dialects shipped in rules/dialects.toml.
     pub fn builtin() -> &'static Dialects {
@@ -273,7 +302,14 @@ impl Dialects {
                 }
             }
         }
-        best.map(|(_, m)| m)
+        let (len, m) = best?;
+        // `redis.pool`, `http.pool.max`, `cache.pool_size`: the same key names under a table
+        // for another kind of service are that service's pool, never the database's.
+        let parents = &segs[len..];
+        if parents.iter().any(|p| FOREIGN_SECTIONS.contains(&p.as_str())) {
+            return None;
+        }
+        Some(m)
     }
 
     /// A query parameter of a connection URL.
