@@ -196,7 +196,8 @@ fn keyword_ranges(s: &str, out: &mut Vec<(usize, usize)>) {
             }
             // A quoted value written inside a JSON string: `Password=\"a;b\"` (the quotes
             // escaped), up to the next escaped quote, or the end of the line.
-            let json_quoted = b.get(v) == Some(&b'\\') && matches!(b.get(v + 1), Some(b'"' | b'\''));
+            let json_quoted =
+                b.get(v) == Some(&b'\\') && matches!(b.get(v + 1), Some(b'"' | b'\''));
             let vend = if json_quoted {
                 let q = b[v + 1];
                 let mut k = v + 2;
@@ -608,7 +609,10 @@ mod tests {
         for secret in ["JsQu", "Three", "Esc", "Five"] {
             assert!(!masked.contains(secret), "{masked}");
         }
-        assert!(masked.contains("Max Pool Size=500") && masked.contains("Timeout=3"), "{masked}");
+        assert!(
+            masked.contains("Max Pool Size=500") && masked.contains("Timeout=3"),
+            "{masked}"
+        );
     }
 
     #[test]

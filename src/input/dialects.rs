@@ -306,7 +306,10 @@ impl Dialects {
         // `redis.pool`, `http.pool.max`, `cache.pool_size`: the same key names under a table
         // for another kind of service are that service's pool, never the database's.
         let parents = &segs[len..];
-        if parents.iter().any(|p| FOREIGN_SECTIONS.contains(&p.as_str())) {
+        if parents
+            .iter()
+            .any(|p| FOREIGN_SECTIONS.contains(&p.as_str()))
+        {
             return None;
         }
         Some(m)

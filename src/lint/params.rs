@@ -9,6 +9,7 @@ use crate::core::code::Code;
 pub enum Param {
     MinHeadroomPercent,
     MaxSeconds,
+    MaxLifetimeSeconds,
     MinMillis,
     OversizeFactor,
     MinFreePercent,
@@ -18,6 +19,7 @@ impl Param {
     pub const ALL: &'static [Param] = &[
         Param::MinHeadroomPercent,
         Param::MaxSeconds,
+        Param::MaxLifetimeSeconds,
         Param::MinMillis,
         Param::OversizeFactor,
         Param::MinFreePercent,
@@ -28,6 +30,7 @@ impl Param {
         match self {
             Param::MinHeadroomPercent => (Code::PC103, "min_headroom_percent"),
             Param::MaxSeconds => (Code::PC202, "max_seconds"),
+            Param::MaxLifetimeSeconds => (Code::PC202, "max_lifetime_seconds"),
             Param::MinMillis => (Code::PC202, "min_millis"),
             Param::OversizeFactor => (Code::PC303, "oversize_factor"),
             Param::MinFreePercent => (Code::PC403, "min_free_percent"),

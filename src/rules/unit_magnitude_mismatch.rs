@@ -2,17 +2,23 @@
 
 use crate::core::code::Code;
 use crate::core::finding::Finding;
-use crate::input::dialects::Unit;
+use crate::input::dialects::{Concept, Unit};
 use crate::lint::{Context, Param};
 
 pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
-    let max_s = ctx.param(Param::MaxSeconds);
+    let max_wait_s = ctx.param(Param::MaxSeconds);
+    let max_life_s = ctx.param(Param::MaxLifetimeSeconds);
     let min_ms = ctx.param(Param::MinMillis);
     let mut out = Vec::new();
     for svc in &ctx.fleet.services {
         for raw in &svc.pool.raw {
             let Ok(v) = raw.text.trim().parse::<f64>() else {
                 continue;
+            };
+            // A connection kept for hours is normal; a wait of hours is a unit slip.
+            let max_s = match raw.concept {
+                Concept::MaxLifetime | Concept::IdleTimeout => max_life_s,
+                _ => max_wait_s,
             };
             let (bad, meant) = match raw.unit {
                 Unit::Seconds if v > max_s => (
