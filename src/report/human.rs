@@ -441,7 +441,22 @@ fn pooler_origins(
     }
 }
 
+/// A demand sum for the summary: "unknown" or "at least N" when a pool is unknown or
+/// unbounded (its share is not in the sum), never a bare 0 that reads as "fits".
+fn demand_text(cap: &ServerCapacity, n: u64) -> String {
+    let open_ended = cap.services.iter().any(|s| s.pool_max.is_none());
+    match (open_ended, n) {
+        (false, n) => n.to_string(),
+        (true, 0) => "unknown".into(),
+        (true, n) => format!("at least {n}"),
+    }
+}
+
 fn capacity_line(cap: &ServerCapacity) -> String {
+    let (demand, rollout) = (
+        demand_text(cap, cap.demand),
+        demand_text(cap, cap.demand_rollout),
+    );
     let mut services = service_terms(&cap.services);
     services.extend(
         cap.poolers
@@ -462,14 +477,14 @@ fn capacity_line(cap: &ServerCapacity) -> String {
             };
             format!(
                 "server {}: peak demand {} (rolling update {}) of {} usable = {} {}{from} − {} reserved{} [{}]",
-                cap.server, cap.demand, cap.demand_rollout, usable, max, cap.engine.limit_name(), cap.reserved, others, services.join(", ")
+                cap.server, demand, rollout, usable, max, cap.engine.limit_name(), cap.reserved, others, services.join(", ")
             )
         }
         _ => format!(
             "server {}: peak demand {} (rolling update {}), {} unknown [{}]",
             cap.server,
-            cap.demand,
-            cap.demand_rollout,
+            demand,
+            rollout,
             cap.engine.limit_name(),
             services.join(", ")
         ),
