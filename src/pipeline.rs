@@ -183,7 +183,16 @@ pub fn analyze(req: &Request) -> ToolResult<Analysis> {
             other.component = Some(kind.clone());
             specs.push_front(other);
         }
-        let is_split = spec.component.is_some() && !spec_declared(&spec, loaded.as_ref());
+        // A multi-database database.yml (primary, cache, queue, cable): every database is a
+        // pool in each process, with the same pods.
+        for db in built.rails_databases.iter().rev() {
+            let mut other = spec.clone();
+            other.name = format!("{}-{db}", spec.name);
+            other.rails_database = Some(db.clone());
+            specs.push_front(other);
+        }
+        let is_split = (spec.component.is_some() || spec.rails_database.is_some())
+            && !spec_declared(&spec, loaded.as_ref());
         taken.extend(built.overrides_taken);
         seen_keys.extend(built.keys);
         skipped.extend(built.skipped);

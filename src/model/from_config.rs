@@ -205,6 +205,7 @@ fn service_spec(
         component: s.component.clone(),
         deployed: None,
         via,
+        rails_database: None,
         drop_if_empty: false,
     })
 }

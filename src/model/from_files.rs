@@ -33,6 +33,9 @@ pub struct ServiceSpec {
     pub deployed: Option<super::from_manifests::Deployed>,
     /// Index into `Fleet::poolers` when poolcheck.toml sends the service `via` a pooler.
     pub via: Option<usize>,
+    /// The database of a multi-database database.yml (Rails 6+: primary, cache, queue,
+    /// cable…) this service's pool is; None: the first one.
+    pub rails_database: Option<String>,
     /// Only the files left beside split-off services (a monorepo's root, a manifest's
     /// folder): not a service when they set no pool and no connection URL.
     pub drop_if_empty: bool,
@@ -98,6 +101,8 @@ struct Collector<'a> {
     erb_values: std::collections::HashSet<(FileId, usize)>,
     /// Process kinds the files tell apart (`Sidekiq.server?`).
     components: std::collections::BTreeSet<String>,
+    /// The other databases of a multi-database database.yml, each a pool of its own.
+    rails_databases: Vec<String>,
     /// `--set` keys an ERB tag read.
     erb_overrides: Vec<String>,
     /// Documents not read (another Spring profile's).
@@ -270,6 +275,7 @@ pub fn build_service(
         unevaluated: Vec::new(),
         erb_values: Default::default(),
         components: Default::default(),
+        rails_databases: Default::default(),
         erb_overrides: Vec::new(),
         skipped: Vec::new(),
     };
@@ -294,6 +300,7 @@ pub fn build_service(
     }
     let unevaluated = std::mem::take(&mut c.unevaluated);
     let components = std::mem::take(&mut c.components);
+    let rails_databases = std::mem::take(&mut c.rails_databases);
     let skipped = std::mem::take(&mut c.skipped);
     let (server_key, url_user, url_database) = (
         c.server_key.clone(),
@@ -338,6 +345,7 @@ pub fn build_service(
         overrides_taken: taken,
         keys,
         components,
+        rails_databases,
         skipped,
     })
 }
@@ -512,6 +520,28 @@ fn read_yaml(
             }
         }
         let doc = rails_block(doc, name, &opts.environment);
+        let multi = if name == "database.yml" {
+            rails_databases(doc)
+        } else {
+            None
+        };
+        let doc = match multi {
+            None => doc,
+            Some(dbs) => {
+                let chosen = spec
+                    .rails_database
+                    .clone()
+                    .unwrap_or_else(|| dbs[0].clone());
+                if spec.rails_database.is_none() {
+                    for db in dbs.iter().skip(1) {
+                        if !c.rails_databases.contains(db) {
+                            c.rails_databases.push(db.clone());
+                        }
+                    }
+                }
+                doc.get(&chosen).unwrap_or(&EMPTY)
+            }
+        };
         yaml_values(c, doc, scaling, sources);
     }
 }
@@ -546,6 +576,29 @@ fn rails_block<'n>(doc: &'n Node, name: &str, environment: &str) -> &'n Node {
                 .find(|e| crate::input::environment::canonical(&e.key) == wanted)
         })
         .map_or(&EMPTY, |e| &e.value)
+}
+
+/// The databases of a multi-database block (`production: { primary: {…}, cache: {…} }`, as
+/// Rails 6+ and Rails 8's Solid Cache/Queue/Cable generate), in file order; None for a
+/// single-database block (settings such as `adapter` or `pool` at its top).
+/// <https://guides.rubyonrails.org/active_record_multiple_databases.html>
+fn rails_databases(block: &Node) -> Option<Vec<String>> {
+    let NodeKind::Map(entries) = &block.kind else {
+        return None;
+    };
+    const SETTINGS: &[&str] = &["adapter", "database", "url", "pool", "host"];
+    if entries.iter().any(|e| SETTINGS.contains(&e.key.as_str())) {
+        return None;
+    }
+    let dbs: Vec<String> = entries
+        .iter()
+        .filter(|e| {
+            matches!(&e.value.kind, NodeKind::Map(sub)
+                if sub.iter().any(|s| SETTINGS.contains(&s.key.as_str())))
+        })
+        .map(|e| e.key.clone())
+        .collect();
+    (!dbs.is_empty()).then_some(dbs)
 }
 
 /// What a database.yml without a block for the environment contributes.
@@ -743,6 +796,9 @@ pub struct Built {
     /// Process kinds besides web that its files tell apart (`Sidekiq.server?` in
     /// database.yml) when the service names none: each becomes a service of its own.
     pub components: std::collections::BTreeSet<String>,
+    /// The other databases of a multi-database database.yml: each opens its own pool in
+    /// every process, so each becomes a service of its own.
+    pub rails_databases: Vec<String>,
     /// Documents of its files that do not apply (another Spring profile's).
     pub skipped: Vec<crate::input::envfiles::Skipped>,
 }
