@@ -118,11 +118,41 @@ fn is_app_dir(dir: &Path) -> bool {
     if MARKERS.iter().any(|m| dir.join(m).is_file()) {
         return true;
     }
+    // A folder named for holding config (conf/, config/) belongs to the app above it; any
+    // other folder with an app's own config file (grafana/grafana.ini, gitea/app.ini) is an
+    // app of its own, as one with its own .env files is.
+    let holder = dir
+        .file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| CONFIG_DIRS.contains(&n));
     std::fs::read_dir(dir).is_ok_and(|rd| {
         rd.filter_map(Result::ok).any(|e| {
             let n = e.file_name();
             let n = n.to_string_lossy();
-            (n == ".env" || n.starts_with(".env.")) && e.file_type().is_ok_and(|t| t.is_file())
+            let env = n == ".env" || n.starts_with(".env.");
+            let app_config = !holder && is_app_config(&n);
+            (env || app_config) && e.file_type().is_ok_and(|t| t.is_file())
         })
     })
+}
+
+/// Folders that hold an app's config rather than being an app.
+const CONFIG_DIRS: [&str; 7] = [
+    "config",
+    "configs",
+    "conf",
+    "settings",
+    "resources",
+    "custom",
+    "environments",
+];
+
+/// Files an application keeps its database settings in, by name (INI and conf files,
+/// HJSON/JSON5, .NET appsettings).
+fn is_app_config(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    [".ini", ".conf", ".hjson", ".json5"]
+        .iter()
+        .any(|ext| lower.ends_with(ext))
+        || (lower.starts_with("appsettings") && lower.ends_with(".json"))
 }
