@@ -185,13 +185,13 @@ pub fn analyze(req: &Request) -> ToolResult<Analysis> {
         }
         // A multi-database database.yml (primary, cache, queue, cable): every database is a
         // pool in each process, with the same pods.
-        for db in built.rails_databases.iter().rev() {
+        for db in built.pool_parts.iter().rev() {
             let mut other = spec.clone();
             other.name = format!("{}-{db}", spec.name);
-            other.rails_database = Some(db.clone());
+            other.pool_part = Some(db.clone());
             specs.push_front(other);
         }
-        let is_split = (spec.component.is_some() || spec.rails_database.is_some())
+        let is_split = (spec.component.is_some() || spec.pool_part.is_some())
             && !spec_declared(&spec, loaded.as_ref());
         taken.extend(built.overrides_taken);
         seen_keys.extend(built.keys);

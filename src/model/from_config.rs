@@ -205,7 +205,7 @@ fn service_spec(
         component: s.component.clone(),
         deployed: None,
         via,
-        rails_database: None,
+        pool_part: None,
         drop_if_empty: false,
     })
 }

@@ -33,9 +33,10 @@ pub struct ServiceSpec {
     pub deployed: Option<super::from_manifests::Deployed>,
     /// Index into `Fleet::poolers` when poolcheck.toml sends the service `via` a pooler.
     pub via: Option<usize>,
-    /// The database of a multi-database database.yml (Rails 6+: primary, cache, queue,
-    /// cable…) this service's pool is; None: the first one.
-    pub rails_database: Option<String>,
+    /// Which of several pools its files define this service is: a database of a
+    /// multi-database database.yml (Rails 6+: primary, cache, queue, cable) or a named
+    /// connection string of appsettings.json; None: the first one.
+    pub pool_part: Option<String>,
     /// Only the files left beside split-off services (a monorepo's root, a manifest's
     /// folder): not a service when they set no pool and no connection URL.
     pub drop_if_empty: bool,
@@ -102,7 +103,7 @@ struct Collector<'a> {
     /// Process kinds the files tell apart (`Sidekiq.server?`).
     components: std::collections::BTreeSet<String>,
     /// The other databases of a multi-database database.yml, each a pool of its own.
-    rails_databases: Vec<String>,
+    pool_parts: Vec<String>,
     /// `--set` keys an ERB tag read.
     erb_overrides: Vec<String>,
     /// Documents not read (another Spring profile's).
@@ -275,7 +276,7 @@ pub fn build_service(
         unevaluated: Vec::new(),
         erb_values: Default::default(),
         components: Default::default(),
-        rails_databases: Default::default(),
+        pool_parts: Default::default(),
         erb_overrides: Vec::new(),
         skipped: Vec::new(),
     };
@@ -300,7 +301,7 @@ pub fn build_service(
     }
     let unevaluated = std::mem::take(&mut c.unevaluated);
     let components = std::mem::take(&mut c.components);
-    let rails_databases = std::mem::take(&mut c.rails_databases);
+    let pool_parts = std::mem::take(&mut c.pool_parts);
     let skipped = std::mem::take(&mut c.skipped);
     let (server_key, url_user, url_database) = (
         c.server_key.clone(),
@@ -345,7 +346,7 @@ pub fn build_service(
         overrides_taken: taken,
         keys,
         components,
-        rails_databases,
+        pool_parts,
         skipped,
     })
 }
@@ -404,7 +405,8 @@ fn read_inputs(
                 let Some(id) = read_or_report(path, sources, opts, &mut c.findings) else {
                     continue;
                 };
-                formats_other::read(c, path, id, *kind, &env_files, sources, opts);
+                let part = spec.pool_part.as_deref();
+                formats_other::read(c, path, id, *kind, &env_files, sources, opts, part);
             }
             Input::Unreadable(path, problem) => c.findings.push(crate::input::read::finding(
                 path,
@@ -528,14 +530,11 @@ fn read_yaml(
         let doc = match multi {
             None => doc,
             Some(dbs) => {
-                let chosen = spec
-                    .rails_database
-                    .clone()
-                    .unwrap_or_else(|| dbs[0].clone());
-                if spec.rails_database.is_none() {
+                let chosen = spec.pool_part.clone().unwrap_or_else(|| dbs[0].clone());
+                if spec.pool_part.is_none() {
                     for db in dbs.iter().skip(1) {
-                        if !c.rails_databases.contains(db) {
-                            c.rails_databases.push(db.clone());
+                        if !c.pool_parts.contains(db) {
+                            c.pool_parts.push(db.clone());
                         }
                     }
                 }
@@ -798,7 +797,7 @@ pub struct Built {
     pub components: std::collections::BTreeSet<String>,
     /// The other databases of a multi-database database.yml: each opens its own pool in
     /// every process, so each becomes a service of its own.
-    pub rails_databases: Vec<String>,
+    pub pool_parts: Vec<String>,
     /// Documents of its files that do not apply (another Spring profile's).
     pub skipped: Vec<crate::input::envfiles::Skipped>,
 }

@@ -14,6 +14,7 @@ pub(super) fn read(
     env_files: &[formats::env::EnvFile],
     sources: &SourceSet,
     opts: &BuildOptions,
+    part: Option<&str>,
 ) {
     let text = sources.get(id).text.clone();
     match kind {
@@ -49,11 +50,53 @@ pub(super) fn read(
             }
         }
         Kind::Json(flavor) => match formats::json::parse(id, &text, flavor) {
-            Ok(root) => c.walk(&root, &mut Vec::new(), false, sources),
+            Ok(mut root) => {
+                one_connection_string(c, &mut root, part);
+                c.walk(&root, &mut Vec::new(), false, sources)
+            }
             Err(e) => c.findings.push(syntax_finding(e)),
         },
         Kind::Env | Kind::Toml | Kind::Yaml | Kind::Compose => {}
     }
+}
+
+/// Npgsql (and every ADO.NET provider) keeps one pool per distinct connection string, so
+/// each of `ConnectionStrings`' strings is a pool of its own: this service reads the one
+/// `part` names (the first when None) and the others become services of their own.
+/// <https://www.npgsql.org/doc/connection-string-parameters.html#pooling>
+fn one_connection_string(c: &mut Collector<'_>, root: &mut Node, part: Option<&str>) {
+    let NodeKind::Map(entries) = &mut root.kind else {
+        return;
+    };
+    let Some(strings) = entries
+        .iter_mut()
+        .find(|e| e.key.eq_ignore_ascii_case("ConnectionStrings"))
+    else {
+        return;
+    };
+    let NodeKind::Map(list) = &mut strings.value.kind else {
+        return;
+    };
+    let pooled: Vec<String> = list
+        .iter()
+        .filter(|e| match &e.value.kind {
+            NodeKind::Scalar(formats::Scalar::Str(s)) => formats::adonet::parse(s).is_some(),
+            _ => false,
+        })
+        .map(|e| e.key.clone())
+        .collect();
+    if pooled.len() < 2 && part.is_none() {
+        return;
+    }
+    let chosen = part.map_or_else(|| pooled[0].clone(), String::from);
+    if part.is_none() {
+        for name in pooled.iter().skip(1) {
+            if !c.pool_parts.contains(name) {
+                c.pool_parts.push(name.clone());
+            }
+        }
+    }
+    list.retain(|e| !pooled.contains(&e.key) || e.key == chosen);
 }
 
 fn is_conf(path: &Path) -> bool {
