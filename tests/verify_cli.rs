@@ -500,3 +500,42 @@ fn readme_shows_what_the_first_command_prints() {
         "README.md's demo output is stale: paste the new output"
     );
 }
+
+#[test]
+fn an_unreadable_pool_max_stays_unknown_instead_of_taking_the_library_default() {
+    // Npgsql's default is 100 per connection string: judging the fleet on it would be judging
+    // a number nobody wrote. The PC002 at the value is the finding; no capacity rule fires.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("appsettings.json"),
+        "{\"ConnectionStrings\":{\"Db\":\"Host=pg;Database=app;Max Pool Size=abc\"}}\n",
+    )
+    .unwrap();
+    let run = poolcheck_in(
+        dir.path(),
+        &[
+            "verify",
+            "--no-config",
+            "appsettings.json",
+            "--max-connections",
+            "50",
+            "--replicas",
+            "2",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let v = json(&run);
+    let codes: Vec<&str> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes, ["PC002"]);
+    assert_eq!(
+        v["capacity"][0]["services"][0]["pool_max"],
+        serde_json::Value::Null
+    );
+}

@@ -1050,7 +1050,9 @@ fn apply_defaults(
                 .map(dialects::Timeout::Finite),
         };
         match d.concept {
-            Concept::PoolMax if pool.max.is_none() => {
+            // A pool max written but unreadable (PC002) stays unknown: the default would be
+            // a number the user did not write.
+            Concept::PoolMax if pool.max.is_none() && !pool.max_invalid => {
                 let v = match d.value.as_str() {
                     "unbounded" => Some(PoolMax::Unbounded),
                     "host_cpus" => Some(PoolMax::HostCpus {
