@@ -119,7 +119,33 @@ pub fn split(
         let declared = declared(&spec);
         out.specs.extend(assign(spec, units, declared));
     }
+    join_by_name(&mut out.specs);
     out
+}
+
+/// A monorepo keeps its manifests apart (deploy/web.yaml beside apps/web/): a workload named
+/// like an app whose own files are read elsewhere is that app, so its pods and env join the
+/// app's files instead of counting the app twice.
+fn join_by_name(specs: &mut Vec<ServiceSpec>) {
+    let mut joined = Vec::new();
+    for i in 0..specs.len() {
+        if specs[i].deployed.is_none() || !specs[i].inputs.is_empty() {
+            continue;
+        }
+        let app = (0..specs.len()).find(|&j| {
+            j != i
+                && specs[j].name == specs[i].name
+                && specs[j].deployed.is_none()
+                && !specs[j].inputs.is_empty()
+        });
+        if let Some(j) = app {
+            specs[j].deployed = specs[i].deployed.take();
+            joined.push(i);
+        }
+    }
+    for i in joined.into_iter().rev() {
+        specs.remove(i);
+    }
 }
 
 /// The services a spec becomes. The only workload that talks to a database, beside the spec's
