@@ -104,6 +104,8 @@ struct Collector<'a> {
     components: std::collections::BTreeSet<String>,
     /// The other databases of a multi-database database.yml, each a pool of its own.
     pool_parts: Vec<String>,
+    /// Named connection strings read so far (appsettings.json): name, file and span.
+    conn_strings: Vec<(String, FileId, Span)>,
     /// `--set` keys an ERB tag read.
     erb_overrides: Vec<String>,
     /// Documents not read (another Spring profile's).
@@ -277,6 +279,7 @@ pub fn build_service(
         erb_values: Default::default(),
         components: Default::default(),
         pool_parts: Default::default(),
+        conn_strings: Vec::new(),
         erb_overrides: Vec::new(),
         skipped: Vec::new(),
     };

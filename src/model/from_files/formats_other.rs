@@ -52,6 +52,7 @@ pub(super) fn read(
         Kind::Json(flavor) => match formats::json::parse(id, &text, flavor) {
             Ok(mut root) => {
                 one_connection_string(c, &mut root, part);
+                replace_earlier_strings(c, &root);
                 c.walk(&root, &mut Vec::new(), false, sources)
             }
             Err(e) => c.findings.push(syntax_finding(e)),
@@ -97,6 +98,43 @@ fn one_connection_string(c: &mut Collector<'_>, root: &mut Node, part: Option<&s
         }
     }
     list.retain(|e| !pooled.contains(&e.key) || e.key == chosen);
+}
+
+/// .NET configuration replaces a key's whole value when a later source sets it
+/// (appsettings.Production.json over appsettings.json): a connection string named again
+/// drops every keyword read from the earlier one, so `Timeout=0` in the base string does not
+/// survive a production string without it.
+/// <https://learn.microsoft.com/aspnet/core/fundamentals/configuration/#default-application-configuration-sources>
+fn replace_earlier_strings(c: &mut Collector<'_>, root: &Node) {
+    let Some(strings) = (match &root.kind {
+        NodeKind::Map(entries) => entries
+            .iter()
+            .find(|e| e.key.eq_ignore_ascii_case("ConnectionStrings")),
+        _ => None,
+    }) else {
+        return;
+    };
+    let NodeKind::Map(list) = &strings.value.kind else {
+        return;
+    };
+    for e in list {
+        let name = e.key.to_ascii_lowercase();
+        let (file, span) = (e.value.file, e.value.span);
+        if let Some(i) = c.conn_strings.iter().position(|(n, _, _)| *n == name) {
+            let (old_file, old) = (c.conn_strings[i].1, c.conn_strings[i].2);
+            if old_file != file {
+                c.obs.retain(|o| match &o.origin {
+                    Origin::File {
+                        file: f, span: s, ..
+                    } => !(*f == old_file && s.start >= old.start && s.end <= old.end),
+                    _ => true,
+                });
+            }
+            c.conn_strings[i] = (name, file, span);
+        } else {
+            c.conn_strings.push((name, file, span));
+        }
+    }
 }
 
 fn is_conf(path: &Path) -> bool {
