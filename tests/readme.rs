@@ -89,19 +89,8 @@ fn every_readme_example_prints_what_the_readme_shows() {
         let run = match &ex.stdin {
             None => poolcheck_in(&dir, &args),
             Some(file) => {
-                let out = std::process::Command::new(env!("CARGO_BIN_EXE_poolcheck"))
-                    .args(&args)
-                    .current_dir(&dir)
-                    .env("NO_COLOR", "1")
-                    .env_remove("DATABASE_URL")
-                    .stdin(std::fs::File::open(dir.join(file)).expect("stdin file"))
-                    .output()
-                    .expect("run poolcheck");
-                Run {
-                    code: out.status.code().unwrap_or(-1),
-                    stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-                    stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-                }
+                let input = std::fs::File::open(dir.join(file)).expect("stdin file");
+                poolcheck_with_stdin(&dir, &args, input)
             }
         };
         let got = if run.stdout.is_empty() {

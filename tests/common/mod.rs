@@ -15,11 +15,21 @@ pub struct Run {
 }
 
 pub fn poolcheck_in(dir: &std::path::Path, args: &[&str]) -> Run {
+    poolcheck_with_stdin(dir, args, std::process::Stdio::null())
+}
+
+/// [`poolcheck_in`] with standard input from `stdin` (a file, for `verify -`).
+pub fn poolcheck_with_stdin(
+    dir: &std::path::Path,
+    args: &[&str],
+    stdin: impl Into<std::process::Stdio>,
+) -> Run {
     let out = Command::new(env!("CARGO_BIN_EXE_poolcheck"))
         .args(args)
         .current_dir(dir)
         .env("NO_COLOR", "1")
         .env_remove("DATABASE_URL")
+        .stdin(stdin)
         .output()
         .expect("run poolcheck");
     Run {
