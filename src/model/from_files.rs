@@ -316,7 +316,18 @@ pub fn build_service(
         processes,
         replicas,
         mut findings,
-    } = resolve(c.obs, dialects, c.url_library, opts);
+    } = resolve(
+        c.obs,
+        dialects,
+        c.url_library.or_else(|| {
+            // Nothing in the files names the library: the app's own manifest may (a
+            // package.json that depends on pg), but only for a service that has a database URL.
+            server_key
+                .as_ref()
+                .and_then(|_| super::stack::of_spec(spec))
+        }),
+        opts,
+    );
     findings.extend(c.findings);
     pool.server_key = server_key;
     pool.server_origin = c.server_origin.clone();

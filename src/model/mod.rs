@@ -13,6 +13,7 @@ pub mod overrides;
 pub mod pooler;
 pub mod pooler_files;
 pub mod pooler_toml;
+pub mod stack;
 
 pub use pooler::{PoolMode, Pooler, PoolerKind};
 
