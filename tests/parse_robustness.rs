@@ -3,23 +3,12 @@
 //! case counts bounded, so the suite stays fast; hostile sizes are in the unit tests and in
 //! tests/bad_input*.rs.
 
-use poolcheck::core::source::Span;
 use poolcheck::input::formats as parse;
 use proptest::prelude::*;
 
-fn in_bounds(span: Span, text: &str) -> bool {
-    span.start <= span.end && span.end <= text.len()
-}
-
-fn line_of(text: &str, offset: usize) -> usize {
-    text[..offset].matches('\n').count() + 1
-}
-
-/// Arbitrary bytes as the tool reads them (invalid UTF-8 replaced).
-fn bytes() -> impl Strategy<Value = String> {
-    proptest::collection::vec(any::<u8>(), 0..512)
-        .prop_map(|b| String::from_utf8_lossy(&b).into_owned())
-}
+#[path = "common/props.rs"]
+mod props;
+use props::{bytes, in_bounds, line_of, mutate};
 
 /// A line of an .env file, well formed or not.
 fn env_line() -> impl Strategy<Value = String> {
@@ -59,23 +48,6 @@ fn toml_doc() -> impl Strategy<Value = String> {
         1..8,
     )
     .prop_map(|lines| lines.join("\n") + "\n")
-}
-
-/// A byte-level mutation at a position: delete, duplicate, or insert a YAML/TOML metacharacter.
-fn mutate(text: &str, at: usize, op: u8, ch: char) -> String {
-    let mut i = at % (text.len() + 1);
-    while !text.is_char_boundary(i) {
-        i -= 1;
-    }
-    let (a, b) = text.split_at(i);
-    match op % 3 {
-        0 => {
-            let rest: String = b.chars().skip(1).collect();
-            format!("{a}{rest}")
-        }
-        1 => format!("{a}{b}{b}"),
-        _ => format!("{a}{ch}{b}"),
-    }
 }
 
 fn env_checks(text: &str) -> Result<(), TestCaseError> {

@@ -5,6 +5,9 @@
 use poolcheck::pipeline::{self, ConfigChoice, Request};
 use proptest::prelude::*;
 
+#[path = "common/props.rs"]
+mod props;
+
 const COMPOSE: &str = "services:\n  api:\n    image: ghcr.io/acme/api:${TAG:-1}\n    environment:\n      DATABASE_URL: postgresql://a:${PW}@db:5432/a\n      DB_POOL_SIZE: ${POOL:-10}\n    env_file: [./api.env]\n    deploy: {replicas: 3}\n  worker:\n    environment:\n      - DB_POOL_MAX=${MAX:?set MAX}\n      - DB_POOL_TIMEOUT\n    profiles: [jobs]\n  db:\n    image: postgres:16\n    command: !reset postgres -c max_connections=50\n";
 
 fn mutated() -> impl Strategy<Value = String> {
@@ -21,17 +24,7 @@ fn mutated() -> impl Strategy<Value = String> {
         ],
         any::<bool>(),
     )
-        .prop_map(|(at, insert, cut)| {
-            let at = (0..=at)
-                .rev()
-                .find(|i| COMPOSE.is_char_boundary(*i))
-                .unwrap_or(0);
-            if cut {
-                format!("{}{insert}", &COMPOSE[..at])
-            } else {
-                format!("{}{insert}{}", &COMPOSE[..at], &COMPOSE[at..])
-            }
-        })
+        .prop_map(|(at, insert, cut)| props::splice(COMPOSE, at, &insert, cut))
 }
 
 fn run(text: &[u8], env: &str) -> Result<(), TestCaseError> {

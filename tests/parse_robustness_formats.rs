@@ -3,23 +3,13 @@
 //! token is an error where it was broken. Hostile sizes run end to end in
 //! tests/bad_input_formats.rs.
 
-use poolcheck::core::source::Span;
 use poolcheck::input::formats::json::Flavor;
 use poolcheck::input::formats::{self as parse, Node, NodeKind};
 use proptest::prelude::*;
 
-fn in_bounds(span: Span, text: &str) -> bool {
-    span.start <= span.end && span.end <= text.len()
-}
-
-fn line_of(text: &str, offset: usize) -> usize {
-    text[..offset].matches('\n').count() + 1
-}
-
-fn bytes() -> impl Strategy<Value = String> {
-    proptest::collection::vec(any::<u8>(), 0..512)
-        .prop_map(|b| String::from_utf8_lossy(&b).into_owned())
-}
+#[path = "common/props.rs"]
+mod props;
+use props::{bytes, in_bounds, line_of, mutate};
 
 /// Every key and value span in a tree lies inside the text, on a char boundary.
 fn spans_ok(node: &Node, text: &str) -> Result<(), TestCaseError> {
@@ -40,23 +30,6 @@ fn spans_ok(node: &Node, text: &str) -> Result<(), TestCaseError> {
         NodeKind::Scalar(_) => {}
     }
     Ok(())
-}
-
-/// A byte-level mutation at a position: delete, duplicate the rest, or insert a character.
-fn mutate(text: &str, at: usize, op: u8, ch: char) -> String {
-    let mut i = at % (text.len() + 1);
-    while !text.is_char_boundary(i) {
-        i -= 1;
-    }
-    let (a, b) = text.split_at(i);
-    match op % 3 {
-        0 => {
-            let rest: String = b.chars().skip(1).collect();
-            format!("{a}{rest}")
-        }
-        1 => format!("{a}{b}{b}"),
-        _ => format!("{a}{ch}{b}"),
-    }
 }
 
 fn ini_checks(text: &str) -> Result<(), TestCaseError> {

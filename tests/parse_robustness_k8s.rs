@@ -10,6 +10,9 @@ use poolcheck::model::from_manifests;
 use poolcheck::pipeline::{self, ConfigChoice, Request};
 use proptest::prelude::*;
 
+#[path = "common/props.rs"]
+mod props;
+
 const MANIFEST: &str = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: db}\ndata:\n  DB_POOL_SIZE: \"40\"\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: api\nspec:\n  replicas: 6\n  strategy:\n    rollingUpdate: {maxSurge: 25%}\n  template:\n    spec:\n      containers:\n        - name: api\n          envFrom: [{configMapRef: {name: db}}]\n          env:\n            - {name: DATABASE_URL, value: \"postgresql://a@db:5432/a\"}\n            - name: X\n              valueFrom: {configMapKeyRef: {name: db, key: nope}}\n---\napiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata: {name: api}\nspec:\n  scaleTargetRef: {kind: Deployment, name: api}\n  maxReplicas: 12\n";
 
 /// Edits real manifests suffer: a cut, an inserted character, a value replaced.
@@ -27,17 +30,7 @@ fn mutated() -> impl Strategy<Value = String> {
         ],
         any::<bool>(),
     )
-        .prop_map(|(at, insert, cut)| {
-            let at = (0..=at)
-                .rev()
-                .find(|i| MANIFEST.is_char_boundary(*i))
-                .unwrap_or(0);
-            if cut {
-                format!("{}{insert}", &MANIFEST[..at])
-            } else {
-                format!("{}{insert}{}", &MANIFEST[..at], &MANIFEST[at..])
-            }
-        })
+        .prop_map(|(at, insert, cut)| props::splice(MANIFEST, at, &insert, cut))
 }
 
 fn model(text: &str) -> Result<(), TestCaseError> {
