@@ -79,7 +79,8 @@ pub fn close_matches(word: &str, candidates: &[String], n: usize) -> Vec<String>
     out
 }
 
-/// A probability as the size tables print it (the same digits everywhere).
+/// A probability as every column shows one: four decimals, `<0.0001` below that, never
+/// scientific notation beside plain decimals.
 pub fn probability(p: f64) -> String {
     if p == 0.0 {
         "0".into()

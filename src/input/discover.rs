@@ -97,6 +97,41 @@ fn config_format(name: &str, ext: &str) -> Option<Kind> {
     }
 }
 
+/// Files that mark a folder as the root of an application of its own (its package manager,
+/// build, image or chart). `poolcheck init` and the monorepo split both use them.
+pub const APP_MARKERS: &[&str] = &[
+    "package.json",
+    "Gemfile",
+    "pyproject.toml",
+    "requirements.txt",
+    "setup.py",
+    "go.mod",
+    "pom.xml",
+    "build.gradle",
+    "build.gradle.kts",
+    "Cargo.toml",
+    "composer.json",
+    "mix.exs",
+    "Procfile",
+    "Dockerfile",
+    "Chart.yaml",
+    "compose.yaml",
+    "docker-compose.yml",
+];
+
+/// Folders that hold an application's config rather than being an application.
+pub const CONFIG_DIRS: &[&str] = &[
+    "config",
+    "configs",
+    "conf",
+    "settings",
+    "resources",
+    "main",
+    "src",
+    "custom",
+    "environments",
+];
+
 pub fn is_chart(dir: &Path) -> bool {
     dir.join("Chart.yaml").is_file()
 }

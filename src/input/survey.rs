@@ -3,37 +3,9 @@
 //! Reads names and URLs only; never a password (URLs are reduced to scheme, host and port).
 
 use crate::core::engine::Engine;
-use crate::input::discover::{is_chart, skipped_dir};
+use crate::input::discover::{is_chart, skipped_dir, APP_MARKERS, CONFIG_DIRS};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-
-/// Files that mark a folder as an application of its own (its package manager or build).
-const APP_MARKERS: &[&str] = &[
-    "package.json",
-    "Gemfile",
-    "go.mod",
-    "pom.xml",
-    "build.gradle",
-    "build.gradle.kts",
-    "pyproject.toml",
-    "requirements.txt",
-    "setup.py",
-    "composer.json",
-    "mix.exs",
-    "Procfile",
-];
-
-/// Folders that hold an application's config rather than being an application.
-const CONFIG_DIRS: &[&str] = &[
-    "config",
-    "configs",
-    "conf",
-    "settings",
-    "resources",
-    "main",
-    "src",
-    "environments",
-];
 
 /// Directories below this depth are not looked at: configs live near a project's top.
 const MAX_DEPTH: usize = 6;

@@ -8,30 +8,10 @@
 //! When the files belong to one app (the common case) nothing changes: one service, named
 //! after the directory.
 
-use crate::input::discover::Input;
+use crate::input::discover::{Input, APP_MARKERS, CONFIG_DIRS};
 use crate::model::from_files::ServiceSpec;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-
-/// Files that mark the root of an app's source tree.
-const MARKERS: [&str; 16] = [
-    "package.json",
-    "Gemfile",
-    "pyproject.toml",
-    "requirements.txt",
-    "setup.py",
-    "go.mod",
-    "pom.xml",
-    "build.gradle",
-    "build.gradle.kts",
-    "Cargo.toml",
-    "composer.json",
-    "mix.exs",
-    "Dockerfile",
-    "Chart.yaml",
-    "compose.yaml",
-    "docker-compose.yml",
-];
 
 /// One spec per app among `inputs` (found under the directories in `paths`).
 pub fn specs(paths: &[PathBuf], inputs: Vec<Input>, name: String) -> Vec<ServiceSpec> {
@@ -115,7 +95,7 @@ fn app_of(input: &Input, dirs: &[&PathBuf], known: &mut HashMap<PathBuf, bool>) 
 }
 
 fn is_app_dir(dir: &Path) -> bool {
-    if MARKERS.iter().any(|m| dir.join(m).is_file()) {
+    if APP_MARKERS.iter().any(|m| dir.join(m).is_file()) {
         return true;
     }
     // A folder named for holding config (conf/, config/) belongs to the app above it; any
@@ -135,17 +115,6 @@ fn is_app_dir(dir: &Path) -> bool {
         })
     })
 }
-
-/// Folders that hold an app's config rather than being an app.
-const CONFIG_DIRS: [&str; 7] = [
-    "config",
-    "configs",
-    "conf",
-    "settings",
-    "resources",
-    "custom",
-    "environments",
-];
 
 /// Files an application keeps its database settings in, by name (INI and conf files,
 /// HJSON/JSON5, .NET appsettings).

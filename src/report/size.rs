@@ -96,12 +96,6 @@ fn targets_json(t: &Targets) -> Value {
     })
 }
 
-/// A probability as every column shows one: four decimals, `<0.0001` below that, never
-/// scientific notation beside plain decimals.
-fn fmt_p(p: f64) -> String {
-    crate::core::text::probability(p)
-}
-
 /// Milliseconds with two decimals, `<0.01` below that.
 fn fmt_ms(s: f64) -> String {
     let v = ms(s);
@@ -140,7 +134,7 @@ pub fn human(
             format_duration(p.workload.hold),
             p.workload.offered_load(),
             s.metrics.utilization,
-            fmt_p(s.metrics.p_wait),
+            crate::core::text::probability(s.metrics.p_wait),
             fmt_ms(s.metrics.wait_quantile(0.99))
         ));
         out.push_str(&format!(
@@ -152,7 +146,7 @@ pub fn human(
         out.push_str(&format!(
             "  at that size: utilization {:.2}, P(wait) {}, p99 acquire wait {} ms\n\n",
             rec.metrics.utilization,
-            fmt_p(rec.metrics.p_wait),
+            crate::core::text::probability(rec.metrics.p_wait),
             fmt_ms(rec.metrics.wait_quantile(0.99))
         ));
         return out + &assumptions(plan, rec, rows);
@@ -169,7 +163,7 @@ pub fn human(
     out.push_str(&format!(
         "  at that size: utilization {:.2}, P(wait) {}, p99 acquire wait {} ms\n\n",
         m.utilization,
-        fmt_p(m.p_wait),
+        crate::core::text::probability(m.p_wait),
         fmt_ms(m.wait_quantile(0.99))
     ));
     out + &assumptions(plan, rec, rows)
@@ -276,13 +270,13 @@ fn assumptions(plan: &Plan, rec: &search::Recommendation, rows: &[Row]) -> Strin
                 " {mark} {:>6}  {:>11.3}  {:>8}  {:>10}  {:>10}  {:>10}{}\n",
                 r.pool,
                 m.utilization,
-                fmt_p(m.p_wait),
+                crate::core::text::probability(m.p_wait),
                 fmt_ms(m.mean_wait()),
                 fmt_ms(m.wait_quantile(0.95)),
                 fmt_ms(m.wait_quantile(0.99)),
                 plan.acquire_timeout.map_or(String::new(), |t| format!(
                     "  {:>10}",
-                    fmt_p(m.p_timeout(t))
+                    crate::core::text::probability(m.p_timeout(t))
                 ))
             )),
             // Utilization past 1 means nothing for a queue that never settles.
