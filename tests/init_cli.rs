@@ -217,3 +217,124 @@ fn man_pages_are_roff_for_the_tool_and_each_command() {
     let verify = std::fs::read_to_string(out.join("poolcheck-verify.1")).unwrap();
     assert!(verify.contains("fail\\-on"), "flags are documented");
 }
+
+/// A repository that deploys with compose and Kubernetes manifests and runs PgBouncer: a
+/// compose project whose web service reads web/.env through env_file and runs a PgBouncer
+/// image, a manifest folder with a worker (HPA 3 → 6) and a cron job that uses no database.
+fn deployed() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let r = dir.path();
+    write(
+        r,
+        "compose.yaml",
+        "services:\n\
+         \x20 db:\n\
+         \x20   image: postgres:16\n\
+         \x20 pgbouncer:\n\
+         \x20   image: docker.io/bitnami/pgbouncer:1.22.1\n\
+         \x20   environment:\n\
+         \x20     POSTGRESQL_HOST: db\n\
+         \x20     PGBOUNCER_POOL_MODE: transaction\n\
+         \x20     PGBOUNCER_DEFAULT_POOL_SIZE: \"20\"\n\
+         \x20     PGBOUNCER_MAX_CLIENT_CONN: \"500\"\n\
+         \x20 web:\n\
+         \x20   build: ./web\n\
+         \x20   env_file: web/.env\n\
+         \x20   deploy:\n\
+         \x20     replicas: 2\n",
+    );
+    write(
+        r,
+        "web/.env",
+        "DATABASE_URL=postgres://web:hunter2@pgbouncer:6432/shop?connection_limit=15\n",
+    );
+    write(
+        r,
+        "web/package.json",
+        "{\"dependencies\":{\"@prisma/client\":\"5\"}}\n",
+    );
+    write(
+        r,
+        "k8s/worker.yaml",
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: worker\nspec:\n  replicas: 3\n\
+         \x20 template:\n    spec:\n      containers:\n        - name: worker\n\
+         \x20         env:\n            - name: DATABASE_URL\n\
+         \x20             value: postgres://worker@orders-db.internal:5432/orders\n\
+         \x20           - name: DB_POOL_SIZE\n              value: \"8\"\n\
+         ---\napiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata:\n  name: worker\n\
+         spec:\n  scaleTargetRef:\n    kind: Deployment\n    name: worker\n  maxReplicas: 6\n",
+    );
+    write(
+        r,
+        "k8s/cleanup.yaml",
+        "apiVersion: batch/v1\nkind: CronJob\nmetadata:\n  name: cleanup\nspec:\n\
+         \x20 schedule: \"0 3 * * *\"\n",
+    );
+    write(
+        r,
+        "k8s/config.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n",
+    );
+    dir
+}
+
+#[test]
+fn init_declares_compose_services_manifests_and_poolers_as_verify_reads_them() {
+    let repo = deployed();
+    let run = poolcheck_in(repo.path(), &["init", "--output", "-"]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let text = &run.stdout;
+    assert!(!text.contains("hunter2"));
+    // The pooler's address is not a server; the hosts behind it and the manifest's are.
+    assert!(!text.contains("[servers.pgbouncer]"), "{text}");
+    assert!(
+        text.contains("[servers.db]\n# db:5432, named in compose.yaml\n"),
+        "{text}"
+    );
+    assert!(text.contains("[servers.orders-db]\n"), "{text}");
+    assert!(
+        text.contains("[poolers.pgbouncer]\nkind = \"pgbouncer\"\nfiles = [\"compose.yaml\"]\n"),
+        "{text}"
+    );
+    // web/.env is the compose service's env_file: no app of its own.
+    assert!(!text.contains("files = [\"web\"]"), "{text}");
+    assert!(text.contains("[services.web]\n"), "{text}");
+    assert!(text.contains("files = [\"compose.yaml\"]\n"), "{text}");
+    assert!(
+        text.contains("[services.worker]\n")
+            && text.contains("files = [\"k8s/config.yaml\", \"k8s/worker.yaml\"]\n"),
+        "{text}"
+    );
+    // Not the CronJob without a database; the ConfigMap comes with the workloads (envFrom).
+    assert!(!text.contains("cleanup.yaml"), "{text}");
+    assert!(!text.contains("files = [\"k8s\"]"), "{text}");
+
+    // Answered, it runs: web's 15 × 2 go to PgBouncer (20 server connections to db);
+    // the worker's 8 × 6 (HPA) go to orders-db.
+    let answered = text
+        .replace("# server = \"db\"\n", "server = \"db\"\n")
+        .replace("# max_connections = 100\n", "max_connections = 100\n");
+    std::fs::write(repo.path().join("poolcheck.toml"), &answered).unwrap();
+    let run = poolcheck_in(repo.path(), &["verify", "--format", "json"]);
+    let v = json(&run);
+    let mut got: Vec<String> = Vec::new();
+    for cap in v["capacity"].as_array().unwrap() {
+        for s in cap["services"].as_array().unwrap() {
+            got.push(format!(
+                "{} {} {}",
+                cap["server"].as_str().unwrap(),
+                s["name"].as_str().unwrap(),
+                s["demand"]
+            ));
+        }
+    }
+    assert_eq!(got, ["orders-db worker 48"], "{answered}\n{}", run.stdout);
+    let poolers: Vec<String> = v["capacity"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|c| c["poolers"].as_array().cloned().unwrap_or_default())
+        .map(|p| format!("{} {}", p["name"].as_str().unwrap(), p["client_demand"]))
+        .collect();
+    assert_eq!(poolers, ["pgbouncer 30"], "{}", run.stdout);
+}

@@ -31,7 +31,7 @@ pub fn run(args: &InitArgs) -> ToolResult<u8> {
         .with_help("--force replaces it, --output - prints the new file instead"));
     }
     let found = survey(&root);
-    let (text, summary) = render(&found);
+    let (text, summary) = render(&found, &root);
     if to_stdout {
         out!(text);
         return Ok(exit::CLEAN);
@@ -79,15 +79,13 @@ fn quoted(p: &Path) -> String {
     format!("{s:?}")
 }
 
-fn service_name(dir: &Path, taken: &mut Vec<String>) -> String {
+fn service_name(dir: &Path, root: &Path, taken: &mut Vec<String>) -> String {
+    // The repository's own folder names its root app, as verify names it.
+    let root = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
     let base = dir
         .file_name()
+        .or_else(|| root.file_name())
         .map(|n| n.to_string_lossy().into_owned())
-        .or_else(|| {
-            std::env::current_dir()
-                .ok()
-                .and_then(|d| d.file_name().map(|n| n.to_string_lossy().into_owned()))
-        })
         .unwrap_or_else(|| "app".into());
     let base: String = base
         .chars()
@@ -110,7 +108,7 @@ fn service_name(dir: &Path, taken: &mut Vec<String>) -> String {
 }
 
 /// The file's text and a one-line summary of what it holds.
-pub fn render(found: &Survey) -> (String, String) {
+pub fn render(found: &Survey, root: &Path) -> (String, String) {
     let names = server_names(found);
     let mut t = String::new();
     let mut questions = 0;
@@ -165,11 +163,32 @@ pub fn render(found: &Survey) -> (String, String) {
         ask(&mut t, limit, "max_connections = 100");
     }
     let server_list: Vec<&String> = names.values().collect();
+    let mut pooler_names: Vec<String> = Vec::new();
+    for p in &found.poolers {
+        let kind = format!("{:?}", p.kind).to_ascii_lowercase();
+        let name = unique(&kind, &mut pooler_names);
+        let _ = writeln!(t, "\n[poolers.{name}]");
+        let _ = writeln!(t, "kind = \"{kind}\"");
+        let files: Vec<String> = p.files.iter().map(|f| quoted(f)).collect();
+        let _ = writeln!(t, "files = [{}]", files.join(", "));
+        if names.len() > 1 {
+            ask(
+                &mut t,
+                &format!("server: which of {} it pools", list(&server_list)),
+                &format!("server = \"{}\"", server_list[0]),
+            );
+        }
+        ask(
+            &mut t,
+            "replicas: instances, each with its own pools and client limit",
+            "replicas = 2",
+        );
+    }
     let several = names.len() > 1;
     let mut taken = Vec::new();
     let mut services = Vec::new();
     for chart in &found.charts {
-        let name = service_name(chart, &mut taken);
+        let name = service_name(chart, root, &mut taken);
         let _ = writeln!(t, "\n[services.{name}]");
         let _ = writeln!(t, "chart = {}", quoted(chart));
         if several {
@@ -192,8 +211,9 @@ pub fn render(found: &Survey) -> (String, String) {
         );
         services.push(name);
     }
-    for app in &found.apps {
-        let name = service_name(&app.dir, &mut taken);
+    let plan = plan_deploys(found, root);
+    for (i, app) in found.apps.iter().enumerate() {
+        let name = service_name(&app.dir, root, &mut taken);
         let _ = writeln!(t, "\n[services.{name}]");
         let used: Vec<&String> = app.servers.iter().filter_map(|a| names.get(a)).collect();
         match used.as_slice() {
@@ -207,7 +227,26 @@ pub fn render(found: &Survey) -> (String, String) {
             ),
             _ => {}
         }
-        let _ = writeln!(t, "files = [{}]", quoted(&app.dir));
+        let joined: Vec<&PathBuf> = plan
+            .joins
+            .iter()
+            .filter(|(a, _)| *a == i)
+            .map(|(_, f)| f)
+            .collect();
+        let mut files = vec![quoted(&app.dir)];
+        files.extend(joined.iter().map(|f| quoted(f)));
+        let _ = writeln!(t, "files = [{}]", files.join(", "));
+        if !joined.is_empty() {
+            let _ = writeln!(
+                t,
+                "# its pods, autoscaler and env are the Deployment's in {}",
+                joined
+                    .iter()
+                    .map(|f| quoted(f).trim_matches('"').to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        }
         let shown: Vec<String> = app
             .configs
             .iter()
@@ -225,22 +264,97 @@ pub fn render(found: &Survey) -> (String, String) {
                 String::new()
             }
         );
-        ask(
-            &mut t,
-            "replicas: pods at rest (your Deployment's replicas)",
-            "replicas = 2",
-        );
-        ask(
-            &mut t,
-            "max_replicas: the autoscaler's maximum (HPA maxReplicas), if it scales",
-            "max_replicas = 10",
-        );
+        if joined.is_empty() {
+            ask(
+                &mut t,
+                "replicas: pods at rest (your Deployment's replicas)",
+                "replicas = 2",
+            );
+            ask(
+                &mut t,
+                "max_replicas: the autoscaler's maximum (HPA maxReplicas), if it scales",
+                "max_replicas = 10",
+            );
+        }
         ask(
             &mut t,
             "processes per pod (Puma or Gunicorn workers, PM2 instances)",
             "processes = 1",
         );
         services.push(name);
+    }
+    for d in &plan.own {
+        let what = if d.compose {
+            "compose services"
+        } else {
+            "workloads"
+        };
+        let shown: Vec<String> = d
+            .files
+            .iter()
+            .map(|f| quoted(f).trim_matches('"').to_string())
+            .collect();
+        match d.workloads.as_slice() {
+            [] if d.unreadable => {
+                let name = service_name(&d.dir, root, &mut taken);
+                let _ = writeln!(t, "\n[services.{name}]");
+                let _ = writeln!(
+                    t,
+                    "# init could not read these files: verify says where and why"
+                );
+                services.push(name);
+            }
+            [] => {
+                let _ = writeln!(
+                    t,
+                    "\n# {}: no {what} there name a database; not a service",
+                    shown.join(", ")
+                );
+                continue;
+            }
+            [one] => {
+                let name = unique(one, &mut taken);
+                let _ = writeln!(t, "\n[services.{name}]");
+                services.push(name);
+            }
+            several => {
+                let name = service_name(&d.dir, root, &mut taken);
+                let _ = writeln!(t, "\n[services.{name}]");
+                let _ = writeln!(
+                    t,
+                    "# {} are each a service of their own, named as in the files",
+                    several.join(", ")
+                );
+                services.extend(several.iter().cloned());
+            }
+        }
+        let used: Vec<&String> = d.servers.iter().filter_map(|a| names.get(a)).collect();
+        match used.as_slice() {
+            [one] if several => {
+                let _ = writeln!(t, "server = \"{one}\"");
+            }
+            _ if several => ask(
+                &mut t,
+                &format!("server: which of {} they use", list(&server_list)),
+                &format!("server = \"{}\"", server_list[0]),
+            ),
+            _ => {}
+        }
+        let files: Vec<String> = d.files.iter().map(|f| quoted(f)).collect();
+        let _ = writeln!(t, "files = [{}]", files.join(", "));
+        let _ = writeln!(t, "# replicas, autoscaling and env come from these {what}");
+        for o in &d.overlays {
+            let mut with = files.clone();
+            with.push(quoted(o));
+            ask(
+                &mut t,
+                &format!(
+                    "{} is read by compose only with -f: list it if it deploys",
+                    quoted(o).trim_matches('"')
+                ),
+                &format!("files = [{}]", with.join(", ")),
+            );
+        }
     }
     if services.is_empty() {
         let _ = writeln!(t, "\n# No application folder with config files was found.");
@@ -270,4 +384,94 @@ fn list(names: &[&String]) -> String {
         .map(|n| format!("`{n}`"))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+fn unique(base: &str, taken: &mut Vec<String>) -> String {
+    let mut name = base.to_string();
+    let mut n = 2;
+    while taken.contains(&name) {
+        name = format!("{base}-{n}");
+        n += 1;
+    }
+    taken.push(name.clone());
+    name
+}
+
+/// Deployment files as poolcheck.toml services. A deploy folder inside an app's folder is
+/// read with the app (verify reads the folder); a manifest whose one database workload is
+/// named like an app folder is that app's Deployment (a monorepo's deploy/web.yaml for
+/// apps/web); the rest are services of their own.
+struct DeployPlan {
+    /// (index into `Survey::apps`, manifest file) pairs.
+    joins: Vec<(usize, PathBuf)>,
+    own: Vec<OwnDeploy>,
+}
+
+struct OwnDeploy {
+    dir: PathBuf,
+    files: Vec<PathBuf>,
+    compose: bool,
+    overlays: Vec<PathBuf>,
+    workloads: Vec<String>,
+    /// A file that looked like a manifest and did not parse: verify must still see it.
+    unreadable: bool,
+    servers: Vec<String>,
+}
+
+fn plan_deploys(found: &Survey, root: &Path) -> DeployPlan {
+    let dialects = crate::input::dialects::Dialects::builtin();
+    let workloads = |files: &[PathBuf]| {
+        let abs: Vec<PathBuf> = files.iter().map(|f| root.join(f)).collect();
+        crate::model::from_manifests::db_workloads(&abs, dialects)
+    };
+    let app_name =
+        |a: &crate::input::survey::App| a.dir.file_name().map(|n| n.to_string_lossy().into_owned());
+    let mut plan = DeployPlan {
+        joins: Vec::new(),
+        own: Vec::new(),
+    };
+    for d in &found.deploys {
+        if found.apps.iter().any(|a| d.dir.starts_with(&a.dir)) {
+            continue;
+        }
+        let mut rest = Vec::new();
+        for f in &d.files {
+            if !d.compose {
+                let own = workloads(std::slice::from_ref(f));
+                // A workload without a database (a cron job, a proxy) is no service: its file
+                // is left out so that it does not become one.
+                let workload_file = std::fs::read_to_string(root.join(f))
+                    .is_ok_and(|t| crate::input::survey::looks_like_manifest(&t));
+                if own.is_empty() && workload_file {
+                    continue;
+                }
+                if let [one] = own.as_slice() {
+                    let app = found
+                        .apps
+                        .iter()
+                        .position(|a| app_name(a).as_deref() == Some(one.as_str()));
+                    if let Some(i) = app {
+                        plan.joins.push((i, f.clone()));
+                        continue;
+                    }
+                }
+            }
+            rest.push(f.clone());
+        }
+        if rest.is_empty() {
+            continue;
+        }
+        let abs: Vec<PathBuf> = rest.iter().map(|f| root.join(f)).collect();
+        let (names, unreadable) = crate::model::from_manifests::deployed_by(&abs, dialects);
+        plan.own.push(OwnDeploy {
+            dir: d.dir.clone(),
+            workloads: names,
+            unreadable,
+            servers: d.servers.clone(),
+            files: rest,
+            compose: d.compose,
+            overlays: d.overlays.clone(),
+        });
+    }
+    plan
 }

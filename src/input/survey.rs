@@ -2,7 +2,7 @@
 //! (each with its own stack files), and the database servers their connection URLs name.
 //! Reads names and URLs only; never a password (URLs are reduced to scheme, host and port).
 
-use crate::core::engine::Engine;
+use crate::core::engine::{Engine, PoolerKind};
 use crate::input::discover::{is_chart, skipped_dir, APP_MARKERS, CONFIG_DIRS};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -16,6 +16,10 @@ const MAX_ENTRIES: usize = 50_000;
 pub struct Survey {
     pub charts: Vec<PathBuf>,
     pub apps: Vec<App>,
+    /// Compose projects and folders of Kubernetes manifests.
+    pub deploys: Vec<Deploy>,
+    /// Connection poolers: their config files, or the compose file that runs one.
+    pub poolers: Vec<PoolerSeen>,
     /// Servers by the `host:port` their URLs name.
     pub servers: BTreeMap<String, Seen>,
     /// True when the walk stopped at MAX_ENTRIES.
@@ -32,6 +36,27 @@ pub struct App {
     pub servers: Vec<String>,
 }
 
+/// Files that deploy workloads: one compose project (the files `docker compose` reads in
+/// its folder without `-f`) or the Kubernetes manifests of one folder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Deploy {
+    /// Relative to the repository root.
+    pub dir: PathBuf,
+    pub files: Vec<PathBuf>,
+    pub compose: bool,
+    /// Compose files of the folder that `docker compose` reads only with `-f` (overlays such
+    /// as docker-compose.prod.yml): init names them, it cannot know which one deploys.
+    pub overlays: Vec<PathBuf>,
+    /// `host:port` of each database URL the files name.
+    pub servers: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PoolerSeen {
+    pub kind: PoolerKind,
+    pub files: Vec<PathBuf>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Seen {
     pub engine: Engine,
@@ -44,6 +69,8 @@ pub fn survey(root: &Path) -> Survey {
     let mut s = Survey {
         charts: Vec::new(),
         apps: Vec::new(),
+        deploys: Vec::new(),
+        poolers: Vec::new(),
         servers: BTreeMap::new(),
         truncated: false,
     };
@@ -51,7 +78,7 @@ pub fn survey(root: &Path) -> Survey {
     let mut seen = 0usize;
     while let Some((rel, depth)) = queue.pop_front() {
         let dir = root.join(&rel);
-        if !rel.as_os_str().is_empty() && is_chart(&dir) {
+        if is_chart(&dir) {
             s.charts.push(rel);
             continue;
         }
@@ -77,7 +104,30 @@ pub fn survey(root: &Path) -> Survey {
             .filter(|(_, d)| !d)
             .map(|(n, _)| n.as_str())
             .collect();
-        let configs = configs_in(&rel, &files, &dir);
+        let mut configs = configs_in(&rel, &files, &dir);
+        let poolers = poolers_in(&rel, &files, &dir);
+        // A pooler's env file (the image's settings) is the pooler's, not an app's.
+        configs.retain(|c| !poolers.iter().any(|p| p.files.contains(c)));
+        s.poolers.extend(poolers);
+        if let Some(d) = deploy_in(&rel, &files, &dir) {
+            let kind = d
+                .files
+                .iter()
+                .filter(|_| d.compose)
+                .find_map(|f| small_text(&root.join(f)).and_then(|t| runs_pooler(&t)));
+            if let Some(kind) = kind {
+                s.poolers.push(PoolerSeen {
+                    kind,
+                    files: d.files.clone(),
+                });
+            }
+            // A compose project owns its folder's env files (interpolation and env_file):
+            // they are read through it, not as an app of their own.
+            if d.compose {
+                configs.retain(|c| !is_env(c));
+            }
+            s.deploys.push(d);
+        }
         let marked = files.iter().any(|f| APP_MARKERS.contains(f));
         let holder = rel
             .file_name()
@@ -88,8 +138,15 @@ pub fn survey(root: &Path) -> Survey {
         let joins_owner = holder && owner(&mut s.apps, &rel).is_some();
         let own_app = !configs.is_empty() && !joins_owner;
         if marked || own_app {
+            // An app whose configs sit in config folders only (gitea/custom/conf/app.ini) is
+            // the folder above them, as verify names it.
+            let dir = if marked {
+                rel.clone()
+            } else {
+                above_config_dirs(&rel)
+            };
             s.apps.push(App {
-                dir: rel.clone(),
+                dir,
                 configs,
                 servers: Vec::new(),
             });
@@ -103,16 +160,67 @@ pub fn survey(root: &Path) -> Survey {
             }
         }
     }
+    // The env files a compose project names (`env_file: web/.env`) are its services': the
+    // project reads them, so they are no app of their own.
+    for d in s.deploys.iter().filter(|d| d.compose) {
+        let texts: Vec<String> = d
+            .files
+            .iter()
+            .filter_map(|f| small_text(&root.join(f)))
+            .collect();
+        for app in &mut s.apps {
+            app.configs.retain(|c| {
+                let Ok(inner) = c.strip_prefix(&d.dir) else {
+                    return true;
+                };
+                let inner = inner.to_string_lossy().replace('\\', "/");
+                !(is_env(c) && texts.iter().any(|t| t.contains(inner.as_str())))
+            });
+        }
+    }
     // An app folder holding no config poolcheck reads (a workspace's root package.json)
     // is not a service.
     s.apps.retain(|a| !a.configs.is_empty());
+    let mut pooler_hosts = vec!["pgbouncer".to_string(), "pgcat".into(), "pgdog".into()];
+    for p in &s.poolers {
+        for f in &p.files {
+            let Some(text) = small_text(&root.join(f)) else {
+                continue;
+            };
+            for host in upstream_hosts(&text) {
+                s.servers.entry(format!("{host}:5432")).or_insert(Seen {
+                    engine: Engine::Postgres,
+                    first: f.clone(),
+                });
+            }
+            if let Some(dir) = f.parent().and_then(|d| d.file_name()) {
+                pooler_hosts.push(dir.to_string_lossy().into_owned());
+            }
+        }
+    }
+    for d in &mut s.deploys {
+        for f in &d.files {
+            let Some(text) = small_text(&root.join(f)) else {
+                continue;
+            };
+            for (addr, engine) in urls(&text) {
+                if !d.servers.contains(&addr) {
+                    d.servers.push(addr.clone());
+                }
+                s.servers.entry(addr).or_insert(Seen {
+                    engine,
+                    first: f.clone(),
+                });
+            }
+        }
+    }
     for app in &mut s.apps {
         app.configs.sort();
         for c in &app.configs {
-            if !is_env(c) {
+            if !is_env(c) || not_deployed(c) {
                 continue;
             }
-            let Ok(text) = std::fs::read_to_string(root.join(c)) else {
+            let Some(text) = small_text(&root.join(c)) else {
                 continue;
             };
             for (addr, engine) in urls(&text) {
@@ -126,7 +234,159 @@ pub fn survey(root: &Path) -> Survey {
             }
         }
     }
+    // A URL that names the pooler (`pgbouncer:6432`) is the pooler's address, not a server.
+    let is_pooler = |addr: &str| {
+        let host = addr.rsplit_once(':').map_or(addr, |(h, _)| h);
+        let first = host.split('.').next().unwrap_or(host);
+        !s.poolers.is_empty()
+            && (addr.ends_with(":6432") || pooler_hosts.iter().any(|p| p == first))
+    };
+    let addrs: Vec<String> = s.servers.keys().filter(|a| is_pooler(a)).cloned().collect();
+    for a in addrs {
+        s.servers.remove(&a);
+    }
+    for app in &mut s.apps {
+        app.servers.retain(|a| s.servers.contains_key(a));
+    }
+    for d in &mut s.deploys {
+        d.servers.retain(|a| s.servers.contains_key(a));
+    }
     s
+}
+
+/// Pooler config files of one folder: pgbouncer*.ini, pgcat.toml, pgdog.toml (with the
+/// users.toml beside it), and env files of a PgBouncer image (`POOL_MODE=`, `PGBOUNCER_*`).
+fn poolers_in(rel: &Path, files: &[&str], dir: &Path) -> Vec<PoolerSeen> {
+    let mut out = Vec::new();
+    for name in files {
+        let kind = if name.starts_with("pgbouncer") && name.ends_with(".ini") {
+            Some(PoolerKind::Pgbouncer)
+        } else if *name == "pgcat.toml" {
+            Some(PoolerKind::Pgcat)
+        } else if *name == "pgdog.toml" {
+            Some(PoolerKind::Pgdog)
+        } else if is_env(Path::new(name)) && !crate::input::envfiles::is_template(name) {
+            small_text(&dir.join(name))
+                .filter(|t| pgbouncer_env(t))
+                .map(|_| PoolerKind::Pgbouncer)
+        } else {
+            None
+        };
+        let Some(kind) = kind else {
+            continue;
+        };
+        let mut paths = vec![rel.join(name)];
+        if kind == PoolerKind::Pgdog && files.contains(&"users.toml") {
+            paths.push(rel.join("users.toml"));
+        }
+        out.push(PoolerSeen { kind, files: paths });
+    }
+    out
+}
+
+fn pgbouncer_env(text: &str) -> bool {
+    text.lines().map(str::trim).any(|l| {
+        l.starts_with("PGBOUNCER_")
+            || l.starts_with("POOL_MODE=")
+            || l.starts_with("DEFAULT_POOL_SIZE=")
+            || l.starts_with("MAX_CLIENT_CONN=")
+    })
+}
+
+/// The pooler a compose file runs, by its services' images.
+fn runs_pooler(text: &str) -> Option<PoolerKind> {
+    text.lines().find_map(|l| {
+        let image = l.trim().strip_prefix("image:")?.trim();
+        let name = image.rsplit('/').next().unwrap_or(image);
+        if name.starts_with("pgbouncer") {
+            Some(PoolerKind::Pgbouncer)
+        } else if name.starts_with("pgcat") {
+            Some(PoolerKind::Pgcat)
+        } else if name.starts_with("pgdog") {
+            Some(PoolerKind::Pgdog)
+        } else {
+            None
+        }
+    })
+}
+
+/// The database hosts a pooler's settings name: `host=pg` in pgbouncer.ini's [databases],
+/// `host = "pg"` in pgcat/pgdog TOML, `DB_HOST=pg` or `POSTGRESQL_HOST: pg` for images.
+fn upstream_hosts(text: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for line in text.lines() {
+        let l = line.trim();
+        if l.starts_with('#') || l.starts_with(';') {
+            continue;
+        }
+        let mut found = Vec::new();
+        for (i, _) in l.match_indices("host=") {
+            if l[..i].chars().last().is_none_or(char::is_whitespace) {
+                found.push(&l[i + 5..]);
+            }
+        }
+        for key in ["host = ", "host: ", "HOST: ", "HOST="] {
+            if let Some(rest) = l.strip_prefix(key) {
+                found.push(rest);
+            }
+            for prefix in ["DB_", "POSTGRESQL_", "POSTGRES_", "DATABASES_"] {
+                if let Some(rest) = l.strip_prefix(&format!("{prefix}{key}")) {
+                    found.push(rest);
+                }
+            }
+        }
+        for v in found {
+            let v = v.trim().trim_matches(|c| c == '"' || c == '\'');
+            let host: String = v
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || "-._".contains(*c))
+                .collect();
+            // A listen address is the pooler's own side, not a server.
+            let listen = matches!(host.as_str(), "0.0.0.0" | "127.0.0.1" | "localhost" | "*");
+            if !host.is_empty() && !listen && !out.contains(&host) {
+                out.push(host);
+            }
+        }
+    }
+    out
+}
+
+/// Env files of a developer's machine or the test suite: the servers they name
+/// (localhost, a test database) are not the fleet's.
+fn not_deployed(p: &Path) -> bool {
+    let name = p
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    name.split(['.', '-', '_'])
+        .any(|w| matches!(w, "development" | "dev" | "test" | "local" | "ci"))
+}
+
+fn settings_name(name: &str) -> bool {
+    let stem = name.split('.').next().unwrap_or("").to_ascii_lowercase();
+    [
+        "database",
+        "db",
+        "app",
+        "settings",
+        "config",
+        "production",
+        "prod",
+    ]
+    .contains(&stem.as_str())
+}
+
+fn above_config_dirs(rel: &Path) -> PathBuf {
+    let mut dir = rel.to_path_buf();
+    while dir
+        .file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| CONFIG_DIRS.contains(&n))
+    {
+        dir.pop();
+    }
+    dir
 }
 
 /// The innermost app whose folder holds `rel`.
@@ -144,6 +404,10 @@ fn is_env(p: &Path) -> bool {
 /// The files of one folder that carry pool settings in the stacks poolcheck knows.
 fn configs_in(rel: &Path, files: &[&str], dir: &Path) -> Vec<PathBuf> {
     let in_config = rel.ends_with("config");
+    let in_config_dir = rel
+        .file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| CONFIG_DIRS.contains(&n));
     files
         .iter()
         .filter(|name| {
@@ -155,15 +419,131 @@ fn configs_in(rel: &Path, files: &[&str], dir: &Path) -> Vec<PathBuf> {
                 && !crate::input::envfiles::is_template(name);
             let rails = in_config && **name == "database.yml";
             let dotnet = name.starts_with("appsettings") && name.ends_with(".json");
-            env || spring || rails || dotnet
+            // INI and flat conf (Grafana, Gitea, Discourse), .properties and JSON dialects:
+            // the names verify reads as app configuration.
+            let other = matches!(
+                crate::input::discover::kind_of(Path::new(name)),
+                Some(
+                    crate::input::discover::Kind::Ini
+                        | crate::input::discover::Kind::Properties
+                        | crate::input::discover::Kind::Json(_)
+                )
+            );
+            // YAML and TOML are everywhere (CI, docs, OpenAPI): an app's settings only in a
+            // config folder or under a settings-like name.
+            let settings = matches!(
+                crate::input::discover::kind_of(Path::new(name)),
+                Some(crate::input::discover::Kind::Yaml | crate::input::discover::Kind::Toml)
+            ) && (in_config_dir || settings_name(name))
+                && !small_text(&dir.join(name)).is_some_and(|t| kube_object(&t));
+            env || spring || rails || dotnet || other || settings
         })
         .filter(|name| dir.join(name).is_file())
         .map(|name| rel.join(name))
         .collect()
 }
 
-/// `host:port` and engine of every database URL in an env file's text. Unresolved hosts
-/// (`${DB_HOST}`) are skipped: init cannot know them.
+/// Files above this are not looked into by init (verify reads them, under its own cap).
+const MAX_PEEK: u64 = 1 << 20;
+
+fn small_text(path: &Path) -> Option<String> {
+    let meta = std::fs::metadata(path).ok()?;
+    if !meta.is_file() || meta.len() > MAX_PEEK {
+        return None;
+    }
+    std::fs::read_to_string(path).ok()
+}
+
+/// The compose project or the Kubernetes manifests a folder holds.
+fn deploy_in(rel: &Path, files: &[&str], dir: &Path) -> Option<Deploy> {
+    use crate::input::formats::compose::is_compose_name;
+    let compose: Vec<&str> = files
+        .iter()
+        .copied()
+        .filter(|n| is_compose_name(n))
+        .collect();
+    if !compose.is_empty() {
+        // As `docker compose` picks them: the first default name present, then its override.
+        const DEFAULTS: [(&str, &str); 4] = [
+            ("compose.yaml", "compose.override.yaml"),
+            ("compose.yml", "compose.override.yml"),
+            ("docker-compose.yaml", "docker-compose.override.yaml"),
+            ("docker-compose.yml", "docker-compose.override.yml"),
+        ];
+        let mut read = Vec::new();
+        if let Some((base, over)) = DEFAULTS.iter().find(|(b, _)| compose.contains(b)) {
+            read.push(rel.join(base));
+            if compose.contains(over) {
+                read.push(rel.join(over));
+            }
+        }
+        let overlays: Vec<PathBuf> = compose
+            .iter()
+            .map(|n| rel.join(n))
+            .filter(|p| !read.contains(p))
+            .collect();
+        if read.is_empty() {
+            // Only overlays: the project is read with -f, the first file first.
+            return Some(Deploy {
+                dir: rel.to_path_buf(),
+                files: overlays,
+                compose: true,
+                overlays: Vec::new(),
+                servers: Vec::new(),
+            });
+        }
+        return Some(Deploy {
+            dir: rel.to_path_buf(),
+            files: read,
+            compose: true,
+            overlays,
+            servers: Vec::new(),
+        });
+    }
+    // The autoscalers and ConfigMaps of the folder's workloads come with them.
+    let objects: Vec<(&str, bool)> = files
+        .iter()
+        .filter(|n| n.ends_with(".yaml") || n.ends_with(".yml"))
+        .filter(|n| **n != "Chart.yaml" && !n.starts_with("values"))
+        .filter_map(|n| {
+            let t = small_text(&dir.join(n))?;
+            kube_object(&t).then(|| (*n, looks_like_manifest(&t)))
+        })
+        .collect();
+    let manifests: Vec<PathBuf> = if objects.iter().any(|(_, w)| *w) {
+        objects.iter().map(|(n, _)| rel.join(n)).collect()
+    } else {
+        Vec::new()
+    };
+    (!manifests.is_empty()).then(|| Deploy {
+        dir: rel.to_path_buf(),
+        files: manifests,
+        compose: false,
+        overlays: Vec::new(),
+        servers: Vec::new(),
+    })
+}
+
+/// Any Kubernetes object (a ConfigMap, a Service): deployment state, not an app's settings.
+fn kube_object(text: &str) -> bool {
+    text.contains("apiVersion:") && text.lines().any(|l| l.trim_start().starts_with("kind:"))
+}
+
+/// A workload manifest, by a cheap look at its text (verify parses it properly).
+pub fn looks_like_manifest(text: &str) -> bool {
+    const WORKLOADS: [&str; 5] = ["Deployment", "StatefulSet", "DaemonSet", "CronJob", "Job"];
+    text.contains("apiVersion:")
+        && !text.contains("<%")
+        && text.lines().any(|l| {
+            l.trim().strip_prefix("kind:").is_some_and(|k| {
+                WORKLOADS.contains(&k.trim().trim_matches(|c| c == '"' || c == '\''))
+            })
+        })
+}
+
+/// `host:port` and engine of every database URL in a file's text, wherever it stands on a
+/// line (`KEY=url`, `KEY: url`, `- KEY=url`, `value: "url"`). Unresolved hosts (`${DB_HOST}`)
+/// are skipped: init cannot know them.
 fn urls(text: &str) -> Vec<(String, Engine)> {
     let mut out = Vec::new();
     for line in text.lines() {
@@ -171,29 +551,41 @@ fn urls(text: &str) -> Vec<(String, Engine)> {
         if line.starts_with('#') {
             continue;
         }
-        let Some((_, value)) = line.split_once('=') else {
-            continue;
-        };
-        let value = value.trim().trim_matches(|c| c == '"' || c == '\'');
-        let value = value.strip_prefix("jdbc:").unwrap_or(value);
-        let Some((scheme, _)) = value.split_once("://") else {
-            continue;
-        };
-        let (engine, port) = match Engine::from_scheme(scheme) {
-            Some(Engine::Postgres) => (Engine::Postgres, 5432),
-            Some(e @ (Engine::Mysql | Engine::Mariadb)) => (e, 3306),
-            // Redis pools are not counted against a SQL server's slots.
-            Some(Engine::Redis) | None => continue,
-        };
-        let Ok(url) = url::Url::parse(&value.replacen(scheme, "db", 1)) else {
-            continue;
-        };
-        let Some(host) = url.host_str().filter(|h| !h.contains('$') && !h.is_empty()) else {
-            continue;
-        };
-        out.push((format!("{host}:{}", url.port().unwrap_or(port)), engine));
+        let mut rest = line;
+        while let Some(at) = rest.find("://") {
+            let before = &rest[..at];
+            let scheme_start = before
+                .rfind(|c: char| !(c.is_ascii_alphanumeric() || "+-.:".contains(c)))
+                .map_or(0, |i| i + 1);
+            let tail = &rest[at + 3..];
+            let end = tail
+                .find(|c: char| c.is_whitespace() || "\"',;`".contains(c))
+                .unwrap_or(tail.len());
+            let scheme = before[scheme_start..].trim_start_matches(':');
+            let scheme = scheme.strip_prefix("jdbc:").unwrap_or(scheme);
+            if let Some(found) = server_of(scheme, &tail[..end]) {
+                if !out.contains(&found) {
+                    out.push(found);
+                }
+            }
+            rest = &tail[end..];
+        }
     }
     out
+}
+
+fn server_of(scheme: &str, after: &str) -> Option<(String, Engine)> {
+    let (engine, port) = match Engine::from_scheme(scheme)? {
+        Engine::Postgres => (Engine::Postgres, 5432),
+        e @ (Engine::Mysql | Engine::Mariadb) => (e, 3306),
+        // Redis pools are not counted against a SQL server's slots.
+        Engine::Redis => return None,
+    };
+    let url = url::Url::parse(&format!("db://{after}")).ok()?;
+    let host = url
+        .host_str()
+        .filter(|h| !h.contains('$') && !h.is_empty())?;
+    Some((format!("{host}:{}", url.port().unwrap_or(port)), engine))
 }
 
 #[cfg(test)]
@@ -218,5 +610,34 @@ mod tests {
                 ("legacy:3307".to_string(), Engine::Mysql),
             ]
         );
+    }
+
+    #[test]
+    fn urls_in_compose_and_manifest_shapes() {
+        let got = urls(
+            "      DATABASE_URL: postgres://shop:pw@db:5432/shop\n\
+             \x20     - \"READ_URL=postgresql://ro@replica.internal/shop\"\n\
+             \x20         value: mysql://erp@erp-db:3307/erp # legacy\n\
+             # value: postgres://old@gone/app\n",
+        );
+        assert_eq!(
+            got,
+            vec![
+                ("db:5432".to_string(), Engine::Postgres),
+                ("replica.internal:5432".to_string(), Engine::Postgres),
+                ("erp-db:3307".to_string(), Engine::Mysql),
+            ]
+        );
+    }
+
+    #[test]
+    fn manifests_are_workloads_not_any_yaml() {
+        assert!(looks_like_manifest(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: api\n"
+        ));
+        assert!(!looks_like_manifest(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: api\n"
+        ));
+        assert!(!looks_like_manifest("spring:\n  datasource:\n    url: x\n"));
     }
 }

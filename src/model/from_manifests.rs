@@ -123,6 +123,46 @@ pub fn split(
     out
 }
 
+/// The names of the workloads in deployment files (compose files merged in the order given,
+/// or Kubernetes manifests) whose environment talks to a database: what `poolcheck init`
+/// declares as services, read exactly as verify reads them.
+pub fn db_workloads(files: &[std::path::PathBuf], dialects: &Dialects) -> Vec<String> {
+    deployed_by(files, dialects).0
+}
+
+/// As [`db_workloads`], and whether any of the files could not be read as what it looks
+/// like (verify reports it, so init must still name the file).
+pub fn deployed_by(files: &[std::path::PathBuf], dialects: &Dialects) -> (Vec<String>, bool) {
+    let mut unreadable = false;
+    let opts = BuildOptions::default();
+    let mut sources = SourceSet::default();
+    let mut docs = Vec::new();
+    let mut compose = Vec::new();
+    for f in files {
+        match crate::input::discover::kind_of(f) {
+            Some(Kind::Compose) => compose.push(f.clone()),
+            Some(Kind::Yaml) => match manifest_docs(f, &mut sources, &opts) {
+                Some(d) => docs.extend(d),
+                None => unreadable = true,
+            },
+            _ => {}
+        }
+    }
+    let mut units = Vec::new();
+    if !docs.is_empty() {
+        units.extend(workloads(&k8s::read(&docs), dialects));
+    }
+    if !compose.is_empty() {
+        let mut kept = Vec::new();
+        let read =
+            super::from_compose::read(&compose, files, &mut kept, &mut sources, dialects, &opts);
+        units.extend(read.units);
+    }
+    let mut names: Vec<String> = units.into_iter().filter(|u| u.db).map(|u| u.name).collect();
+    names.dedup();
+    (names, unreadable)
+}
+
 /// A monorepo keeps its manifests apart (deploy/web.yaml beside apps/web/): a workload named
 /// like an app whose own files are read elsewhere is that app, so its pods and env join the
 /// app's files instead of counting the app twice.
