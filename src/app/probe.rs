@@ -1,4 +1,4 @@
-//! `poolcheck probe`: a live PostgreSQL server's real limits and current usage, read-only.
+//! `poolcheck probe`: a live PostgreSQL, MySQL or MariaDB server's real limits and current usage, read-only.
 
 use crate::cli::{Format, ProbeArgs};
 use crate::core::error::{exit, ToolError, ToolResult};
@@ -11,6 +11,14 @@ pub fn run(args: &ProbeArgs) -> ToolResult<u8> {
     if timeout.is_zero() {
         return Err(ToolError::new("--connect-timeout 0 would wait forever")
             .with_help("give a finite timeout, e.g. 5s"));
+    }
+    if crate::db::mysql::connect::is_mysql_url(args.url.as_deref()) {
+        let facts = crate::db::mysql::probe_blocking(args.url.as_deref(), timeout)?;
+        match args.format {
+            Format::Json => outln!(serde_json::to_string_pretty(&facts).unwrap_or_default()),
+            Format::Human => out!(crate::report::mysql_probe::human(&facts)),
+        }
+        return Ok(exit::CLEAN);
     }
     // The admin console of a PgBouncer answers SHOW, not the server's catalog queries.
     if crate::db::pgbouncer::is_admin_console(args.url.as_deref()) {

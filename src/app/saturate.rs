@@ -2,13 +2,11 @@
 
 use crate::cli::{Format, SaturateArgs};
 use crate::core::error::{exit, ToolResult};
-use crate::db::postgres::ConnTarget;
 use crate::saturate::{self, INTERRUPTED};
 
 pub fn run(args: &SaturateArgs) -> ToolResult<u8> {
     let plan = saturate::plan(args)?;
-    let target = ConnTarget::resolve(args.url.as_deref())?;
-    let result = saturate::run_plan(&plan, target)?;
+    let result = saturate::run_plan(&plan, args.url.as_deref())?;
     if let Some(path) = &args.metrics {
         let text = crate::pool::metrics::openmetrics(&result.snapshot, "poolcheck_pool");
         std::fs::write(path, text).map_err(|e| {

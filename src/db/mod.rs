@@ -2,6 +2,7 @@
 //! engine and their documented reserve and limit semantics are [`Engine`] (in `core`), so the
 //! model's servers carry one and rules never assume PostgreSQL.
 
+pub mod mysql;
 pub mod pgbouncer;
 pub mod postgres;
 

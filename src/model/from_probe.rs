@@ -37,6 +37,12 @@ pub fn apply(fleet: &mut Fleet, probe: Option<&str>, cfg: &config::Config) -> To
         dbs.sort();
         dbs.dedup();
         let service_names: Vec<String> = services.iter().map(|s| s.name.clone()).collect();
+        if crate::db::mysql::connect::is_mysql_url(Some(&url)) {
+            let facts =
+                crate::db::mysql::probe_blocking(Some(&url), std::time::Duration::from_secs(5))?;
+            crate::db::mysql::model::apply_facts(&mut fleet.servers[i], &facts, &roles);
+            continue;
+        }
         let facts = crate::db::postgres::probe_blocking(
             Some(&url),
             std::time::Duration::from_secs(5),

@@ -7,6 +7,7 @@ pub mod gitlab;
 pub mod human;
 pub mod json;
 pub mod junit;
+pub mod mysql_probe;
 pub mod pooler_probe;
 pub mod probe;
 pub mod sarif;

@@ -1,13 +1,17 @@
-//! `poolcheck saturate`: a short, bounded saturation check of a live PostgreSQL server through
-//! poolcheck's own pool, with measured waits beside the Erlang C prediction.
+//! `poolcheck saturate`: a short, bounded saturation check of a live server (PostgreSQL,
+//! MySQL, MariaDB) through poolcheck's own pool, with measured waits beside the Erlang C
+//! prediction. The engine-specific part is a [`Backend`].
 
+pub mod backend;
+mod mysql;
 mod outcome;
+mod postgres;
+
+pub use backend::{Backend, Kind, Ran, Slots, Wording};
 
 use crate::capacity::erlang::{self, Queue, Workload};
 use crate::cli::{SaturateArgs, Scenario};
 use crate::core::error::{ToolError, ToolResult};
-use crate::db::postgres::saturate::PgManager;
-use crate::db::postgres::{ConnTarget, ConnectError};
 use crate::pool::{Config, Pool, PoolError};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -42,6 +46,7 @@ pub struct Plan {
     pub connect_timeout: Duration,
     pub scenario: Scenario,
     pub force: bool,
+    pub kind: Kind,
 }
 
 fn bad(msg: impl Into<String>, help: &str) -> ToolError {
@@ -93,9 +98,10 @@ pub fn plan(args: &SaturateArgs) -> ToolResult<Plan> {
             "hold a connection for milliseconds, as a query does",
         ));
     }
+    let kind = Kind::of(args.url.as_deref());
     let query = match (&args.query, hold) {
         (Some(q), _) => q.clone(),
-        (None, Some(h)) => format!("SELECT pg_sleep({})", h.as_secs_f64()),
+        (None, Some(h)) => kind.hold_statement(h),
         (None, None) => "SELECT 1".into(),
     };
     let acquire_timeout = dur("acquire-timeout", &args.acquire_timeout)?;
@@ -123,11 +129,13 @@ pub fn plan(args: &SaturateArgs) -> ToolResult<Plan> {
         connect_timeout,
         scenario: args.scenario,
         force: args.force,
+        kind,
     })
 }
 
-/// Runs the plan against the target on one thread and returns what it measured.
-pub fn run_plan(plan: &Plan, target: ConnTarget) -> ToolResult<Outcome> {
+/// Runs the plan against the server the URL (else the environment) names, on one thread, and
+/// returns what it measured.
+pub fn run_plan(plan: &Plan, url: Option<&str>) -> ToolResult<Outcome> {
     // One thread: the client's tasks and tokio-postgres's connection tasks hand queries to each
     // other without cross-thread wake-ups, which measured ~10% faster than two workers on
     // SELECT 1 (and leaves the other core to the server when both share a machine).
@@ -135,7 +143,16 @@ pub fn run_plan(plan: &Plan, target: ConnTarget) -> ToolResult<Outcome> {
         .enable_all()
         .build()
         .map_err(|e| ToolError::new(format!("cannot start the async runtime: {e}")))?;
-    rt.block_on(execute(plan, target))
+    match plan.kind {
+        Kind::Postgres => {
+            let backend = postgres::Postgres::new(crate::db::postgres::ConnTarget::resolve(url)?);
+            rt.block_on(execute(plan, backend))
+        }
+        Kind::Mysql => {
+            let backend = mysql::Mysql::new(crate::db::mysql::MyTarget::resolve(url)?);
+            rt.block_on(execute(plan, backend))
+        }
+    }
 }
 
 pub use outcome::Outcome;
@@ -143,34 +160,20 @@ pub use outcome::Outcome;
 /// The exit status of a run stopped by Ctrl-C (128 + SIGINT).
 pub const INTERRUPTED: u8 = 130;
 
-async fn execute(plan: &Plan, target: ConnTarget) -> ToolResult<Outcome> {
+async fn execute<B: Backend>(plan: &Plan, backend: B) -> ToolResult<Outcome> {
     // The observer checks slots before and leftovers after; it is not part of the pool.
-    let observer = target.connect(plan.connect_timeout, "poolcheck").await?;
-    let (usable, in_use) = crate::db::postgres::saturate::preflight(&observer)
-        .await
-        .map_err(|e| {
-            ToolError::from(crate::db::postgres::connect::classify(
-                &target.redacted(),
-                &e,
-            ))
-        })?;
-    let free = usable - in_use;
+    let mut observer = backend.observe(plan.connect_timeout).await?;
+    let Slots { free, detail } = backend.preflight(&mut observer).await?;
     if i64::from(plan.pool) > free && !plan.force {
         return Err(bad(
-            format!("a pool of {} would not fit: the server has {free} free slots ({usable} usable, {in_use} in use)", plan.pool),
+            format!("a pool of {} would not fit: the server has {free} free slots ({detail})", plan.pool),
             "test a smaller pool, free connections, or pass --force to see the refusals your fleet would see",
         ));
     }
     let statement_timeout = plan.hold.map_or(Duration::from_secs(30), |h| {
         (h * 20).max(Duration::from_secs(5))
     });
-    let pids = Arc::new(std::sync::Mutex::new(Vec::new()));
-    let manager = PgManager {
-        target: target.clone(),
-        connect_timeout: plan.connect_timeout,
-        statement_timeout,
-        pids: pids.clone(),
-    };
+    let manager = backend.manager(plan.connect_timeout, statement_timeout);
     let config = Config {
         max_size: plan.pool,
         min_idle: plan.pool,
@@ -181,7 +184,7 @@ async fn execute(plan: &Plan, target: ConnTarget) -> ToolResult<Outcome> {
     };
     let pool = Pool::new(manager, config);
     let measured = Arc::new(Measured::default());
-    let ctx = Arc::new(Shared {
+    let ctx = Arc::new(Shared::<B> {
         pool: pool.clone(),
         query: plan.query.clone(),
         m: measured.clone(),
@@ -189,14 +192,14 @@ async fn execute(plan: &Plan, target: ConnTarget) -> ToolResult<Outcome> {
     let mut warm_refused = None;
     let (_, err) = pool.warm_up().await;
     if let Some(e) = err {
-        match e {
-            ConnectError::TooManyConnections { message, .. } => {
+        match B::refusal(&e) {
+            Some(message) => {
                 measured.refusals.fetch_add(1, Ordering::Relaxed);
                 warm_refused = Some(message);
             }
-            other => {
+            None => {
                 pool.close();
-                return Err(other.into());
+                return Err(B::fatal(e));
             }
         }
     }
@@ -246,11 +249,7 @@ async fn execute(plan: &Plan, target: ConnTarget) -> ToolResult<Outcome> {
     // Every session this run opened must be gone from the server.
     let mut leaked = None;
     for _ in 0..40 {
-        let ours = pids.lock().unwrap_or_else(|e| e.into_inner()).clone();
-        leaked = crate::db::postgres::saturate::sessions_left(&observer, &ours)
-            .await
-            .ok()
-            .map(|n| n.max(0) as u64);
+        leaked = backend.left(&mut observer).await;
         if leaked != Some(0) {
             if leaked.is_none() {
                 break;
@@ -260,6 +259,7 @@ async fn execute(plan: &Plan, target: ConnTarget) -> ToolResult<Outcome> {
         }
         break;
     }
+    backend.close(observer).await;
     let prediction = predict(&snapshot, plan, elapsed, &measured);
     Ok(Outcome::new(
         plan,
@@ -272,6 +272,7 @@ async fn execute(plan: &Plan, target: ConnTarget) -> ToolResult<Outcome> {
         interrupted,
         warm_refused,
         free,
+        B::WORDING,
     ))
 }
 
@@ -321,22 +322,22 @@ fn predict(
 }
 
 /// What every request task needs, shared.
-struct Shared {
-    pool: Pool<PgManager>,
+struct Shared<B: Backend> {
+    pool: Pool<B::Manager>,
     query: String,
     m: Arc<Measured>,
 }
 
-async fn one_request(ctx: &Shared) {
+async fn one_request<B: Backend>(ctx: &Shared<B>) {
     let m = &ctx.m;
     match ctx.pool.get().await {
-        Ok(mut conn) => match conn.batch_execute(&ctx.query).await {
-            Ok(_) => {
+        Ok(mut conn) => match B::run(&mut conn, &ctx.query).await {
+            Ran::Ok => {
                 m.completed.fetch_add(1, Ordering::Relaxed);
             }
-            Err(_) => {
+            Ran::Failed { broken } => {
                 m.errors.fetch_add(1, Ordering::Relaxed);
-                if conn.is_closed() {
+                if broken {
                     conn.mark_broken();
                 }
             }
@@ -348,7 +349,7 @@ async fn one_request(ctx: &Shared) {
                 .unwrap_or_else(|e| e.into_inner())
                 .record(waited);
         }
-        Err(PoolError::Create(ConnectError::TooManyConnections { .. })) => {
+        Err(PoolError::Create(e)) if B::refusal(&e).is_some() => {
             m.refusals.fetch_add(1, Ordering::Relaxed);
         }
         Err(_) => {
@@ -359,7 +360,7 @@ async fn one_request(ctx: &Shared) {
 
 /// M clients, each its own task (so both runtime threads drive the load), looping until the
 /// deadline.
-async fn closed_loop(ctx: Arc<Shared>, clients: u32, duration: Duration) {
+async fn closed_loop<B: Backend>(ctx: Arc<Shared<B>>, clients: u32, duration: Duration) {
     let deadline = Instant::now() + duration;
     // A JoinSet aborts its tasks when dropped, so Ctrl-C (which drops this future) stops them.
     let mut tasks = tokio::task::JoinSet::new();
@@ -377,7 +378,11 @@ async fn closed_loop(ctx: Arc<Shared>, clients: u32, duration: Duration) {
 
 /// Poisson arrivals at `rate(t)` per second, each its own task; at most 10,000 outstanding so a
 /// server that stops answering cannot pile up unbounded work.
-async fn open_loop(ctx: Arc<Shared>, rate: impl Fn(Duration) -> f64, duration: Duration) {
+async fn open_loop<B: Backend>(
+    ctx: Arc<Shared<B>>,
+    rate: impl Fn(Duration) -> f64,
+    duration: Duration,
+) {
     let start = Instant::now();
     let mut next = start;
     let mut running = tokio::task::JoinSet::new();
@@ -409,13 +414,18 @@ async fn open_loop(ctx: Arc<Shared>, rate: impl Fn(Duration) -> f64, duration: D
 /// Holds every connection for the whole run, and keeps up to eight clients asking for one
 /// more until the duration ends, so the report shows what acquirers meet on an exhausted
 /// pool (each attempt fails at the acquire timeout) for as long as the user asked.
-async fn exhaust(ctx: Arc<Shared>, pool_size: u32, clients: u32, duration: Duration) {
+async fn exhaust<B: Backend>(
+    ctx: Arc<Shared<B>>,
+    pool_size: u32,
+    clients: u32,
+    duration: Duration,
+) {
     let start = Instant::now();
     let mut held = Vec::new();
     for _ in 0..pool_size {
         match ctx.pool.get().await {
             Ok(c) => held.push(c),
-            Err(PoolError::Create(ConnectError::TooManyConnections { .. })) => {
+            Err(PoolError::Create(e)) if B::refusal(&e).is_some() => {
                 ctx.m.refusals.fetch_add(1, Ordering::Relaxed);
             }
             Err(_) => {

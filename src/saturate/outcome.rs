@@ -1,6 +1,6 @@
 //! The saturation report: measured numbers beside the model's prediction.
 
-use super::{Measured, Plan};
+use super::{Measured, Plan, Wording};
 use crate::cli::Scenario;
 use crate::pool::Snapshot;
 use std::sync::atomic::Ordering;
@@ -36,6 +36,7 @@ pub struct Outcome {
     pub acquire_timeout: Duration,
     /// The pool's statistics at the end of the run (for `--metrics`).
     pub snapshot: Snapshot,
+    pub wording: Wording,
 }
 
 impl Outcome {
@@ -51,6 +52,7 @@ impl Outcome {
         interrupted: bool,
         refusal_message: Option<String>,
         free_slots_before: i64,
+        wording: Wording,
     ) -> Outcome {
         let completed = m.completed.load(Ordering::Relaxed);
         let wait = s.acquire_wait();
@@ -92,6 +94,7 @@ impl Outcome {
             free_slots_before,
             acquire_timeout: plan.acquire_timeout,
             snapshot: s,
+            wording,
         }
     }
 
@@ -104,9 +107,11 @@ impl Outcome {
         let over_1pct = |n: u64| n > 0 && n * 100 > attempts;
         if self.refusals > 0 {
             out.push(format!(
-                "the server refused {} connection{} (SQLSTATE 53300, too many connections): a pool this size cannot open on this server or role; lower the pool or raise the limit",
+                "the server refused {} connection{} ({}): a pool this size cannot open on {}; lower the pool or raise the limit",
                 self.refusals,
-                if self.refusals == 1 { "" } else { "s" }
+                if self.refusals == 1 { "" } else { "s" },
+                self.wording.refusal,
+                self.wording.limit_of,
             ));
         }
         if over_1pct(self.errors) || (self.errors > 0 && self.completed == 0) {
@@ -125,8 +130,9 @@ impl Outcome {
         match self.leaked_connections {
             Some(0) => {}
             Some(n) => out.push(format!(
-                "{n} session{} left open on the server; check pg_stat_activity for application_name = poolcheck-saturate",
-                if n == 1 { " was" } else { "s were" }
+                "{n} session{} left open on the server; check {}",
+                if n == 1 { " was" } else { "s were" },
+                self.wording.leftovers,
             )),
             None => out.push(
                 "the leak check could not run, so nothing proves the run left no sessions behind"
