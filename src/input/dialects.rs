@@ -478,6 +478,41 @@ mod tests {
     }
 
     #[test]
+    fn url_parameters_belong_to_the_clients_of_their_engine() {
+        use crate::core::engine::Engine;
+        let d = Dialects::builtin();
+        let id =
+            |k: &str, e: Option<Engine>| d.match_url_param_for(k, e).map(|m| m.dialect.id.clone());
+        // go-redis' pool_timeout is a Go duration; Prisma's is seconds on a SQL URL.
+        assert_eq!(
+            id("pool_timeout", Some(Engine::Redis)).as_deref(),
+            Some("go-redis")
+        );
+        assert_eq!(
+            id("pool_timeout", Some(Engine::Postgres)).as_deref(),
+            Some("prisma")
+        );
+        assert_eq!(id("pool_timeout", None).as_deref(), Some("prisma"));
+        assert_eq!(
+            id("max_connections", Some(Engine::Redis)).as_deref(),
+            Some("redis-py")
+        );
+        assert_eq!(id("max_connections", Some(Engine::Mysql)), None);
+        assert_eq!(
+            id("connectionLimit", Some(Engine::Mysql)).as_deref(),
+            Some("mysql2")
+        );
+        // Spring's Redis pool is never HikariCP's or node-postgres' `pool.max`.
+        let path: Vec<String> = ["spring", "data", "redis", "lettuce", "pool", "max-active"]
+            .map(String::from)
+            .to_vec();
+        let m = d.match_path(&path).unwrap();
+        assert_eq!(m.dialect.id, "lettuce-pool");
+        assert!(is_redis(m.dialect));
+        assert!(!is_redis(d.get("hikari").unwrap()));
+    }
+
+    #[test]
     fn durations_follow_units_and_specials() {
         let d = Dialects::builtin();
         let pt = d.match_url_param("pool_timeout").unwrap().def;
