@@ -177,7 +177,17 @@ pub fn analyze(req: &Request) -> ToolResult<Analysis> {
         // A database.yml that tells process kinds apart (`Sidekiq.server? ? … : …`) opens a
         // pool in each: every kind becomes a service of its own, with the same pods unless
         // poolcheck.toml declares the kinds as services (`component = "sidekiq"`).
-        for kind in &built.components {
+        // A Redis pool beside the SQL one (REDIS_URL, spring.data.redis.*): a service of its
+        // own, with the same pods, counted against a Redis server (model::engines).
+        if built.redis_part {
+            let mut other = spec.clone();
+            other.name = format!("{}-redis", spec.name);
+            other.engine_part = Some(crate::core::engine::Engine::Redis);
+            other.drop_if_empty = true;
+            specs.push_front(other);
+        }
+        let parts = spec.engine_part.is_none();
+        for kind in built.components.iter().filter(|_| parts) {
             let mut other = spec.clone();
             other.name = format!("{}-{kind}", spec.name);
             other.component = Some(kind.clone());
@@ -185,14 +195,15 @@ pub fn analyze(req: &Request) -> ToolResult<Analysis> {
         }
         // A multi-database database.yml (primary, cache, queue, cable): every database is a
         // pool in each process, with the same pods.
-        for db in built.pool_parts.iter().rev() {
+        for db in built.pool_parts.iter().rev().filter(|_| parts) {
             let mut other = spec.clone();
             other.name = format!("{}-{db}", spec.name);
             other.pool_part = Some(db.clone());
             specs.push_front(other);
         }
-        let is_split = (spec.component.is_some() || spec.pool_part.is_some())
-            && !spec_declared(&spec, loaded.as_ref());
+        let is_split =
+            (spec.component.is_some() || spec.pool_part.is_some() || spec.engine_part.is_some())
+                && !spec_declared(&spec, loaded.as_ref());
         taken.extend(built.overrides_taken);
         seen_keys.extend(built.keys);
         skipped.extend(built.skipped);
@@ -200,7 +211,7 @@ pub fn analyze(req: &Request) -> ToolResult<Analysis> {
         if spec.drop_if_empty
             && pool.max.is_none()
             && pool.url.is_none()
-            && built.findings.is_empty()
+            && (built.findings.is_empty() || spec.engine_part.is_some())
         {
             continue;
         }
@@ -216,7 +227,9 @@ pub fn analyze(req: &Request) -> ToolResult<Analysis> {
     crate::model::from_probe::apply(&mut fleet, req.probe.as_deref(), &cfg)?;
     overrides::apply(&mut fleet, &req.flags, &sets, req.rps)?;
     crate::model::pooler::route(&mut fleet);
+    crate::model::engines::assign_redis(&mut fleet);
     crate::model::engines::from_urls(&mut fleet);
+    crate::model::engines::server_defaults(&mut fleet);
 
     let capacity = fleet::compute(&fleet);
     let ctx = lint::Context {

@@ -58,6 +58,19 @@ impl Engine {
         }
     }
 
+    /// What a client past the limit is told, as the server words it; None for PostgreSQL,
+    /// whose messages poolcheck's rules have always spelt out themselves.
+    /// <https://dev.mysql.com/doc/mysql-errors/8.4/en/server-error-reference.html#error_er_con_count_error>
+    /// <https://mariadb.com/kb/en/e1040/>
+    /// <https://redis.io/docs/latest/develop/reference/clients/#maximum-concurrent-connected-clients>
+    pub fn refusal(self) -> Option<&'static str> {
+        match self {
+            Engine::Postgres => None,
+            Engine::Mysql | Engine::Mariadb => Some("ERROR 1040 (HY000): Too many connections"),
+            Engine::Redis => Some("ERR max number of clients reached"),
+        }
+    }
+
     /// The setting that limits client connections, as the engine names it.
     pub fn limit_name(self) -> &'static str {
         match self {

@@ -49,6 +49,10 @@ pub struct ServerCfg {
     pub reserved_connections: Option<u32>,
     pub operator_reserve: Option<u32>,
     pub cores: Option<u32>,
+    /// MySQL / MariaDB wait_timeout in seconds (default 28800): idle connections are closed.
+    pub wait_timeout: Option<u64>,
+    /// Redis `timeout` in seconds (default 0, never): idle clients are closed.
+    pub timeout: Option<u64>,
     /// A postgres:// URL to read the live limits from (`verify --probe` does the same).
     pub probe: Option<String>,
     #[serde(default)]

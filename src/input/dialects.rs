@@ -122,6 +122,18 @@ pub struct DefaultDef {
 pub struct Dialect {
     pub id: String,
     pub library: String,
+    /// The kind of server this client talks to when it is not the SQL database the URL names
+    /// (Redis clients): its keys make a pool of their own, counted against that server.
+    #[serde(default)]
+    pub engine: Option<crate::core::engine::Engine>,
+    /// Its keys count only when the app's manifest names this library (Sidekiq's
+    /// `concurrency`: any YAML may have such a key).
+    #[serde(default)]
+    pub stack_only: bool,
+    /// Its keys describe a pool of `engine` only when the URL read with them is of that
+    /// engine (Celery's broker may be RabbitMQ).
+    #[serde(default)]
+    pub needs_url: bool,
     pub keys: Vec<KeyDef>,
     #[serde(default)]
     pub defaults: Vec<DefaultDef>,
@@ -320,6 +332,26 @@ impl Dialects {
         self.find(|def| def.url.as_deref() == Some(key))
     }
 
+    /// A query parameter of a URL to a server of `engine`: only the clients of that kind of
+    /// server read it (go-redis' `pool_timeout` is not Prisma's).
+    pub fn match_url_param_for(
+        &self,
+        key: &str,
+        engine: Option<crate::core::engine::Engine>,
+    ) -> Option<KeyMatch<'_>> {
+        let redis = engine == Some(crate::core::engine::Engine::Redis);
+        self.dialects.iter().find_map(|dialect| {
+            if is_redis(dialect) != redis {
+                return None;
+            }
+            dialect
+                .keys
+                .iter()
+                .find(|def| def.url.as_deref() == Some(key))
+                .map(|def| KeyMatch { dialect, def })
+        })
+    }
+
     /// A keyword of an ADO.NET connection string (`Max Pool Size`, `maximum pool size`).
     pub fn match_conn(&self, keyword: &str) -> Option<KeyMatch<'_>> {
         let k = normalize(keyword);
@@ -335,6 +367,16 @@ impl Dialects {
                 .map(|def| KeyMatch { dialect, def })
         })
     }
+}
+
+/// A dialect of a Redis client: its keys belong to a service's Redis pool.
+pub fn is_redis(d: &Dialect) -> bool {
+    d.engine == Some(crate::core::engine::Engine::Redis)
+}
+
+/// Names every library may write (`DATABASE_URL`, `REDIS_URL`): they never name the library.
+pub fn is_generic(id: &str) -> bool {
+    id == "generic" || id == "redis-generic"
 }
 
 pub use crate::core::units::{parse_go_duration, Timeout};
@@ -433,6 +475,41 @@ mod tests {
             Unit::Seconds
         );
         assert!(d.match_env("DB_HOST").is_none());
+    }
+
+    #[test]
+    fn url_parameters_belong_to_the_clients_of_their_engine() {
+        use crate::core::engine::Engine;
+        let d = Dialects::builtin();
+        let id =
+            |k: &str, e: Option<Engine>| d.match_url_param_for(k, e).map(|m| m.dialect.id.clone());
+        // go-redis' pool_timeout is a Go duration; Prisma's is seconds on a SQL URL.
+        assert_eq!(
+            id("pool_timeout", Some(Engine::Redis)).as_deref(),
+            Some("go-redis")
+        );
+        assert_eq!(
+            id("pool_timeout", Some(Engine::Postgres)).as_deref(),
+            Some("prisma")
+        );
+        assert_eq!(id("pool_timeout", None).as_deref(), Some("prisma"));
+        assert_eq!(
+            id("max_connections", Some(Engine::Redis)).as_deref(),
+            Some("redis-py")
+        );
+        assert_eq!(id("max_connections", Some(Engine::Mysql)), None);
+        assert_eq!(
+            id("connectionLimit", Some(Engine::Mysql)).as_deref(),
+            Some("mysql2")
+        );
+        // Spring's Redis pool is never HikariCP's or node-postgres' `pool.max`.
+        let path: Vec<String> = ["spring", "data", "redis", "lettuce", "pool", "max-active"]
+            .map(String::from)
+            .to_vec();
+        let m = d.match_path(&path).unwrap();
+        assert_eq!(m.dialect.id, "lettuce-pool");
+        assert!(is_redis(m.dialect));
+        assert!(!is_redis(d.get("hikari").unwrap()));
     }
 
     #[test]

@@ -86,6 +86,14 @@ pub const FILES: &[(&str, &str)] = &[
         include_str!("../../rules/PC204-prepared-statements-behind-pgbouncer.toml"),
     ),
     (
+        "PC205-pool-outlives-mysql-wait-timeout.toml",
+        include_str!("../../rules/PC205-pool-outlives-mysql-wait-timeout.toml"),
+    ),
+    (
+        "PC206-pool-outlives-redis-timeout.toml",
+        include_str!("../../rules/PC206-pool-outlives-redis-timeout.toml"),
+    ),
+    (
         "PC301-pool-unstable-for-workload.toml",
         include_str!("../../rules/PC301-pool-unstable-for-workload.toml"),
     ),

@@ -98,7 +98,7 @@ mod tests {
             .filter(|m| m.family == "input")
             .map(|m| m.code.as_str())
             .collect();
-        want.extend(["PC201", "PC202", "PC204"]);
+        want.extend(["PC201", "PC202", "PC204", "PC205", "PC206"]);
         assert_eq!(on(&s), want);
     }
 

@@ -54,6 +54,12 @@ fn server(l: &Loaded, name: &str, s: &config::ServerCfg) -> Server {
         operator_reserve: sourced(s.operator_reserve, "operator_reserve"),
         reserved_total: sourced(s.reserved, "reserved"),
         cores: sourced(s.cores, "cores"),
+        wait_timeout: s
+            .wait_timeout
+            .map(|v| Sourced::new(std::time::Duration::from_secs(v), at("wait_timeout"))),
+        redis_timeout: s
+            .timeout
+            .map(|v| Sourced::new(std::time::Duration::from_secs(v), at("timeout"))),
         role_limits: limits(&s.roles, "roles"),
         database_limits: limits(&s.databases, "databases"),
         ..Server::default()
@@ -143,6 +149,9 @@ pub fn user_dialect(cfg: &config::Config) -> Option<Dialect> {
     Some(Dialect {
         id: "user".into(),
         library: "poolcheck.toml [keys]".into(),
+        engine: None,
+        stack_only: false,
+        needs_url: false,
         keys,
         defaults: Vec::new(),
     })
@@ -206,6 +215,7 @@ fn service_spec(
         deployed: None,
         via,
         pool_part: None,
+        engine_part: None,
         drop_if_empty: false,
     })
 }

@@ -37,6 +37,12 @@ pub struct ServiceSpec {
     /// multi-database database.yml (Rails 6+: primary, cache, queue, cable) or a named
     /// connection string of appsettings.json; None: the first one.
     pub pool_part: Option<String>,
+    /// The pool of another kind of server the same files configure: `Some(Redis)` is the
+    /// service's Redis pool (REDIS_URL, spring.data.redis.*, Celery's broker), read from the
+    /// same files as its SQL pool and counted against a Redis server (model::engines). Not a
+    /// `pool_part`: those are pools of one database engine, and each of them would otherwise
+    /// repeat the Redis pool.
+    pub engine_part: Option<crate::core::engine::Engine>,
     /// Only the files left beside split-off services (a monorepo's root, a manifest's
     /// folder): not a service when they set no pool and no connection URL.
     pub drop_if_empty: bool,
@@ -84,6 +90,12 @@ struct Observation {
     order: usize,
 }
 
+impl super::engines::RedisKey for Observation {
+    fn dialect_id(&self) -> &str {
+        &self.dialect
+    }
+}
+
 struct Collector<'a> {
     dialects: &'a Dialects,
     obs: Vec<Observation>,
@@ -108,6 +120,12 @@ struct Collector<'a> {
     conn_strings: Vec<(String, FileId, Span)>,
     /// `--set` keys an ERB tag read.
     erb_overrides: Vec<String>,
+    /// This is the service's Redis pool (`ServiceSpec::engine_part`): only Redis clients'
+    /// keys and URLs count; otherwise only the others do.
+    redis_part: bool,
+    /// A Redis client's key or URL was left out of this (SQL) pool: the service has a Redis
+    /// pool too.
+    saw_redis: bool,
     /// Documents not read (another Spring profile's).
     skipped: Vec<crate::input::envfiles::Skipped>,
 }
@@ -121,8 +139,18 @@ impl<'a> Collector<'a> {
         origin: Origin,
         rank: u8,
     ) {
+        let redis = dialects::is_redis(m.dialect);
+        // Pods and processes are the service's, whichever pool is read.
+        let shared = matches!(m.def.concept, Concept::Processes | Concept::Replicas);
+        if redis != self.redis_part && !shared {
+            // Sidekiq's `concurrency` and Celery's broker keys alone do not say Redis is used.
+            if redis && !m.dialect.stack_only && !m.dialect.needs_url {
+                self.saw_redis = true;
+            }
+            return;
+        }
         self.order += 1;
-        let rank = if m.dialect.id == "generic" {
+        let rank = if dialects::is_generic(&m.dialect.id) {
             rank.min(1)
         } else {
             rank
@@ -151,6 +179,9 @@ impl<'a> Collector<'a> {
         if scheme.contains('$') {
             return;
         }
+        if !self.url_for_part(scheme) {
+            return;
+        }
         self.url_engine = crate::core::engine::Engine::from_scheme(scheme)
             .map(|e| Sourced::new(e, Origin::file(file, span)));
     }
@@ -160,6 +191,10 @@ impl<'a> Collector<'a> {
         let Some(url) = formats::url::parse(value.trim()) else {
             return;
         };
+        if !self.url_for_part(&url.scheme) {
+            return;
+        }
+        let engine = crate::core::engine::Engine::from_scheme(&url.scheme);
         let exact = sources.get(file).text.get(span.start..span.end) == Some(value);
         let lead = value.len() - value.trim_start().len();
         if self.server_key.is_none() {
@@ -176,7 +211,7 @@ impl<'a> Collector<'a> {
             self.url_library = Some("hikari");
         }
         for p in &url.params {
-            if let Some(m) = self.dialects.match_url_param(&p.key) {
+            if let Some(m) = self.dialects.match_url_param_for(&p.key, engine) {
                 let pspan = if exact {
                     Span::new(
                         span.start + lead + p.span.start,
@@ -194,6 +229,17 @@ impl<'a> Collector<'a> {
                 );
             }
         }
+    }
+
+    /// Whether a URL of this scheme belongs to the pool being read: a Redis URL only to the
+    /// Redis part (and noted for the SQL part, which then has a Redis pool beside it).
+    fn url_for_part(&mut self, scheme: &str) -> bool {
+        let redis = crate::core::engine::Engine::from_scheme(scheme)
+            == Some(crate::core::engine::Engine::Redis);
+        if redis && !self.redis_part {
+            self.saw_redis = true;
+        }
+        redis == self.redis_part
     }
 
     fn entry(
@@ -282,10 +328,19 @@ pub fn build_service(
         conn_strings: Vec::new(),
         erb_overrides: Vec::new(),
         skipped: Vec::new(),
+        redis_part: spec.engine_part == Some(crate::core::engine::Engine::Redis),
+        saw_redis: false,
     };
     let (mut env_files, mut scaling) = read_inputs(&mut c, spec, sources, opts);
     env_observations(&mut c, &mut env_files, sources);
     deployed_observations(&mut c, spec, &mut scaling, sources);
+    let redis_stack = c
+        .redis_part
+        .then(|| super::engines::redis_stack(spec))
+        .flatten();
+    if c.redis_part {
+        super::engines::keep_redis_keys(&mut c.obs, dialects, redis_stack, c.url_engine.is_some());
+    }
     let mut taken = apply_overrides(&mut c, opts);
     taken.append(&mut c.erb_overrides);
     let competing = conflicts::competing(&c.obs, &c.erb_values);
@@ -319,11 +374,12 @@ pub fn build_service(
     } = resolve(
         c.obs,
         dialects,
-        c.url_library.or_else(|| {
+        c.url_library.or(redis_stack).or_else(|| {
             // Nothing in the files names the library: the app's own manifest may (a
             // package.json that depends on pg), but only for a service that has a database URL.
             server_key
                 .as_ref()
+                .filter(|_| !c.redis_part)
                 .and_then(|_| super::stack::of_spec(spec))
         }),
         opts,
@@ -332,6 +388,11 @@ pub fn build_service(
     pool.server_key = server_key;
     pool.server_origin = c.server_origin.clone();
     pool.url_engine = c.url_engine.clone();
+    pool.engine_part = spec.engine_part;
+    if redis_stack == Some("sidekiq") {
+        super::engines::sidekiq_pool(&mut pool, spec.component.as_deref() == Some("sidekiq"));
+    }
+    let redis_part = c.saw_redis && !c.redis_part && spec.pool_part.is_none();
     pool.url_user = url_user;
     pool.url_database = url_database;
     pool.unevaluated = unevaluated;
@@ -361,6 +422,7 @@ pub fn build_service(
         keys,
         components,
         pool_parts,
+        redis_part,
         skipped,
     })
 }
@@ -741,7 +803,9 @@ fn apply_overrides(c: &mut Collector<'_>, opts: &BuildOptions) -> Vec<String> {
         } else if let Some(m) = dialects
             .match_env(key)
             .or_else(|| dialects.match_url_param(key))
-            .filter(|m| m.dialect.id != "generic" && Some(&m.dialect.id) == library.as_ref())
+            .filter(|m| {
+                !dialects::is_generic(&m.dialect.id) && Some(&m.dialect.id) == library.as_ref()
+            })
         {
             c.push(m, key, Some(value.clone()), origin, 4);
             taken.push(key.clone());
@@ -812,6 +876,8 @@ pub struct Built {
     /// The other databases of a multi-database database.yml: each opens its own pool in
     /// every process, so each becomes a service of its own.
     pub pool_parts: Vec<String>,
+    /// Its files configure a Redis pool too: a service of its own (`engine_part`).
+    pub redis_part: bool,
     /// Documents of its files that do not apply (another Spring profile's).
     pub skipped: Vec<crate::input::envfiles::Skipped>,
 }
@@ -847,11 +913,11 @@ fn library_of(obs: &[Observation], url_library: Option<&str>) -> Option<String> 
     obs.iter()
         .filter(|o| o.concept == Concept::PoolMax)
         .max_by_key(|o| (o.rank, o.order))
-        .filter(|o| o.dialect != "generic")
+        .filter(|o| !dialects::is_generic(&o.dialect))
         .map(|o| o.dialect.clone())
         .or_else(|| {
             obs.iter()
-                .filter(|o| o.dialect != "generic" && o.dialect != "user")
+                .filter(|o| !dialects::is_generic(&o.dialect) && o.dialect != "user")
                 .max_by_key(|o| o.order)
                 .map(|o| o.dialect.clone())
         })
@@ -1108,6 +1174,8 @@ fn host_cpu_pool(library: &str, cpus: u32) -> u32 {
     match library {
         "prisma" => cpus * 2 + 1,
         "pgx" => cpus.max(4),
+        // https://github.com/redis/go-redis/blob/master/options.go: 10 × GOMAXPROCS
+        "go-redis" => cpus * 10,
         _ => cpus,
     }
 }

@@ -74,6 +74,9 @@ pub struct PoolConfig {
     pub server_origin: Option<Origin>,
     /// The kind of server the URL's scheme names (`mysql2://` is MySQL), with where.
     pub url_engine: Option<Sourced<Engine>>,
+    /// `Some(Redis)`: the service's Redis pool (`ServiceSpec::engine_part`), counted against
+    /// a Redis server.
+    pub engine_part: Option<Engine>,
     /// The role and database the connection URL names.
     pub url_user: Option<String>,
     pub url_database: Option<String>,
@@ -281,6 +284,10 @@ pub struct Server {
     pub database_limits: Vec<(String, Sourced<Option<u32>>)>,
     /// The server kills sessions idle this long (idle_session_timeout, from a probe).
     pub idle_session_timeout: Option<Sourced<Duration>>,
+    /// MySQL / MariaDB close a connection idle this long (wait_timeout, default 28800 s).
+    pub wait_timeout: Option<Sourced<Duration>>,
+    /// Redis closes a client idle this long (`timeout`; 0, the default, never).
+    pub redis_timeout: Option<Sourced<Duration>>,
 }
 
 impl Server {

@@ -8,6 +8,17 @@ use std::path::{Path, PathBuf};
 
 /// The dialect id the manifests beside the spec's files point to, if exactly one stack does.
 pub fn of_spec(spec: &ServiceSpec) -> Option<&'static str> {
+    let mut found: Vec<&'static str> = dirs_of(spec).iter().filter_map(|d| of_dir(d)).collect();
+    found.sort_unstable();
+    found.dedup();
+    match found.as_slice() {
+        [one] => Some(one),
+        _ => None,
+    }
+}
+
+/// The folders whose manifests describe the spec's app: its files' folders and their parents.
+pub fn dirs_of(spec: &ServiceSpec) -> Vec<PathBuf> {
     let mut dirs: Vec<PathBuf> = Vec::new();
     for input in &spec.inputs {
         let dir = match input {
@@ -25,19 +36,13 @@ pub fn of_spec(spec: &ServiceSpec) -> Option<&'static str> {
             }
         }
     }
-    let mut found: Vec<&'static str> = dirs.iter().filter_map(|d| of_dir(d)).collect();
-    found.sort_unstable();
-    found.dedup();
-    match found.as_slice() {
-        [one] => Some(one),
-        _ => None,
-    }
+    dirs
 }
 
 /// Reads at most this much of a manifest: they are small, and a huge one is not an app's.
 const MAX_MANIFEST: u64 = 1 << 20;
 
-fn read(path: &Path) -> Option<String> {
+pub fn read(path: &Path) -> Option<String> {
     let meta = std::fs::metadata(path).ok()?;
     (meta.is_file() && meta.len() <= MAX_MANIFEST)
         .then(|| std::fs::read_to_string(path).ok())
@@ -57,6 +62,10 @@ fn of_dir(dir: &Path) -> Option<&'static str> {
         // https://node-postgres.com/apis/pool
         if has("@prisma/client") {
             return Some("prisma");
+        }
+        // https://github.com/sidorares/node-mysql2 (createPool)
+        if has("mysql2") && !has("knex") && !has("sequelize") && !has("typeorm") && !has("pg") {
+            return Some("mysql2");
         }
         if has("pg") && !has("knex") && !has("sequelize") && !has("typeorm") {
             return Some("node-postgres");
@@ -92,7 +101,8 @@ fn of_dir(dir: &Path) -> Option<&'static str> {
         if text.contains("github.com/jackc/pgx") {
             return Some("pgx");
         }
-        if text.contains("github.com/lib/pq") {
+        // Both drivers are used through database/sql: https://github.com/go-sql-driver/mysql#usage
+        if text.contains("github.com/lib/pq") || text.contains("github.com/go-sql-driver/mysql") {
             return Some("go-sql");
         }
     }

@@ -24,10 +24,16 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
         } else {
             String::new()
         };
-        let message = format!(
-            "the fleet can open {} connections at peak but server `{}` has {} usable slots (max_connections {} − {} reserved){others}",
-            cap.demand, cap.server, usable, cap.max_connections.unwrap_or(0), cap.reserved
+        let mut message = format!(
+            "the fleet can open {} connections at peak but server `{}` has {} usable slots ({} {} − {} reserved){others}",
+            cap.demand, cap.server, usable, cap.engine.limit_name(), cap.max_connections.unwrap_or(0), cap.reserved
         );
+        if let Some(r) = cap.engine.refusal() {
+            message.push_str(&format!(
+                "; {} refuses the rest with `{r}`",
+                cap.engine.name()
+            ));
+        }
         let biggest = cap.biggest(false);
         let help = match biggest.and_then(|s| clean_pool(ctx, cap, s).map(|n| (s, n))) {
             Some((s, n)) => format!(

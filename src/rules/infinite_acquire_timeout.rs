@@ -14,10 +14,17 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
         if t.value != Timeout::Infinite {
             continue;
         }
+        let engine = ctx.fleet.servers.get(svc.server).map(|s| s.engine);
+        let queue = match engine {
+            Some(e) if e != crate::core::engine::Engine::Postgres => {
+                format!(" ({} pool, queue unbounded)", e.name())
+            }
+            _ => String::new(),
+        };
         out.push(
             Finding::new(
                 Code::PC201,
-                format!("service `{}` waits forever for a pool connection: the acquire timeout is infinite", svc.name),
+                format!("service `{}` waits forever for a pool connection: the acquire timeout is infinite{queue}", svc.name),
                 "set a finite acquire timeout below your request timeout, e.g. 5–10 s",
             )
             .cite(&t.origin, "infinite acquire timeout")

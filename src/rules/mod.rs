@@ -11,6 +11,7 @@ mod fleet_exceeds_server_slots;
 mod host_cpu_default_pool;
 mod infinite_acquire_timeout;
 mod pool_min_above_max;
+mod pool_outlives_server_idle_close;
 mod pool_size_unknown;
 mod pool_unstable_for_workload;
 mod pooler_client_limit_exceeded;
@@ -51,6 +52,8 @@ pub const CHECKS: &[(Code, Check)] = &[
     (Code::PC202, unit_magnitude_mismatch::check),
     (Code::PC203, pool_min_above_max::check),
     (Code::PC204, prepared_statements_behind_pgbouncer::check),
+    (Code::PC205, pool_outlives_server_idle_close::check_mysql),
+    (Code::PC206, pool_outlives_server_idle_close::check_redis),
     (Code::PC301, pool_unstable_for_workload::check),
     (Code::PC401, role_connection_limit_exceeded::check),
     (Code::PC402, role_connection_limit_exceeded::check_databases),

@@ -15,10 +15,16 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
         if (cap.demand as i64) > available || (cap.demand_rollout as i64) <= available {
             continue;
         }
-        let message = format!(
+        let mut message = format!(
             "during a rolling update the fleet can open {} connections ({} steady + surge pods) but server `{}` has {} usable slots",
             cap.demand_rollout, cap.demand, cap.server, available
         );
+        if let Some(r) = cap.engine.refusal() {
+            message.push_str(&format!(
+                "; {} refuses the rest with `{r}`",
+                cap.engine.name()
+            ));
+        }
         let biggest = cap.biggest(true);
         let help = match biggest.and_then(|s| clean_pool(ctx, cap, s).map(|n| (s, n))) {
             Some((s, n)) => format!(

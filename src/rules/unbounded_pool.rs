@@ -17,6 +17,16 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
                 continue;
             }
             let lib = svc.pool.library.as_deref().unwrap_or("the library");
+            // On MySQL and Redis the same pool ends in their own refusal, named so the user
+            // can match it to their logs.
+            let engine = ctx.fleet.servers.get(svc.server).map(|s| s.engine);
+            let help = match engine.and_then(|e| e.refusal().map(|r| (e, r))) {
+                Some((e, r)) => format!(
+                    "set an explicit limit that fits the server: under load the pool opens connections until {} answers `{r}`",
+                    e.name()
+                ),
+                None => "set an explicit limit that fits the server (poolcheck size recommends one)".into(),
+            };
             out.push(
                 Finding::new(
                     Code::PC104,
@@ -24,7 +34,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
                         "service `{}` has an unbounded pool: {lib} {what} means no limit",
                         svc.name
                     ),
-                    "set an explicit limit that fits the server (poolcheck size recommends one)",
+                    help,
                 )
                 .cite(&v.origin, format!("{what}: unlimited"))
                 .service(&svc.name),

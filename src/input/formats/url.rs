@@ -34,6 +34,11 @@ const SCHEMES: &[&str] = &[
     "jdbc:postgresql",
     "jdbc:mysql",
     "jdbc:mariadb",
+    // Redis clients' URLs (redis-py, go-redis, ioredis): their pools are the Redis part's
+    // (model::engines), and their query strings carry pool settings (pool_size, max_connections).
+    "redis",
+    "rediss",
+    "valkey",
 ];
 
 impl DbUrl {

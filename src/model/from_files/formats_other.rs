@@ -302,6 +302,10 @@ impl Collector<'_> {
         span: Span,
         sources: &SourceSet,
     ) {
+        // Connection strings name SQL servers: never the Redis pool's.
+        if self.redis_part {
+            return;
+        }
         let Some(cs) = formats::adonet::parse(value) else {
             return;
         };
