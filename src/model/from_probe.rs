@@ -40,7 +40,7 @@ pub fn apply(fleet: &mut Fleet, probe: Option<&str>, cfg: &config::Config) -> To
         if crate::db::mysql::connect::is_mysql_url(Some(&url)) {
             let facts =
                 crate::db::mysql::probe_blocking(Some(&url), std::time::Duration::from_secs(5))?;
-            crate::db::mysql::model::apply_facts(&mut fleet.servers[i], &facts, &roles);
+            super::from_probe_mysql::apply_facts(&mut fleet.servers[i], &facts, &roles);
             continue;
         }
         let facts = crate::db::postgres::probe_blocking(

@@ -9,6 +9,7 @@ pub mod from_files;
 pub mod from_helm;
 pub mod from_manifests;
 pub mod from_probe;
+pub mod from_probe_mysql;
 pub mod overrides;
 pub mod pooler;
 pub mod pooler_files;

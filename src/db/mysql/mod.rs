@@ -3,7 +3,6 @@
 
 pub mod connect;
 pub mod facts;
-pub mod model;
 pub mod saturate;
 
 pub use connect::{MyError, MyTarget};

@@ -3,7 +3,7 @@
 //! beyond it), accounts may be capped by MAX_USER_CONNECTIONS or max_user_connections, and
 //! wait_timeout closes idle sessions.
 
-use super::MyFacts;
+use crate::db::mysql::MyFacts;
 use crate::core::engine::Engine;
 use crate::core::origin::{Origin, Sourced};
 use crate::model::Server;
