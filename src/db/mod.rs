@@ -4,5 +4,6 @@
 
 pub mod pgbouncer;
 pub mod postgres;
+pub mod redis;
 
 pub use crate::core::engine::Engine;

@@ -9,6 +9,7 @@ pub mod json;
 pub mod junit;
 pub mod pooler_probe;
 pub mod probe;
+pub mod redis_probe;
 pub mod sarif;
 pub mod saturate;
 pub mod size;
