@@ -1,4 +1,5 @@
-//! `poolcheck probe`: a live PostgreSQL, MySQL or MariaDB server's real limits and current usage, read-only.
+//! `poolcheck probe`: a live server's real limits and current usage, read-only (PostgreSQL,
+//! MySQL or MariaDB, a PgBouncer admin console, or Redis by its URL scheme).
 
 use crate::cli::{Format, ProbeArgs};
 use crate::core::error::{exit, ToolError, ToolResult};
@@ -26,6 +27,19 @@ pub fn run(args: &ProbeArgs) -> ToolResult<u8> {
         match args.format {
             Format::Json => outln!(serde_json::to_string_pretty(&facts).unwrap_or_default()),
             Format::Human => out!(crate::report::pooler_probe::human(&facts)),
+        }
+        return Ok(exit::CLEAN);
+    }
+    // The scheme picks the engine; without a URL the PostgreSQL environment is read.
+    let redis_url = args
+        .url
+        .as_deref()
+        .filter(|u| crate::db::redis::connect::is_redis_url(u));
+    if redis_url.is_some() {
+        let facts = crate::db::redis::probe_blocking(redis_url, timeout)?;
+        match args.format {
+            Format::Json => outln!(serde_json::to_string_pretty(&facts).unwrap_or_default()),
+            Format::Human => out!(crate::report::redis_probe::human(&facts)),
         }
         return Ok(exit::CLEAN);
     }

@@ -5,5 +5,6 @@
 pub mod mysql;
 pub mod pgbouncer;
 pub mod postgres;
+pub mod redis;
 
 pub use crate::core::engine::Engine;

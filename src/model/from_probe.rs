@@ -43,6 +43,12 @@ pub fn apply(fleet: &mut Fleet, probe: Option<&str>, cfg: &config::Config) -> To
             super::from_probe_mysql::apply_facts(&mut fleet.servers[i], &facts, &roles);
             continue;
         }
+        if crate::db::redis::connect::is_redis_url(&url) {
+            let facts =
+                crate::db::redis::probe_blocking(Some(&url), std::time::Duration::from_secs(5))?;
+            apply_redis_facts(&mut fleet.servers[i], &facts, &service_names);
+            continue;
+        }
         let facts = crate::db::postgres::probe_blocking(
             Some(&url),
             std::time::Duration::from_secs(5),
@@ -141,5 +147,50 @@ fn replace_limits(
             what: format!("{column} of {name}"),
         };
         limits.push((name, Sourced::new(value, origin)));
+    }
+}
+
+/// A Redis probe: maxclients is the server's connection limit (Redis reserves no slots),
+/// `timeout` closes idle clients, and every client not of this fleet (by CLIENT SETNAME) nor
+/// of poolcheck is another application's.
+pub fn apply_redis_facts(
+    server: &mut Server,
+    f: &crate::db::redis::RedisFacts,
+    own_apps: &[String],
+) {
+    let at = |what: &str| Origin::Probe {
+        what: what.to_string(),
+    };
+    server.engine = crate::core::engine::Engine::Redis;
+    server.engine_origin = Some(at("INFO server"));
+    if let Some(m) = &f.maxclients {
+        put(
+            &mut server.max_connections,
+            Sourced::new(u32::try_from(m.value).unwrap_or(0), at(&m.source)),
+        );
+    }
+    let others: i64 = match &f.clients {
+        Some(groups) => groups
+            .iter()
+            .filter(|g| !g.name.starts_with("poolcheck") && !own_apps.iter().any(|a| a == &g.name))
+            .map(|g| g.count)
+            .sum::<i64>(),
+        // Without CLIENT LIST every other client counts as another application's.
+        None => f.in_use,
+    } + f.cluster_connections;
+    let source = if f.clients.is_some() {
+        "CLIENT LIST"
+    } else {
+        "INFO clients connected_clients"
+    };
+    server.other_usage = Some(Sourced::new(
+        u32::try_from(others.max(0)).unwrap_or(u32::MAX),
+        at(source),
+    ));
+    if let Some(s) = f.timeout_s.filter(|s| *s > 0) {
+        server.idle_session_timeout = Some(Sourced::new(
+            std::time::Duration::from_secs(s as u64),
+            at("CONFIG GET timeout"),
+        ));
     }
 }

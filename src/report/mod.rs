@@ -10,6 +10,7 @@ pub mod junit;
 pub mod mysql_probe;
 pub mod pooler_probe;
 pub mod probe;
+pub mod redis_probe;
 pub mod sarif;
 pub mod saturate;
 pub mod size;

@@ -667,7 +667,7 @@ pub fn pgpass_lookup(text: &str, host: &str, port: u16, db: &str, user: &str) ->
 /// sslmode=require: encrypt, do not verify the certificate (libpq's meaning), but still check
 /// the handshake signatures so the session keys are bound to the presented key.
 #[derive(Debug)]
-struct NoVerify(Arc<rustls::crypto::CryptoProvider>);
+pub(crate) struct NoVerify(pub(crate) Arc<rustls::crypto::CryptoProvider>);
 
 impl ServerCertVerifier for NoVerify {
     fn verify_server_cert(
