@@ -212,8 +212,19 @@ impl Dialects {
         CELL.get_or_init(|| {
             let file: DialectFile =
                 toml::from_str(BUILTIN).expect("rules/dialects.toml is checked by the test suite");
+            let mut dialects = file.dialect;
+            // Application presets (rules/apps) add the keys only their app writes, before
+            // the generic names so an app's exact key wins a tie.
+            let at = dialects
+                .iter()
+                .position(|d| d.id == "generic")
+                .unwrap_or(dialects.len());
+            let apps = crate::model::presets::builtin()
+                .iter()
+                .filter_map(crate::model::presets::Preset::global_dialect);
+            dialects.splice(at..at, apps);
             Dialects {
-                dialects: file.dialect,
+                dialects,
                 paths: OnceLock::new(),
                 envs: OnceLock::new(),
             }
@@ -228,6 +239,16 @@ impl Dialects {
             d.paths = OnceLock::new();
             d.envs = OnceLock::new();
         }
+        d
+    }
+
+    /// These dialects with `first` ahead of them all: a detected application's keys.
+    pub fn with_front(&self, first: Dialect) -> Dialects {
+        let mut d = self.clone();
+        d.dialects.retain(|x| x.id != first.id);
+        d.dialects.insert(0, first);
+        d.paths = OnceLock::new();
+        d.envs = OnceLock::new();
         d
     }
 

@@ -358,6 +358,10 @@ fn unit(
             env,
             scaling,
             findings,
+            image: svc
+                .image
+                .as_ref()
+                .and_then(|n| n.scalar().and_then(crate::input::formats::Scalar::as_text)),
         },
         db,
         standalone: true,

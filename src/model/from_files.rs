@@ -128,6 +128,8 @@ struct Collector<'a> {
     saw_redis: bool,
     /// Documents not read (another Spring profile's).
     skipped: Vec<crate::input::envfiles::Skipped>,
+    /// A chart's merged values, for a preset's component keys.
+    chart_values: Option<Node>,
 }
 
 impl<'a> Collector<'a> {
@@ -310,6 +312,18 @@ pub fn build_service(
     dialects: &Dialects,
     opts: &BuildOptions,
 ) -> Result<Built, String> {
+    // A service recognised as a known application reads that app's keys too, and its
+    // components each become a service of their own.
+    let app = super::stack::app_of_spec(spec);
+    let preset = app.as_ref().and_then(|d| super::presets::get(d.preset));
+    let local;
+    let dialects = match preset {
+        Some(p) => {
+            local = dialects.with_front(p.dialect());
+            &local
+        }
+        None => dialects,
+    };
     let mut c = Collector {
         dialects,
         obs: Vec::new(),
@@ -330,8 +344,18 @@ pub fn build_service(
         skipped: Vec::new(),
         redis_part: spec.engine_part == Some(crate::core::engine::Engine::Redis),
         saw_redis: false,
+        chart_values: None,
     };
     let (mut env_files, mut scaling) = read_inputs(&mut c, spec, sources, opts);
+    let component = preset.and_then(|p| {
+        super::presets::component_of(
+            p,
+            spec,
+            c.chart_values.as_ref(),
+            &mut scaling,
+            &mut c.components,
+        )
+    });
     env_observations(&mut c, &mut env_files, sources);
     deployed_observations(&mut c, spec, &mut scaling, sources);
     let redis_stack = c
@@ -374,7 +398,13 @@ pub fn build_service(
     } = resolve(
         c.obs,
         dialects,
-        c.url_library.or(redis_stack).or_else(|| {
+        // An app preset names its own library, except in the service's Redis part.
+        preset
+            .filter(|_| !c.redis_part)
+            .map(|p| p.id.as_str())
+            .or(c.url_library)
+            .or(redis_stack)
+            .or_else(|| {
             // Nothing in the files names the library: the app's own manifest may (a
             // package.json that depends on pg), but only for a service that has a database URL.
             server_key
@@ -398,12 +428,24 @@ pub fn build_service(
     pool.unevaluated = unevaluated;
     pool.competing = competing;
     pool.duplicates = duplicates;
-    let pods = pods_of(spec, &scaling, replicas, processes);
+    pool.stack = app.as_ref().map(|d| d.note());
+    let mut pods = pods_of(spec, &scaling, replicas, processes);
+    if let (Some(p), Some(comp)) = (preset, component) {
+        super::presets::apply_processes(p, comp, &mut pods.processes);
+    }
+    let name = match component {
+        Some(comp)
+            if spec.component.is_none() && preset.is_some_and(|p| p.components.len() > 1) =>
+        {
+            format!("{}-{}", spec.name, comp.name)
+        }
+        _ => spec.name.clone(),
+    };
     for f in &mut findings {
-        f.service = Some(spec.name.clone());
+        f.service = Some(name.clone());
     }
     let service = Service {
-        name: spec.name.clone(),
+        name,
         server: spec.server,
         via: spec.via,
         pool,
@@ -720,6 +762,7 @@ fn read_chart(
     }
     if let Some(values) = merged {
         yaml_values(c, &values, scaling, sources);
+        c.chart_values = Some(values);
     }
 }
 

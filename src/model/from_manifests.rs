@@ -27,6 +27,8 @@ pub struct Deployed {
     pub scaling: Scaling,
     /// Findings about this service's part of the files (PC002, PC008, PC009).
     pub findings: Vec<Finding>,
+    /// The container image, which may name a known application (rules/apps).
+    pub image: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -287,10 +289,12 @@ pub fn workloads(m: &Manifests, dialects: &Dialects) -> Vec<Unit> {
         let mut findings = Vec::new();
         let scaling = scaling(w, m, &mut findings);
         let mut per_container: Vec<(String, Vec<DeployedVar>, Vec<Finding>)> = Vec::new();
+        let mut images = Vec::new();
         for c in &w.containers {
             let mut f = Vec::new();
             let env = container_env(w, c, m, &mut f);
             per_container.push((c.name.clone(), env, f));
+            images.push(c.image.clone());
         }
         let db: Vec<bool> = per_container
             .iter()
@@ -304,9 +308,11 @@ pub fn workloads(m: &Manifests, dialects: &Dialects) -> Vec<Unit> {
             // One service for the pod: the database container's env (or all, when none).
             let mut env = Vec::new();
             let mut f = findings;
-            for ((_, e, cf), is_db) in per_container.into_iter().zip(&db) {
+            let mut image = None;
+            for (((_, e, cf), is_db), img) in per_container.into_iter().zip(&db).zip(&images) {
                 if n_db == 0 || *is_db {
                     env.extend(e);
+                    image = image.or_else(|| img.clone());
                 }
                 f.extend(cf);
             }
@@ -316,6 +322,7 @@ pub fn workloads(m: &Manifests, dialects: &Dialects) -> Vec<Unit> {
                     env,
                     scaling,
                     findings: f,
+                    image,
                 },
                 db: n_db == 1,
                 standalone: false,
@@ -323,7 +330,7 @@ pub fn workloads(m: &Manifests, dialects: &Dialects) -> Vec<Unit> {
             continue;
         }
         let mut first = true;
-        for ((cname, env, cf), is_db) in per_container.into_iter().zip(&db) {
+        for (((cname, env, cf), is_db), image) in per_container.into_iter().zip(&db).zip(images) {
             let mut f = cf;
             if first {
                 f.append(&mut findings);
@@ -338,6 +345,7 @@ pub fn workloads(m: &Manifests, dialects: &Dialects) -> Vec<Unit> {
                     env,
                     scaling: scaling.clone(),
                     findings: f,
+                    image,
                 },
                 db: true,
                 standalone: false,

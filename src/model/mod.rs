@@ -14,6 +14,7 @@ pub mod overrides;
 pub mod pooler;
 pub mod pooler_files;
 pub mod pooler_toml;
+pub mod presets;
 pub mod stack;
 
 pub use pooler::{PoolMode, Pooler, PoolerKind};
@@ -54,6 +55,8 @@ impl PoolMax {
 pub struct PoolConfig {
     /// The library whose defaults apply ("Prisma", "HikariCP", …), if recognised.
     pub library: Option<String>,
+    /// How the service's stack was recognised ("Mattermost: image mattermost/…").
+    pub stack: Option<String>,
     pub max: Option<Sourced<PoolMax>>,
     /// A pool max key is set but its value cannot be read (already a PC002 finding).
     pub max_invalid: bool,

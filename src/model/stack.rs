@@ -108,3 +108,120 @@ fn of_dir(dir: &Path) -> Option<&'static str> {
     }
     None
 }
+
+/// The application a service is, from the strongest evidence its inputs give: the image it
+/// runs (compose, manifests), the chart's name (Chart.yaml) or an image a values file names,
+/// an environment variable under the app's own prefix, then a file typical of the app.
+pub fn app_of_spec(spec: &ServiceSpec) -> Option<super::presets::Detection> {
+    use super::presets;
+    if let Some(d) = spec
+        .deployed
+        .as_ref()
+        .and_then(|d| d.image.as_deref())
+        .and_then(presets::by_image)
+    {
+        return Some(d);
+    }
+    for input in &spec.inputs {
+        if let Input::Chart { dir, values } = input {
+            if !dir.as_os_str().is_empty() {
+                let name = read(&dir.join("Chart.yaml")).and_then(|t| chart_name(&t));
+                if let Some(d) = name.as_deref().and_then(presets::by_chart) {
+                    return Some(d);
+                }
+            }
+            let files = std::iter::once(dir.join("values.yaml")).chain(values.iter().cloned());
+            for f in files {
+                let image = read(&f).and_then(|t| values_image(&t));
+                if let Some(d) = image.as_deref().and_then(presets::by_image) {
+                    return Some(d);
+                }
+            }
+        }
+    }
+    let deployed_env = spec
+        .deployed
+        .iter()
+        .flat_map(|d| d.env.iter().map(|v| v.name.clone()));
+    let env_files = spec.inputs.iter().filter_map(|i| match i {
+        Input::File(p, crate::input::discover::Kind::Env) => read(p),
+        _ => None,
+    });
+    let file_keys = env_files.flat_map(|t| {
+        t.lines()
+            .filter_map(|l| {
+                let l = l.trim_start();
+                let l = l.strip_prefix("export ").unwrap_or(l);
+                l.split_once('=').map(|(k, _)| k.trim().to_string())
+            })
+            .collect::<Vec<_>>()
+    });
+    if let Some(d) = deployed_env
+        .chain(file_keys)
+        .find_map(|k| presets::by_env(&k))
+    {
+        return Some(d);
+    }
+    spec.inputs.iter().find_map(|i| match i {
+        Input::File(p, _) => presets::by_file(p),
+        _ => None,
+    })
+}
+
+/// The top-level `name:` of a Chart.yaml.
+fn chart_name(text: &str) -> Option<String> {
+    text.lines().find_map(|l| {
+        let v = l.strip_prefix("name:")?;
+        Some(v.trim().trim_matches(['"', '\'']).to_string())
+    })
+}
+
+/// The image a values file names at its top level (`image: {repository: …}` or
+/// `image: repo:tag`), where most single-app charts keep it.
+fn values_image(text: &str) -> Option<String> {
+    let mut in_image = false;
+    for line in text.lines() {
+        if let Some(v) = line.strip_prefix("image:") {
+            let v = v.split('#').next().unwrap_or("").trim();
+            if !v.is_empty() {
+                return Some(v.trim_matches(['"', '\'']).to_string());
+            }
+            in_image = true;
+            continue;
+        }
+        if in_image {
+            if !line.starts_with(' ') && !line.trim().is_empty() {
+                in_image = false;
+                continue;
+            }
+            if let Some(v) = line.trim().strip_prefix("repository:") {
+                let v = v.split('#').next().unwrap_or("").trim();
+                return Some(v.trim_matches(['"', '\'']).to_string());
+            }
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chart_and_values_name_the_app() {
+        assert_eq!(
+            chart_name("apiVersion: v2\nname: \"grafana\"\nversion: 8.0.0\n").as_deref(),
+            Some("grafana")
+        );
+        let values = "replicaCount: 2\nimage:\n  repository: mattermost/mattermost-team-edition\n  tag: 9.11\nservice: {}\n";
+        assert_eq!(
+            values_image(values).as_deref(),
+            Some("mattermost/mattermost-team-edition")
+        );
+        assert_eq!(
+            values_image("image: gitea/gitea:1.22 # pinned\n").as_deref(),
+            Some("gitea/gitea:1.22")
+        );
+        assert_eq!(values_image("web:\n  image:\n    repository: x\n"), None);
+    }
+}

@@ -55,6 +55,8 @@ pub struct Container {
     pub name: String,
     pub env: Vec<EnvVar>,
     pub env_from: Vec<EnvFrom>,
+    /// `image:` as written, which names the application (presets).
+    pub image: Option<String>,
 }
 
 impl Workload {
@@ -76,6 +78,9 @@ impl Workload {
                 Some(x) => {
                     x.env.extend(c.env);
                     x.env_from.extend(c.env_from);
+                    if c.image.is_some() {
+                        x.image = c.image;
+                    }
                 }
                 None => self.containers.push(c),
             }
@@ -292,6 +297,7 @@ fn container(c: &Node) -> Container {
         name: text(c, "name").unwrap_or_default(),
         env,
         env_from,
+        image: text(c, "image"),
     }
 }
 
