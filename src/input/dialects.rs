@@ -219,9 +219,9 @@ impl Dialects {
                 .iter()
                 .position(|d| d.id == "generic")
                 .unwrap_or(dialects.len());
-            let apps = crate::model::presets::builtin()
+            let apps = crate::input::presets::builtin()
                 .iter()
-                .filter_map(crate::model::presets::Preset::global_dialect);
+                .filter_map(crate::input::presets::Preset::global_dialect);
             dialects.splice(at..at, apps);
             Dialects {
                 dialects,

@@ -9,6 +9,7 @@ pub mod dotnet;
 pub mod envfiles;
 pub mod environment;
 pub mod formats;
+pub mod presets;
 pub mod read;
 pub mod spring;
 pub mod stdin;

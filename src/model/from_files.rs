@@ -405,13 +405,13 @@ pub fn build_service(
             .or(c.url_library)
             .or(redis_stack)
             .or_else(|| {
-            // Nothing in the files names the library: the app's own manifest may (a
-            // package.json that depends on pg), but only for a service that has a database URL.
-            server_key
-                .as_ref()
-                .filter(|_| !c.redis_part)
-                .and_then(|_| super::stack::of_spec(spec))
-        }),
+                // Nothing in the files names the library: the app's own manifest may (a
+                // package.json that depends on pg), but only for a service that has a database URL.
+                server_key
+                    .as_ref()
+                    .filter(|_| !c.redis_part)
+                    .and_then(|_| super::stack::of_spec(spec))
+            }),
         opts,
     );
     findings.extend(c.findings);

@@ -3,9 +3,9 @@
 //! beyond it), accounts may be capped by MAX_USER_CONNECTIONS or max_user_connections, and
 //! wait_timeout closes idle sessions.
 
-use crate::db::mysql::MyFacts;
 use crate::core::engine::Engine;
 use crate::core::origin::{Origin, Sourced};
+use crate::db::mysql::MyFacts;
 use crate::model::Server;
 
 /// Connections the server counts against max_connections: not its own threads.

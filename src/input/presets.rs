@@ -1,0 +1,518 @@
+//! Application presets: what a well-known self-hosted application opens per process, which
+//! keys configure its pool, its defaults, its components and how its Helm chart names their
+//! replicas. The data lives in rules/apps/<id>.toml (embedded at build time); each preset is
+//! also a key dialect, so its keys and defaults flow through the same model as a library's.
+//!
+//! A preset's keys are recognised everywhere only when nothing else can write them (an exact
+//! spelling, or an env name under the app's own prefix such as `MM_SQLSETTINGS_`); the rest
+//! (`SqlSettings.MaxOpenConns`, `db_pool`) count only in a service detected as that app, so a
+//! key name alone never decides the stack.
+
+use crate::input::dialects::{Concept, DefaultDef, Dialect, KeyDef, Special, Unit};
+use serde::Deserialize;
+use std::sync::OnceLock;
+
+/// Every preset file, embedded. `every_file_in_rules_apps_is_embedded` keeps the list whole.
+const FILES: &[(&str, &str)] = &[
+    ("discourse", include_str!("../../rules/apps/discourse.toml")),
+    ("gitea", include_str!("../../rules/apps/gitea.toml")),
+    ("gitlab", include_str!("../../rules/apps/gitlab.toml")),
+    ("grafana", include_str!("../../rules/apps/grafana.toml")),
+    (
+        "mattermost",
+        include_str!("../../rules/apps/mattermost.toml"),
+    ),
+    ("sentry", include_str!("../../rules/apps/sentry.toml")),
+];
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Preset {
+    pub id: String,
+    pub name: String,
+    pub docs: String,
+    pub engines: Vec<String>,
+    #[serde(default)]
+    pub language: Option<String>,
+    #[serde(default)]
+    pub detect: Detect,
+    #[serde(default)]
+    pub keys: Vec<PresetKey>,
+    #[serde(default)]
+    pub defaults: Vec<DefaultDef>,
+    #[serde(default)]
+    pub components: Vec<Component>,
+    /// The comment above each key, default and component: its source link.
+    #[serde(skip)]
+    pub sources: Sources,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Detect {
+    #[serde(default)]
+    pub images: Vec<String>,
+    #[serde(default)]
+    pub charts: Vec<String>,
+    #[serde(default)]
+    pub env_prefixes: Vec<String>,
+    #[serde(default)]
+    pub files: Vec<String>,
+}
+
+/// A key as the schema (and rules/dialects.toml) spells it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PresetKey {
+    pub env: Option<String>,
+    pub path: Option<String>,
+    pub url: Option<String>,
+    /// Spelt exactly (Grafana's `conn_max_lifetime` vs Gitea's `CONN_MAX_LIFETIME`).
+    #[serde(default)]
+    pub exact: bool,
+    pub concept: Concept,
+    pub unit: Unit,
+    pub zero: Option<Special>,
+    pub negative: Option<Special>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Component {
+    pub name: String,
+    pub processes: Option<u32>,
+    pub pools_per_process: Option<u32>,
+    pub replicas_key: Option<String>,
+    pub autoscaling_max_key: Option<String>,
+    pub autoscaling_enabled_key: Option<String>,
+}
+
+/// Source links per entry, in file order, read from the comments above each table.
+#[derive(Debug, Clone, Default)]
+pub struct Sources {
+    pub keys: Vec<Vec<String>>,
+    pub defaults: Vec<Vec<String>>,
+    pub components: Vec<Vec<String>>,
+}
+
+impl Preset {
+    /// Connections one pod of `component` opens per pool setting: processes × pools.
+    pub fn component(&self, name: &str) -> Option<&Component> {
+        self.components.iter().find(|c| c.name == name)
+    }
+
+    /// The preset as a dialect with every key: used inside a service detected as this app.
+    pub fn dialect(&self) -> Dialect {
+        Dialect {
+            id: self.id.clone(),
+            library: self.name.clone(),
+            keys: self.keys.iter().map(key_def).collect(),
+            defaults: self.defaults.clone(),
+            // An application's own database pool: the SQL server its URL names.
+            engine: None,
+            stack_only: false,
+            needs_url: false,
+        }
+    }
+
+    /// Only the keys no other stack writes: exactly spelt paths and env names under the app's
+    /// own prefixes. None when the preset has none.
+    pub fn global_dialect(&self) -> Option<Dialect> {
+        let keys: Vec<KeyDef> = self
+            .keys
+            .iter()
+            .filter_map(|k| {
+                let mut def = key_def(k);
+                if !k.exact {
+                    def.path = None;
+                }
+                if !def.env.as_deref().is_some_and(|e| self.own_env(e)) {
+                    def.env = None;
+                }
+                def.url = None;
+                (def.env.is_some() || def.path.is_some()).then_some(def)
+            })
+            .collect();
+        (!keys.is_empty()).then(|| Dialect {
+            id: self.id.clone(),
+            library: self.name.clone(),
+            keys,
+            defaults: self.defaults.clone(),
+            // An application's own database pool: the SQL server its URL names.
+            engine: None,
+            stack_only: false,
+            needs_url: false,
+        })
+    }
+
+    /// An environment variable under one of the app's prefixes (`MM_SQLSETTINGS_…`).
+    pub fn own_env(&self, name: &str) -> bool {
+        let upper = name.to_ascii_uppercase();
+        self.detect
+            .env_prefixes
+            .iter()
+            .any(|p| upper.starts_with(&p.to_ascii_uppercase()))
+    }
+}
+
+fn key_def(k: &PresetKey) -> KeyDef {
+    KeyDef {
+        env: k.env.clone(),
+        path: k.path.clone(),
+        url: k.url.clone(),
+        conn: None,
+        exact: k.exact,
+        concept: k.concept,
+        unit: k.unit,
+        zero: k.zero,
+        negative: k.negative,
+    }
+}
+
+/// Every builtin preset, in id order.
+pub fn builtin() -> &'static [Preset] {
+    static CELL: OnceLock<Vec<Preset>> = OnceLock::new();
+    CELL.get_or_init(|| {
+        FILES
+            .iter()
+            .map(|(id, text)| {
+                parse(id, text).unwrap_or_else(|e| {
+                    panic!("rules/apps/{id}.toml: {e} (checked by the test suite)")
+                })
+            })
+            .collect()
+    })
+}
+
+pub fn get(id: &str) -> Option<&'static Preset> {
+    builtin().iter().find(|p| p.id == id)
+}
+
+/// Reads and checks one preset file; the error names the file's problem and what to write.
+pub fn parse(file_id: &str, text: &str) -> Result<Preset, String> {
+    let mut p: Preset = toml::from_str(text).map_err(|e| e.to_string())?;
+    if p.id != file_id {
+        return Err(format!(
+            "id `{}` differs from the file name `{file_id}`",
+            p.id
+        ));
+    }
+    for e in &p.engines {
+        if !matches!(e.as_str(), "postgres" | "mysql" | "redis") {
+            return Err(format!("engine `{e}`: write postgres, mysql or redis"));
+        }
+    }
+    for (i, k) in p.keys.iter().enumerate() {
+        if k.env.is_none() && k.path.is_none() && k.url.is_none() {
+            return Err(format!("key {} has neither env, path nor url", i + 1));
+        }
+    }
+    for d in &p.defaults {
+        let v = d.value.as_str();
+        let ok = matches!(v, "infinite" | "unbounded" | "host_cpus" | "true" | "false")
+            || v.parse::<u32>().is_ok()
+            || crate::core::units::parse_duration(v).is_ok();
+        if !ok {
+            return Err(format!(
+                "default `{v}` for {}: write a number, a duration such as 30s, unbounded, infinite or host_cpus",
+                d.concept.describe()
+            ));
+        }
+    }
+    let mut names: Vec<&str> = p.components.iter().map(|c| c.name.as_str()).collect();
+    names.sort_unstable();
+    if names.windows(2).any(|w| w[0] == w[1]) {
+        return Err("two components share a name".into());
+    }
+    p.sources = sources(text);
+    if p.sources.defaults.len() != p.defaults.len() {
+        return Err("a [[defaults]] table is not at the top level".into());
+    }
+    for (d, links) in p.defaults.iter().zip(&p.sources.defaults) {
+        if links.is_empty() {
+            return Err(format!(
+                "the default for {} cites no source: put its link in a comment above it",
+                d.concept.describe()
+            ));
+        }
+    }
+    for (c, links) in p.components.iter().zip(&p.sources.components) {
+        if c.processes.is_some() && links.is_empty() {
+            return Err(format!(
+                "component `{}` states processes without a source link",
+                c.name
+            ));
+        }
+    }
+    Ok(p)
+}
+
+/// The links (`https://…`) in the comments of each `[[keys]]`, `[[defaults]]` and
+/// `[[components]]` table: those right above its header and those inside it.
+fn sources(text: &str) -> Sources {
+    let mut s = Sources::default();
+    let mut pending: Vec<String> = Vec::new();
+    // Which list the table being read belongs to (0 keys, 1 defaults, 2 components).
+    let mut current: Option<usize> = None;
+    for line in text.lines() {
+        let t = line.trim();
+        if t.starts_with('[') {
+            let links = std::mem::take(&mut pending);
+            current = match t {
+                "[[keys]]" => Some(0),
+                "[[defaults]]" => Some(1),
+                "[[components]]" => Some(2),
+                _ => None,
+            };
+            if let Some(i) = current {
+                let list = [&mut s.keys, &mut s.defaults, &mut s.components];
+                list.into_iter().nth(i).expect("three lists").push(links);
+            }
+            continue;
+        }
+        if t.is_empty() {
+            // A blank line ends the comments that lead into the next table.
+            pending.clear();
+            continue;
+        }
+        let links = links_in(t);
+        if t.starts_with('#') {
+            pending.extend(links.iter().cloned());
+        }
+        // Comments and values inside a table cite for it too.
+        if let Some(i) = current {
+            let list = [&mut s.keys, &mut s.defaults, &mut s.components];
+            if let Some(last) = list.into_iter().nth(i).and_then(|l| l.last_mut()) {
+                last.extend(links);
+            }
+        }
+    }
+    s
+}
+
+fn links_in(line: &str) -> Vec<String> {
+    line.split_whitespace()
+        .filter_map(|w| w.find("https://").map(|i| &w[i..]))
+        .map(|w| w.trim_end_matches([',', ')', ';', '.']).to_string())
+        .collect()
+}
+
+/// How a service was recognised as an application, for its Origin.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Detection {
+    pub preset: &'static str,
+    /// "image mattermost/mattermost-team-edition", "chart gitlab", "env MM_SQLSETTINGS_…".
+    pub evidence: String,
+}
+
+impl Detection {
+    pub fn note(&self) -> String {
+        let name = get(self.preset).map_or(self.preset, |p| p.name.as_str());
+        format!("{name}: {}", self.evidence)
+    }
+}
+
+/// The repository of an image reference without registry tag or digest, lower-cased:
+/// `docker.io/mattermost/mattermost-team-edition:9.5` → `mattermost/mattermost-team-edition`.
+fn image_repo(image: &str) -> String {
+    let no_digest = image.split('@').next().unwrap_or("");
+    // A tag follows the last ':' after the last '/' (a registry port comes before a '/').
+    let slash = no_digest.rfind('/').map_or(0, |i| i + 1);
+    let repo = match no_digest[slash..].find(':') {
+        Some(i) => &no_digest[..slash + i],
+        None => no_digest,
+    };
+    let repo = repo.to_ascii_lowercase();
+    for prefix in ["docker.io/", "index.docker.io/", "library/"] {
+        if let Some(r) = repo.strip_prefix(prefix) {
+            return r.strip_prefix("library/").unwrap_or(r).to_string();
+        }
+    }
+    repo
+}
+
+/// The preset an image is of: the repository equals a preset's image, or ends with `/image`
+/// (a mirror: `registry.example.com/mattermost/mattermost-team-edition`).
+pub fn by_image(image: &str) -> Option<Detection> {
+    let repo = image_repo(image);
+    builtin().iter().find_map(|p| {
+        p.detect
+            .images
+            .iter()
+            .any(|i| {
+                let i = i.to_ascii_lowercase();
+                repo == i || repo.ends_with(&format!("/{i}"))
+            })
+            .then(|| Detection {
+                preset: static_id(p),
+                evidence: format!("image {}", image.trim()),
+            })
+    })
+}
+
+/// The preset a chart's `name` in Chart.yaml is of.
+pub fn by_chart(name: &str) -> Option<Detection> {
+    builtin().iter().find_map(|p| {
+        p.detect
+            .charts
+            .iter()
+            .any(|c| c.eq_ignore_ascii_case(name.trim()))
+            .then(|| Detection {
+                preset: static_id(p),
+                evidence: format!("chart {}", name.trim()),
+            })
+    })
+}
+
+/// The preset whose own env prefix a variable name carries.
+pub fn by_env(name: &str) -> Option<Detection> {
+    builtin().iter().find_map(|p| {
+        p.own_env(name).then(|| Detection {
+            preset: static_id(p),
+            evidence: format!("variable {name}"),
+        })
+    })
+}
+
+/// The preset one of whose typical files `path` is (`config/config.json` for Mattermost).
+pub fn by_file(path: &std::path::Path) -> Option<Detection> {
+    let shown = path.to_string_lossy().replace('\\', "/");
+    builtin().iter().find_map(|p| {
+        p.detect
+            .files
+            .iter()
+            .find(|f| {
+                let f = f.trim_start_matches('/');
+                shown == f || shown.ends_with(&format!("/{f}"))
+            })
+            .map(|f| Detection {
+                preset: static_id(p),
+                evidence: format!("file {}", f.trim_start_matches('/')),
+            })
+    })
+}
+pub(crate) fn static_id(p: &'static Preset) -> &'static str {
+    p.id.as_str()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_preset_file_loads_and_cites_its_sources() {
+        for (id, text) in FILES {
+            if let Err(e) = parse(id, text) {
+                panic!("rules/apps/{id}.toml: {e}");
+            }
+        }
+        assert_eq!(builtin().len(), FILES.len());
+    }
+
+    #[test]
+    fn every_file_in_rules_apps_is_embedded() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/rules/apps");
+        let mut on_disk: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .filter_map(|e| {
+                let n = e.unwrap().file_name().to_string_lossy().into_owned();
+                n.strip_suffix(".toml").map(String::from)
+            })
+            .collect();
+        on_disk.sort();
+        let embedded: Vec<String> = FILES.iter().map(|(id, _)| id.to_string()).collect();
+        assert_eq!(
+            on_disk, embedded,
+            "add every rules/apps file to FILES, in order"
+        );
+    }
+
+    #[test]
+    fn a_bad_preset_is_a_clear_error() {
+        let e = parse(
+            "x",
+            "id = \"y\"\nname = \"Y\"\ndocs = \"d\"\nengines = []\n",
+        )
+        .unwrap_err();
+        assert_eq!(e, "id `y` differs from the file name `x`");
+        let e = parse(
+            "x",
+            "id = \"x\"\nname = \"X\"\ndocs = \"d\"\nengines = [\"oracle\"]\n",
+        )
+        .unwrap_err();
+        assert_eq!(e, "engine `oracle`: write postgres, mysql or redis");
+        let uncited = "id = \"x\"\nname = \"X\"\ndocs = \"d\"\nengines = []\n\n[[defaults]]\nconcept = \"pool_max\"\nvalue = \"10\"\nnote = \"n\"\n";
+        assert_eq!(
+            parse("x", uncited).unwrap_err(),
+            "the default for pool max cites no source: put its link in a comment above it"
+        );
+        let cited = uncited.replace(
+            "\n\n[[defaults]]",
+            "\n\n# https://example.org/doc\n[[defaults]]",
+        );
+        assert_eq!(
+            parse("x", &cited).unwrap().sources.defaults,
+            vec![vec!["https://example.org/doc".to_string()]]
+        );
+        let bad_value = cited.replace("\"10\"", "\"lots\"");
+        assert!(parse("x", &bad_value)
+            .unwrap_err()
+            .starts_with("default `lots` for pool max"));
+        let unknown = cited.replacen("engines = []", "engines = []\nfoo = 1", 1);
+        assert!(parse("x", &unknown)
+            .unwrap_err()
+            .contains("unknown field `foo`"));
+    }
+
+    #[test]
+    fn images_charts_env_and_files_detect_the_app() {
+        let d = by_image("docker.io/mattermost/mattermost-team-edition:9.11.1").unwrap();
+        assert_eq!(d.preset, "mattermost");
+        assert_eq!(
+            d.note(),
+            "Mattermost: image docker.io/mattermost/mattermost-team-edition:9.11.1"
+        );
+        assert_eq!(
+            by_image("grafana/grafana-oss:11.2.0").unwrap().preset,
+            "grafana"
+        );
+        assert_eq!(
+            by_image("registry.local:5000/gitea/gitea:1.22")
+                .unwrap()
+                .preset,
+            "gitea"
+        );
+        assert!(by_image("postgres:16").is_none());
+        assert!(by_image("example/mattermost-team-edition-proxy").is_none());
+        assert_eq!(
+            by_chart("mattermost-team-edition").unwrap().preset,
+            "mattermost"
+        );
+        assert_eq!(
+            by_env("MM_SQLSETTINGS_MAXOPENCONNS").unwrap().preset,
+            "mattermost"
+        );
+        assert!(by_env("DATABASE_URL").is_none());
+        let f = by_file(std::path::Path::new("deploy/grafana/grafana.ini")).unwrap();
+        assert_eq!(
+            (f.preset, f.evidence.as_str()),
+            ("grafana", "file grafana.ini")
+        );
+    }
+
+    #[test]
+    fn app_keys_outside_their_prefix_are_not_global() {
+        let mm = get("mattermost").unwrap();
+        let global = mm.global_dialect().unwrap();
+        assert!(global.keys.iter().all(|k| k.path.is_none()));
+        assert!(global
+            .keys
+            .iter()
+            .any(|k| k.env.as_deref() == Some("MM_SQLSETTINGS_MAXOPENCONNS")));
+        let full = mm.dialect();
+        assert!(full
+            .keys
+            .iter()
+            .any(|k| k.path.as_deref() == Some("SqlSettings.MaxOpenConns")));
+    }
+}
