@@ -2,8 +2,11 @@
 
 use crate::db::mysql::MyFacts;
 
-fn row(out: &mut String, name: &str, value: impl std::fmt::Display) {
-    out.push_str(&format!("  {name:<34} {value:>6}\n"));
+/// A figure right-aligned in its column, with an optional note after it.
+fn row(out: &mut String, name: &str, value: impl std::fmt::Display, note: &str) {
+    let line = format!("  {name:<34} {value:>6}  {note}");
+    out.push_str(line.trim_end());
+    out.push('\n');
 }
 
 fn clip(s: &str, n: usize) -> String {
@@ -28,57 +31,55 @@ pub fn human(f: &MyFacts) -> String {
         f.engine, f.server_version, f.account.name
     );
     out.push_str("Connection slots\n");
-    row(&mut out, "max_connections", f.max_connections);
+    let admin = if f.engine == "MariaDB" {
+        "+1 for SUPER or CONNECTION ADMIN"
+    } else {
+        "+1 for CONNECTION_ADMIN or SUPER"
+    };
+    row(&mut out, "max_connections", f.max_connections, admin);
+    let per_user = if f.max_user_connections == 0 {
+        "(none)"
+    } else {
+        "per account"
+    };
     row(
         &mut out,
         "max_user_connections",
-        if f.max_user_connections == 0 {
-            "0 (none)".to_string()
-        } else {
-            f.max_user_connections.to_string()
-        },
+        f.max_user_connections,
+        per_user,
     );
     if let Some(extra) = f.extra_max_connections {
         let port = f.extra_port.unwrap_or(0);
-        row(
-            &mut out,
-            "extra_max_connections",
-            if port == 0 {
-                format!("{extra} (no extra_port)")
-            } else {
-                format!("{extra} on port {port}")
-            },
-        );
+        let note = if port == 0 {
+            "(no extra_port)".to_string()
+        } else {
+            format!("on extra_port {port}")
+        };
+        row(&mut out, "extra_max_connections", extra, &note);
     }
     if let (Some(port), Some(addr)) = (f.admin_port, &f.admin_address) {
-        row(&mut out, "admin interface", format!("{addr}:{port}"));
+        row(
+            &mut out,
+            "admin_port",
+            port,
+            &format!("on {}", clip(addr, 30)),
+        );
     }
-    if let Some(t) = &f.thread_handling {
-        row(&mut out, "thread_handling", t);
-        if t == "pool-of-threads" {
-            if let Some(n) = f.thread_pool_max_threads {
-                row(&mut out, "thread_pool_max_threads", n);
-            }
+    if f.thread_handling.as_deref() == Some("pool-of-threads") {
+        if let Some(n) = f.thread_pool_max_threads {
+            row(&mut out, "thread_pool_max_threads", n, "(thread pool)");
         }
     }
-    row(&mut out, "usable by ordinary accounts", f.usable);
-    row(&mut out, "in use now (other connections)", f.in_use);
-    row(&mut out, "free", f.free);
-    row(&mut out, "Max_used_connections", f.max_used_connections);
+    row(&mut out, "usable by ordinary accounts", f.usable, "");
+    row(&mut out, "in use now (other connections)", f.in_use, "");
+    row(&mut out, "free", f.free, "");
+    row(&mut out, "Max_used_connections", f.max_used_connections, "");
     row(
         &mut out,
         "Connection_errors_max_connections",
         f.connection_errors_max_connections,
+        "",
     );
-    out.push_str(&format!(
-        "  ({} keeps one more connection beyond max_connections for an account with {})\n",
-        f.engine,
-        if f.engine == "MariaDB" {
-            "SUPER or CONNECTION ADMIN"
-        } else {
-            "CONNECTION_ADMIN or SUPER"
-        }
-    ));
     out.push_str("\nThis account\n");
     let own = match f.account.max_user_connections {
         Some(0) => "none of its own".to_string(),
@@ -97,11 +98,18 @@ pub fn human(f: &MyFacts) -> String {
             .map_or("max_connections only".to_string(), |n| n.to_string())
     ));
     out.push_str("\nTimeouts\n");
-    row(&mut out, "wait_timeout", format!("{}s", f.wait_timeout_s));
+    let secs = |s: u64| crate::core::units::format_duration(std::time::Duration::from_secs(s));
+    row(
+        &mut out,
+        "wait_timeout",
+        format!("{}s", f.wait_timeout_s),
+        &format!("({})", secs(f.wait_timeout_s)),
+    );
     row(
         &mut out,
         "interactive_timeout",
         format!("{}s", f.interactive_timeout_s),
+        &format!("({})", secs(f.interactive_timeout_s)),
     );
     out.push_str("\nConnections by user, host, database and command\n");
     if f.connections.is_empty() {
