@@ -88,6 +88,15 @@ pub fn parse_account_limit(text: &str) -> Option<u64> {
 /// The account's own MAX_USER_CONNECTIONS: SHOW CREATE USER (the own account needs no
 /// privilege on MySQL 8 and MariaDB), else SHOW GRANTS (MariaDB lists WITH
 /// MAX_USER_CONNECTIONS there). None when neither says.
+/// user, host, database, command, connections.
+type ProcessRow = (
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    i64,
+);
+
 pub async fn account_limit(conn: &mut Conn) -> Option<u64> {
     let mut texts: Vec<String> = Vec::new();
     if let Ok(rows) = conn
@@ -131,13 +140,7 @@ pub async fn read(conn: &mut Conn) -> mysql_async::Result<MyFacts> {
          'Max_used_connections', 'Connection_errors_max_connections')",
     )
     .await?;
-    let rows: Vec<(
-        Option<String>,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-        i64,
-    )> = conn
+    let rows: Vec<ProcessRow> = conn
         .query(
             "SELECT USER, SUBSTRING_INDEX(HOST, ':', 1), COALESCE(DB, ''), COMMAND, COUNT(*) \
              FROM information_schema.PROCESSLIST WHERE ID <> CONNECTION_ID() \
