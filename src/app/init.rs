@@ -112,11 +112,6 @@ pub fn render(found: &Survey, root: &Path) -> (String, String) {
     let names = server_names(found);
     let mut t = String::new();
     let mut questions = 0;
-    let mut ask = |t: &mut String, q: &str, example: &str| {
-        questions += 1;
-        let _ = writeln!(t, "# ? {q}");
-        let _ = writeln!(t, "# {example}");
-    };
     let _ = writeln!(
         t,
         "# poolcheck.toml, written by `poolcheck init` from what it found in this repository."
@@ -142,10 +137,11 @@ pub fn render(found: &Survey, root: &Path) -> (String, String) {
         );
         ask(
             &mut t,
+            &mut questions,
             "kind: postgres (default), mysql or mariadb",
             "kind = \"postgres\"",
         );
-        ask(&mut t, limit, "max_connections = 100");
+        ask(&mut t, &mut questions, limit, "max_connections = 100");
     }
     for (addr, name) in &names {
         let seen = &found.servers[addr];
@@ -160,7 +156,7 @@ pub fn render(found: &Survey, root: &Path) -> (String, String) {
             .and_then(|v| v.as_str().map(String::from))
             .unwrap_or_else(|| "postgres".into());
         let _ = writeln!(t, "kind = \"{kind}\"");
-        ask(&mut t, limit, "max_connections = 100");
+        ask(&mut t, &mut questions, limit, "max_connections = 100");
     }
     let server_list: Vec<&String> = names.values().collect();
     let mut pooler_names: Vec<String> = Vec::new();
@@ -174,12 +170,14 @@ pub fn render(found: &Survey, root: &Path) -> (String, String) {
         if names.len() > 1 {
             ask(
                 &mut t,
+                &mut questions,
                 &format!("server: which of {} it pools", list(&server_list)),
                 &format!("server = \"{}\"", server_list[0]),
             );
         }
         ask(
             &mut t,
+            &mut questions,
             "replicas: instances, each with its own pools and client limit",
             "replicas = 2",
         );
@@ -194,6 +192,7 @@ pub fn render(found: &Survey, root: &Path) -> (String, String) {
         if several {
             ask(
                 &mut t,
+                &mut questions,
                 &format!(
                     "server: which of {} this chart's pods use",
                     list(&server_list)
@@ -203,6 +202,7 @@ pub fn render(found: &Survey, root: &Path) -> (String, String) {
         }
         ask(
             &mut t,
+            &mut questions,
             "values files applied at deploy (helm -f), later wins",
             &format!(
                 "values = [{}]",
@@ -215,18 +215,7 @@ pub fn render(found: &Survey, root: &Path) -> (String, String) {
     for (i, app) in found.apps.iter().enumerate() {
         let name = service_name(&app.dir, root, &mut taken);
         let _ = writeln!(t, "\n[services.{name}]");
-        let used: Vec<&String> = app.servers.iter().filter_map(|a| names.get(a)).collect();
-        match used.as_slice() {
-            [one] if several => {
-                let _ = writeln!(t, "server = \"{one}\"");
-            }
-            _ if several => ask(
-                &mut t,
-                &format!("server: which of {} it uses", list(&server_list)),
-                &format!("server = \"{}\"", server_list[0]),
-            ),
-            _ => {}
-        }
+        server_line(&mut t, &mut questions, &app.servers, &names, "it uses");
         let joined: Vec<&PathBuf> = plan
             .joins
             .iter()
@@ -267,17 +256,20 @@ pub fn render(found: &Survey, root: &Path) -> (String, String) {
         if joined.is_empty() {
             ask(
                 &mut t,
+                &mut questions,
                 "replicas: pods at rest (your Deployment's replicas)",
                 "replicas = 2",
             );
             ask(
                 &mut t,
+                &mut questions,
                 "max_replicas: the autoscaler's maximum (HPA maxReplicas), if it scales",
                 "max_replicas = 10",
             );
         }
         ask(
             &mut t,
+            &mut questions,
             "processes per pod (Puma or Gunicorn workers, PM2 instances)",
             "processes = 1",
         );
@@ -328,18 +320,7 @@ pub fn render(found: &Survey, root: &Path) -> (String, String) {
                 services.extend(several.iter().cloned());
             }
         }
-        let used: Vec<&String> = d.servers.iter().filter_map(|a| names.get(a)).collect();
-        match used.as_slice() {
-            [one] if several => {
-                let _ = writeln!(t, "server = \"{one}\"");
-            }
-            _ if several => ask(
-                &mut t,
-                &format!("server: which of {} they use", list(&server_list)),
-                &format!("server = \"{}\"", server_list[0]),
-            ),
-            _ => {}
-        }
+        server_line(&mut t, &mut questions, &d.servers, &names, "they use");
         let files: Vec<String> = d.files.iter().map(|f| quoted(f)).collect();
         let _ = writeln!(t, "files = [{}]", files.join(", "));
         let _ = writeln!(t, "# replicas, autoscaling and env come from these {what}");
@@ -348,6 +329,7 @@ pub fn render(found: &Survey, root: &Path) -> (String, String) {
             with.push(quoted(o));
             ask(
                 &mut t,
+                &mut questions,
                 &format!(
                     "{} is read by compose only with -f: list it if it deploys",
                     quoted(o).trim_matches('"')
@@ -360,6 +342,7 @@ pub fn render(found: &Survey, root: &Path) -> (String, String) {
         let _ = writeln!(t, "\n# No application folder with config files was found.");
         ask(
             &mut t,
+            &mut questions,
             "a service: the files that hold its pool settings",
             "[services.api] files = [\"api/.env.production\"]",
         );
@@ -376,6 +359,39 @@ pub fn render(found: &Survey, root: &Path) -> (String, String) {
         crate::core::text::count(questions, "question"),
     );
     (t, summary)
+}
+
+/// A `# ?` question with an example answer, counted for the summary.
+fn ask(t: &mut String, questions: &mut usize, q: &str, example: &str) {
+    *questions += 1;
+    let _ = writeln!(t, "# ? {q}");
+    let _ = writeln!(t, "# {example}");
+}
+
+/// With several servers: `server = NAME` when the service's own URLs name exactly one of
+/// them, else the question which one it uses.
+fn server_line(
+    t: &mut String,
+    questions: &mut usize,
+    addrs: &[String],
+    names: &BTreeMap<String, String>,
+    verb: &str,
+) {
+    if names.len() < 2 {
+        return;
+    }
+    let used: Vec<&String> = addrs.iter().filter_map(|a| names.get(a)).collect();
+    if let [one] = used.as_slice() {
+        let _ = writeln!(t, "server = \"{one}\"");
+        return;
+    }
+    let all: Vec<&String> = names.values().collect();
+    ask(
+        t,
+        questions,
+        &format!("server: which of {} {verb}", list(&all)),
+        &format!("server = \"{}\"", all[0]),
+    );
 }
 
 fn list(names: &[&String]) -> String {
