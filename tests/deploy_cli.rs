@@ -127,8 +127,17 @@ fn readme_deployment_examples_are_real_output() {
     let mut checked = 0;
     for block in section.split("```text\n").skip(1) {
         let block = &block[..block.find("```").unwrap()];
-        // The blocks sit in list items: drop the item's indent and the closing fence's.
-        let mut lines: Vec<&str> = block.lines().map(|l| l.trim_start()).collect();
+        // The blocks sit in list items: drop the item's indent (the command line's), keeping the
+        // output's own continuation indent.
+        let item = block.len() - block.trim_start_matches(' ').len();
+        let mut lines: Vec<&str> = block
+            .lines()
+            .map(|l| {
+                l.get(item..)
+                    .filter(|_| l.starts_with(&" ".repeat(item)))
+                    .unwrap_or(l.trim_start())
+            })
+            .collect();
         while lines.last().is_some_and(|l| l.is_empty()) {
             lines.pop();
         }

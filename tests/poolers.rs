@@ -76,8 +76,11 @@ fn the_false_fail_of_client_connections_counted_against_the_server_becomes_two_v
     assert_eq!(
         lines,
         [
-            "pooler pgbouncer (PgBouncer): clients 1000 (rolling update 1250) of 2000 = 1000 max_client_conn × 2 instances [api 10×1×100]; server-side 40 = 2 instances × 20 [app/api 20 transaction]",
-            "server main: peak demand 40 (rolling update 40) of 390 usable = 400 max_connections − 10 reserved [via pgbouncer 40]",
+            "pooler pgbouncer (PgBouncer): clients 1000 (rolling update 1250) of 2000 = 1000 max_client_conn × 2",
+            "    instances [api 10×1×100];",
+            "    server-side 40 = 2 instances × 20 [app/api 20 transaction]",
+            "server main: peak demand 40 (rolling update 40) of 390 usable = 400 max_connections − 10 reserved",
+            "    [via pgbouncer 40]",
             "pass: 0 errors, 0 warnings, 0 info (fail-on error; exit 0)",
         ]
     );

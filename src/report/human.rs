@@ -199,12 +199,21 @@ pub fn render(report: &Report<'_>) -> String {
         return out;
     }
     for cap in report.capacity {
-        // One line per pooler, server and workload, unwrapped, so scripts can grep them.
+        // Each starts with `pooler NAME:` or `server NAME:` and its verdict figures, so a grep
+        // for that prefix finds them; the breakdown wraps under it to fit the terminal.
         for p in &cap.poolers {
-            out.push_str(&pooler_line(p));
+            out.push_str(&crate::core::term::wrap(
+                &pooler_line(p),
+                style.width,
+                "    ",
+            ));
             out.push('\n');
         }
-        out.push_str(&capacity_line(cap));
+        out.push_str(&crate::core::term::wrap(
+            &capacity_line(cap),
+            style.width,
+            "    ",
+        ));
         out.push('\n');
         if style.verbose {
             out.push_str(&origins(report.sources, cap, style.width));
@@ -212,7 +221,7 @@ pub fn render(report: &Report<'_>) -> String {
     }
     for w in report.workloads {
         if let Some(line) = w.get("summary").and_then(|s| s.as_str()) {
-            out.push_str(line);
+            out.push_str(&crate::core::term::wrap(line, style.width, "    "));
             out.push('\n');
         }
     }
@@ -366,7 +375,7 @@ fn pooler_line(p: &crate::capacity::pooler::PoolerCapacity) -> String {
         String::new()
     };
     format!(
-        "pooler {} ({}): clients {} (rolling update {}) of {} = {} max_client_conn × {} [{}]; server-side {} = {} × {}{capped} [{}]",
+        "pooler {} ({}): clients {} (rolling update {}) of {} = {} max_client_conn × {} [{}];\nserver-side {} = {} × {}{capped} [{}]",
         p.name,
         p.kind.name(),
         p.client_demand,
