@@ -33,6 +33,7 @@ impl Out {
 /// Runs poolcheck in `dir`; panics (instead of hanging) when it does not end on its own.
 fn run(dir: &Path, args: &[&str]) -> Out {
     let mut child = Command::new(env!("CARGO_BIN_EXE_poolcheck"))
+        .env_remove("COLUMNS")
         .args(args)
         .current_dir(dir)
         .env("NO_COLOR", "1")

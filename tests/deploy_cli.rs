@@ -10,6 +10,7 @@ use std::process::{Command, Stdio};
 
 fn stdin_run(dir: &std::path::Path, args: &[&str], input: &[u8]) -> Run {
     let mut child = Command::new(env!("CARGO_BIN_EXE_poolcheck"))
+        .env_remove("COLUMNS")
         .args(args)
         .current_dir(dir)
         .env("NO_COLOR", "1")

@@ -405,6 +405,7 @@ fn verify_takes_the_probed_limits_into_the_model() {
 /// Starts `poolcheck saturate` in the background with JSON output.
 fn spawn_saturate(args: &[&str]) -> std::process::Child {
     Command::new(env!("CARGO_BIN_EXE_poolcheck"))
+        .env_remove("COLUMNS")
         .arg("saturate")
         .args(args)
         .args(["--format", "json"])

@@ -373,3 +373,28 @@ fn probe_says_where_it_connected_and_takes_jdbc_urls() {
     assert_eq!(jdbc.code, 0, "{}", jdbc.stderr);
     assert_eq!(json(&jdbc)["connected"], *c);
 }
+
+#[test]
+fn probe_reports_fit_80_columns_without_losing_a_word() {
+    if !pg::available() {
+        return;
+    }
+    let wide = poolcheck_cols(&["probe", pg::ADMIN_URL], 400);
+    let narrow = poolcheck_cols(&["probe", pg::ADMIN_URL], 80);
+    assert_eq!((wide.code, narrow.code), (0, 0), "{}", narrow.stderr);
+    for line in narrow.stdout.lines() {
+        assert!(
+            line.chars().count() <= 80,
+            "line of {}: {line}",
+            line.chars().count()
+        );
+    }
+    // The first line names the server and the account; at 80 columns it wraps, whole words.
+    let words = |s: &str| {
+        s.split_whitespace()
+            .take(8)
+            .map(String::from)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(words(&wide.stdout), words(&narrow.stdout));
+}

@@ -38,6 +38,7 @@ fn assert_no_saturate_sessions() {
 /// Starts `poolcheck saturate` in the background with JSON output.
 fn spawn_saturate(args: &[&str]) -> std::process::Child {
     std::process::Command::new(env!("CARGO_BIN_EXE_poolcheck"))
+        .env_remove("COLUMNS")
         .arg("saturate")
         .args(args)
         .args(["--format", "json"])

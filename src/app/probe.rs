@@ -5,6 +5,11 @@ use crate::cli::{Format, ProbeArgs};
 use crate::core::error::{exit, ToolError, ToolResult};
 use crate::db::postgres::probe_blocking;
 
+/// Probe reports are tables; only a line wider than the terminal wraps.
+fn fit(report: &str) -> String {
+    crate::core::term::fit(report, crate::core::term::style().width)
+}
+
 pub fn run(args: &ProbeArgs) -> ToolResult<u8> {
     let timeout = crate::core::units::parse_duration(&args.connect_timeout).map_err(|e| {
         ToolError::new(format!("--connect-timeout: {e}")).with_help("e.g. --connect-timeout 5s")
@@ -17,7 +22,7 @@ pub fn run(args: &ProbeArgs) -> ToolResult<u8> {
         let facts = crate::db::mysql::probe_blocking(args.url.as_deref(), timeout)?;
         match args.format {
             Format::Json => outln!(serde_json::to_string_pretty(&facts).unwrap_or_default()),
-            Format::Human => out!(crate::report::mysql_probe::human(&facts)),
+            Format::Human => out!(fit(&crate::report::mysql_probe::human(&facts))),
         }
         return Ok(exit::CLEAN);
     }
@@ -26,7 +31,7 @@ pub fn run(args: &ProbeArgs) -> ToolResult<u8> {
         let facts = crate::db::pgbouncer::probe_blocking(args.url.as_deref(), timeout)?;
         match args.format {
             Format::Json => outln!(serde_json::to_string_pretty(&facts).unwrap_or_default()),
-            Format::Human => out!(crate::report::pooler_probe::human(&facts)),
+            Format::Human => out!(fit(&crate::report::pooler_probe::human(&facts))),
         }
         return Ok(exit::CLEAN);
     }
@@ -39,14 +44,14 @@ pub fn run(args: &ProbeArgs) -> ToolResult<u8> {
         let facts = crate::db::redis::probe_blocking(redis_url, timeout)?;
         match args.format {
             Format::Json => outln!(serde_json::to_string_pretty(&facts).unwrap_or_default()),
-            Format::Human => out!(crate::report::redis_probe::human(&facts)),
+            Format::Human => out!(fit(&crate::report::redis_probe::human(&facts))),
         }
         return Ok(exit::CLEAN);
     }
     let facts = probe_blocking(args.url.as_deref(), timeout, &[], &[])?;
     match args.format {
         Format::Json => outln!(serde_json::to_string_pretty(&facts).unwrap_or_default()),
-        Format::Human => out!(crate::report::probe::human(&facts)),
+        Format::Human => out!(fit(&crate::report::probe::human(&facts))),
     }
     Ok(exit::CLEAN)
 }

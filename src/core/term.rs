@@ -80,6 +80,38 @@ pub fn wrap(text: &str, width: usize, indent: &str) -> String {
     wrap_from(text, width, indent, 0)
 }
 
+/// Each line of a finished report that is wider than `width`, wrapped between words under its
+/// own indent plus four spaces; lines that fit are left as they are (tables keep their columns).
+pub fn fit(text: &str, width: usize) -> String {
+    let mut out = String::with_capacity(text.len());
+    for line in text.split_inclusive('\n') {
+        let body = line.strip_suffix('\n').unwrap_or(line);
+        let lead = body.len() - body.trim_start().len();
+        // The last space before the edge, past the indent: the first line keeps its own
+        // spacing (table columns), the rest is re-flowed under the indent.
+        let cut = body
+            .char_indices()
+            .filter(|&(i, c)| c == ' ' && i > lead)
+            .take_while(|&(i, _)| body[..i].chars().count() <= width)
+            .map(|(i, _)| i)
+            .last();
+        match cut {
+            Some(i) if body.chars().count() > width => {
+                let indent = format!("{}    ", &body[..lead]);
+                out.push_str(body[..i].trim_end());
+                out.push('\n');
+                out.push_str(&indent);
+                out.push_str(&wrap_from(body[i..].trim(), width, &indent, indent.len()));
+                if line.ends_with('\n') {
+                    out.push('\n');
+                }
+            }
+            _ => out.push_str(line),
+        }
+    }
+    out
+}
+
 /// [`wrap`] for text that starts at column `first_col` of a line already begun.
 pub fn wrap_from(text: &str, width: usize, indent: &str, first_col: usize) -> String {
     let indent_w = indent.chars().count();
@@ -117,6 +149,16 @@ pub fn wrap_from(text: &str, width: usize, indent: &str, first_col: usize) -> St
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fit_wraps_only_the_lines_that_overflow_under_their_own_indent() {
+        let report = "Limits\n  role postgres   CONNECTION LIMIT unlimited, superuser (may use reserved slots)\n  x 1\n";
+        assert_eq!(
+            fit(report, 40),
+            "Limits\n  role postgres   CONNECTION LIMIT\n      unlimited, superuser (may use\n      reserved slots)\n  x 1\n"
+        );
+        assert_eq!(fit("short\n", 40), "short\n");
+    }
 
     #[test]
     fn columns_beats_the_terminal_and_both_are_clamped() {

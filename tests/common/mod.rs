@@ -25,11 +25,30 @@ pub fn poolcheck_with_stdin(
     stdin: impl Into<std::process::Stdio>,
 ) -> Run {
     let out = Command::new(env!("CARGO_BIN_EXE_poolcheck"))
+        .env_remove("COLUMNS")
         .args(args)
         .current_dir(dir)
         .env("NO_COLOR", "1")
         .env_remove("DATABASE_URL")
         .stdin(stdin)
+        .output()
+        .expect("run poolcheck");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// [`poolcheck`] in a terminal `cols` columns wide (COLUMNS).
+pub fn poolcheck_cols(args: &[&str], cols: usize) -> Run {
+    let out = Command::new(env!("CARGO_BIN_EXE_poolcheck"))
+        .args(args)
+        .current_dir(root())
+        .env("NO_COLOR", "1")
+        .env("COLUMNS", cols.to_string())
+        .env_remove("DATABASE_URL")
+        .stdin(std::process::Stdio::null())
         .output()
         .expect("run poolcheck");
     Run {
