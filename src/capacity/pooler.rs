@@ -106,7 +106,12 @@ fn pools(fleet: &Fleet, index: usize, p: &Pooler) -> Vec<PoolDemand> {
             .fixed_pools
             .iter()
             .map(|f| PoolDemand {
-                database: format!("{}/shard{} {}", f.cluster, f.shard, f.role),
+                // RDS Proxy's single pool per target has no shard or role.
+                database: if f.role.is_empty() {
+                    f.cluster.clone()
+                } else {
+                    format!("{}/shard{} {}", f.cluster, f.shard, f.role)
+                },
                 user: f.user.clone(),
                 mode: f.mode.value,
                 pool_size: f.pool_size.value,

@@ -109,6 +109,8 @@ pub struct PoolerCfg {
     pub max_prepared_statements: Option<u32>,
     /// Seconds, as pgbouncer.ini writes it.
     pub query_wait_timeout: Option<f64>,
+    /// RDS Proxy's MaxConnectionsPercent: its pool as a share of the server's max_connections.
+    pub max_connections_percent: Option<u32>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

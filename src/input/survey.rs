@@ -181,7 +181,12 @@ pub fn survey(root: &Path) -> Survey {
     // An app folder holding no config poolcheck reads (a workspace's root package.json)
     // is not a service.
     s.apps.retain(|a| !a.configs.is_empty());
-    let mut pooler_hosts = vec!["pgbouncer".to_string(), "pgcat".into(), "pgdog".into()];
+    let mut pooler_hosts = vec![
+        "pgbouncer".to_string(),
+        "pgcat".into(),
+        "pgdog".into(),
+        "supavisor".into(),
+    ];
     for p in &s.poolers {
         for f in &p.files {
             let Some(text) = small_text(&root.join(f)) else {
@@ -304,6 +309,8 @@ fn runs_pooler(text: &str) -> Option<PoolerKind> {
             Some(PoolerKind::Pgcat)
         } else if name.starts_with("pgdog") {
             Some(PoolerKind::Pgdog)
+        } else if name.starts_with("supavisor") {
+            Some(PoolerKind::Supavisor)
         } else {
             None
         }

@@ -49,6 +49,9 @@ pub fn build(
             .collect();
         let names = std::mem::take(&mut reader.listen);
         let mut p = assemble(l, name, cfg, server, &configs, &mut findings);
+        if p.kind == PoolerKind::RdsProxy {
+            p.fixed_pools = rds_proxy_pool(l, name, cfg, &servers[server], p.settings.mode.clone());
+        }
         for host in names {
             p.listen
                 .push(format!("{host}:{}", p.settings.listen_port.value));
@@ -214,19 +217,41 @@ impl Reader<'_> {
             Some(Scalar::Str(s)) => Some(s.clone()),
             _ => None,
         };
+        let pooler_image = |i: &str| {
+            let i = i.to_ascii_lowercase();
+            i.contains("pgbouncer") || i.contains("supavisor")
+        };
         let svc = entries.iter().find(|e| e.key == pooler).or_else(|| {
-            entries.iter().find(|e| {
-                image_of(&e.value).is_some_and(|i| i.to_ascii_lowercase().contains("pgbouncer"))
-            })
+            entries
+                .iter()
+                .find(|e| image_of(&e.value).is_some_and(|i| pooler_image(&i)))
         })?;
         self.listen.push(svc.key.to_ascii_lowercase());
+        // `${VAR}` in the environment comes from the .env beside the compose file, as compose
+        // reads it (Supabase's compose sets every POOLER_* variable that way).
+        let project = self.project_vars(id);
         let mut vars = Vec::new();
+        let mut push = |key: &str, text: String, origin: Origin| {
+            match crate::input::formats::compose::interpolate(&text, &project, 0) {
+                Ok(r) if r.unknown.is_empty() => {
+                    let origin = r.from.map_or(origin, |(f, s)| Origin::file(f, s));
+                    vars.push((
+                        key.trim().to_string(),
+                        Raw {
+                            text: r.text,
+                            origin,
+                        },
+                    ));
+                }
+                // Unset or malformed: the pooler's default applies, as without the variable.
+                _ => {}
+            }
+        };
         match svc.value.get("environment").map(|n| &n.kind) {
             Some(NodeKind::Map(env)) => {
                 for e in env {
                     if let Some(text) = e.value.scalar().and_then(Scalar::as_text) {
-                        let origin = Origin::file(e.value.file, e.value.span);
-                        vars.push((e.key.clone(), Raw { text, origin }));
+                        push(&e.key, text, Origin::file(e.value.file, e.value.span));
                     }
                 }
             }
@@ -234,14 +259,7 @@ impl Reader<'_> {
                 for item in items {
                     if let Some(Scalar::Str(s)) = item.scalar() {
                         if let Some((k, v)) = s.split_once('=') {
-                            let origin = Origin::file(item.file, item.span);
-                            vars.push((
-                                k.trim().to_string(),
-                                Raw {
-                                    text: v.into(),
-                                    origin,
-                                },
-                            ));
+                            push(k, v.into(), Origin::file(item.file, item.span));
                         }
                     }
                 }
@@ -252,6 +270,93 @@ impl Reader<'_> {
         let image = pgbouncer::image_for(image_of(&svc.value).as_deref(), &names);
         Some(with_image_port(pgbouncer::from_env(image, &vars), image))
     }
+}
+
+impl Reader<'_> {
+    /// The variables of the `.env` beside a compose file, for its interpolation.
+    fn project_vars(
+        &mut self,
+        compose: FileId,
+    ) -> Vec<(String, crate::input::formats::compose::Var)> {
+        let Some(dir) = self
+            .sources
+            .get(compose)
+            .path
+            .parent()
+            .map(Path::to_path_buf)
+        else {
+            return Vec::new();
+        };
+        let path = dir.join(".env");
+        if !path.is_file() {
+            return Vec::new();
+        }
+        let Some(id) = self.load(&path) else {
+            return Vec::new();
+        };
+        let text = self.sources.get(id).text.clone();
+        formats::env::parse(id, &text)
+            .entries
+            .iter()
+            .filter_map(|e| {
+                let value = e.value.clone()?;
+                let var = crate::input::formats::compose::Var {
+                    value,
+                    at: Some((id, e.value_span)),
+                };
+                Some((e.key.clone(), var))
+            })
+            .collect()
+    }
+}
+
+/// RDS Proxy's one pool per target: MaxConnectionsPercent of the server's max_connections
+/// (rounded down), whoever the clients are. Unknown while the server's limit is unknown: the
+/// server then has its own PC004, and the proxy adds nothing that could be wrong.
+fn rds_proxy_pool(
+    l: &Loaded,
+    name: &str,
+    cfg: &PoolerCfg,
+    server: &Server,
+    mode: Sourced<PoolMode>,
+) -> Vec<FixedPool> {
+    let (pct, pct_note) = match cfg.max_connections_percent {
+        Some(p) => (
+            p.clamp(1, 100),
+            format!("max_connections_percent {p} in poolcheck.toml"),
+        ),
+        None => {
+            let (text, src) = pgbouncer::kind_default_of("rds_proxy", "max_connections_percent")
+                .unwrap_or(("100".into(), ""));
+            let p = text.parse().unwrap_or(100);
+            (
+                p,
+                format!("RDS Proxy default MaxConnectionsPercent {p} ({src})"),
+            )
+        }
+    };
+    let Some(max) = &server.max_connections else {
+        return Vec::new();
+    };
+    let size = (u64::from(max.value) * u64::from(pct) / 100) as u32;
+    let origin = match cfg.max_connections_percent {
+        Some(_) => l.origin(&["poolers", name, "max_connections_percent"]),
+        None => Origin::Derived {
+            note: format!(
+                "{pct}% of {}'s max_connections {}: {pct_note}",
+                server.name, max.value
+            ),
+            layer: crate::core::origin::Layer::Default,
+        },
+    };
+    vec![FixedPool {
+        cluster: server.name.clone(),
+        user: "*".into(),
+        shard: 0,
+        role: String::new(),
+        pool_size: Sourced::new(size, origin),
+        mode,
+    }]
 }
 
 /// An image listens on its own default port when the environment does not set one.
@@ -300,6 +405,8 @@ impl Typer<'_> {
         let own = match self.kind {
             PoolerKind::Pgcat => pgbouncer::kind_default_of("pgcat", key),
             PoolerKind::Pgdog => pgbouncer::kind_default_of("pgdog", key),
+            PoolerKind::Supavisor => pgbouncer::kind_default_of("supavisor", key),
+            PoolerKind::RdsProxy => pgbouncer::kind_default_of("rds_proxy", key),
             _ => None,
         };
         if let Some((text, src)) = own {
@@ -467,6 +574,13 @@ fn assemble(
         origin: l.origin(&["poolers", name]),
         server,
         replicas: match cfg.replicas {
+            // One pool per target, however many endpoints the proxy has.
+            _ if kind == PoolerKind::RdsProxy => Sourced::new(
+                1,
+                Origin::Default {
+                    note: "RDS Proxy keeps one pool per target database".into(),
+                },
+            ),
             Some(n) => Sourced::new(n, l.origin(&["poolers", name, "replicas"])),
             None => Sourced::new(
                 1,

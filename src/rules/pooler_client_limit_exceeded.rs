@@ -13,8 +13,15 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
             if p.client_demand <= p.client_capacity || p.services.is_empty() {
                 continue;
             }
+            // PgBouncer's own refusal text; other poolers word it their own way.
+            let refusal = match p.kind {
+                crate::core::engine::PoolerKind::Pgbouncer => {
+                    "the rest get \"no more connections allowed\""
+                }
+                _ => "the rest are refused",
+            };
             let message = format!(
-                "services behind pooler `{}` can open {} client connections at peak but its {} {} {} (max_client_conn {} each); the rest get \"no more connections allowed\"",
+                "services behind pooler `{}` can open {} client connections at peak but its {} {} {} (max_client_conn {} each); {refusal}",
                 p.name,
                 p.client_demand,
                 crate::core::text::count(p.replicas as usize, "instance"),
@@ -23,8 +30,12 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
                 p.max_client_conn
             );
             let need = p.client_demand.div_ceil(u64::from(p.replicas.max(1)));
+            let key = match p.kind {
+                crate::core::engine::PoolerKind::Supavisor => "POOLER_MAX_CLIENT_CONN",
+                _ => "max_client_conn",
+            };
             let help = format!(
-                "raise max_client_conn to {need} or more (and the pooler's file-descriptor limit with it), add pooler instances, or lower the services' pools"
+                "raise {key} to {need} or more (and the pooler's file-descriptor limit with it), add pooler instances, or lower the services' pools"
             );
             let mut f = Finding::new(Code::PC502, message, help);
             for d in &p.services {

@@ -40,9 +40,20 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
             cap.reserved
         );
         let over = cap.demand as i64 - available;
-        let help = format!(
-            "lower default_pool_size or reserve_pool_size, set max_db_connections, run fewer pooler instances, or raise max_connections: {over} too many"
-        );
+        // RDS Proxy sizes its pool as a share of max_connections; it has no pool-size keys.
+        let all_rds = cap
+            .poolers
+            .iter()
+            .all(|p| p.kind == crate::core::engine::PoolerKind::RdsProxy);
+        let help = if all_rds {
+            format!(
+                "lower the proxy's max_connections_percent (MaxConnectionsPercent) so that it and the direct services fit, move those services behind the proxy, or raise max_connections: {over} too many"
+            )
+        } else {
+            format!(
+                "lower default_pool_size or reserve_pool_size, set max_db_connections, run fewer pooler instances, or raise max_connections: {over} too many"
+            )
+        };
         // The pooler's pool size is the offending value; the direct services and the server's
         // limit follow.
         let mut f = Finding::new(Code::PC501, message, help);

@@ -82,6 +82,8 @@ pub struct Data {
     pub image: Vec<Image>,
     pub pgcat: KindData,
     pub pgdog: KindData,
+    pub supavisor: KindData,
+    pub rds_proxy: KindData,
 }
 
 /// Another pooler's documented defaults, under PgBouncer's key names.
@@ -124,11 +126,14 @@ pub fn default_of(key: &str) -> Option<(String, &'static str)> {
     value_text(data().pgbouncer.defaults.get(key)?)
 }
 
-/// pgcat's (`pgcat`) or PgDog's (`pgdog`) own default for a key, when documented.
+/// Another pooler's own default for a key (`pgcat`, `pgdog`, `supavisor`, `rds_proxy`),
+/// when documented.
 pub fn kind_default_of(kind: &str, key: &str) -> Option<(String, &'static str)> {
     let d = match kind {
         "pgcat" => &data().pgcat,
         "pgdog" => &data().pgdog,
+        "supavisor" => &data().supavisor,
+        "rds_proxy" => &data().rds_proxy,
         _ => return None,
     };
     value_text(d.defaults.get(key)?)
