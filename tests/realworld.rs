@@ -25,6 +25,8 @@ struct Expected {
     demands: Vec<Demand>,
     #[serde(default, rename = "pooler")]
     poolers: Vec<Pooler>,
+    /// When given: exactly the files (or `file:line` documents) reported as skipped.
+    skipped: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
@@ -106,6 +108,7 @@ struct Got {
     findings: Vec<Finding>,
     demands: Vec<Demand>,
     poolers: Vec<Pooler>,
+    skipped: Vec<String>,
 }
 
 fn run(dir: &Path, e: &Expected) -> Got {
@@ -176,11 +179,18 @@ fn run(dir: &Path, e: &Expected) -> Got {
             });
         }
     }
+    let skipped = v["skipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["file"].as_str().unwrap().to_string())
+        .collect();
     Got {
         exit: out.code,
         findings,
         demands,
         poolers,
+        skipped,
     }
 }
 
