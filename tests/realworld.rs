@@ -214,6 +214,11 @@ fn differences(e: &Expected, g: &Got) -> Vec<String> {
             g.poolers, e.poolers
         ));
     }
+    if let Some(want) = &e.skipped {
+        if &g.skipped != want {
+            out.push(format!("skipped {:?} (expected {want:?})", g.skipped));
+        }
+    }
     out
 }
 
