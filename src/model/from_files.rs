@@ -393,6 +393,7 @@ pub fn build_service(
     let Resolved {
         mut pool,
         processes,
+        processes_key,
         replicas,
         mut findings,
     } = resolve(
@@ -429,6 +430,12 @@ pub fn build_service(
     pool.competing = competing;
     pool.duplicates = duplicates;
     pool.stack = app.as_ref().map(|d| d.note());
+    // A web server's worker count in a shared env file is not a Sidekiq process count: a
+    // Sidekiq process does not fork (https://github.com/sidekiq/sidekiq/wiki/Advanced-Options#concurrency).
+    let processes = processes.filter(|_| {
+        spec.component.as_deref() != Some("sidekiq")
+            || !processes_key.as_deref().is_some_and(web_server_processes)
+    });
     let mut pods = pods_of(spec, &scaling, replicas, processes);
     if let (Some(p), Some(comp)) = (preset, component) {
         super::presets::apply_processes(p, comp, &mut pods.processes);
@@ -971,8 +978,24 @@ fn library_of(obs: &[Observation], url_library: Option<&str>) -> Option<String> 
 struct Resolved {
     pool: PoolConfig,
     processes: Option<Sourced<u32>>,
+    /// The key the processes were read from (WEB_CONCURRENCY, puma.workers…).
+    processes_key: Option<String>,
     replicas: Option<Sourced<u32>>,
     findings: Vec<Finding>,
+}
+
+/// Keys that count a web server's worker processes (Puma, Gunicorn, Uvicorn), as the generic
+/// dialect in rules/dialects.toml names them.
+fn web_server_processes(key: &str) -> bool {
+    [
+        "WEB_CONCURRENCY",
+        "PUMA_WORKERS",
+        "puma.workers",
+        "GUNICORN_WORKERS",
+        "gunicorn.workers",
+        "UVICORN_WORKERS",
+    ]
+    .contains(&key)
 }
 
 /// One value per concept: the best-ranked observation, read through its key's unit; absent
@@ -1010,6 +1033,7 @@ fn resolve(
     }
 
     let mut processes = None;
+    let mut processes_key = None;
     let mut replicas = None;
     for concept in [
         Concept::PoolMax,
@@ -1042,7 +1066,8 @@ fn resolve(
             Concept::PreparedStatements => pool.prepared_statements = bool_of(o, &mut findings),
             Concept::Pgbouncer => pool.pgbouncer = bool_of(o, &mut findings),
             Concept::Processes => {
-                processes = bounded_of(o, &mut findings, limits::processes).filter(|p| p.value > 0)
+                processes = bounded_of(o, &mut findings, limits::processes).filter(|p| p.value > 0);
+                processes_key = Some(o.key.clone());
             }
             Concept::Replicas => replicas = bounded_of(o, &mut findings, limits::pods),
             Concept::DatabaseUrl => {
@@ -1061,6 +1086,7 @@ fn resolve(
     Resolved {
         pool,
         processes,
+        processes_key,
         replicas,
         findings,
     }
@@ -1264,4 +1290,28 @@ fn syntax_finding(e: formats::ParseError) -> Finding {
         .clone()
         .unwrap_or_else(|| "fix the syntax; the rest of this file was not read".into());
     Finding::new(Code::PC001, e.message.clone(), help).at(e.file, e.span, e.message)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::web_server_processes;
+
+    #[test]
+    fn web_server_worker_counts_are_told_from_other_process_keys() {
+        for key in [
+            "WEB_CONCURRENCY",
+            "PUMA_WORKERS",
+            "puma.workers",
+            "GUNICORN_WORKERS",
+        ] {
+            assert!(web_server_processes(key), "{key}");
+        }
+        for key in [
+            "SIDEKIQ_CONCURRENCY",
+            "SENTRY_WEB_OPTIONS.workers",
+            "concurrency",
+        ] {
+            assert!(!web_server_processes(key), "{key}");
+        }
+    }
 }

@@ -268,7 +268,17 @@ impl Reader<'_> {
         }
         let names: Vec<&str> = vars.iter().map(|(n, _)| n.as_str()).collect();
         let image = pgbouncer::image_for(image_of(&svc.value).as_deref(), &names);
-        Some(with_image_port(pgbouncer::from_env(image, &vars), image))
+        let mut config = with_image_port(pgbouncer::from_env(image, &vars), image);
+        if let Some(node) = svc.value.get("image") {
+            config.version = image_of(&svc.value)
+                .as_deref()
+                .and_then(pgbouncer::image_version)
+                .map(|text| Raw {
+                    text,
+                    origin: Origin::file(node.file, node.span),
+                });
+        }
+        Some(config)
     }
 }
 
@@ -590,10 +600,17 @@ fn assemble(
             ),
         },
         listen,
+        // poolcheck.toml's version beats the one a compose image tag names.
         version: cfg
             .version
             .as_ref()
-            .map(|v| Sourced::new(v.clone(), l.origin(&["poolers", name, "version"]))),
+            .map(|v| Sourced::new(v.clone(), l.origin(&["poolers", name, "version"])))
+            .or_else(|| {
+                configs
+                    .iter()
+                    .find_map(|c| c.version.as_ref())
+                    .map(|raw| Sourced::new(raw.text.clone(), raw.origin.clone()))
+            }),
         settings,
         databases,
         users,

@@ -37,6 +37,9 @@ pub struct Config {
     pub servers: Vec<ServerEntry>,
     /// Users of those poolers, each opening a pool on every server entry of its cluster.
     pub members: Vec<Member>,
+    /// The PgBouncer version the image tag of a compose service names (`bitnami/pgbouncer:1.22.1`):
+    /// what an unset max_prepared_statements means depends on it.
+    pub version: Option<Raw>,
 }
 
 /// One server a pgcat shard or a PgDog database entry points at.
@@ -311,6 +314,20 @@ pub fn env_key(image: &Image, name: &str) -> Option<String> {
     is_known(&key).then_some(key)
 }
 
+/// The version an image reference's tag names: `bitnami/pgbouncer:1.22.1` → `1.22.1`,
+/// `edoburu/pgbouncer:v1.23.1-p2` → `v1.23.1-p2`; none for `latest`, a digest or no tag.
+pub fn image_version(image: &str) -> Option<String> {
+    let no_digest = image.split('@').next()?;
+    // A colon before the last `/` is a registry port, not a tag.
+    let name = no_digest.rsplit('/').next()?;
+    let (_, tag) = name.split_once(':')?;
+    let digits = tag.strip_prefix('v').unwrap_or(tag);
+    let (major, rest) = digits.split_once('.')?;
+    let minor: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    let numeric = !major.is_empty() && major.chars().all(|c| c.is_ascii_digit());
+    (numeric && !minor.is_empty()).then(|| tag.to_string())
+}
+
 /// PgBouncer settings from environment variables (name, value as text, where).
 pub fn from_env(image: &Image, vars: &[(String, Raw)]) -> Config {
     let settings = vars
@@ -327,6 +344,29 @@ pub fn from_env(image: &Image, vars: &[(String, Raw)]) -> Config {
 mod tests {
     use super::*;
     use crate::core::source::SourceFile;
+
+    #[test]
+    fn an_image_tag_names_the_version() {
+        // https://hub.docker.com/r/bitnami/pgbouncer/tags, https://hub.docker.com/r/edoburu/pgbouncer/tags
+        for (image, want) in [
+            ("bitnami/pgbouncer:1.22.1", Some("1.22.1")),
+            (
+                "docker.io/bitnami/pgbouncer:1.23.1-debian-12-r5",
+                Some("1.23.1-debian-12-r5"),
+            ),
+            ("edoburu/pgbouncer:v1.23.1-p2", Some("v1.23.1-p2")),
+            (
+                "registry.local:5000/pgbouncer:1.21.0@sha256:0123",
+                Some("1.21.0"),
+            ),
+            ("registry.local:5000/pgbouncer", None),
+            ("bitnami/pgbouncer:latest", None),
+            ("bitnami/pgbouncer", None),
+            ("pgbouncer/pgbouncer:1", None),
+        ] {
+            assert_eq!(image_version(image).as_deref(), want, "{image}");
+        }
+    }
 
     fn parse(text: &str) -> (Config, SourceSet) {
         let mut sources = SourceSet::default();
