@@ -76,6 +76,15 @@ pub fn is_secret_key(key: &str) -> bool {
         return false;
     }
     let w = words(key);
+    // Keys that name where a secret lives rather than hold it: Helm's `existingSecret`,
+    // `secretName`, `secretKeyRef`, `PASSWORD_FILE=/run/secrets/db`. Shown, so that a server
+    // named like its Secret (`sentry-pg`) is not masked everywhere it appears.
+    let names_one = w.iter().any(|x| x == "EXISTING")
+        || w.last()
+            .is_some_and(|x| matches!(x.as_str(), "NAME" | "REF" | "FILE" | "PATH"));
+    if names_one {
+        return false;
+    }
     w.iter().enumerate().any(|(i, word)| {
         SECRET_WORDS.contains(&word.as_str())
             // Env names glue words (PGPASSWORD, NPMTOKEN); TOKENIZER must not match.
@@ -525,6 +534,13 @@ mod tests {
             "primary_key",
             "pool.max",
             "TOKENIZER_THREADS_X",
+            // They name where a secret is kept, not the secret.
+            "existingSecret",
+            "existingSecretPasswordKey",
+            "secretName",
+            "SECRET_NAME",
+            "secretKeyRef",
+            "DB_PASSWORD_FILE",
         ] {
             // TOKENIZER is one word, not TOKEN.
             assert!(!is_secret_key(k), "{k} should not be secret");
