@@ -2,6 +2,7 @@
 //! discover → load → parse → model → capacity → lint → report.
 
 use crate::capacity::fleet::{self, ServerCapacity};
+use crate::core::code::Code;
 use crate::core::error::{ToolError, ToolResult};
 use crate::core::finding::Finding;
 use crate::core::severity::Severity;
@@ -213,6 +214,18 @@ pub fn analyze(req: &Request) -> ToolResult<Analysis> {
             && pool.url.is_none()
             && (built.findings.is_empty() || spec.engine_part.is_some())
         {
+            continue;
+        }
+        // An app whose only store is Redis (REDIS_URL and a Redis client, nothing SQL): its
+        // Redis pool is the service; no SQL pool of unknown size stands beside it.
+        let redis_only = built.redis_part
+            && spec.engine_part.is_none()
+            && pool.max.is_none()
+            && pool.url.is_none()
+            && pool.library.is_none()
+            && pool.unevaluated.is_empty();
+        if redis_only {
+            findings.extend(built.findings.into_iter().filter(|f| f.code != Code::PC003));
             continue;
         }
         fleet.services.push(built.service);
