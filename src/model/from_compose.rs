@@ -639,7 +639,10 @@ fn interpolated(
     let raw = n.scalar().and_then(Scalar::as_text)?;
     let span = value_span(n, &raw, sources);
     match interpolate(&raw, vars, 0) {
-        Ok(r) if r.unknown.is_empty() => {
+        Ok(r)
+            if r.unknown.is_empty()
+                || crate::input::formats::url::unset_only_in_userinfo(&raw, &r.unknown) =>
+        {
             let (f, s) = r.from.unwrap_or((n.file, span));
             Some((r.text, f, s))
         }

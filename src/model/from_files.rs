@@ -784,8 +784,19 @@ fn env_observations(
         for e in &f.entries {
             let Some(value) = &e.value else { continue }; // empty = unset
             let m = dialects.match_env(&e.key);
-            let unknown = !e.unresolved.is_empty();
-            let v = (!unknown).then(|| (value.clone(), f.file, e.value_span));
+            // An unset password (`postgresql://app:${POSTGRES_PASSWORD}@db/x`) hides nothing
+            // about pools: the rest of the URL is read with the reference masked.
+            let masked = !e.unresolved.is_empty()
+                && formats::url::unset_only_in_userinfo(value, &e.unresolved);
+            let unknown = !e.unresolved.is_empty() && !masked;
+            let v = (!unknown).then(|| {
+                let text = if masked {
+                    formats::url::mask_references(value, &e.unresolved)
+                } else {
+                    value.clone()
+                };
+                (text, f.file, e.value_span)
+            });
             let key_origin = Origin::file(f.file, e.value_span);
             c.entry(&e.key, m, v, key_origin, sources);
             if unknown {

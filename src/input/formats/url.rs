@@ -260,3 +260,63 @@ mod tests {
         );
     }
 }
+
+/// Whether every unset variable of a URL sits in its user-info (`postgres://app:${PASSWORD}@`):
+/// the password says nothing about pools, so the scheme, host and query still count.
+pub fn unset_only_in_userinfo(raw: &str, unknown: &[String]) -> bool {
+    let Some(start) = raw.find("://").map(|i| i + 3) else {
+        return false;
+    };
+    let rest = &raw[start..];
+    let end = rest.find('/').unwrap_or(rest.len());
+    let Some(at) = rest[..end].rfind('@') else {
+        return false;
+    };
+    let userinfo = start..start + at;
+    unknown.iter().all(|var| {
+        let (braced, bare) = (format!("${{{var}"), format!("${var}"));
+        let uses: Vec<usize> = raw
+            .match_indices(&braced)
+            .chain(raw.match_indices(&bare))
+            .map(|(i, _)| i)
+            .collect();
+        !uses.is_empty() && uses.iter().all(|i| userinfo.contains(i))
+    })
+}
+
+/// `raw` with each `${VAR}` / `$VAR` of `unknown` replaced by as many `*`, so that the URL
+/// parses and every span into it still points at the same bytes.
+pub fn mask_references(raw: &str, unknown: &[String]) -> String {
+    let mut out = raw.to_string();
+    for var in unknown {
+        for pat in [format!("${{{var}}}"), format!("${var}")] {
+            while let Some(i) = out.find(&pat) {
+                out.replace_range(i..i + pat.len(), &"*".repeat(pat.len()));
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod userinfo_tests {
+    use super::unset_only_in_userinfo as only_in_userinfo;
+
+    #[test]
+    fn an_unset_password_does_not_hide_the_url() {
+        let u = |v: &str| vec![v.to_string()];
+        assert!(only_in_userinfo(
+            "postgresql://app:${POSTGRES_PASSWORD}@db:5432/shop?connection_limit=5",
+            &u("POSTGRES_PASSWORD")
+        ));
+        assert!(!only_in_userinfo(
+            "postgresql://app@${DB_HOST}:5432/shop",
+            &u("DB_HOST")
+        ));
+        assert!(!only_in_userinfo(
+            "postgresql://app:${P}@db/shop?connection_limit=${LIMIT}",
+            &["P".to_string(), "LIMIT".to_string()]
+        ));
+        assert!(!only_in_userinfo("${DATABASE_URL}", &u("DATABASE_URL")));
+    }
+}
