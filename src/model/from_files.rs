@@ -390,6 +390,12 @@ pub fn build_service(
         c.url_user.clone(),
         c.url_database.clone(),
     );
+    // Nothing in the files names the library: the app's own manifest may (a package.json
+    // that depends on pg), but only for a service that has a database URL.
+    let manifest = server_key
+        .as_ref()
+        .filter(|_| !c.redis_part)
+        .and_then(|_| super::stack::evidence_of_spec(spec));
     let Resolved {
         mut pool,
         processes,
@@ -398,20 +404,13 @@ pub fn build_service(
     } = resolve(
         c.obs,
         dialects,
-        // An app preset names its own library, except in the service's Redis part.
-        preset
-            .filter(|_| !c.redis_part)
-            .map(|p| p.id.as_str())
-            .or(c.url_library)
+        // An app preset names its own library, except in the service's Redis part: a URL
+        // parameter another library also reads (lib/pq's connect_timeout is Prisma's too)
+        // does not make a Mattermost server a Prisma app.
+        preset.filter(|_| !c.redis_part).map(|p| p.id.as_str()),
+        c.url_library
             .or(redis_stack)
-            .or_else(|| {
-                // Nothing in the files names the library: the app's own manifest may (a
-                // package.json that depends on pg), but only for a service that has a database URL.
-                server_key
-                    .as_ref()
-                    .filter(|_| !c.redis_part)
-                    .and_then(|_| super::stack::of_spec(spec))
-            }),
+            .or(manifest.as_ref().map(|(id, _)| *id)),
         opts,
     );
     findings.extend(c.findings);
@@ -428,7 +427,12 @@ pub fn build_service(
     pool.unevaluated = unevaluated;
     pool.competing = competing;
     pool.duplicates = duplicates;
-    pool.stack = app.as_ref().map(|d| d.note());
+    pool.stack = app.as_ref().map(|d| d.note()).or_else(|| {
+        // The manifest is evidence only for the library the service ended up with.
+        let (id, evidence) = manifest?;
+        let library = dialects.get(id)?.library.as_str();
+        (pool.library.as_deref() == Some(library)).then(|| format!("{library}: {evidence}"))
+    });
     let mut pods = pods_of(spec, &scaling, replicas, processes);
     if let (Some(p), Some(comp)) = (preset, component) {
         super::presets::apply_processes(p, comp, &mut pods.processes);
@@ -980,6 +984,7 @@ struct Resolved {
 fn resolve(
     obs: Vec<Observation>,
     dialects: &Dialects,
+    app_library: Option<&str>,
     url_library: Option<&str>,
     opts: &BuildOptions,
 ) -> Resolved {
@@ -990,7 +995,9 @@ fn resolve(
             .filter(|o| o.concept == concept)
             .max_by_key(|o| (o.rank, o.order))
     };
-    let library_id = library_of(&obs, url_library);
+    let library_id = app_library
+        .map(String::from)
+        .or_else(|| library_of(&obs, url_library));
     let library = library_id.as_deref().and_then(|id| dialects.get(id));
     pool.library = library.map(|d| d.library.clone());
 
