@@ -29,6 +29,8 @@ pub struct ServiceSpec {
     pub workload: Option<Workload>,
     /// The process kind (web, sidekiq) the service runs; None: every kind its files tell apart.
     pub component: Option<String>,
+    /// The stack poolcheck.toml declares (a dialect or preset id), which beats detection.
+    pub stack: Option<String>,
     /// What a Kubernetes workload or compose service gives it (from_manifests).
     pub deployed: Option<super::from_manifests::Deployed>,
     /// Index into `Fleet::poolers` when poolcheck.toml sends the service `via` a pooler.
@@ -314,15 +316,32 @@ pub fn build_service(
 ) -> Result<Built, String> {
     // A service recognised as a known application reads that app's keys too, and its
     // components each become a service of their own.
-    let app = super::stack::app_of_spec(spec);
+    let declared = spec.stack.as_deref();
+    let app = match declared.and_then(super::presets::get) {
+        Some(p) => Some(super::presets::Detection {
+            preset: p.id.as_str(),
+            evidence: format!("poolcheck.toml stack = \"{}\"", p.id),
+        }),
+        None if declared.is_some() => None,
+        None => super::stack::app_of_spec(spec),
+    };
     let preset = app.as_ref().and_then(|d| super::presets::get(d.preset));
     let local;
-    let dialects = match preset {
-        Some(p) => {
+    // A declared library's keys win a key name several libraries use.
+    let declared_dialect = declared
+        .filter(|_| preset.is_none())
+        .and_then(|id| dialects.get(id))
+        .cloned();
+    let dialects = match (preset, declared_dialect) {
+        (Some(p), _) => {
             local = dialects.with_front(p.dialect());
             &local
         }
-        None => dialects,
+        (None, Some(d)) => {
+            local = dialects.with_front(d);
+            &local
+        }
+        (None, None) => dialects,
     };
     let mut c = Collector {
         dialects,
@@ -407,7 +426,10 @@ pub fn build_service(
         // An app preset names its own library, except in the service's Redis part: a URL
         // parameter another library also reads (lib/pq's connect_timeout is Prisma's too)
         // does not make a Mattermost server a Prisma app.
-        preset.filter(|_| !c.redis_part).map(|p| p.id.as_str()),
+        preset
+            .filter(|_| !c.redis_part)
+            .map(|p| p.id.as_str())
+            .or(declared.filter(|_| !c.redis_part)),
         c.url_library
             .or(redis_stack)
             .or(manifest.as_ref().map(|(id, _)| *id)),
@@ -427,12 +449,20 @@ pub fn build_service(
     pool.unevaluated = unevaluated;
     pool.competing = competing;
     pool.duplicates = duplicates;
-    pool.stack = app.as_ref().map(|d| d.note()).or_else(|| {
-        // The manifest is evidence only for the library the service ended up with.
-        let (id, evidence) = manifest?;
-        let library = dialects.get(id)?.library.as_str();
-        (pool.library.as_deref() == Some(library)).then(|| format!("{library}: {evidence}"))
-    });
+    let declared_note = declared
+        .filter(|_| preset.is_none() && !c.redis_part)
+        .and_then(|id| dialects.get(id))
+        .map(|d| format!("{}: poolcheck.toml stack = \"{}\"", d.library, d.id));
+    pool.stack = app
+        .as_ref()
+        .map(|d| d.note())
+        .or(declared_note)
+        .or_else(|| {
+            // The manifest is evidence only for the library the service ended up with.
+            let (id, evidence) = manifest?;
+            let library = dialects.get(id)?.library.as_str();
+            (pool.library.as_deref() == Some(library)).then(|| format!("{library}: {evidence}"))
+        });
     let mut pods = pods_of(spec, &scaling, replicas, processes);
     if let (Some(p), Some(comp)) = (preset, component) {
         super::presets::apply_processes(p, comp, &mut pods.processes);
