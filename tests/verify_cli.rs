@@ -539,3 +539,61 @@ fn an_unreadable_pool_max_stays_unknown_instead_of_taking_the_library_default() 
         serde_json::Value::Null
     );
 }
+
+/// The stack's evidence travels with the numbers it decided: in the pool max label of the
+/// human output (and `--verbose`'s origins) and in the JSON's services and labels.
+#[test]
+fn stack_evidence_is_shown_in_labels_and_json() {
+    let cases = [
+        (
+            "fixtures/inputs/stack/prisma-package-json",
+            "Prisma",
+            "Prisma: package.json depends on @prisma/client",
+        ),
+        (
+            "fixtures/presets/mattermost-flagged",
+            "Mattermost",
+            "Mattermost: image mattermost/mattermost-team-edition:9.11",
+        ),
+    ];
+    for (dir, library, evidence) in cases {
+        let dir = root().join(dir);
+        let human = poolcheck_in(
+            &dir,
+            &["verify", ".", "--max-connections", "100", "--verbose"],
+        );
+        assert!(
+            human.stdout.contains(&format!("'s stack: {evidence}")),
+            "{dir:?}: {}",
+            human.stdout
+        );
+        let run = poolcheck_in(
+            &dir,
+            &[
+                "verify",
+                ".",
+                "--max-connections",
+                "100",
+                "--format",
+                "json",
+            ],
+        );
+        let v = json(&run);
+        assert_report_schema(&v);
+        let svc = &v["capacity"][0]["services"][0];
+        assert_eq!(svc["library"], library, "{svc}");
+        assert_eq!(svc["stack"], evidence, "{svc}");
+        let labelled = v["findings"].as_array().unwrap().iter().any(|f| {
+            let in_labels = f["labels"].as_array().unwrap().iter();
+            in_labels
+                .chain(std::iter::once(f))
+                .chain(f["notes"].as_array().unwrap().iter())
+                .any(|l| {
+                    l.as_str()
+                        .or(l["message"].as_str())
+                        .is_some_and(|m| m.contains(evidence))
+                })
+        });
+        assert!(labelled, "{dir:?}: no finding cites {evidence}: {v}");
+    }
+}

@@ -40,6 +40,12 @@ pub struct ServiceDemand {
     pub demand_rollout: u64,
     /// "fixed", "unbounded", "unknown", "host_cpus".
     pub pool_kind: &'static str,
+    /// The library whose defaults apply ("Prisma"), if recognised.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub library: Option<String>,
+    /// How the stack was recognised ("Prisma: package.json depends on @prisma/client").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stack: Option<String>,
     #[serde(skip)]
     pub inputs: DemandInputs,
 }
@@ -117,6 +123,8 @@ pub fn service_demand(index: usize, svc: &Service) -> ServiceDemand {
             .saturating_mul(u64::from(peak) + u64::from(surge))
             .max(demand),
         pool_kind,
+        library: svc.pool.library.clone(),
+        stack: svc.pool.stack.clone(),
         inputs: DemandInputs {
             pool: svc.pool.max.as_ref().map(|m| m.origin.clone()),
             overflow: svc

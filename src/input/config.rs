@@ -79,6 +79,9 @@ pub struct ServiceCfg {
     pub workload: Option<WorkloadCfg>,
     /// The process kind (web, sidekiq) this service runs.
     pub component: Option<String>,
+    /// The library or application whose keys and defaults apply (`prisma`, `mattermost`),
+    /// where the files leave it open: a dialect id of rules/dialects.toml or a preset id.
+    pub stack: Option<String>,
     /// The pooler (`[poolers.NAME]`) the service connects through.
     pub via: Option<String>,
 }

@@ -200,6 +200,30 @@ fn service_spec(
         None => None,
         Some(w) => Some(workload(w).map_err(|m| err("workload", m))?),
     };
+    if let Some(id) = &s.stack {
+        let known = super::presets::get(id).is_some()
+            || crate::input::dialects::Dialects::builtin()
+                .get(id)
+                .is_some();
+        if !known {
+            let mut ids: Vec<String> = crate::input::dialects::Dialects::builtin()
+                .dialects
+                .iter()
+                .filter(|d| !crate::input::dialects::is_generic(&d.id))
+                .map(|d| d.id.clone())
+                .chain(super::presets::builtin().iter().map(|p| p.id.clone()))
+                .collect();
+            ids.sort();
+            ids.dedup();
+            return Err(err(
+                "stack",
+                format!(
+                    "stack `{id}` is neither a library nor an application poolcheck knows; use one of: {}",
+                    ids.join(", ")
+                ),
+            ));
+        }
+    }
     Ok(ServiceSpec {
         name: name.to_string(),
         inputs,
@@ -212,6 +236,7 @@ fn service_spec(
         database: s.database.clone(),
         workload,
         component: s.component.clone(),
+        stack: s.stack.clone(),
         deployed: None,
         via,
         pool_part: None,

@@ -29,6 +29,8 @@ pub struct ServiceSpec {
     pub workload: Option<Workload>,
     /// The process kind (web, sidekiq) the service runs; None: every kind its files tell apart.
     pub component: Option<String>,
+    /// The stack poolcheck.toml declares (a dialect or preset id), which beats detection.
+    pub stack: Option<String>,
     /// What a Kubernetes workload or compose service gives it (from_manifests).
     pub deployed: Option<super::from_manifests::Deployed>,
     /// Index into `Fleet::poolers` when poolcheck.toml sends the service `via` a pooler.
@@ -314,15 +316,32 @@ pub fn build_service(
 ) -> Result<Built, String> {
     // A service recognised as a known application reads that app's keys too, and its
     // components each become a service of their own.
-    let app = super::stack::app_of_spec(spec);
+    let declared = spec.stack.as_deref();
+    let app = match declared.and_then(super::presets::get) {
+        Some(p) => Some(super::presets::Detection {
+            preset: p.id.as_str(),
+            evidence: format!("poolcheck.toml stack = \"{}\"", p.id),
+        }),
+        None if declared.is_some() => None,
+        None => super::stack::app_of_spec(spec),
+    };
     let preset = app.as_ref().and_then(|d| super::presets::get(d.preset));
     let local;
-    let dialects = match preset {
-        Some(p) => {
+    // A declared library's keys win a key name several libraries use.
+    let declared_dialect = declared
+        .filter(|_| preset.is_none())
+        .and_then(|id| dialects.get(id))
+        .cloned();
+    let dialects = match (preset, declared_dialect) {
+        (Some(p), _) => {
             local = dialects.with_front(p.dialect());
             &local
         }
-        None => dialects,
+        (None, Some(d)) => {
+            local = dialects.with_front(d);
+            &local
+        }
+        (None, None) => dialects,
     };
     let mut c = Collector {
         dialects,
@@ -390,6 +409,12 @@ pub fn build_service(
         c.url_user.clone(),
         c.url_database.clone(),
     );
+    // Nothing in the files names the library: the app's own manifest may (a package.json
+    // that depends on pg), but only for a service that has a database URL.
+    let manifest = server_key
+        .as_ref()
+        .filter(|_| !c.redis_part)
+        .and_then(|_| super::stack::evidence_of_spec(spec));
     let Resolved {
         mut pool,
         processes,
@@ -399,20 +424,16 @@ pub fn build_service(
     } = resolve(
         c.obs,
         dialects,
-        // An app preset names its own library, except in the service's Redis part.
+        // An app preset names its own library, except in the service's Redis part: a URL
+        // parameter another library also reads (lib/pq's connect_timeout is Prisma's too)
+        // does not make a Mattermost server a Prisma app.
         preset
             .filter(|_| !c.redis_part)
             .map(|p| p.id.as_str())
-            .or(c.url_library)
+            .or(declared.filter(|_| !c.redis_part)),
+        c.url_library
             .or(redis_stack)
-            .or_else(|| {
-                // Nothing in the files names the library: the app's own manifest may (a
-                // package.json that depends on pg), but only for a service that has a database URL.
-                server_key
-                    .as_ref()
-                    .filter(|_| !c.redis_part)
-                    .and_then(|_| super::stack::of_spec(spec))
-            }),
+            .or(manifest.as_ref().map(|(id, _)| *id)),
         opts,
     );
     findings.extend(c.findings);
@@ -429,7 +450,20 @@ pub fn build_service(
     pool.unevaluated = unevaluated;
     pool.competing = competing;
     pool.duplicates = duplicates;
-    pool.stack = app.as_ref().map(|d| d.note());
+    let declared_note = declared
+        .filter(|_| preset.is_none() && !c.redis_part)
+        .and_then(|id| dialects.get(id))
+        .map(|d| format!("{}: poolcheck.toml stack = \"{}\"", d.library, d.id));
+    pool.stack = app
+        .as_ref()
+        .map(|d| d.note())
+        .or(declared_note)
+        .or_else(|| {
+            // The manifest is evidence only for the library the service ended up with.
+            let (id, evidence) = manifest?;
+            let library = dialects.get(id)?.library.as_str();
+            (pool.library.as_deref() == Some(library)).then(|| format!("{library}: {evidence}"))
+        });
     // A web server's worker count in a shared env file is not a Sidekiq process count: a
     // Sidekiq process does not fork (https://github.com/sidekiq/sidekiq/wiki/Advanced-Options#concurrency).
     let processes = processes.filter(|_| {
@@ -1014,6 +1048,7 @@ fn web_server_processes(key: &str) -> bool {
 fn resolve(
     obs: Vec<Observation>,
     dialects: &Dialects,
+    app_library: Option<&str>,
     url_library: Option<&str>,
     opts: &BuildOptions,
 ) -> Resolved {
@@ -1024,7 +1059,9 @@ fn resolve(
             .filter(|o| o.concept == concept)
             .max_by_key(|o| (o.rank, o.order))
     };
-    let library_id = library_of(&obs, url_library);
+    let library_id = app_library
+        .map(String::from)
+        .or_else(|| library_of(&obs, url_library));
     let library = library_id.as_deref().and_then(|id| dialects.get(id));
     pool.library = library.map(|d| d.library.clone());
 

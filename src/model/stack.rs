@@ -8,11 +8,18 @@ use std::path::{Path, PathBuf};
 
 /// The dialect id the manifests beside the spec's files point to, if exactly one stack does.
 pub fn of_spec(spec: &ServiceSpec) -> Option<&'static str> {
-    let mut found: Vec<&'static str> = dirs_of(spec).iter().filter_map(|d| of_dir(d)).collect();
-    found.sort_unstable();
-    found.dedup();
+    evidence_of_spec(spec).map(|(id, _)| id)
+}
+
+/// The dialect id with what showed it ("package.json depends on @prisma/client"), for the
+/// service's Origin.
+pub fn evidence_of_spec(spec: &ServiceSpec) -> Option<(&'static str, String)> {
+    let mut found: Vec<(&'static str, String)> =
+        dirs_of(spec).iter().filter_map(|d| of_dir(d)).collect();
+    found.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    found.dedup_by(|a, b| a.0 == b.0);
     match found.as_slice() {
-        [one] => Some(one),
+        [_] => found.pop(),
         _ => None,
     }
 }
@@ -49,7 +56,7 @@ pub fn read(path: &Path) -> Option<String> {
         .flatten()
 }
 
-fn of_dir(dir: &Path) -> Option<&'static str> {
+fn of_dir(dir: &Path) -> Option<(&'static str, String)> {
     if let Some(text) = read(&dir.join("package.json")) {
         let v: serde_json::Value = serde_json::from_str(&text).ok()?;
         let has = |name: &str| {
@@ -61,14 +68,14 @@ fn of_dir(dir: &Path) -> Option<&'static str> {
         // https://www.prisma.io/docs/orm/prisma-client/setup-and-configuration/databases-connections/connection-pool
         // https://node-postgres.com/apis/pool
         if has("@prisma/client") {
-            return Some("prisma");
+            return Some(("prisma", "package.json depends on @prisma/client".into()));
         }
         // https://github.com/sidorares/node-mysql2 (createPool)
         if has("mysql2") && !has("knex") && !has("sequelize") && !has("typeorm") && !has("pg") {
-            return Some("mysql2");
+            return Some(("mysql2", "package.json depends on mysql2".into()));
         }
         if has("pg") && !has("knex") && !has("sequelize") && !has("typeorm") {
-            return Some("node-postgres");
+            return Some(("node-postgres", "package.json depends on pg".into()));
         }
         return None;
     }
@@ -80,30 +87,29 @@ fn of_dir(dir: &Path) -> Option<&'static str> {
                 || l.starts_with("gem \"activerecord\"")
                 || l.starts_with("gem 'activerecord'")
         });
-        return rails.then_some("rails");
+        return rails.then(|| ("rails", "Gemfile names the rails gem".into()));
     }
-    let python = [dir.join("requirements.txt"), dir.join("pyproject.toml")]
-        .iter()
-        .filter_map(|p| read(p))
-        .map(|t| t.to_ascii_lowercase())
-        .collect::<Vec<_>>();
+    let python: Vec<(&str, String)> = ["requirements.txt", "pyproject.toml"]
+        .into_iter()
+        .filter_map(|f| read(&dir.join(f)).map(|t| (f, t.to_ascii_lowercase())))
+        .collect();
     if !python.is_empty() {
-        let any = |name: &str| python.iter().any(|t| t.contains(name));
-        if any("sqlalchemy") {
-            return Some("sqlalchemy");
-        }
-        if any("asyncpg") {
-            return Some("asyncpg");
+        for (id, lib) in [("sqlalchemy", "sqlalchemy"), ("asyncpg", "asyncpg")] {
+            if let Some((file, _)) = python.iter().find(|(_, t)| t.contains(lib)) {
+                return Some((id, format!("{file} names {lib}")));
+            }
         }
         return None;
     }
     if let Some(text) = read(&dir.join("go.mod")) {
         if text.contains("github.com/jackc/pgx") {
-            return Some("pgx");
+            return Some(("pgx", "go.mod requires github.com/jackc/pgx".into()));
         }
         // Both drivers are used through database/sql: https://github.com/go-sql-driver/mysql#usage
-        if text.contains("github.com/lib/pq") || text.contains("github.com/go-sql-driver/mysql") {
-            return Some("go-sql");
+        for driver in ["github.com/lib/pq", "github.com/go-sql-driver/mysql"] {
+            if text.contains(driver) {
+                return Some(("go-sql", format!("go.mod requires {driver}")));
+            }
         }
     }
     None

@@ -301,6 +301,12 @@ fn origins(sources: &SourceSet, cap: &ServerCapacity, width: usize) -> String {
             crate::core::text::possessive(&s.name),
             origin_text(sources, s.inputs.pool.as_ref())
         ));
+        if let Some(stack) = &s.stack {
+            lines.push(format!(
+                "{} stack: {stack}",
+                crate::core::text::possessive(&s.name)
+            ));
+        }
         lines.push(format!(
             "{} processes {}: {}",
             crate::core::text::possessive(&s.name),

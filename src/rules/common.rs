@@ -46,7 +46,10 @@ pub fn cite_demand(mut f: Finding, d: &ServiceDemand, rollout: bool) -> Finding 
     let n = &d.name;
     if let Some(o) = &d.inputs.pool {
         let max = d.pool_max.map_or("?".into(), |v| v.to_string());
-        f = f.cite(o, format!("{n}: pool max {max}"));
+        f = f.cite(
+            o,
+            format!("{n}: pool max {max}{}", stack_note(d.stack.as_deref())),
+        );
     }
     if let Some((o, count)) = &d.inputs.overflow {
         let c = count.map_or("unbounded".into(), |v| v.to_string());
@@ -164,4 +167,10 @@ pub fn pooler_share(cap: &ServerCapacity) -> u64 {
     cap.poolers
         .iter()
         .fold(0u64, |a, p| a.saturating_add(p.server_demand))
+}
+
+/// The evidence of a service's stack, for the label at its pool max: ` (Prisma: package.json
+/// depends on @prisma/client)`, so a reader sees why those defaults and keys apply.
+pub fn stack_note(stack: Option<&str>) -> String {
+    stack.map_or(String::new(), |s| format!(" ({s})"))
 }

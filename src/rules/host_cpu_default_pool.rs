@@ -25,7 +25,8 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
         if let Some(url) = &svc.pool.url {
             f = f.cite(&url.origin, "connection URL without a pool size");
         }
-        out.push(f.cite(&m.origin, "pool size"));
+        let stack = super::common::stack_note(svc.pool.stack.as_deref());
+        out.push(f.cite(&m.origin, format!("pool size{stack}")));
     }
     out
 }

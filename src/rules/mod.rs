@@ -10,6 +10,7 @@ mod duplicate_env_key;
 mod fleet_exceeds_server_slots;
 mod host_cpu_default_pool;
 mod infinite_acquire_timeout;
+mod no_pool_configuration;
 mod pool_min_above_max;
 mod pool_outlives_server_idle_close;
 mod pool_size_unknown;
@@ -43,6 +44,7 @@ pub const CHECKS: &[(Code, Check)] = &[
     (Code::PC004, server_limits_unknown::check),
     (Code::PC006, duplicate_env_key::check),
     (Code::PC007, competing_pool_settings::check),
+    (Code::PC012, no_pool_configuration::check),
     (Code::PC101, fleet_exceeds_server_slots::check),
     (Code::PC102, rollout_exceeds_server_slots::check),
     (Code::PC103, thin_headroom::check),

@@ -35,6 +35,8 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
             // An unreadable value is PC002's finding at its line; saying "no pool max" too
             // would repeat it without a location.
             None if svc.pool.max_invalid => {}
+            // Nothing set and no stack known: PC012's information, not a warning.
+            None if super::no_pool_configuration::applies(svc) => {}
             None => out.push(
                 Finding::new(
                     Code::PC003,

@@ -19,7 +19,14 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
         .server(&s.name);
         for svc in ctx.services_of(i) {
             if let Some(m) = &svc.pool.max {
-                f = f.cite(&m.origin, format!("{}: pool max", svc.name));
+                f = f.cite(
+                    &m.origin,
+                    format!(
+                        "{}: pool max{}",
+                        svc.name,
+                        super::common::stack_note(svc.pool.stack.as_deref())
+                    ),
+                );
             }
         }
         out.push(f);
