@@ -9,6 +9,7 @@
 #   N=16 T=10 ROUNDS=5 BIN=target/release/poolcheck scripts/bench_mysql.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/lib_ab.sh
 
 N=${N:-8}
 T=${T:-5}
@@ -26,26 +27,17 @@ if [ -z "${BIN:-}" ]; then
     BIN=./target/release/poolcheck
 fi
 
-ours=() theirs=()
-for ((r = 0; r < ROUNDS; r++)); do
-    read -r qps done_ < <("$BIN" saturate "$URL" --pool "$N" --clients "$N" --query 'SELECT 1' \
-      --duration "${T}s" --format json \
-      | python3 -c 'import json,sys; v=json.load(sys.stdin); print(v["throughput_qps"], v["completed"])')
-    ours+=("$qps")
-    secs=$("$SLAP" -h "$HOST" -P "$PORT" -u "$USER_" --create-schema="$DB" --concurrency="$N" \
-      --iterations=1 --number-of-queries="$done_" --query='SELECT 1' \
-      | awk '/Average number of seconds to run all queries/ {print $(NF-1); exit}')
-    theirs+=("$(python3 -c "print($done_ / $secs)")")
-done
+run_ours() {
+    "$BIN" saturate "$URL" --pool "$N" --clients "$N" --query 'SELECT 1' \
+      --duration "${T}s" --format json | saturate_qps
+}
 
-python3 - "$N" "$T" "$BIN" "${ours[*]}" "${theirs[*]}" <<'PY'
-import statistics, sys
-n, t, binary = sys.argv[1:4]
-ours = [float(x) for x in sys.argv[4].split()]
-theirs = [float(x) for x in sys.argv[5].split()]
-print(f"SELECT 1, {n} connections, text protocol, {t}s saturate runs, ABAB ({binary})")
-for i, (a, b) in enumerate(zip(ours, theirs)):
-    print(f"  pair {i + 1}: saturate {a:10.1f} q/s   mysqlslap {b:10.1f} q/s   ratio {a / b:.3f}")
-r = sorted(a / b for a, b in zip(ours, theirs))
-print(f"  ratio min / median / max: {r[0]:.3f} / {statistics.median(r):.3f} / {r[-1]:.3f}  (goal >= 0.9)")
-PY
+run_theirs() {
+    local secs
+    secs=$("$SLAP" -h "$HOST" -P "$PORT" -u "$USER_" --create-schema="$DB" --concurrency="$N" \
+      --iterations=1 --number-of-queries="$1" --query='SELECT 1' \
+      | awk '/Average number of seconds to run all queries/ {print $(NF-1); exit}')
+    python3 -c "print($1 / $secs)"
+}
+
+ab_loop "$ROUNDS" "SELECT 1, $N connections, text protocol, ${T}s saturate runs, ABAB ($BIN)" mysqlslap

@@ -9,6 +9,7 @@
 #   N=16 T=5 ROUNDS=5 URL=postgres://me@db/app scripts/saturate_vs_pgbench.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/lib_ab.sh
 
 N=${N:-8}
 T=${T:-10}
@@ -30,22 +31,16 @@ script=$(mktemp)
 trap 'rm -f "$script"' EXIT
 echo 'SELECT 1;' > "$script"
 
-ours=() theirs=()
-for ((r = 0; r < ROUNDS; r++)); do
-    ours+=("$("$BIN" saturate "$URL" --pool "$N" --clients "$N" --query 'SELECT 1' \
-      --duration "${T}s" --format json | python3 -c 'import json,sys; print(json.load(sys.stdin)["throughput_qps"])')")
-    theirs+=("$(pgbench -n -M simple -c "$N" -j "$THREADS" -T "$T" -f "$script" -h "$HOST" -U "$USER_" "$DB" 2>/dev/null \
-      | awk '/^tps/ {print $3; exit}')")
-done
+run_ours() {
+    "$BIN" saturate "$URL" --pool "$N" --clients "$N" --query 'SELECT 1' \
+      --duration "${T}s" --format json | saturate_qps
+}
 
-python3 - "$N" "$T" "$THREADS" "${ours[*]}" "${theirs[*]}" <<'PY'
-import statistics, sys
-n, t, j = sys.argv[1:4]
-ours = [float(x) for x in sys.argv[4].split()]
-theirs = [float(x) for x in sys.argv[5].split()]
-print(f"SELECT 1, {n} connections, simple protocol, {j} thread(s), {t}s per run, ABAB")
-for i, (a, b) in enumerate(zip(ours, theirs)):
-    print(f"  pair {i + 1}: saturate {a:10.1f} q/s   pgbench -M simple {b:10.1f} tps   ratio {a / b:.3f}")
-r = sorted(a / b for a, b in zip(ours, theirs))
-print(f"  ratio min / median / max: {r[0]:.3f} / {statistics.median(r):.3f} / {r[-1]:.3f}  (target >= 0.9)")
-PY
+# pgbench runs for the same time rather than the same count (-T, not -t).
+run_theirs() {
+    pgbench -n -M simple -c "$N" -j "$THREADS" -T "$T" -f "$script" -h "$HOST" -U "$USER_" "$DB" 2>/dev/null \
+      | awk '/^tps/ {print $3; exit}'
+}
+
+ab_loop "$ROUNDS" "SELECT 1, $N connections, simple protocol, $THREADS thread(s), ${T}s per run, ABAB" \
+  "pgbench -M simple"

@@ -53,9 +53,9 @@ pub enum Command {
     Size(SizeArgs),
     /// Run verify before and after overrides and show what moves.
     WhatIf(WhatIfArgs),
-    /// Read a live PostgreSQL server's real limits and current usage (read-only).
+    /// Read a live PostgreSQL, MySQL/MariaDB or Redis server's limits and usage (read-only).
     Probe(ProbeArgs),
-    /// Drive a live PostgreSQL through poolcheck's pool core and compare with the model.
+    /// Load-test PostgreSQL, MySQL/MariaDB or Redis through poolcheck's pool core.
     Saturate(SaturateArgs),
     /// Print a rule's documentation, or list every rule when no code is given.
     Rule(RuleArgs),
@@ -160,7 +160,8 @@ pub struct VerifyArgs {
     /// maximum still sets the peak.
     #[arg(long, value_name = "N")]
     pub replicas: Option<u32>,
-    /// Read the server's limits live from this URL (PostgreSQL) instead of trusting the config.
+    /// Read the server's limits live from this URL (postgres://, mysql://, mariadb://,
+    /// redis://) instead of trusting the config.
     #[arg(long, value_name = "URL")]
     pub probe: Option<String>,
     /// Lowest severity that makes the exit code 1.
@@ -285,7 +286,8 @@ pub struct WhatIfArgs {
 
 #[derive(Debug, Clone, Args)]
 pub struct ProbeArgs {
-    /// postgres:// URL (else DATABASE_URL, else the libpq PG* environment and ~/.pgpass).
+    /// postgres://, mysql://, mariadb://, redis:// or rediss:// URL (else DATABASE_URL, else
+    /// the libpq PG* environment and ~/.pgpass).
     pub url: Option<String>,
     /// Give up connecting (TCP, TLS and startup) after this long.
     #[arg(long, default_value = "5s", value_name = "DURATION")]
@@ -304,7 +306,8 @@ pub enum Scenario {
 
 #[derive(Debug, Clone, Args)]
 pub struct SaturateArgs {
-    /// postgres:// URL (else DATABASE_URL, else the libpq PG* environment).
+    /// postgres://, mysql://, mariadb://, redis:// or rediss:// URL (else DATABASE_URL, else
+    /// the libpq PG* environment).
     pub url: Option<String>,
     /// Pool size to test.
     #[arg(long)]
@@ -317,10 +320,11 @@ pub struct SaturateArgs {
     pub rps: Option<f64>,
     #[arg(long, default_value = "10s", value_name = "DURATION")]
     pub duration: String,
-    /// SQL each client runs while holding a connection.
+    /// SQL (or a Redis command, e.g. `GET k`) each client runs while holding a connection.
     #[arg(long, conflicts_with = "hold")]
     pub query: Option<String>,
-    /// Hold each connection this long (pg_sleep) instead of a query, e.g. 40ms.
+    /// Hold each connection this long (pg_sleep, MySQL SLEEP; Redis: on the client, then
+    /// PING) instead of a query, e.g. 40ms.
     #[arg(long, value_name = "DURATION")]
     pub hold: Option<String>,
     #[arg(long, default_value = "5s", value_name = "DURATION")]

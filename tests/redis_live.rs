@@ -305,6 +305,7 @@ fn a_killed_client_is_replaced_and_reported_and_nothing_is_left() {
             target: Target::parse(URL, "test").unwrap(),
             connect_timeout: Duration::from_secs(5),
             name: name.clone(),
+            command_timeout: Some(Duration::from_secs(5)),
         };
         let pool = Pool::new(
             manager,
@@ -371,4 +372,177 @@ fn a_killed_client_is_replaced_and_reported_and_nothing_is_left() {
     });
     assert_eq!(cli_raw(&["EXISTS", &key]).trim(), "0");
     assert_eq!(clients_named(&name), 0);
+}
+
+/// Erlang C P(wait) for `servers` at offered load `a` erlangs, by the Erlang B recursion
+/// (independent of poolcheck's capacity module).
+fn erlang_c(servers: u32, a: f64) -> f64 {
+    let mut b = 1.0;
+    for k in 1..=servers {
+        b = a * b / (f64::from(k) + a * b);
+    }
+    let rho = a / f64::from(servers);
+    b / (1.0 - rho * (1.0 - b))
+}
+
+/// Clients on the server whose name starts with the runs' prefix for process `pid`.
+fn saturate_clients_of(pid: u32) -> usize {
+    let prefix = format!("name=poolcheck-saturate-{pid}-");
+    cli_raw(&["CLIENT", "LIST"])
+        .lines()
+        .filter(|l| l.split(' ').any(|f| f.starts_with(&prefix)))
+        .count()
+}
+
+fn keys_of(pid: u32) -> String {
+    cli_raw(&[
+        "--scan",
+        "--pattern",
+        &format!("poolcheck-saturate-{pid}-*"),
+    ])
+}
+
+fn spawn_saturate(args: &[&str]) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_poolcheck"))
+        .arg("saturate")
+        .args(args)
+        .args(["--format", "json"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+#[test]
+fn saturate_measures_waits_beside_erlang_c_and_leaves_nothing() {
+    if !available() {
+        return;
+    }
+    let child = spawn_saturate(&[
+        URL,
+        "--pool",
+        "4",
+        "--rps",
+        "250",
+        "--hold",
+        "10ms",
+        "--duration",
+        "3s",
+    ]);
+    let pid = child.id();
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(v["verdict"], "pass", "{v}");
+    assert_eq!(v["client_hold_ms"], 10.0);
+    assert_eq!(
+        (v["refusals"].as_u64(), v["errors"].as_u64()),
+        (Some(0), Some(0))
+    );
+    assert_eq!(v["connections_created"], 4, "warm pool, no churn: {v}");
+    // The prediction is Erlang C at the measured arrival rate and mean hold.
+    let hold_s = v["hold_mean_ms"].as_f64().unwrap() / 1000.0;
+    let acquires = v["completed"].as_f64().unwrap() + v["timeouts"].as_f64().unwrap();
+    let rate = acquires / v["duration_s"].as_f64().unwrap();
+    let predicted = v["prediction"]["p_wait"].as_f64().unwrap();
+    let reference = erlang_c(4, rate * hold_s);
+    assert!(
+        (predicted - reference).abs() < 0.01,
+        "poolcheck predicts {predicted:.3}, the reference {reference:.3}"
+    );
+    // Beside it, what the run measured: Poisson arrivals into 4 connections queue about as
+    // the model says (a wide band: the server shares two cores with other tests).
+    let measured = v["measured_p_wait"].as_f64().unwrap();
+    assert!(measured > 0.0 && measured < 1.0, "{v}");
+    assert!(
+        (measured - predicted).abs() < 0.3,
+        "measured P(wait) {measured:.3} vs predicted {predicted:.3}"
+    );
+    for k in ["p50", "p95", "p99", "max"] {
+        assert!(v["acquire_wait_ms"][k].as_f64().is_some(), "{k}");
+    }
+    assert_eq!(v["leaked_connections"], 0);
+    assert_eq!(v["leak_check"], "done");
+    assert_eq!(saturate_clients_of(pid), 0);
+    assert_eq!(keys_of(pid).trim(), "", "the run writes no keys");
+}
+
+#[test]
+fn saturate_replaces_a_client_killed_mid_run() {
+    if !available() {
+        return;
+    }
+    let child = spawn_saturate(&[
+        URL,
+        "--pool",
+        "3",
+        "--clients",
+        "6",
+        "--hold",
+        "5ms",
+        "--duration",
+        "3s",
+    ]);
+    let pid = child.id();
+    let prefix = format!("name=poolcheck-saturate-{pid}-");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let ids = loop {
+        let ids: Vec<String> = cli_raw(&["CLIENT", "LIST"])
+            .lines()
+            .filter(|l| {
+                l.split(' ')
+                    .any(|f| f.starts_with(&prefix) && !f.ends_with("-observer"))
+            })
+            .filter_map(|l| {
+                l.split(' ')
+                    .find_map(|f| f.strip_prefix("id="))
+                    .map(String::from)
+            })
+            .collect();
+        if ids.len() == 3 || Instant::now() > deadline {
+            break ids;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(ids.len(), 3, "the warm pool: {ids:?}");
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(cli_raw(&["CLIENT", "KILL", "ID", &ids[0]]).trim(), "1");
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(v["connections_replaced"], 1, "{v}");
+    assert_eq!(v["connections_created"], 4, "3 warm + 1 replacement: {v}");
+    assert_eq!(v["refusals"], 0);
+    assert_eq!(v["leaked_connections"], 0);
+    assert_eq!(saturate_clients_of(pid), 0);
+}
+
+#[test]
+fn saturate_refuses_a_pool_past_maxclients_without_force() {
+    if !available() {
+        return;
+    }
+    let max: u32 = config("maxclients").parse().unwrap();
+    if max > 200 {
+        // --pool is capped at 200; this server has room for any pool the check may open.
+        let run = poolcheck(&["saturate", URL, "--pool", "201", "--duration", "1s"]);
+        assert_eq!(run.code, 2, "{}", run.stderr);
+        return;
+    }
+    let pool = max.to_string();
+    let run = poolcheck(&["saturate", URL, "--pool", &pool, "--duration", "1s"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("would not fit"), "{}", run.stderr);
 }

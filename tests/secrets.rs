@@ -134,10 +134,12 @@ proptest! {
         let run = poolcheck_in(dir.path(), &["verify", "secret-key.env", "--no-config", "--set", &pw]);
         assert_hidden("verify --set <malformed>", &run, &pw);
         let url = format!("postgres://app:{}@127.0.0.1:1/app", pct(&pw));
+        let redis = format!("redis://app:{}@127.0.0.1:1/0", pct(&pw));
         for args in [
             vec!["probe", url.as_str(), "--connect-timeout", "2s"],
             vec!["probe", url.as_str(), "--format", "json", "--connect-timeout", "2s"],
             vec!["saturate", url.as_str(), "--pool", "1", "--duration", "1s", "--connect-timeout", "2s"],
+            vec!["saturate", redis.as_str(), "--pool", "1", "--duration", "1s", "--connect-timeout", "2s"],
             vec!["verify", "secret-key.env", "--no-config", "--probe", url.as_str()],
         ] {
             let run = poolcheck_in(dir.path(), &args);

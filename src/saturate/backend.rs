@@ -1,7 +1,7 @@
 //! The seam between the saturation check and an engine: the plan, the load, the safety caps,
 //! the report and the leak check are the same for every server; only opening sessions,
 //! holding one, recognising a refusal and finding leftovers differ. One implementation per
-//! engine (PostgreSQL in `postgres.rs`, MySQL/MariaDB in `mysql.rs`).
+//! engine (PostgreSQL in `postgres.rs`, MySQL/MariaDB in `mysql.rs`, Redis in `redis.rs`).
 
 use crate::core::error::{ToolError, ToolResult};
 use crate::pool::Manager;
@@ -14,13 +14,20 @@ pub enum Kind {
     Postgres,
     /// MySQL and MariaDB (one protocol; the server's version says which).
     Mysql,
+    Redis,
 }
 
 impl Kind {
     /// The URL argument's scheme, else DATABASE_URL's; PostgreSQL when neither names another
     /// engine (the libpq environment).
     pub fn of(url: Option<&str>) -> Kind {
-        if crate::db::mysql::connect::is_mysql_url(url) {
+        let text = match url {
+            Some(u) => u.to_string(),
+            None => std::env::var("DATABASE_URL").unwrap_or_default(),
+        };
+        if crate::db::redis::connect::is_redis_url(&text) {
+            Kind::Redis
+        } else if crate::db::mysql::connect::is_mysql_url(Some(&text)) {
             Kind::Mysql
         } else {
             Kind::Postgres
@@ -32,6 +39,25 @@ impl Kind {
         match self {
             Kind::Postgres => format!("SELECT pg_sleep({})", hold.as_secs_f64()),
             Kind::Mysql => format!("SELECT SLEEP({})", hold.as_secs_f64()),
+            // The hold is the client's (see `holds_on_client`); one round trip ends it.
+            Kind::Redis => "PING".into(),
+        }
+    }
+
+    /// Whether `--hold` keeps the connection checked out on the client rather than busy on
+    /// the server. Redis's blocking commands time out on the server's clock tick (hz,
+    /// default 10: BLPOP 0.01 returned after 100 ms on Redis 7.0), too coarse for holds of
+    /// milliseconds; an application holds its Redis connection on the client side anyway.
+    /// https://redis.io/docs/latest/operate/oss_and_stack/management/config-file/ (hz)
+    pub fn holds_on_client(self) -> bool {
+        self == Kind::Redis
+    }
+
+    /// What each client runs when neither --hold nor --query is given.
+    pub fn default_statement(self) -> &'static str {
+        match self {
+            Kind::Postgres | Kind::Mysql => "SELECT 1",
+            Kind::Redis => "PING",
         }
     }
 }
@@ -97,4 +123,27 @@ pub trait Backend: Send + Sync + Sized + 'static {
 
     /// A connect error that ends the run before it starts.
     fn fatal(e: Error<Self>) -> ToolError;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_url_scheme_picks_the_engine_and_its_hold() {
+        for (url, kind) in [
+            ("redis://127.0.0.1:6379", Kind::Redis),
+            ("rediss://cache:6380/2", Kind::Redis),
+            ("mariadb://root@127.0.0.1/test", Kind::Mysql),
+            ("postgres://u@h/db", Kind::Postgres),
+        ] {
+            assert_eq!(Kind::of(Some(url)), kind, "{url}");
+        }
+        let ms = Duration::from_millis(10);
+        assert_eq!(Kind::Redis.hold_statement(ms), "PING");
+        assert!(Kind::Redis.holds_on_client());
+        assert_eq!(Kind::Mysql.hold_statement(ms), "SELECT SLEEP(0.01)");
+        assert!(!Kind::Postgres.holds_on_client());
+        assert_eq!(Kind::Redis.default_statement(), "PING");
+    }
 }

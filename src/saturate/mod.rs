@@ -1,11 +1,12 @@
 //! `poolcheck saturate`: a short, bounded saturation check of a live server (PostgreSQL,
-//! MySQL, MariaDB) through poolcheck's own pool, with measured waits beside the Erlang C
+//! MySQL, MariaDB, Redis) through poolcheck's own pool, with measured waits beside the Erlang C
 //! prediction. The engine-specific part is a [`Backend`].
 
 pub mod backend;
 mod mysql;
 mod outcome;
 mod postgres;
+mod redis;
 
 pub use backend::{Backend, Kind, Ran, Slots, Wording};
 
@@ -47,6 +48,10 @@ pub struct Plan {
     pub scenario: Scenario,
     pub force: bool,
     pub kind: Kind,
+    /// Unique to this run: Redis names its clients after it.
+    pub run_name: String,
+    /// How long each request keeps its connection on the client before the statement.
+    pub client_hold: Option<Duration>,
 }
 
 fn bad(msg: impl Into<String>, help: &str) -> ToolError {
@@ -99,11 +104,18 @@ pub fn plan(args: &SaturateArgs) -> ToolResult<Plan> {
         ));
     }
     let kind = Kind::of(args.url.as_deref());
+    let run_name = crate::db::redis::saturate::run_name();
     let query = match (&args.query, hold) {
         (Some(q), _) => q.clone(),
         (None, Some(h)) => kind.hold_statement(h),
-        (None, None) => "SELECT 1".into(),
+        (None, None) => kind.default_statement().into(),
     };
+    if query.trim().is_empty() {
+        return Err(bad(
+            "--query is empty",
+            "give the statement (or Redis command) each client runs",
+        ));
+    }
     let acquire_timeout = dur("acquire-timeout", &args.acquire_timeout)?;
     if acquire_timeout.is_zero() || acquire_timeout > Duration::from_secs(60) {
         return Err(bad(
@@ -130,6 +142,8 @@ pub fn plan(args: &SaturateArgs) -> ToolResult<Plan> {
         scenario: args.scenario,
         force: args.force,
         kind,
+        run_name,
+        client_hold: hold.filter(|_| kind.holds_on_client() && args.query.is_none()),
     })
 }
 
@@ -150,6 +164,19 @@ pub fn run_plan(plan: &Plan, url: Option<&str>) -> ToolResult<Outcome> {
         }
         Kind::Mysql => {
             let backend = mysql::Mysql::new(crate::db::mysql::MyTarget::resolve(url)?);
+            rt.block_on(execute(plan, backend))
+        }
+        Kind::Redis => {
+            // Without a URL argument the run is here because DATABASE_URL names Redis.
+            let from_env = std::env::var("DATABASE_URL").ok();
+            let target = match url {
+                Some(u) => crate::db::redis::Target::parse(u, "the URL argument")?,
+                None => crate::db::redis::Target::parse(
+                    from_env.as_deref().unwrap_or_default(),
+                    "DATABASE_URL",
+                )?,
+            };
+            let backend = redis::Redis::new(target, plan.run_name.clone());
             rt.block_on(execute(plan, backend))
         }
     }
@@ -187,6 +214,7 @@ async fn execute<B: Backend>(plan: &Plan, backend: B) -> ToolResult<Outcome> {
     let ctx = Arc::new(Shared::<B> {
         pool: pool.clone(),
         query: plan.query.clone(),
+        client_hold: plan.client_hold,
         m: measured.clone(),
     });
     let mut warm_refused = None;
@@ -325,23 +353,29 @@ fn predict(
 struct Shared<B: Backend> {
     pool: Pool<B::Manager>,
     query: String,
+    client_hold: Option<Duration>,
     m: Arc<Measured>,
 }
 
 async fn one_request<B: Backend>(ctx: &Shared<B>) {
     let m = &ctx.m;
     match ctx.pool.get().await {
-        Ok(mut conn) => match B::run(&mut conn, &ctx.query).await {
-            Ran::Ok => {
-                m.completed.fetch_add(1, Ordering::Relaxed);
+        Ok(mut conn) => {
+            if let Some(h) = ctx.client_hold {
+                tokio::time::sleep(h).await;
             }
-            Ran::Failed { broken } => {
-                m.errors.fetch_add(1, Ordering::Relaxed);
-                if broken {
-                    conn.mark_broken();
+            match B::run(&mut conn, &ctx.query).await {
+                Ran::Ok => {
+                    m.completed.fetch_add(1, Ordering::Relaxed);
+                }
+                Ran::Failed { broken } => {
+                    m.errors.fetch_add(1, Ordering::Relaxed);
+                    if broken {
+                        conn.mark_broken();
+                    }
                 }
             }
-        },
+        }
         Err(PoolError::Timeout { waited }) => {
             m.timeouts.fetch_add(1, Ordering::Relaxed);
             m.timeout_waits

@@ -12,6 +12,8 @@ pub struct Outcome {
     pub clients: u32,
     pub rps: Option<f64>,
     pub query: String,
+    /// Each request held its connection this long on the client before the query.
+    pub client_hold: Option<Duration>,
     pub elapsed: Duration,
     pub completed: u64,
     pub throughput_qps: f64,
@@ -64,6 +66,7 @@ impl Outcome {
             clients: plan.clients,
             rps: plan.rps,
             query: plan.query.clone(),
+            client_hold: plan.client_hold,
             elapsed,
             completed,
             throughput_qps: completed as f64 / elapsed.as_secs_f64().max(1e-9),

@@ -468,6 +468,7 @@ impl Target {
             broken: false,
             target,
             id: None,
+            command_timeout: None,
         };
         // One write for the whole handshake; the replies are read in order and the first
         // error decides (a full server sends its refusal first and closes).
@@ -547,6 +548,9 @@ pub struct Conn {
     target: String,
     /// CLIENT ID, when the user may run it.
     pub id: Option<i64>,
+    /// How long one command may take before the connection counts as broken (Redis has no
+    /// server-side statement timeout); None: no bound.
+    pub command_timeout: Option<Duration>,
 }
 
 impl std::fmt::Debug for Conn {
@@ -730,6 +734,23 @@ impl Conn {
                 detail: "the connection broke earlier".into(),
             });
         }
+        let Some(bound) = self.command_timeout else {
+            return self.send(args).await;
+        };
+        match tokio::time::timeout(bound, self.send(args)).await {
+            Ok(r) => r,
+            Err(_) => {
+                // A reply may still be on its way: the stream is out of step for good.
+                let cmd = String::from_utf8_lossy(args.first().copied().unwrap_or(b"?"));
+                Err(self.closed(format!(
+                    "no reply to {cmd} within {}; poolcheck dropped the connection",
+                    crate::core::units::format_duration(bound)
+                )))
+            }
+        }
+    }
+
+    async fn send(&mut self, args: &[&[u8]]) -> Result<Value, RedisError> {
         encode(&mut self.out, args);
         self.flush().await?;
         self.read_reply().await

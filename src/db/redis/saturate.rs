@@ -19,6 +19,8 @@ pub struct RedisManager {
     pub connect_timeout: Duration,
     /// The run's client name (see [`run_name`]).
     pub name: String,
+    /// Bounds every command on the pool's connections (see [`Conn::command_timeout`]).
+    pub command_timeout: Option<Duration>,
 }
 
 impl Manager for RedisManager {
@@ -26,7 +28,12 @@ impl Manager for RedisManager {
     type Error = RedisError;
 
     async fn create(&self) -> Result<Conn, RedisError> {
-        self.target.connect(self.connect_timeout, &self.name).await
+        let mut conn = self
+            .target
+            .connect(self.connect_timeout, &self.name)
+            .await?;
+        conn.command_timeout = self.command_timeout;
+        Ok(conn)
     }
 
     async fn validate(&self, conn: &mut Conn) -> Result<(), RedisError> {
@@ -55,7 +62,8 @@ pub fn hold_key(name: &str) -> String {
 
 /// Holds the connection busy on the server for `hold`: BLPOP on the run's own key, which
 /// nothing pushes to, so it returns nil when its timeout ends. A zero hold is a PING (BLPOP 0
-/// would block forever).
+/// would block forever). `poolcheck saturate` holds on the client instead: the server ends
+/// a blocking command on its clock tick (hz), 100 ms late at the default hz 10.
 pub async fn hold(conn: &mut Conn, key: &str, hold: Duration) -> Result<(), RedisError> {
     if hold.is_zero() {
         return ping(conn).await;
