@@ -24,31 +24,32 @@ pub fn poolcheck_with_stdin(
     args: &[&str],
     stdin: impl Into<std::process::Stdio>,
 ) -> Run {
-    let out = Command::new(env!("CARGO_BIN_EXE_poolcheck"))
-        .env_remove("COLUMNS")
+    run_with(dir, args, stdin, None)
+}
+
+/// [`poolcheck`] in a terminal `cols` columns wide (COLUMNS).
+pub fn poolcheck_cols(args: &[&str], cols: usize) -> Run {
+    run_with(&root(), args, std::process::Stdio::null(), Some(cols))
+}
+
+/// The binary without the developer's terminal width (COLUMNS) unless `cols` sets one.
+fn run_with(
+    dir: &std::path::Path,
+    args: &[&str],
+    stdin: impl Into<std::process::Stdio>,
+    cols: Option<usize>,
+) -> Run {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_poolcheck"));
+    match cols {
+        Some(c) => cmd.env("COLUMNS", c.to_string()),
+        None => cmd.env_remove("COLUMNS"),
+    };
+    let out = cmd
         .args(args)
         .current_dir(dir)
         .env("NO_COLOR", "1")
         .env_remove("DATABASE_URL")
         .stdin(stdin)
-        .output()
-        .expect("run poolcheck");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
-
-/// [`poolcheck`] in a terminal `cols` columns wide (COLUMNS).
-pub fn poolcheck_cols(args: &[&str], cols: usize) -> Run {
-    let out = Command::new(env!("CARGO_BIN_EXE_poolcheck"))
-        .args(args)
-        .current_dir(root())
-        .env("NO_COLOR", "1")
-        .env("COLUMNS", cols.to_string())
-        .env_remove("DATABASE_URL")
-        .stdin(std::process::Stdio::null())
         .output()
         .expect("run poolcheck");
     Run {
