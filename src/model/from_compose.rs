@@ -368,6 +368,50 @@ fn unit(
     }
 }
 
+/// The variables of the `.env` in `dir` that compose interpolates with (resolved among
+/// themselves; one left unresolved is not set).
+pub fn dotenv_vars(
+    dir: &Path,
+    root: Option<&Path>,
+    sources: &mut SourceSet,
+    max_file_size: u64,
+    findings: &mut Vec<Finding>,
+) -> Vec<(String, Var)> {
+    let mut vars = Vec::new();
+    let path = dir.join(".env");
+    if std::fs::symlink_metadata(&path).is_err() {
+        return vars;
+    }
+    match crate::input::read::check(&path, root, false)
+        .and_then(|_| super::from_files::read_source(&path, sources, max_file_size))
+    {
+        Ok(id) => {
+            let text = sources.get(id).text.clone();
+            let mut f = vec![formats::env::parse(id, &text)];
+            findings.extend(f[0].errors.iter().cloned().map(syntax));
+            findings.extend(formats::env::resolve(&mut f).into_iter().map(syntax));
+            for e in &f[0].entries {
+                if e.unresolved.is_empty() {
+                    vars.push((
+                        e.key.clone(),
+                        Var {
+                            value: e.value.clone().unwrap_or_default(),
+                            at: Some((id, e.value_span)),
+                        },
+                    ));
+                }
+            }
+        }
+        Err(problem) => findings.push(crate::input::read::finding(
+            &path,
+            &problem,
+            sources,
+            max_file_size,
+        )),
+    }
+    vars
+}
+
 /// The `.env` beside the project's first file, and `--set` over it.
 fn project_env(
     dir: &Path,
@@ -376,40 +420,10 @@ fn project_env(
     opts: &BuildOptions,
     findings: &mut Vec<Finding>,
 ) -> Vec<(String, Var)> {
-    let mut vars = Vec::new();
-    let path = dir.join(".env");
     let root = files
         .first()
         .and_then(|f| crate::input::read::named_root(f));
-    if std::fs::symlink_metadata(&path).is_ok() {
-        match crate::input::read::check(&path, root.as_deref(), false)
-            .and_then(|_| super::from_files::read_source(&path, sources, opts.max_file_size))
-        {
-            Ok(id) => {
-                let text = sources.get(id).text.clone();
-                let mut f = vec![formats::env::parse(id, &text)];
-                findings.extend(f[0].errors.iter().cloned().map(syntax));
-                findings.extend(formats::env::resolve(&mut f).into_iter().map(syntax));
-                for e in &f[0].entries {
-                    if e.unresolved.is_empty() {
-                        vars.push((
-                            e.key.clone(),
-                            Var {
-                                value: e.value.clone().unwrap_or_default(),
-                                at: Some((id, e.value_span)),
-                            },
-                        ));
-                    }
-                }
-            }
-            Err(problem) => findings.push(crate::input::read::finding(
-                &path,
-                &problem,
-                sources,
-                opts.max_file_size,
-            )),
-        }
-    }
+    let mut vars = dotenv_vars(dir, root.as_deref(), sources, opts.max_file_size, findings);
     for (k, v) in &opts.overrides {
         vars.push((
             k.clone(),

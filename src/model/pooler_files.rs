@@ -283,7 +283,8 @@ impl Reader<'_> {
 }
 
 impl Reader<'_> {
-    /// The variables of the `.env` beside a compose file, for its interpolation.
+    /// The variables of the `.env` beside a compose file, for its interpolation. Its own
+    /// problems are the compose project's to report; here an unreadable one sets nothing.
     fn project_vars(
         &mut self,
         compose: FileId,
@@ -297,26 +298,14 @@ impl Reader<'_> {
         else {
             return Vec::new();
         };
-        let path = dir.join(".env");
-        if !path.is_file() {
-            return Vec::new();
-        }
-        let Some(id) = self.load(&path) else {
-            return Vec::new();
-        };
-        let text = self.sources.get(id).text.clone();
-        formats::env::parse(id, &text)
-            .entries
-            .iter()
-            .filter_map(|e| {
-                let value = e.value.clone()?;
-                let var = crate::input::formats::compose::Var {
-                    value,
-                    at: Some((id, e.value_span)),
-                };
-                Some((e.key.clone(), var))
-            })
-            .collect()
+        let mut ignored = Vec::new();
+        super::from_compose::dotenv_vars(
+            &dir,
+            self.root.as_deref(),
+            self.sources,
+            self.cap,
+            &mut ignored,
+        )
     }
 }
 
