@@ -398,6 +398,57 @@ fn human_output_fits_80_and_120_columns_without_splitting_a_word() {
     assert_eq!(words_at[0], words_at[1]);
 }
 
+#[test]
+fn deep_paths_fit_80_columns_keeping_the_file_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let deep = dir
+        .path()
+        .join("platform/teams/payments/services/backend-api/deploy/environments/production");
+    std::fs::create_dir_all(deep.join("backend")).unwrap();
+    let src = root().join("fixtures/demo");
+    std::fs::copy(src.join("poolcheck.toml"), deep.join("poolcheck.toml")).unwrap();
+    for f in [".env.example", ".env.production"] {
+        std::fs::copy(src.join("backend").join(f), deep.join("backend").join(f)).unwrap();
+    }
+    let config = deep.join("poolcheck.toml");
+    let run = run_env(
+        dir.path(),
+        &["verify", "--prod", "--config", config.to_str().unwrap()],
+        &[("COLUMNS", "80"), ("NO_COLOR", "1")],
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    for line in run.stdout.lines() {
+        assert!(
+            line.chars().count() <= 80,
+            "line of {}: {line}",
+            line.chars().count()
+        );
+    }
+    // miette prints a snippet's path whole: poolcheck keeps its tail, cut at a `/`.
+    assert!(run
+        .stdout
+        .contains("╭─[…/deploy/environments/production/backend/.env.production:6:21]"));
+    assert!(run
+        .stdout
+        .contains("inputs in …/deploy/environments/production/poolcheck.toml\n"));
+    // The machine formats keep the whole path.
+    let concise = run_env(
+        dir.path(),
+        &[
+            "verify",
+            "--prod",
+            "--format",
+            "concise",
+            "--config",
+            config.to_str().unwrap(),
+        ],
+        &[("COLUMNS", "80")],
+    );
+    assert!(concise.stdout.contains(
+        "platform/teams/payments/services/backend-api/deploy/environments/production/backend/.env.production:6:21"
+    ), "{}", concise.stdout);
+}
+
 /// The words of the prose, without the snippet gutter and box-drawing characters.
 fn words(text: &str) -> Vec<String> {
     text.split(|c: char| c.is_whitespace() || "│╭╰─┬·×[]()".contains(c))

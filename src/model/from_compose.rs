@@ -9,7 +9,8 @@
 //! are interpolated from the `.env` beside the first file
 //! (<https://docs.docker.com/reference/compose-file/interpolation/>); `environment` beats
 //! `env_file`; a service with `profiles` runs only when one of them is active
-//! (`--profile`, or `COMPOSE_PROFILES` in that `.env`). poolcheck does not read the shell's
+//! (`--profile`, or `COMPOSE_PROFILES` in that `.env`); `extends` starts a service from the
+//! one it names, in the same file or in `extends.file`. poolcheck does not read the shell's
 //! environment, so a run means the same on every machine: a variable only the shell sets
 //! leaves its value unknown.
 
@@ -190,38 +191,19 @@ impl Project {
         let vars = project_env(dir, files, sources, opts, &mut p.findings);
         let mut services: Vec<Svc> = Vec::new();
         for path in files {
-            let id = match super::from_files::read_source(path, sources, opts.max_file_size) {
-                Ok(id) => id,
-                Err(problem) => {
-                    p.findings.push(crate::input::read::finding(
-                        path,
-                        &problem,
-                        sources,
-                        opts.max_file_size,
-                    ));
-                    continue;
+            match read_compose_file(path, sources, opts, &mut p.findings) {
+                Some(Ok(file)) => {
+                    merge_file(&mut services, &file, sources, opts, &mut p.findings);
                 }
-            };
-            let text = sources.get(id).text.clone();
-            let doc = match formats::yaml::parse(id, &text) {
-                Ok(docs) => docs.into_iter().next(),
-                Err(e) => {
-                    p.findings.push(syntax(e));
-                    continue;
-                }
-            };
-            let Some(doc) = doc else { continue };
-            if !matches!(doc.kind, NodeKind::Map(_)) {
-                p.findings.push(syntax(formats::ParseError {
-                    file: id,
-                    span: doc.span,
-                    message: "a compose file must be a mapping with `services:`".into(),
-                    help: Some("write `services:` at the top level, one key per service".into()),
-                }));
-                continue;
+                Some(Err(())) => {}
+                // Named on the command line or found in a folder, so it was there a moment ago.
+                None => p.findings.push(crate::input::read::finding(
+                    path,
+                    &crate::input::read::Problem::Missing,
+                    sources,
+                    opts.max_file_size,
+                )),
             }
-            let base = path.parent().unwrap_or(Path::new(""));
-            merge_file(&mut services, &doc, &text, base);
         }
         let active = active_profiles(&vars, opts);
         for svc in &services {
@@ -457,12 +439,31 @@ fn tag(text: &str, n: &Node) -> Option<&'static str> {
     None
 }
 
-/// Merges one file's services into `services`, as `docker compose -f … -f …` does.
-fn merge_file(services: &mut Vec<Svc>, doc: &Node, text: &str, base: &Path) {
-    let Some(NodeKind::Map(entries)) = doc.get("services").map(|n| &n.kind) else {
+/// One compose file as read: its document, text and folder (for relative paths).
+struct ComposeFile {
+    doc: Node,
+    text: std::sync::Arc<str>,
+    base: PathBuf,
+}
+
+/// How deep `extends` may chain (compose itself only refuses cycles); deeper is a mistake.
+const MAX_EXTENDS: usize = 16;
+
+/// Merges one file's services into `services`, as `docker compose -f … -f …` does. A service
+/// with `extends` first takes the service it names (in this file or in `extends.file`), as
+/// <https://docs.docker.com/compose/how-tos/multiple-compose-files/extends/> describes.
+fn merge_file(
+    services: &mut Vec<Svc>,
+    file: &ComposeFile,
+    sources: &mut SourceSet,
+    opts: &BuildOptions,
+    findings: &mut Vec<Finding>,
+) {
+    let Some(NodeKind::Map(entries)) = file.doc.get("services").map(|n| &n.kind) else {
         return;
     };
     for e in entries {
+        let text = &*file.text;
         let pos = services.iter().position(|s| s.name == e.key);
         if tag(text, &e.value) == Some("reset") {
             if let Some(i) = pos {
@@ -488,7 +489,178 @@ fn merge_file(services: &mut Vec<Svc>, doc: &Node, text: &str, base: &Path) {
                 ..Svc::default()
             };
         }
-        let field = |k: &str| e.value.get(k).map(|n| (n.clone(), tag(text, n)));
+        let mut chain = Vec::new();
+        extends_chain(
+            file, &e.key, &e.value, sources, opts, findings, &mut chain, 0,
+        );
+        for (value, text, base) in chain.iter().rev() {
+            apply(svc, value, text, base);
+        }
+        apply(svc, &e.value, text, &file.base);
+    }
+}
+
+/// The services `value` extends, nearest first, each with its file's text and folder.
+#[allow(clippy::too_many_arguments)]
+fn extends_chain(
+    file: &ComposeFile,
+    name: &str,
+    value: &Node,
+    sources: &mut SourceSet,
+    opts: &BuildOptions,
+    findings: &mut Vec<Finding>,
+    chain: &mut Vec<(Node, std::sync::Arc<str>, PathBuf)>,
+    depth: usize,
+) {
+    let Some(ext) = value.get("extends") else {
+        return;
+    };
+    // `extends: web` is short for `extends: {service: web}`.
+    let service_node = ext.get("service").unwrap_or(ext);
+    let Some(target) = service_node.scalar().and_then(Scalar::as_text) else {
+        return;
+    };
+    if depth >= MAX_EXTENDS {
+        findings.push(
+            Finding::new(
+                Code::PC008,
+                format!(
+                    "compose service `{name}` extends services more than {MAX_EXTENDS} deep; the rest of the chain was not read"
+                ),
+                "check the chain of `extends:` for a loop, and keep it short",
+            )
+            .at(ext.file, ext.span, "extends too deep"),
+        );
+        return;
+    }
+    let file_node = ext.get("file");
+    let other = match file_node.and_then(Node::scalar).and_then(Scalar::as_text) {
+        Some(f) => {
+            let path = file.base.join(f.trim_start_matches("./"));
+            match read_compose_file(&path, sources, opts, findings) {
+                Some(Ok(cf)) => Some(cf),
+                Some(Err(())) => return,
+                None => {
+                    let shown = crate::core::source::display_path(&path);
+                    findings.push(
+                        Finding::new(
+                            Code::PC008,
+                            format!(
+                                "compose service `{name}` extends a service in {shown}, which does not exist"
+                            ),
+                            "fix `extends.file`, or check the folder that holds that file",
+                        )
+                        .at(
+                            file_node.map_or(ext.file, |n| n.file),
+                            file_node.map_or(ext.span, |n| n.span),
+                            "no such file",
+                        ),
+                    );
+                    return;
+                }
+            }
+        }
+        None => None,
+    };
+    let from = other.as_ref().unwrap_or(file);
+    let found = match from.doc.get("services").map(|n| &n.kind) {
+        Some(NodeKind::Map(entries)) => entries.iter().find(|x| x.key == target),
+        _ => None,
+    };
+    let Some(found) = found else {
+        let shown = sources.get(from.doc.file).display.clone();
+        findings.push(
+            Finding::new(
+                Code::PC008,
+                format!(
+                    "compose service `{name}` extends `{target}`, which {shown} does not define"
+                ),
+                "fix the service name under `extends:`; its settings are not counted",
+            )
+            .at(service_node.file, service_node.span, "no such service"),
+        );
+        return;
+    };
+    let same = |n: &Node| n.file == found.value.file && n.span == found.value.span;
+    if same(value) || chain.iter().any(|(n, _, _)| same(n)) {
+        findings.push(
+            Finding::new(
+                Code::PC008,
+                format!("compose service `{name}` extends `{target}`, which leads back to it"),
+                "break the loop of `extends:`; docker compose refuses it",
+            )
+            .at(service_node.file, service_node.span, "extends in a loop"),
+        );
+        return;
+    }
+    chain.push((found.value.clone(), from.text.clone(), from.base.clone()));
+    extends_chain(
+        from,
+        &found.key,
+        &found.value,
+        sources,
+        opts,
+        findings,
+        chain,
+        depth + 1,
+    );
+}
+
+/// Reads and parses a compose file: None when it does not exist, Err when a finding says why
+/// it could not be read.
+fn read_compose_file(
+    path: &Path,
+    sources: &mut SourceSet,
+    opts: &BuildOptions,
+    findings: &mut Vec<Finding>,
+) -> Option<Result<ComposeFile, ()>> {
+    if std::fs::symlink_metadata(path).is_err() {
+        return None;
+    }
+    let id = match super::from_files::read_source(path, sources, opts.max_file_size) {
+        Ok(id) => id,
+        Err(problem) => {
+            findings.push(crate::input::read::finding(
+                path,
+                &problem,
+                sources,
+                opts.max_file_size,
+            ));
+            return Some(Err(()));
+        }
+    };
+    let text: std::sync::Arc<str> = sources.get(id).text.clone();
+    match formats::yaml::parse(id, &text) {
+        Ok(docs) => match docs.into_iter().next() {
+            Some(doc) if matches!(doc.kind, NodeKind::Map(_)) => Some(Ok(ComposeFile {
+                doc,
+                text,
+                base: path.parent().map(Path::to_path_buf).unwrap_or_default(),
+            })),
+            Some(doc) => {
+                findings.push(syntax(formats::ParseError {
+                    file: id,
+                    span: doc.span,
+                    message: "a compose file must be a mapping with `services:`".into(),
+                    help: Some("write `services:` at the top level, one key per service".into()),
+                }));
+                Some(Err(()))
+            }
+            None => Some(Err(())),
+        },
+        Err(e) => {
+            findings.push(syntax(e));
+            Some(Err(()))
+        }
+    }
+}
+
+/// One service entry's fields over what `svc` has so far (an earlier file or the service it
+/// extends).
+fn apply(svc: &mut Svc, value: &Node, text: &str, base: &Path) {
+    {
+        let e_value = value;
+        let field = |k: &str| e_value.get(k).map(|n| (n.clone(), tag(text, n)));
         let replace = |slot: &mut Option<Node>, f: Option<(Node, Option<&str>)>| match f {
             Some((_, Some("reset"))) => *slot = None,
             Some((n, _)) => *slot = Some(n),
@@ -497,7 +669,7 @@ fn merge_file(services: &mut Vec<Svc>, doc: &Node, text: &str, base: &Path) {
         replace(&mut svc.image, field("image"));
         replace(&mut svc.command, field("command"));
         replace(&mut svc.replicas, field("scale"));
-        if let Some(d) = e.value.get("deploy") {
+        if let Some(d) = e_value.get("deploy") {
             if let Some(r) = d.get("replicas") {
                 svc.replicas = (tag(text, r) != Some("reset")).then(|| r.clone());
             }

@@ -70,13 +70,48 @@ fn miette_severity(s: Severity) -> miette::Severity {
 /// Sources as they may be shown (secrets masked, controls visible), shared, never copied.
 struct Masked<'a> {
     sources: &'a SourceSet,
+    /// The terminal's width: snippet headers (`╭─[path:line:col]`) must fit it.
+    width: usize,
 }
 
 impl Masked<'_> {
     fn named(&mut self, file: FileId) -> NamedSource<std::sync::Arc<str>> {
         let f = self.sources.get(file);
-        NamedSource::new(f.display.clone(), f.shown.clone())
+        let lines = f.shown.lines().count().max(1);
+        let cols = f.shown.lines().map(str::len).max().unwrap_or(1);
+        let name = fit_path(&f.display, self.width, header_overhead(lines, cols));
+        NamedSource::new(name, f.shown.clone())
     }
+}
+
+/// Columns a snippet header takes besides the path: the gutter, `╭─[`, `:line:col]`, and the
+/// indent of a related diagnostic nested under its finding.
+fn header_overhead(lines: usize, cols: usize) -> usize {
+    let digits = |n: usize| n.to_string().len();
+    (digits(lines) + 2) + 3 + 1 + digits(lines) + 1 + digits(cols) + 1 + 8
+}
+
+/// miette prints a snippet's path whole, so a deep path would run past the terminal: keep its
+/// last components (the file and the folders nearest it) behind `…/`, cut only at a `/`.
+fn fit_path(path: &str, width: usize, overhead: usize) -> String {
+    let room = width.saturating_sub(overhead);
+    if path.chars().count() <= room {
+        return path.to_string();
+    }
+    let parts: Vec<&str> = path.split('/').collect();
+    // Always keep the file name, even when it alone is wider than the room.
+    let mut kept = parts.len() - 1;
+    while kept > 0 {
+        let tail = parts[kept - 1..].join("/");
+        if tail.chars().count() + 2 > room {
+            break;
+        }
+        kept -= 1;
+    }
+    if kept == 0 {
+        return path.to_string();
+    }
+    format!("…/{}", parts[kept..].join("/"))
 }
 
 /// Text echoed from input as it may be shown: secrets redacted, control characters escaped.
@@ -136,7 +171,11 @@ fn to_diag(f: &Finding, masked: &mut Masked<'_>) -> Diag {
         diag.related.push(Diag {
             code: String::new(),
             severity: miette::Severity::Advice,
-            message: format!("inputs in {}", masked.sources.get(file).display),
+            message: format!(
+                "inputs in {}",
+                // `  ╰─▶   ☞ inputs in ` comes before the path.
+                fit_path(&masked.sources.get(file).display, masked.width, 30)
+            ),
             help: None,
             source: Some(masked.named(file)),
             labels: labels.iter().map(|l| labeled(l, false)).collect(),
@@ -184,6 +223,7 @@ pub fn render(report: &Report<'_>) -> String {
     let handler = handler_for(style.color, style.width);
     let mut masked = Masked {
         sources: report.sources,
+        width: style.width,
     };
     let mut out = String::new();
     for f in report.findings {
@@ -503,5 +543,31 @@ fn capacity_line(cap: &ServerCapacity) -> String {
             cap.engine.limit_name(),
             services.join(", ")
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fit_path;
+
+    #[test]
+    fn a_path_that_fits_is_kept_whole() {
+        assert_eq!(fit_path("backend/.env", 80, 20), "backend/.env");
+    }
+
+    #[test]
+    fn a_deep_path_keeps_its_nearest_folders_behind_an_ellipsis() {
+        let p =
+            "services/payments/deploy/helm/charts/payments-api/environments/production/values.yaml";
+        let fitted = fit_path(p, 60, 20);
+        assert_eq!(fitted, "…/environments/production/values.yaml");
+        assert!(fitted.chars().count() <= 40);
+    }
+
+    #[test]
+    fn a_file_name_wider_than_the_room_is_never_cut() {
+        let name = "a".repeat(90);
+        assert_eq!(fit_path(&format!("x/{name}"), 80, 20), format!("…/{name}"));
+        assert_eq!(fit_path(&name, 80, 20), name);
     }
 }
