@@ -14,15 +14,29 @@ use std::sync::OnceLock;
 
 /// Every preset file, embedded. `every_file_in_rules_apps_is_embedded` keeps the list whole.
 const FILES: &[(&str, &str)] = &[
+    ("chatwoot", include_str!("../../rules/apps/chatwoot.toml")),
+    ("directus", include_str!("../../rules/apps/directus.toml")),
     ("discourse", include_str!("../../rules/apps/discourse.toml")),
+    ("ghost", include_str!("../../rules/apps/ghost.toml")),
     ("gitea", include_str!("../../rules/apps/gitea.toml")),
     ("gitlab", include_str!("../../rules/apps/gitlab.toml")),
     ("grafana", include_str!("../../rules/apps/grafana.toml")),
+    ("hasura", include_str!("../../rules/apps/hasura.toml")),
+    ("lemmy", include_str!("../../rules/apps/lemmy.toml")),
+    ("mastodon", include_str!("../../rules/apps/mastodon.toml")),
     (
         "mattermost",
         include_str!("../../rules/apps/mattermost.toml"),
     ),
+    ("n8n", include_str!("../../rules/apps/n8n.toml")),
+    ("outline", include_str!("../../rules/apps/outline.toml")),
+    ("postgrest", include_str!("../../rules/apps/postgrest.toml")),
     ("sentry", include_str!("../../rules/apps/sentry.toml")),
+    ("umami", include_str!("../../rules/apps/umami.toml")),
+    (
+        "vaultwarden",
+        include_str!("../../rules/apps/vaultwarden.toml"),
+    ),
 ];
 
 #[derive(Debug, Clone, Deserialize)]
