@@ -18,6 +18,7 @@ const FILES: &[(&str, &str)] = &[
     ("gitea", include_str!("../../rules/apps/gitea.toml")),
     ("gitlab", include_str!("../../rules/apps/gitlab.toml")),
     ("grafana", include_str!("../../rules/apps/grafana.toml")),
+    ("keycloak", include_str!("../../rules/apps/keycloak.toml")),
     (
         "mattermost",
         include_str!("../../rules/apps/mattermost.toml"),
