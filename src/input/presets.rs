@@ -23,6 +23,7 @@ const FILES: &[(&str, &str)] = &[
         "mattermost",
         include_str!("../../rules/apps/mattermost.toml"),
     ),
+    ("metabase", include_str!("../../rules/apps/metabase.toml")),
     ("sentry", include_str!("../../rules/apps/sentry.toml")),
 ];
 
