@@ -25,6 +25,7 @@ const FILES: &[(&str, &str)] = &[
     ),
     ("metabase", include_str!("../../rules/apps/metabase.toml")),
     ("sentry", include_str!("../../rules/apps/sentry.toml")),
+    ("synapse", include_str!("../../rules/apps/synapse.toml")),
 ];
 
 #[derive(Debug, Clone, Deserialize)]
