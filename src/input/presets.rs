@@ -14,10 +14,12 @@ use std::sync::OnceLock;
 
 /// Every preset file, embedded. `every_file_in_rules_apps_is_embedded` keeps the list whole.
 const FILES: &[(&str, &str)] = &[
+    ("dify", include_str!("../../rules/apps/dify.toml")),
     ("discourse", include_str!("../../rules/apps/discourse.toml")),
     ("gitea", include_str!("../../rules/apps/gitea.toml")),
     ("gitlab", include_str!("../../rules/apps/gitlab.toml")),
     ("grafana", include_str!("../../rules/apps/grafana.toml")),
+    ("harbor", include_str!("../../rules/apps/harbor.toml")),
     ("keycloak", include_str!("../../rules/apps/keycloak.toml")),
     (
         "mattermost",
