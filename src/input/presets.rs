@@ -14,6 +14,7 @@ use std::sync::OnceLock;
 
 /// Every preset file, embedded. `every_file_in_rules_apps_is_embedded` keeps the list whole.
 const FILES: &[(&str, &str)] = &[
+    ("airflow", include_str!("../../rules/apps/airflow.toml")),
     ("dify", include_str!("../../rules/apps/dify.toml")),
     ("discourse", include_str!("../../rules/apps/discourse.toml")),
     ("gitea", include_str!("../../rules/apps/gitea.toml")),
@@ -90,6 +91,9 @@ pub struct Component {
     pub replicas_key: Option<String>,
     pub autoscaling_max_key: Option<String>,
     pub autoscaling_enabled_key: Option<String>,
+    /// The chart value that switches the component off (`triggerer.enabled`): when the
+    /// values say false, the chart renders no workload for it.
+    pub enabled_key: Option<String>,
 }
 
 /// Source links per entry, in file order, read from the comments above each table.

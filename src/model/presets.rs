@@ -25,6 +25,14 @@ pub fn component_of(
         // A component the values never mention is one the deployment does not tune: the
         // chart's own default decides whether it runs, and poolcheck does not guess it.
         for other in &preset.components[1..] {
+            let off = other
+                .enabled_key
+                .as_deref()
+                .and_then(|k| at_path(values, k))
+                .is_some_and(falsy);
+            if off {
+                continue;
+            }
             let named = [&other.replicas_key, &other.autoscaling_max_key]
                 .into_iter()
                 .flatten()
@@ -102,6 +110,16 @@ fn truthy(n: &crate::input::formats::Node) -> bool {
     match n.scalar() {
         Some(Scalar::Bool(b)) => *b,
         Some(Scalar::Str(s)) => s.eq_ignore_ascii_case("true"),
+        _ => false,
+    }
+}
+
+/// A value that switches something off: `false`, or the string "false" as Helm users write it.
+fn falsy(n: &crate::input::formats::Node) -> bool {
+    use crate::input::formats::Scalar;
+    match n.scalar() {
+        Some(Scalar::Bool(b)) => !*b,
+        Some(Scalar::Str(s)) => s.trim().eq_ignore_ascii_case("false"),
         _ => false,
     }
 }
