@@ -29,6 +29,7 @@ const FILES: &[(&str, &str)] = &[
     ("metabase", include_str!("../../rules/apps/metabase.toml")),
     ("sentry", include_str!("../../rules/apps/sentry.toml")),
     ("synapse", include_str!("../../rules/apps/synapse.toml")),
+    ("zitadel", include_str!("../../rules/apps/zitadel.toml")),
 ];
 
 #[derive(Debug, Clone, Deserialize)]
