@@ -14,29 +14,36 @@ use std::sync::OnceLock;
 
 /// Every preset file, embedded. `every_file_in_rules_apps_is_embedded` keeps the list whole.
 const FILES: &[(&str, &str)] = &[
+    ("airflow", include_str!("../../rules/apps/airflow.toml")),
     ("chatwoot", include_str!("../../rules/apps/chatwoot.toml")),
+    ("dify", include_str!("../../rules/apps/dify.toml")),
     ("directus", include_str!("../../rules/apps/directus.toml")),
     ("discourse", include_str!("../../rules/apps/discourse.toml")),
     ("ghost", include_str!("../../rules/apps/ghost.toml")),
     ("gitea", include_str!("../../rules/apps/gitea.toml")),
     ("gitlab", include_str!("../../rules/apps/gitlab.toml")),
     ("grafana", include_str!("../../rules/apps/grafana.toml")),
+    ("harbor", include_str!("../../rules/apps/harbor.toml")),
     ("hasura", include_str!("../../rules/apps/hasura.toml")),
+    ("keycloak", include_str!("../../rules/apps/keycloak.toml")),
     ("lemmy", include_str!("../../rules/apps/lemmy.toml")),
     ("mastodon", include_str!("../../rules/apps/mastodon.toml")),
     (
         "mattermost",
         include_str!("../../rules/apps/mattermost.toml"),
     ),
+    ("metabase", include_str!("../../rules/apps/metabase.toml")),
     ("n8n", include_str!("../../rules/apps/n8n.toml")),
     ("outline", include_str!("../../rules/apps/outline.toml")),
     ("postgrest", include_str!("../../rules/apps/postgrest.toml")),
     ("sentry", include_str!("../../rules/apps/sentry.toml")),
+    ("synapse", include_str!("../../rules/apps/synapse.toml")),
     ("umami", include_str!("../../rules/apps/umami.toml")),
     (
         "vaultwarden",
         include_str!("../../rules/apps/vaultwarden.toml"),
     ),
+    ("zitadel", include_str!("../../rules/apps/zitadel.toml")),
 ];
 
 #[derive(Debug, Clone, Deserialize)]
@@ -99,6 +106,9 @@ pub struct Component {
     pub replicas_key: Option<String>,
     pub autoscaling_max_key: Option<String>,
     pub autoscaling_enabled_key: Option<String>,
+    /// The chart value that switches the component off (`triggerer.enabled`): when the
+    /// values say false, the chart renders no workload for it.
+    pub enabled_key: Option<String>,
 }
 
 /// Source links per entry, in file order, read from the comments above each table.

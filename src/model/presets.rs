@@ -25,6 +25,14 @@ pub fn component_of(
         // A component the values never mention is one the deployment does not tune: the
         // chart's own default decides whether it runs, and poolcheck does not guess it.
         for other in &preset.components[1..] {
+            let off = other
+                .enabled_key
+                .as_deref()
+                .and_then(|k| at_path(values, k))
+                .is_some_and(falsy);
+            if off {
+                continue;
+            }
             let named = [&other.replicas_key, &other.autoscaling_max_key]
                 .into_iter()
                 .flatten()
@@ -106,6 +114,16 @@ fn truthy(n: &crate::input::formats::Node) -> bool {
     }
 }
 
+/// A value that switches something off: `false`, or the string "false" as Helm users write it.
+fn falsy(n: &crate::input::formats::Node) -> bool {
+    use crate::input::formats::Scalar;
+    match n.scalar() {
+        Some(Scalar::Bool(b)) => !*b,
+        Some(Scalar::Str(s)) => s.trim().eq_ignore_ascii_case("false"),
+        _ => false,
+    }
+}
+
 fn pods(
     n: &crate::input::formats::Node,
     key: &str,
@@ -134,5 +152,78 @@ fn pods(
             errors.push((n.file, n.span, m));
             None
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn split_for(values: &str) -> std::collections::BTreeSet<String> {
+        let preset = get("airflow").unwrap();
+        let values = crate::input::formats::yaml::parse_values(0, values, "values.yaml")
+            .unwrap()
+            .unwrap();
+        let spec = crate::model::from_files::ServiceSpec::default();
+        let mut scaling = crate::model::from_helm::Scaling::default();
+        let mut split = std::collections::BTreeSet::new();
+        let comp = component_of(preset, &spec, Some(&values), &mut scaling, &mut split);
+        assert_eq!(comp.map(|c| c.name.as_str()), Some("webserver"));
+        split
+    }
+
+    #[test]
+    fn a_component_the_values_switch_off_is_not_split_out() {
+        let on = "scheduler:\n  replicas: 2\ntriggerer:\n  enabled: true\n  replicas: 1\n";
+        assert_eq!(
+            split_for(on).into_iter().collect::<Vec<_>>(),
+            ["scheduler", "triggerer"]
+        );
+        let off = "scheduler:\n  replicas: 2\ntriggerer:\n  enabled: false\n  replicas: 1\ndagProcessor:\n  enabled: \"false\"\n  replicas: 1\n";
+        assert_eq!(
+            split_for(off).into_iter().collect::<Vec<_>>(),
+            ["scheduler"]
+        );
+    }
+
+    #[test]
+    fn the_new_presets_are_told_apart() {
+        let image = |i: &str| by_image(i).map(|d| d.preset);
+        assert_eq!(image("quay.io/keycloak/keycloak:26.0.7"), Some("keycloak"));
+        assert_eq!(
+            image("metabase/metabase-enterprise:v1.50.3"),
+            Some("metabase")
+        );
+        assert_eq!(image("goharbor/harbor-exporter:v2.11.1"), Some("harbor"));
+        assert_eq!(image("matrixdotorg/synapse:v1.114.0"), Some("synapse"));
+        assert_eq!(image("langgenius/dify-api:1.7.2"), Some("dify"));
+        assert_eq!(image("apache/airflow:2.9.3"), Some("airflow"));
+        assert_eq!(image("ghcr.io/zitadel/zitadel:v3.3.2"), Some("zitadel"));
+        // The login UI talks to ZITADEL's API, not to the database.
+        assert_eq!(image("ghcr.io/zitadel/zitadel-login:v3.3.2"), None);
+        let env = |e: &str| by_env(e).map(|d| d.preset);
+        assert_eq!(env("KC_DB_POOL_MAX_SIZE"), Some("keycloak"));
+        assert_eq!(
+            env("MB_APPLICATION_DB_MAX_CONNECTION_POOL_SIZE"),
+            Some("metabase")
+        );
+        assert_eq!(
+            env("AIRFLOW__DATABASE__SQL_ALCHEMY_POOL_SIZE"),
+            Some("airflow")
+        );
+        assert_eq!(
+            env("ZITADEL_DATABASE_POSTGRES_MAXOPENCONNS"),
+            Some("zitadel")
+        );
+        // Generic names never decide the app on their own.
+        for generic in [
+            "SQLALCHEMY_POOL_SIZE",
+            "POSTGRESQL_MAX_OPEN_CONNS",
+            "DATABASE_URL",
+        ] {
+            assert_eq!(env(generic), None, "{generic}");
+        }
+        assert_eq!(by_chart("keycloakx").map(|d| d.preset), Some("keycloak"));
+        assert_eq!(by_chart("harbor").map(|d| d.preset), Some("harbor"));
     }
 }
