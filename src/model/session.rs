@@ -29,7 +29,7 @@ impl StackFeature {
     pub fn name(self) -> &'static str {
         match self {
             StackFeature::GoodJob => "GoodJob",
-            StackFeature::ActionCablePostgres => "Action Cable (postgresql adapter)",
+            StackFeature::ActionCablePostgres => "Action Cable",
         }
     }
     /// Both LISTEN; GoodJob also holds session-level advisory locks.

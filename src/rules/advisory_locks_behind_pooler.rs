@@ -19,7 +19,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
             continue;
         };
         let message = format!(
-            "`{}` runs migrations through `{}` in {} mode, which does not keep ActiveRecord's session-level advisory lock",
+            "`{}`'s migration advisory lock is lost in `{}`'s {} mode",
             svc.name,
             p.name,
             mode.value.word()

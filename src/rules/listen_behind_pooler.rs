@@ -20,12 +20,12 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
         };
         for u in &svc.pool.stack_uses {
             let what = if u.feature.takes_advisory_locks() {
-                "LISTEN and session-level advisory locks"
+                "LISTENs and locks"
             } else {
-                "LISTEN"
+                "LISTENs"
             };
             let message = format!(
-                "`{}` runs {} through `{}` in {} mode, which does not keep its {what}",
+                "`{}`'s {} {what}, lost in `{}`'s {} mode",
                 svc.name,
                 u.feature.name(),
                 p.name,

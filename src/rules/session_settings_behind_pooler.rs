@@ -33,7 +33,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
                 continue;
             }
             let message = format!(
-                "`{}` sets {} on connect through `{}` in {} mode, which does not keep it for later transactions",
+                "`{}` sets {} on connect, lost in `{}`'s {} mode",
                 svc.name,
                 lost.join(", "),
                 p.name,

@@ -36,13 +36,9 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
     for (via, mode_origin, svcs) in groups {
         let p = &ctx.fleet.poolers[via];
         let names: Vec<String> = svcs.iter().map(|s| format!("`{}`", s.name)).collect();
-        let (who, verb) = if names.len() == 1 {
-            (format!("service {}", names[0]), "runs")
-        } else {
-            (format!("services {}", names.join(", ")), "run")
-        };
+        let who = names.join(", ");
         let message = format!(
-            "`{}` is in statement mode, which refuses multi-statement transactions, and {who} {verb} them",
+            "`{}`'s statement mode refuses the transactions of {who}",
             p.name
         );
         let help = "set pool_mode = transaction for this database or user";
