@@ -1218,6 +1218,7 @@ fn session_state(
             pool.session_settings.push(super::session::SessionSetting {
                 key: o.key.clone(),
                 params,
+                startup: o.def.unit == Unit::PgOptions,
                 origin: o.origin.clone(),
             });
         }

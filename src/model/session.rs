@@ -13,6 +13,8 @@ pub struct SessionSetting {
     pub key: String,
     /// The server parameters it sets, lower case (`statement_timeout`, `search_path`).
     pub params: Vec<String>,
+    /// Sent in the startup packet (libpq `options`, PGOPTIONS) rather than run as SQL.
+    pub startup: bool,
     pub origin: Origin,
 }
 

@@ -32,14 +32,30 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
             if lost.is_empty() {
                 continue;
             }
-            let message = format!(
-                "`{}` sets {} on connect, lost in `{}`'s {} mode",
-                svc.name,
-                lost.join(", "),
-                p.name,
-                mode.value.word()
-            );
-            let help = "set it for the role on the server (ALTER ROLE … SET), or use session mode";
+            // PgBouncer refuses a startup parameter it does not track, or drops it when
+            // ignore_startup_parameters lists it; a SET holds on one server connection only.
+            let (message, help) = if s.startup {
+                (
+                    format!(
+                        "`{}` sends {} at startup, which `{}` refuses or drops",
+                        svc.name,
+                        lost.join(", "),
+                        p.name
+                    ),
+                    "set it for the role on the server (ALTER ROLE … SET) instead",
+                )
+            } else {
+                (
+                    format!(
+                        "`{}` sets {} on connect, lost in `{}`'s {} mode",
+                        svc.name,
+                        lost.join(", "),
+                        p.name,
+                        mode.value.word()
+                    ),
+                    "set it for the role on the server (ALTER ROLE … SET), or use session mode",
+                )
+            };
             let f = Finding::new(Code::PC508, message, help)
                 .cite(&s.origin, format!("{} sets {}", s.key, lost.join(", ")));
             out.push(cite_route(f, svc, p, mode).service(&svc.name));
