@@ -336,3 +336,74 @@ mod robustness {
         }
     }
 }
+
+/// A Rails app with every session feature the session rules know: migrations' advisory lock
+/// (default), `variables:`, Action Cable on PostgreSQL, GoodJob.
+const RAILS_DB: &str = "production:\n  adapter: postgresql\n  url: postgres://shop@pgbouncer:6432/app\n  pool: 5\n  prepared_statements: false\n  variables:\n    statement_timeout: 5s\n";
+const RAILS_CABLE: &str = "production:\n  adapter: postgresql\n";
+const RAILS_GEMFILE: &str = "source \"https://rubygems.org\"\ngem \"rails\"\ngem \"good_job\"\n";
+
+fn rails_behind(ini: &str, kind: &str) -> tempfile::TempDir {
+    let pooler = format!("\n[poolers.pgbouncer]\nfiles = [\"pgbouncer.ini\"]\n{kind}");
+    let service = "\n[services.shop]\nfiles = [\"shop/config/database.yml\"]\n";
+    tree(&[
+        ("poolcheck.toml", &format!("{SERVER}{pooler}{service}")),
+        ("pgbouncer.ini", ini),
+        ("shop/config/database.yml", RAILS_DB),
+        ("shop/config/cable.yml", RAILS_CABLE),
+        ("shop/Gemfile", RAILS_GEMFILE),
+    ])
+}
+
+#[test]
+fn session_rules_fire_only_where_pgbouncer_shares_connections() {
+    let session = |c: &String| ["PC507", "PC508", "PC509", "PC510"].contains(&c.as_str());
+    let got = |dir: &tempfile::TempDir| -> Vec<String> {
+        let mut c: Vec<String> = codes(&verify_json(dir.path()).1)
+            .into_iter()
+            .filter(session)
+            .collect();
+        c.sort();
+        c
+    };
+    // Transaction mode: the lock, the SET and both LISTENers.
+    let dir = rails_behind(INI, "");
+    assert_eq!(got(&dir), ["PC507", "PC508", "PC509", "PC509"]);
+    // Session mode (PgBouncer's default) keeps every session feature.
+    let session_ini = INI.replace("pool_mode = transaction\n", "");
+    assert!(got(&rails_behind(&session_ini, "")).is_empty());
+    // Statement mode adds the refused transactions.
+    let statement = INI.replace("transaction", "statement");
+    assert_eq!(
+        got(&rails_behind(&statement, "")),
+        ["PC507", "PC508", "PC509", "PC509", "PC510"]
+    );
+    // The rules follow PgBouncer's feature map; other poolers are not judged by it.
+    let pgcat = "[general]\nport = 6432\n\n[pools.app]\npool_mode = \"transaction\"\n\n[pools.app.users.0]\nusername = \"shop\"\npool_size = 10\n\n[pools.app.shards.0]\nservers = [[\"db.internal\", 5432, \"primary\"]]\ndatabase = \"app\"\n";
+    let dir = tree(&[
+        (
+            "poolcheck.toml",
+            &format!("{SERVER}\n[poolers.pgbouncer]\nkind = \"pgcat\"\nfiles = [\"pgcat.toml\"]\n\n[services.shop]\nfiles = [\"shop/config/database.yml\"]\n"),
+        ),
+        ("pgcat.toml", pgcat),
+        ("shop/config/database.yml", RAILS_DB),
+    ]);
+    assert!(got(&dir).is_empty());
+}
+
+#[test]
+fn a_variables_map_outside_rails_sets_nothing() {
+    // node-postgres through transaction-mode PgBouncer; its deploy values happen to hold a
+    // `variables:` map, which is not ActiveRecord's.
+    let dir = tree(&[
+        (
+            "poolcheck.toml",
+            &format!("{SERVER}\n[poolers.pgbouncer]\nfiles = [\"pgbouncer.ini\"]\n\n[services.api]\nfiles = [\"api/.env\", \"api/deploy.yaml\"]\n"),
+        ),
+        ("pgbouncer.ini", INI),
+        ("api/.env", API_ENV),
+        ("api/deploy.yaml", "variables:\n  statement_timeout: 5s\n"),
+    ]);
+    let (run, v) = verify_json(dir.path());
+    assert!(!codes(&v).iter().any(|c| c == "PC508"), "{}", run.stdout);
+}

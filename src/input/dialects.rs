@@ -27,6 +27,16 @@ pub enum Concept {
     /// A key only one application writes (Gitea's `[database] DB_TYPE`): it sets nothing, but
     /// names the library whose documented defaults then apply.
     Identifies,
+    /// Migrations take a session-level advisory lock (ActiveRecord `advisory_locks`).
+    AdvisoryLocks,
+    /// Session state set when a connection opens: SET statements, startup `-c` options, init
+    /// SQL. Every such key counts, not one per pool.
+    SessionSetting,
+    /// Connections start in autocommit mode (HikariCP `autoCommit`); false means the client
+    /// opens a transaction on every connection it hands out.
+    Autocommit,
+    /// The library runs multi-statement transactions (a default only: every ORM does).
+    Transactions,
 }
 
 impl Concept {
@@ -48,6 +58,10 @@ impl Concept {
             Concept::Replicas => "replicas",
             Concept::QueryExecMode => "query exec mode",
             Concept::Identifies => "application marker",
+            Concept::AdvisoryLocks => "advisory locks",
+            Concept::SessionSetting => "session setting",
+            Concept::Autocommit => "autocommit",
+            Concept::Transactions => "transactions",
         }
     }
 }
@@ -65,6 +79,12 @@ pub enum Unit {
     Bool,
     Url,
     Text,
+    /// A libpq `options` string: `-c name=value` pairs (also `--name=value`).
+    PgOptions,
+    /// SQL run on every new connection (HikariCP connectionInitSql).
+    Sql,
+    /// A map whose keys are the parameters set (ActiveRecord `variables:`).
+    Names,
 }
 
 impl Unit {
@@ -80,6 +100,9 @@ impl Unit {
             Unit::Bool => "boolean",
             Unit::Url => "URL",
             Unit::Text => "text",
+            Unit::PgOptions => "startup options",
+            Unit::Sql => "SQL",
+            Unit::Names => "parameter map",
         }
     }
 }
@@ -109,6 +132,10 @@ pub struct KeyDef {
     pub unit: Unit,
     pub zero: Option<Special>,
     pub negative: Option<Special>,
+    /// The server parameter a session-setting key sets (`schema_search_path` sets
+    /// search_path), when the value does not name it.
+    #[serde(default)]
+    pub sets: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -190,6 +190,7 @@ fn key_def(k: &PresetKey) -> KeyDef {
         unit: k.unit,
         zero: k.zero,
         negative: k.negative,
+        sets: None,
     }
 }
 

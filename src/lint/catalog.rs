@@ -149,6 +149,22 @@ pub const FILES: &[(&str, &str)] = &[
         "PC506-database-not-in-pooler.toml",
         include_str!("../../rules/PC506-database-not-in-pooler.toml"),
     ),
+    (
+        "PC507-advisory-locks-behind-pooler.toml",
+        include_str!("../../rules/PC507-advisory-locks-behind-pooler.toml"),
+    ),
+    (
+        "PC508-session-settings-behind-pooler.toml",
+        include_str!("../../rules/PC508-session-settings-behind-pooler.toml"),
+    ),
+    (
+        "PC509-listen-behind-pooler.toml",
+        include_str!("../../rules/PC509-listen-behind-pooler.toml"),
+    ),
+    (
+        "PC510-transactions-in-statement-mode.toml",
+        include_str!("../../rules/PC510-transactions-in-statement-mode.toml"),
+    ),
 ];
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

@@ -144,6 +144,7 @@ pub fn user_dialect(cfg: &config::Config) -> Option<Dialect> {
             unit: m.unit,
             zero: m.zero,
             negative: m.negative,
+            sets: None,
         })
         .collect();
     Some(Dialect {

@@ -277,6 +277,7 @@ impl<'a> Collector<'a> {
                         continue;
                     }
                     path.push(e.key.clone());
+                    self.names_entry(e, path);
                     self.walk(&e.value, path, skip_env, sources);
                     path.pop();
                 }
@@ -286,7 +287,11 @@ impl<'a> Collector<'a> {
                 .for_each(|n| self.walk(n, path, skip_env, sources)),
             NodeKind::Scalar(s) => {
                 let text = s.as_text();
-                let m = self.dialects.match_path(path);
+                // A parameter map is read as a map (`names_entry`), never as one value.
+                let m = self
+                    .dialects
+                    .match_path(path)
+                    .filter(|m| m.def.unit != Unit::Names);
                 let key = path.join(".");
                 let value = text.map(|t| (t, node.file, node.span));
                 let before = self.obs.len();
@@ -302,6 +307,29 @@ impl<'a> Collector<'a> {
                 }
             }
         }
+    }
+}
+
+impl Collector<'_> {
+    /// A map whose keys are the parameters a key sets (ActiveRecord `variables:`): one
+    /// observation at the key, its value the parameter names.
+    fn names_entry(&mut self, e: &formats::Entry, path: &[String]) {
+        let NodeKind::Map(vars) = &e.value.kind else {
+            return;
+        };
+        let dialects = self.dialects;
+        let Some(m) = dialects
+            .match_path(path)
+            .filter(|m| m.def.unit == Unit::Names)
+        else {
+            return;
+        };
+        let names: Vec<&str> = vars.iter().map(|v| v.key.as_str()).collect();
+        if names.is_empty() {
+            return;
+        }
+        let origin = Origin::file(e.value.file, e.key_span);
+        self.push(m, &path.join("."), Some(names.join(",")), origin, 2);
     }
 }
 
@@ -454,6 +482,14 @@ pub fn build_service(
         .filter(|_| preset.is_none() && !c.redis_part)
         .and_then(|id| dialects.get(id))
         .map(|d| format!("{}: poolcheck.toml stack = \"{}\"", d.library, d.id));
+    // Rails apps run more than the pool beside database.yml: GoodJob, Action Cable. Once per
+    // app: the first database and the web component.
+    let rails = dialects.get("rails").map(|d| d.library.as_str());
+    let first_part =
+        spec.pool_part.is_none() && spec.component.as_deref().is_none_or(|c| c == "web");
+    if !c.redis_part && first_part && rails.is_some() && pool.library.as_deref() == rails {
+        pool.stack_uses = super::stack::session_uses(spec, sources, opts);
+    }
     pool.stack = app
         .as_ref()
         .map(|d| d.note())
@@ -721,6 +757,12 @@ fn rails_block<'n>(doc: &'n Node, name: &str, environment: &str) -> &'n Node {
     if name != "database.yml" {
         return doc;
     }
+    environment_block(doc, environment)
+}
+
+/// The block of a Rails per-environment file (database.yml, cable.yml) for `environment`,
+/// by name or by its canonical form (`prod` is production); empty when there is none.
+pub(crate) fn environment_block<'n>(doc: &'n Node, environment: &str) -> &'n Node {
     let NodeKind::Map(entries) = &doc.kind else {
         return doc;
     };
@@ -1011,8 +1053,10 @@ fn library_of(obs: &[Observation], url_library: Option<&str>) -> Option<String> 
         .filter(|o| !dialects::is_generic(&o.dialect))
         .map(|o| o.dialect.clone())
         .or_else(|| {
+            // A session key (`variables:` is a common word) never names the library alone.
             obs.iter()
                 .filter(|o| !dialects::is_generic(&o.dialect) && o.dialect != "user")
+                .filter(|o| o.concept != Concept::SessionSetting)
                 .max_by_key(|o| o.order)
                 .map(|o| o.dialect.clone())
         })
@@ -1128,6 +1172,7 @@ fn resolve(
         }
     }
 
+    session_state(&mut pool, &obs, library_id.as_deref(), &mut findings);
     if let Some(lib) = library {
         apply_defaults(&mut pool, lib, opts);
     }
@@ -1137,6 +1182,59 @@ fn resolve(
         processes_key,
         replicas,
         findings,
+    }
+}
+
+/// Session state and transactions, read only from the library in use (a `variables:` map in
+/// another stack's YAML is not ActiveRecord's) or from the generic keys every PostgreSQL
+/// client reads (libpq's `options`, PGOPTIONS).
+fn session_state(
+    pool: &mut PoolConfig,
+    obs: &[Observation],
+    library: Option<&str>,
+    findings: &mut Vec<Finding>,
+) {
+    let own =
+        |o: &&Observation| dialects::is_generic(&o.dialect) || Some(o.dialect.as_str()) == library;
+    for o in obs
+        .iter()
+        .filter(|o| o.concept == Concept::SessionSetting)
+        .filter(own)
+    {
+        let Some(text) = o.text.as_deref().filter(|t| !t.trim().is_empty()) else {
+            continue;
+        };
+        let params = match o.def.unit {
+            Unit::PgOptions => super::session::pg_options_params(text),
+            Unit::Sql => super::session::sql_params(text),
+            Unit::Names => text
+                .split(',')
+                .map(|n| n.trim().to_ascii_lowercase())
+                .filter(|n| !n.is_empty())
+                .collect(),
+            _ => o.def.sets.iter().cloned().collect(),
+        };
+        if !params.is_empty() {
+            pool.session_settings.push(super::session::SessionSetting {
+                key: o.key.clone(),
+                params,
+                startup: o.def.unit == Unit::PgOptions,
+                origin: o.origin.clone(),
+            });
+        }
+    }
+    let best = |concept: Concept| {
+        obs.iter()
+            .filter(|o| o.concept == concept)
+            .filter(own)
+            .max_by_key(|o| (o.rank, o.order))
+    };
+    if let Some(o) = best(Concept::AdvisoryLocks) {
+        pool.advisory_locks = bool_of(o, findings);
+    }
+    // autoCommit false: every connection handed out is already inside a transaction.
+    if let Some(o) = best(Concept::Autocommit) {
+        pool.transactions = bool_of(o, findings).map(|b| Sourced::new(!b.value, b.origin));
     }
 }
 
@@ -1280,6 +1378,12 @@ fn apply_defaults(
             }
             Concept::PreparedStatements if pool.prepared_statements.is_none() => {
                 pool.prepared_statements = Some(Sourced::new(d.value == "true", origin))
+            }
+            Concept::AdvisoryLocks if pool.advisory_locks.is_none() => {
+                pool.advisory_locks = Some(Sourced::new(d.value == "true", origin))
+            }
+            Concept::Transactions if pool.transactions.is_none() => {
+                pool.transactions = Some(Sourced::new(d.value == "true", origin))
             }
             _ => {}
         }

@@ -15,6 +15,7 @@ pub mod pooler;
 pub mod pooler_files;
 pub mod pooler_toml;
 pub mod presets;
+pub mod session;
 pub mod stack;
 
 pub use pooler::{PoolMode, Pooler, PoolerKind};
@@ -70,6 +71,16 @@ pub struct PoolConfig {
     pub statement_cache: Option<Sourced<u32>>,
     pub prepared_statements: Option<Sourced<bool>>,
     pub pgbouncer: Option<Sourced<bool>>,
+    /// Migrations take a session-level advisory lock (ActiveRecord `advisory_locks`).
+    pub advisory_locks: Option<Sourced<bool>>,
+    /// Keys that set session state on every new connection.
+    pub session_settings: Vec<session::SessionSetting>,
+    /// Parts of the stack beside the files that need a session of their own (GoodJob, Action
+    /// Cable's postgresql adapter).
+    pub stack_uses: Vec<session::StackUse>,
+    /// The library runs multi-statement transactions (an ORM's default, or HikariCP
+    /// autoCommit false), with what says so.
+    pub transactions: Option<Sourced<bool>>,
     /// The connection URL's redacted text and where it is.
     pub url: Option<Sourced<String>>,
     /// `server_key()` of the URL: host:port/database.

@@ -63,6 +63,9 @@ pub struct PoolerSettings {
     pub server_lifetime: Sourced<Timeout>,
     pub client_idle_timeout: Sourced<Timeout>,
     pub listen_port: Sourced<u32>,
+    /// Parameters PgBouncer tracks per client besides its own list (track_extra_parameters),
+    /// lower case.
+    pub track_extra_parameters: Vec<String>,
 }
 
 /// A `[databases]` entry: the name clients connect to and its per-database overrides.
@@ -311,6 +314,7 @@ pub(crate) mod tests {
                 server_lifetime: t(3600),
                 client_idle_timeout: t(0),
                 listen_port: d(6432),
+                track_extra_parameters: Vec::new(),
             },
             databases: Vec::new(),
             users: Vec::new(),

@@ -522,7 +522,7 @@ fn assemble(
         findings,
     };
     let cfg_mode = cfg.pool_mode.as_deref().and_then(PoolMode::parse);
-    let settings = PoolerSettings {
+    let mut settings = PoolerSettings {
         mode: t.get("pool_mode", cfg_mode, mode),
         default_pool_size: t.get("default_pool_size", cfg.default_pool_size, count),
         min_pool_size: t.get("min_pool_size", None, count),
@@ -545,7 +545,16 @@ fn assemble(
         server_lifetime: t.get("server_lifetime", None, seconds),
         client_idle_timeout: t.get("client_idle_timeout", None, seconds),
         listen_port: t.get("listen_port", None, count),
+        track_extra_parameters: Vec::new(),
     };
+    if let Some(raw) = t.file_value("track_extra_parameters") {
+        settings.track_extra_parameters = raw
+            .text
+            .split(',')
+            .map(|p| p.trim().to_ascii_lowercase())
+            .filter(|p| !p.is_empty())
+            .collect();
+    }
     let mut listen: Vec<String> = cfg.listen.iter().map(|a| a.to_ascii_lowercase()).collect();
     // A concrete listen_addr is an address clients can name; `*` and the wildcards are not.
     if let Some(raw) = t.file_value("listen_addr") {

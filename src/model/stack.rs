@@ -3,6 +3,9 @@
 //! go.mod). Used only as the last resort, so a key or URL shape that names a library wins.
 
 use super::from_files::ServiceSpec;
+use super::session::{StackFeature, StackUse};
+use super::Origin;
+use crate::core::source::{SourceSet, Span};
 use crate::input::discover::Input;
 use std::path::{Path, PathBuf};
 
@@ -113,6 +116,88 @@ fn of_dir(dir: &Path) -> Option<(&'static str, String)> {
         }
     }
     None
+}
+
+/// What a Rails app beside the spec's files runs that needs a database session of its own:
+/// GoodJob (a `gem "good_job"` line in its Gemfile) and Action Cable's postgresql adapter
+/// (`adapter: postgresql` in config/cable.yml's block for the environment). The files are read
+/// into `sources`, so a finding points at the line that turns the feature on.
+pub fn session_uses(
+    spec: &ServiceSpec,
+    sources: &mut SourceSet,
+    opts: &super::from_files::BuildOptions,
+) -> Vec<StackUse> {
+    let dirs = dirs_of(spec);
+    let max = opts.max_file_size;
+    let mut out = Vec::new();
+    let gemfile = dirs.iter().map(|d| d.join("Gemfile")).find(|p| p.is_file());
+    if let Some(u) = gemfile.and_then(|p| good_job(&p, sources, max)) {
+        out.push(u);
+    }
+    let cable = dirs
+        .iter()
+        .flat_map(|d| [d.join("cable.yml"), d.join("config").join("cable.yml")])
+        .find(|p| p.is_file());
+    if let Some(u) = cable.and_then(|p| action_cable(&p, sources, &opts.environment, max)) {
+        out.push(u);
+    }
+    out
+}
+
+/// GoodJob "uses connection-based advisory locks and LISTEN/NOTIFY, both of which require
+/// full database connections" (README, "PgBouncer compatibility"):
+/// https://github.com/bensheldon/good_job#pgbouncer-compatibility
+fn good_job(path: &Path, sources: &mut SourceSet, max: u64) -> Option<StackUse> {
+    let id = super::from_files::read_source(path, sources, max).ok()?;
+    let text = &sources.get(id).text;
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let lead = line.len() - line.trim_start().len();
+        let body = line.trim();
+        if body.starts_with("gem \"good_job\"") || body.starts_with("gem 'good_job'") {
+            let start = offset + lead;
+            return Some(StackUse {
+                feature: StackFeature::GoodJob,
+                evidence: "Gemfile names the good_job gem".into(),
+                origin: Origin::file(id, Span::new(start, start + body.len())),
+            });
+        }
+        offset += line.len();
+    }
+    None
+}
+
+/// Action Cable's postgresql subscription adapter LISTENs on a connection made from the
+/// app's database configuration ("It uses Active Record's connection pool, and thus the
+/// application's config/database.yml database configuration"):
+/// https://guides.rubyonrails.org/action_cable_overview.html#postgresql-adapter
+/// https://github.com/rails/rails/blob/main/actioncable/lib/action_cable/subscription_adapter/postgresql.rb
+fn action_cable(
+    path: &Path,
+    sources: &mut SourceSet,
+    environment: &str,
+    max: u64,
+) -> Option<StackUse> {
+    use crate::input::formats::{erb, yaml, NodeKind};
+    let id = super::from_files::read_source(path, sources, max).ok()?;
+    let text = sources.get(id).text.to_string();
+    // ERB tags (a Redis URL from ENV) become placeholders of the same length.
+    let text = if erb::has_erb(&text) {
+        erb::scan(id, &text).ok()?.yaml
+    } else {
+        text
+    };
+    let docs = yaml::parse_config(id, &text, "cable.yml").ok()?;
+    let block = super::from_files::environment_block(docs.first()?, environment);
+    let adapter = block.get("adapter")?;
+    let NodeKind::Scalar(s) = &adapter.kind else {
+        return None;
+    };
+    (s.as_text()?.trim() == "postgresql").then(|| StackUse {
+        feature: StackFeature::ActionCablePostgres,
+        evidence: "config/cable.yml sets adapter: postgresql".into(),
+        origin: Origin::file(id, adapter.span),
+    })
 }
 
 /// The application a service is, from the strongest evidence its inputs give: the image it

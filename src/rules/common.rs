@@ -1,5 +1,6 @@
 //! Helpers several rules share: labelling every input of a capacity sum, and the pool size
-//! that would fit. Both read the capacity results, never the model.
+//! that would fit (both read the capacity results), and the PgBouncer a service's session
+//! state does not survive (the session rules, PC507–PC510).
 
 use crate::capacity::fleet::{ServerCapacity, ServiceDemand};
 use crate::capacity::pooler::PoolerCapacity;
@@ -173,4 +174,37 @@ pub fn pooler_share(cap: &ServerCapacity) -> u64 {
 /// depends on @prisma/client)`, so a reader sees why those defaults and keys apply.
 pub fn stack_note(stack: Option<&str>) -> String {
     stack.map_or(String::new(), |s| format!(" ({s})"))
+}
+
+/// The PgBouncer a service goes through, with the pool mode of its (database, user), when that
+/// mode hands each transaction to any server connection (transaction, statement): session
+/// state does not survive there (<https://www.pgbouncer.org/features.html>, "SQL feature map
+/// for pooling modes"). Other poolers document their own maps; these rules follow PgBouncer's.
+pub fn sharing_pgbouncer<'a>(
+    ctx: &Context<'a>,
+    svc: &crate::model::Service,
+) -> Option<(
+    &'a crate::model::Pooler,
+    &'a crate::model::Sourced<crate::model::PoolMode>,
+)> {
+    let p = ctx.fleet.poolers.get(svc.via?)?;
+    if p.kind != crate::model::PoolerKind::Pgbouncer {
+        return None;
+    }
+    let mode = p.mode_for(svc.effective_database(), svc.effective_role());
+    mode.value.shares_connections().then_some((p, mode))
+}
+
+/// Labels the line that routes a service to the pooler (its URL) and the pool mode.
+pub fn cite_route(
+    f: Finding,
+    svc: &crate::model::Service,
+    pooler: &crate::model::Pooler,
+    mode: &crate::model::Sourced<crate::model::PoolMode>,
+) -> Finding {
+    let f = match &svc.pool.server_origin {
+        Some(at) => f.cite(at, format!("connects through {}", pooler.name)),
+        None => f,
+    };
+    f.cite(&mode.origin, format!("pool_mode {}", mode.value.word()))
 }

@@ -2,6 +2,7 @@
 //! the model and the capacity figures, never raw text, and carry the model's origins into
 //! their findings.
 
+mod advisory_locks_behind_pooler;
 mod app_pool_above_pooler_pool;
 mod common;
 mod competing_pool_settings;
@@ -10,6 +11,7 @@ mod duplicate_env_key;
 mod fleet_exceeds_server_slots;
 mod host_cpu_default_pool;
 mod infinite_acquire_timeout;
+mod listen_behind_pooler;
 mod no_pool_configuration;
 mod pool_min_above_max;
 mod pool_outlives_server_idle_close;
@@ -25,7 +27,9 @@ mod rollout_exceeds_server_slots;
 mod server_kills_idle_connections;
 mod server_limits_unknown;
 mod server_near_full;
+mod session_settings_behind_pooler;
 mod thin_headroom;
+mod transactions_in_statement_mode;
 mod unbounded_pool;
 mod unit_magnitude_mismatch;
 
@@ -67,6 +71,10 @@ pub const CHECKS: &[(Code, Check)] = &[
     (Code::PC504, pooler_timeout_undercuts_app::check),
     (Code::PC505, replica_is_primary::check),
     (Code::PC506, database_not_in_pooler::check),
+    (Code::PC507, advisory_locks_behind_pooler::check),
+    (Code::PC508, session_settings_behind_pooler::check),
+    (Code::PC509, listen_behind_pooler::check),
+    (Code::PC510, transactions_in_statement_mode::check),
 ];
 
 /// Codes raised outside the CHECKS table (while reading input).

@@ -101,6 +101,8 @@ pub struct KindData {
 pub struct PgbouncerData {
     /// The first version that supports prepared statements in transaction mode.
     pub prepared_statements_since: String,
+    /// Parameters PgBouncer keeps per client and restores in transaction mode (lower case).
+    pub tracked_parameters: Vec<String>,
     /// key → (default, documentation link).
     pub defaults: BTreeMap<String, (toml::Value, String)>,
 }
