@@ -344,6 +344,7 @@ fn unit(
                 .image
                 .as_ref()
                 .and_then(|n| n.scalar().and_then(crate::input::formats::Scalar::as_text)),
+            command: svc.command.as_ref().map(strings).unwrap_or_default(),
         },
         db,
         standalone: true,

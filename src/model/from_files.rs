@@ -512,7 +512,11 @@ pub fn build_service(
     }
     let name = match component {
         Some(comp)
-            if spec.component.is_none() && preset.is_some_and(|p| p.components.len() > 1) =>
+            // A compose service or workload has its own name; a chart's split gets the
+            // component's.
+            if spec.component.is_none()
+                && spec.deployed.is_none()
+                && preset.is_some_and(|p| p.components.len() > 1) =>
         {
             format!("{}-{}", spec.name, comp.name)
         }

@@ -29,6 +29,9 @@ pub struct Deployed {
     pub findings: Vec<Finding>,
     /// The container image, which may name a known application (rules/apps).
     pub image: Option<String>,
+    /// The container's command and arguments, which may name the process it runs
+    /// (`bundle exec sidekiq`): how a preset's component is told apart.
+    pub command: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -323,6 +326,7 @@ pub fn workloads(m: &Manifests, dialects: &Dialects) -> Vec<Unit> {
                     scaling,
                     findings: f,
                     image,
+                    command: Vec::new(),
                 },
                 db: n_db == 1,
                 standalone: false,
@@ -346,6 +350,7 @@ pub fn workloads(m: &Manifests, dialects: &Dialects) -> Vec<Unit> {
                     scaling: scaling.clone(),
                     findings: f,
                     image,
+                    command: Vec::new(),
                 },
                 db: true,
                 standalone: false,

@@ -7,6 +7,31 @@ pub use crate::input::presets::*;
 /// The component of `preset` a service is: the one poolcheck.toml names, else the first. For
 /// a chart, the others its values name become services of their own (pushed to `split`), and
 /// the component's own replicas and autoscaling keys replace the chart-wide ones.
+/// The component a compose service or Kubernetes workload runs, told by its name
+/// (`mastodon-sidekiq`, `worker`) or its command (`bundle exec sidekiq`): the longest
+/// component name that is one of their words, or a dash-joined run of them.
+fn by_workload<'p>(preset: &'p Preset, name: &str, command: &[String]) -> Option<&'p Component> {
+    let words = |t: &str| -> Vec<String> {
+        t.split(|c: char| !c.is_ascii_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .map(str::to_ascii_lowercase)
+            .collect()
+    };
+    let mut texts: Vec<Vec<String>> = vec![words(name)];
+    texts.extend(command.iter().map(|c| words(c)));
+    preset
+        .components
+        .iter()
+        .filter(|c| {
+            let parts = words(&c.name);
+            !parts.is_empty()
+                && texts
+                    .iter()
+                    .any(|t| t.windows(parts.len()).any(|w| w == parts.as_slice()))
+        })
+        .max_by_key(|c| c.name.len())
+}
+
 pub fn component_of(
     preset: &'static Preset,
     spec: &crate::model::from_files::ServiceSpec,
@@ -16,7 +41,11 @@ pub fn component_of(
 ) -> Option<&'static Component> {
     let comp = match spec.component.as_deref() {
         Some(name) => preset.component(name)?,
-        None => preset.components.first()?,
+        None => spec
+            .deployed
+            .as_ref()
+            .and_then(|d| by_workload(preset, &spec.name, &d.command))
+            .or_else(|| preset.components.first())?,
     };
     let Some(values) = values else {
         return Some(comp);
@@ -170,6 +199,30 @@ mod tests {
         let comp = component_of(preset, &spec, Some(&values), &mut scaling, &mut split);
         assert_eq!(comp.map(|c| c.name.as_str()), Some("webserver"));
         split
+    }
+
+    #[test]
+    fn a_workload_names_its_component_by_name_or_command() {
+        let mastodon = get("mastodon").unwrap();
+        let pick = |name: &str, cmd: &[&str]| {
+            let cmd: Vec<String> = cmd.iter().map(|s| s.to_string()).collect();
+            by_workload(mastodon, name, &cmd).map(|c| c.name.as_str())
+        };
+        assert_eq!(pick("mastodon-sidekiq", &[]), Some("sidekiq"));
+        assert_eq!(
+            pick("jobs", &["bundle exec sidekiq -c 25"]),
+            Some("sidekiq")
+        );
+        assert_eq!(
+            pick("stream", &["node", "./streaming/index.js"]),
+            Some("streaming")
+        );
+        // A word inside another word is not the component: `website` is no `web`.
+        assert_eq!(pick("website", &[]), None);
+        let sentry = get("sentry").unwrap();
+        // The longest component whose words appear in order wins.
+        let chosen = by_workload(sentry, "sentry-worker-events", &[]).map(|c| c.name.as_str());
+        assert_eq!(chosen, Some("worker-events"));
     }
 
     #[test]
