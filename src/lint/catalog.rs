@@ -149,6 +149,10 @@ pub const FILES: &[(&str, &str)] = &[
         "PC506-database-not-in-pooler.toml",
         include_str!("../../rules/PC506-database-not-in-pooler.toml"),
     ),
+    (
+        "PC507-unbounded-pooler-pool.toml",
+        include_str!("../../rules/PC507-unbounded-pooler-pool.toml"),
+    ),
 ];
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

@@ -27,6 +27,7 @@ mod server_limits_unknown;
 mod server_near_full;
 mod thin_headroom;
 mod unbounded_pool;
+mod unbounded_pooler_pool;
 mod unit_magnitude_mismatch;
 
 use crate::core::code::Code;
@@ -67,6 +68,7 @@ pub const CHECKS: &[(Code, Check)] = &[
     (Code::PC504, pooler_timeout_undercuts_app::check),
     (Code::PC505, replica_is_primary::check),
     (Code::PC506, database_not_in_pooler::check),
+    (Code::PC507, unbounded_pooler_pool::check),
 ];
 
 /// Codes raised outside the CHECKS table (while reading input).

@@ -18,10 +18,16 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
                 crate::core::engine::PoolerKind::Pgbouncer => {
                     "the rest get \"no more connections allowed\""
                 }
+                crate::core::engine::PoolerKind::Odyssey => "the rest get \"too many connections\"",
                 _ => "the rest are refused",
             };
+            // Odyssey names the limit client_max; the others' messages keep PgBouncer's name.
+            let limit = match p.kind {
+                crate::core::engine::PoolerKind::Odyssey => "client_max",
+                _ => "max_client_conn",
+            };
             let message = format!(
-                "services behind pooler `{}` can open {} client connections at peak but its {} {} {} (max_client_conn {} each); {refusal}",
+                "services behind pooler `{}` can open {} client connections at peak but its {} {} {} ({limit} {} each); {refusal}",
                 p.name,
                 p.client_demand,
                 crate::core::text::count(p.replicas as usize, "instance"),
@@ -32,6 +38,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
             let need = p.client_demand.div_ceil(u64::from(p.replicas.max(1)));
             let key = match p.kind {
                 crate::core::engine::PoolerKind::Supavisor => "POOLER_MAX_CLIENT_CONN",
+                crate::core::engine::PoolerKind::Odyssey => "client_max",
                 _ => "max_client_conn",
             };
             let help = format!(
@@ -42,7 +49,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
                 f = cite_demand(f, d, false);
             }
             if let Some(o) = &p.inputs.max_client_conn {
-                f = f.cite(o, format!("max_client_conn {}", p.max_client_conn));
+                f = f.cite(o, format!("{limit} {}", p.max_client_conn));
             }
             if let Some(o) = &p.inputs.replicas {
                 f = f.cite(o, format!("× {} instances", p.replicas));
