@@ -348,7 +348,11 @@ fn init_finds_odyssey_conf_and_the_storage_host_behind_it() {
         "listen {\n\thost \"*\"\n\tport 6432\n}\nstorage \"main\" {\n\ttype \"remote\"\n\thost \"pg-main.internal\"\n\tport 5432\n}\n\
          database default {\n\tuser default {\n\t\tpassword \"hunter2\"\n\t\tstorage \"main\"\n\t\tpool \"transaction\"\n\t\tpool_size 20\n\t}\n}\n",
     );
-    write(repo.path(), "api/package.json", "{\"dependencies\": {\"pg\": \"8\"}}\n");
+    write(
+        repo.path(),
+        "api/package.json",
+        "{\"dependencies\": {\"pg\": \"8\"}}\n",
+    );
     write(
         repo.path(),
         "api/.env.production",

@@ -44,6 +44,14 @@ pub struct PoolDemand {
     /// For an unbounded pool, the same during the services' rolling updates.
     #[serde(skip)]
     pub pool_size_rollout: u32,
+    /// Odyssey: the route's own client limit per instance, and the peak clients of the
+    /// services landing in this pool (indexes into the pooler's `services`).
+    #[serde(skip)]
+    pub client_max: Option<(u32, Origin)>,
+    #[serde(skip)]
+    pub clients: u64,
+    #[serde(skip)]
+    pub services: Vec<usize>,
     #[serde(skip)]
     pub inputs: PoolInputs,
 }
@@ -135,6 +143,9 @@ fn pools(fleet: &Fleet, index: usize, p: &Pooler, services: &[ServiceDemand]) ->
                 pool_size: f.pool_size.value,
                 reserve: 0,
                 unbounded: false,
+                client_max: None,
+                clients: 0,
+                services: Vec::new(),
                 pool_size_rollout: f.pool_size.value,
                 inputs: PoolInputs {
                     size: f.pool_size.origin.clone(),
@@ -167,6 +178,9 @@ fn pools(fleet: &Fleet, index: usize, p: &Pooler, services: &[ServiceDemand]) ->
                 pool_size: size.value,
                 reserve: reserve.value,
                 unbounded: false,
+                client_max: None,
+                clients: 0,
+                services: Vec::new(),
                 pool_size_rollout: size.value,
                 inputs: PoolInputs {
                     size: size.origin.clone(),
@@ -206,10 +220,12 @@ fn routed_pools(
         .filter_map(|(db, user)| {
             let r = p.route(&db, &user)?;
             let (mut clients, mut rollout) = (0u64, 0u64);
-            for d in services {
+            let mut landing = Vec::new();
+            for (i, d) in services.iter().enumerate() {
                 if pool_key(p, &fleet.services[d.index]) == (db.clone(), user.clone()) {
                     clients = clients.saturating_add(d.demand);
                     rollout = rollout.saturating_add(d.demand_rollout);
+                    landing.push(i);
                 }
             }
             let client_max = r.client_max.as_ref().map(|c| c.value);
@@ -228,6 +244,9 @@ fn routed_pools(
                 pool_size: size,
                 reserve: 0,
                 unbounded: r.unlimited(),
+                client_max: r.client_max.as_ref().map(|c| (c.value, c.origin.clone())),
+                clients,
+                services: landing,
                 pool_size_rollout: size_rollout,
                 inputs: PoolInputs {
                     size: r.pool_size.origin.clone(),
