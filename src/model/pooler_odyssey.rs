@@ -76,7 +76,12 @@ pub fn odyssey(stmts: &[Stmt]) -> Config {
                 }
             }
             "listen" => {
-                let get = |k: &str| s.children().iter().find(|c| c.key == k).and_then(arg);
+                let get = |k: &str| {
+                    s.children()
+                        .iter()
+                        .find(|c| c.key.eq_ignore_ascii_case(k))
+                        .and_then(arg)
+                };
                 // Clients may reach any listen block; the first one's port is the pooler's.
                 hosts.extend(get("host"));
                 if !listened {
@@ -103,7 +108,11 @@ pub fn odyssey(stmts: &[Stmt]) -> Config {
                 let db_at = s.arg().map_or(Origin::file(s.file, s.key_span), |v| {
                     Origin::file(v.file, v.span)
                 });
-                for u in s.children().iter().filter(|u| u.key == "user") {
+                for u in s
+                    .children()
+                    .iter()
+                    .filter(|u| u.key.eq_ignore_ascii_case("user"))
+                {
                     let Some(user) = name_of(u) else { continue };
                     let origin = u.arg().map_or(Origin::file(u.file, u.key_span), |v| {
                         Origin::file(v.file, v.span)
