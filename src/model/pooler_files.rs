@@ -1,9 +1,9 @@
 //! Poolers as poolcheck.toml declares them (`[poolers.NAME]`), with their settings read from
 //! the files it lists: pgbouncer.ini (and its `%include`s), an env file of an image's
 //! variables, a compose file's PgBouncer service, pgcat/PgDog TOML, or odyssey.conf (and its
-//! `include`s). A key of poolcheck.toml beats the files;
-//! a key nobody sets takes PgBouncer's documented default (rules/poolers.toml), and every
-//! number keeps its Origin.
+//! `include`s). A key of poolcheck.toml beats the files; a key nobody sets takes the pooler's
+//! documented default, else PgBouncer's (rules/poolers.toml), and every number keeps its
+//! Origin.
 
 use super::pooler::{
     address, FixedPool, PoolMode, Pooler, PoolerDatabase, PoolerKind, PoolerRoute, PoolerServer,
@@ -486,9 +486,13 @@ impl Typer<'_> {
             self.name,
             crate::core::secrets::clip(&raw.text, 40)
         );
+        // Odyssey's route keys take Odyssey's defaults; the others fall back to PgBouncer's.
+        let whose = match self.kind {
+            PoolerKind::Odyssey => "Odyssey",
+            _ => "PgBouncer",
+        };
         let help = format!(
-            "{why_fix}; {}'s default applies meanwhile",
-            self.kind.name(),
+            "{why_fix}; {whose}'s default applies meanwhile",
             why_fix = fix_for(key)
         );
         let mut f = Finding::new(Code::PC002, msg, help);
@@ -626,17 +630,13 @@ fn assemble(
         }
         settings.server_idle_timeout = r.server_idle_timeout.clone();
     }
-    for r in &routes {
+    // Odyssey's `database` blocks are the databases it serves (`default` as PgBouncer's `*`).
+    for r in configs.iter().flat_map(|c| &c.routes) {
         let name = r.database.clone().unwrap_or_else(|| "*".into());
         if !databases.iter().any(|d: &PoolerDatabase| d.name == name) {
-            let origin = configs
-                .iter()
-                .flat_map(|c| &c.routes)
-                .find(|c| c.database == r.database)
-                .map_or_else(|| r.origin.clone(), |c| c.database_origin.clone());
             databases.push(PoolerDatabase {
                 name,
-                origin,
+                origin: r.database_origin.clone(),
                 pool_size: None,
                 reserve_pool: None,
                 mode: None,
