@@ -318,6 +318,18 @@ pub fn apply_set(
     let n: u64 = value
         .parse()
         .map_err(|_| "the value must be a whole number".to_string())?;
+    // Odyssey sizes each route's pool itself: a pooler-wide size would change nothing.
+    if pooler.kind == PoolerKind::Odyssey
+        && matches!(
+            path[2].as_str(),
+            "default_pool_size" | "reserve_pool_size" | "max_db_connections"
+        )
+    {
+        return Err(format!(
+            "pooler `{}` is Odyssey, which sizes pools per route: change pool_size in its odyssey.conf",
+            pooler.name
+        ));
+    }
     let s = &mut pooler.settings;
     let slot = match path[2].as_str() {
         "replicas" => &mut pooler.replicas,
