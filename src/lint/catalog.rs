@@ -150,8 +150,8 @@ pub const FILES: &[(&str, &str)] = &[
         include_str!("../../rules/PC506-database-not-in-pooler.toml"),
     ),
     (
-        "PC507-unbounded-pooler-pool.toml",
-        include_str!("../../rules/PC507-unbounded-pooler-pool.toml"),
+        "PC511-unbounded-pooler-pool.toml",
+        include_str!("../../rules/PC511-unbounded-pooler-pool.toml"),
     ),
 ];
 

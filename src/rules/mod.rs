@@ -68,7 +68,7 @@ pub const CHECKS: &[(Code, Check)] = &[
     (Code::PC504, pooler_timeout_undercuts_app::check),
     (Code::PC505, replica_is_primary::check),
     (Code::PC506, database_not_in_pooler::check),
-    (Code::PC507, unbounded_pooler_pool::check),
+    (Code::PC511, unbounded_pooler_pool::check),
 ];
 
 /// Codes raised outside the CHECKS table (while reading input).

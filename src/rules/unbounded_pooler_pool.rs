@@ -1,4 +1,4 @@
-//! PC507: a pooler pool without a server-side limit (Odyssey's pool_size 0): every client
+//! PC511: a pooler pool without a server-side limit (Odyssey's pool_size 0): every client
 //! connection it accepts passes through to the server.
 
 use crate::core::code::Code;
@@ -28,7 +28,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
                     "set pool_size in the route for {pool} to what `{}` can spare for it; clients beyond it then wait in the pooler",
                     cap.server
                 );
-                let mut f = Finding::new(Code::PC507, message, help);
+                let mut f = Finding::new(Code::PC511, message, help);
                 // A route that leaves pool_size out is where the fix goes; the default's
                 // origin then says it is Odyssey's.
                 if let Some(route) = d
