@@ -11,7 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 SECONDS_EACH="${FUZZ_SECONDS:-20}"
-ALL=(fuzz_env fuzz_toml fuzz_yaml fuzz_url fuzz_secrets fuzz_verify fuzz_deploy fuzz_ini fuzz_properties fuzz_json)
+ALL=(fuzz_env fuzz_toml fuzz_yaml fuzz_url fuzz_secrets fuzz_verify fuzz_deploy fuzz_ini fuzz_properties fuzz_json fuzz_odyssey)
 if [ "$#" -gt 0 ]; then TARGETS=("$@"); else TARGETS=("${ALL[@]}"); fi
 
 echo "== cargo build --manifest-path fuzz/Cargo.toml (stable, no instrumentation)"

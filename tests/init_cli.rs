@@ -338,3 +338,37 @@ fn init_declares_compose_services_manifests_and_poolers_as_verify_reads_them() {
         .collect();
     assert_eq!(poolers, ["pgbouncer 30"], "{}", run.stdout);
 }
+
+#[test]
+fn init_finds_odyssey_conf_and_the_storage_host_behind_it() {
+    let repo = tempfile::tempdir().unwrap();
+    write(
+        repo.path(),
+        "deploy/odyssey/prod.odyssey.conf",
+        "listen {\n\thost \"*\"\n\tport 6432\n}\nstorage \"main\" {\n\ttype \"remote\"\n\thost \"pg-main.internal\"\n\tport 5432\n}\n\
+         database default {\n\tuser default {\n\t\tpassword \"hunter2\"\n\t\tstorage \"main\"\n\t\tpool \"transaction\"\n\t\tpool_size 20\n\t}\n}\n",
+    );
+    write(
+        repo.path(),
+        "api/package.json",
+        "{\"dependencies\": {\"pg\": \"8\"}}\n",
+    );
+    write(
+        repo.path(),
+        "api/.env.production",
+        "DATABASE_URL=postgres://api@odyssey:6432/app\nPG_POOL_MAX=10\n",
+    );
+    let run = poolcheck_in(repo.path(), &["init", "--output", "-"]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let text = &run.stdout;
+    assert!(!text.contains("hunter2"), "{text}");
+    assert!(
+        text.contains(
+            "[poolers.odyssey]\nkind = \"odyssey\"\nfiles = [\"deploy/odyssey/prod.odyssey.conf\"]\n"
+        ),
+        "{text}"
+    );
+    // The pooler's address is not a server; the storage's host is.
+    assert!(!text.contains("odyssey:6432"), "{text}");
+    assert!(text.contains("pg-main.internal:5432"), "{text}");
+}

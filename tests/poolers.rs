@@ -407,3 +407,61 @@ fn a_variables_map_outside_rails_sets_nothing() {
     let (run, v) = verify_json(dir.path());
     assert!(!codes(&v).iter().any(|c| c == "PC508"), "{}", run.stdout);
 }
+
+const ODYSSEY_TOML: &str = "[servers.main]\nmax_connections = 400\n\n[poolers.odyssey]\nkind = \"odyssey\"\nfiles = [\"odyssey.conf\"]\nreplicas = 2\n\n[services.api]\nfiles = [\"api/.env\"]\nreplicas = 10\n";
+
+#[test]
+fn odyssey_routes_time_out_and_limit_clients_per_route() {
+    let conf = "storage \"pg\" {\n\ttype \"remote\"\n\thost \"db.internal\"\n\tport 5432\n}\n\
+                database \"app\" {\n\tuser \"api\" {\n\t\tstorage \"pg\"\n\t\tpool \"transaction\"\n\
+                \t\tpool_size 20\n\t\tpool_timeout 1000\n\t\tclient_max 40\n\t}\n}\n\
+                database default {\n\tuser default {\n\t\tstorage \"pg\"\n\t\tpool_size 5\n\t}\n}\n";
+    let dir = tree(&[
+        ("poolcheck.toml", ODYSSEY_TOML),
+        ("odyssey.conf", conf),
+        ("api/.env", API_ENV.replace("pgbouncer", "odyssey").as_str()),
+    ]);
+    let (_, v) = verify_json(dir.path());
+    let mut got = findings(&v);
+    got.sort();
+    let at = |c: &str, f: &str, l: u64| (c.to_string(), Some(f.to_string()), Some(l));
+    assert_eq!(
+        got,
+        [
+            // The fallback route sets no pool: Odyssey would not start.
+            at("PC002", "odyssey.conf", 16),
+            // 10 × 1 × 10 = 100 clients > the route's client_max 40 × 2 instances.
+            at("PC502", "api/.env", 2),
+            // The route's pool_timeout 1 s fires before the pool's 3 s acquire timeout.
+            at("PC504", "api/.env", 3),
+        ],
+        "{v:#}"
+    );
+    let p = &v["capacity"][0]["poolers"][0];
+    assert_eq!(
+        (&p["server_demand"], &p["kind"]),
+        (&40.into(), &"odyssey".into())
+    );
+}
+
+#[test]
+fn a_broken_odyssey_conf_is_a_located_pc001_and_the_services_still_lint() {
+    let dir = tree(&[
+        ("poolcheck.toml", ODYSSEY_TOML),
+        (
+            "odyssey.conf",
+            "database \"app\" {\n\tuser \"api\" {\n\t\tpool_size = 20\n\t}\n}\n",
+        ),
+        ("api/.env", API_ENV.replace("pgbouncer", "odyssey").as_str()),
+    ]);
+    let (run, v) = verify_json(dir.path());
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    let got = findings(&v);
+    assert!(
+        got.contains(&("PC001".into(), Some("odyssey.conf".into()), Some(3))),
+        "{got:?}"
+    );
+    // Nothing is read from the broken file: no route, so no server-side pool either.
+    let p = &v["capacity"][0]["poolers"][0];
+    assert_eq!(p["client_demand"], 100);
+}

@@ -308,8 +308,13 @@ fn pooler_demands(v: &serde_json::Value) -> Vec<PoolerDemand> {
                     .unwrap()
                     .iter()
                     .map(|d| {
+                        let unlimited = if d["unbounded"] == true {
+                            " unlimited"
+                        } else {
+                            ""
+                        };
                         format!(
-                            "{}/{} {}+{} {}",
+                            "{}/{} {}+{}{unlimited} {}",
                             d["database"].as_str().unwrap(),
                             d["user"].as_str().unwrap(),
                             d["pool_size"],

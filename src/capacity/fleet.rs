@@ -164,6 +164,9 @@ pub fn compute(fleet: &Fleet) -> Vec<ServerCapacity> {
             let share = poolers
                 .iter()
                 .fold(0u64, |a, p| a.saturating_add(p.server_demand));
+            let share_rollout = poolers
+                .iter()
+                .fold(0u64, |a, p| a.saturating_add(p.server_demand_rollout));
             let reserved = server.reserved();
             ServerCapacity {
                 server: server.name.clone(),
@@ -175,10 +178,11 @@ pub fn compute(fleet: &Fleet) -> Vec<ServerCapacity> {
                 demand: services
                     .iter()
                     .fold(share, |a, s| a.saturating_add(s.demand)),
-                // Pooler instances do not surge with the services' rollouts.
+                // Pooler instances do not surge with the services' rollouts; only a pool
+                // without a server-side limit passes their surge through.
                 demand_rollout: services
                     .iter()
-                    .fold(share, |a, s| a.saturating_add(s.demand_rollout)),
+                    .fold(share_rollout, |a, s| a.saturating_add(s.demand_rollout)),
                 services,
                 poolers,
                 inputs: ServerInputs {

@@ -4,6 +4,12 @@
 //! else the database's, else default_pool_size) + the reserve, capped per database by
 //! max_db_connections and per user by max_user_connections, × instances: that is what the
 //! server sees of every service behind the pooler.
+//!
+//! Odyssey sizes each (database, user) pool by the route it matches; `pool_size 0` sets no
+//! server-side limit, so such a pool opens as many server connections as it has clients: the
+//! clients of the services landing in it pass through, spread over the instances and bounded
+//! by the route's client_max and the pooler's. Its workers share the pools and multiply
+//! nothing.
 
 use super::fleet::{service_demand, ServiceDemand};
 use crate::core::origin::Origin;
@@ -17,6 +23,8 @@ pub struct PoolInputs {
     pub size: Origin,
     pub reserve: Origin,
     pub mode: Origin,
+    /// Odyssey: the route (its `user` block) the pool takes its settings from.
+    pub route: Option<Origin>,
 }
 
 /// One (database, user) pool the pooler opens on the server, per instance.
@@ -29,6 +37,21 @@ pub struct PoolDemand {
     pub mode: PoolMode,
     pub pool_size: u32,
     pub reserve: u32,
+    /// The pooler sets no server-side limit (Odyssey's pool_size 0): pool_size is then the
+    /// clients that pass through it per instance at peak.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub unbounded: bool,
+    /// For an unbounded pool, the same during the services' rolling updates.
+    #[serde(skip)]
+    pub pool_size_rollout: u32,
+    /// Odyssey: the route's own client limit per instance, and the peak clients of the
+    /// services landing in this pool (indexes into the pooler's `services`).
+    #[serde(skip)]
+    pub client_max: Option<(u32, Origin)>,
+    #[serde(skip)]
+    pub clients: u64,
+    #[serde(skip)]
+    pub services: Vec<usize>,
     #[serde(skip)]
     pub inputs: PoolInputs,
 }
@@ -65,6 +88,9 @@ pub struct PoolerCapacity {
     pub server_per_instance: u64,
     /// server_per_instance × replicas: the pooler's share of the server.
     pub server_demand: u64,
+    /// The same during the services' rolling updates: more than server_demand only when an
+    /// unbounded pool passes their surge through.
+    pub server_demand_rollout: u64,
     pub pools: Vec<PoolDemand>,
     pub services: Vec<ServiceDemand>,
     #[serde(skip)]
@@ -83,7 +109,7 @@ pub fn pool_key(p: &Pooler, s: &crate::model::Service) -> (String, String) {
 /// The pools a pooler opens: those its config lists (pgcat, PgDog: a user × a server entry);
 /// else one per (database, forced-or-client user) of the services routed to it; with none
 /// routed, one per `[databases]` entry that forces a user.
-fn pools(fleet: &Fleet, index: usize, p: &Pooler) -> Vec<PoolDemand> {
+fn pools(fleet: &Fleet, index: usize, p: &Pooler, services: &[ServiceDemand]) -> Vec<PoolDemand> {
     let mut keys: Vec<(String, String)> = Vec::new();
     let push = |keys: &mut Vec<(String, String)>, db: String, user: String| {
         if !keys.contains(&(db.clone(), user.clone())) {
@@ -116,13 +142,22 @@ fn pools(fleet: &Fleet, index: usize, p: &Pooler) -> Vec<PoolDemand> {
                 mode: f.mode.value,
                 pool_size: f.pool_size.value,
                 reserve: 0,
+                unbounded: false,
+                client_max: None,
+                clients: 0,
+                services: Vec::new(),
+                pool_size_rollout: f.pool_size.value,
                 inputs: PoolInputs {
                     size: f.pool_size.origin.clone(),
                     reserve: f.pool_size.origin.clone(),
                     mode: f.mode.origin.clone(),
+                    route: None,
                 },
             })
             .collect();
+    }
+    if !p.routes.is_empty() {
+        return routed_pools(fleet, p, keys, services);
     }
     keys.into_iter()
         .map(|(db, user)| {
@@ -142,12 +177,84 @@ fn pools(fleet: &Fleet, index: usize, p: &Pooler) -> Vec<PoolDemand> {
                 mode: mode.value,
                 pool_size: size.value,
                 reserve: reserve.value,
+                unbounded: false,
+                client_max: None,
+                clients: 0,
+                services: Vec::new(),
+                pool_size_rollout: size.value,
                 inputs: PoolInputs {
                     size: size.origin.clone(),
                     reserve: reserve.origin.clone(),
                     mode: mode.origin.clone(),
+                    route: None,
                 },
             }
+        })
+        .collect()
+}
+
+/// Odyssey: one pool per (database, user) of the routed services (with none routed, per
+/// route that names both), sized by its route. A pair no route matches opens nothing: Odyssey
+/// refuses its clients.
+fn routed_pools(
+    fleet: &Fleet,
+    p: &Pooler,
+    mut keys: Vec<(String, String)>,
+    services: &[ServiceDemand],
+) -> Vec<PoolDemand> {
+    if keys.is_empty() {
+        for r in &p.routes {
+            if let (Some(db), Some(user)) = (&r.database, &r.user) {
+                keys.push((db.clone(), user.clone()));
+            }
+        }
+    }
+    let replicas = u64::from(p.replicas.value.max(1));
+    let per_instance_cap = |clients: u64, client_max: Option<u32>| {
+        let spread = clients.div_ceil(replicas);
+        let cap = client_max.map_or(u64::MAX, u64::from);
+        let all = u64::from(p.settings.max_client_conn.value);
+        u32::try_from(spread.min(cap).min(all)).unwrap_or(u32::MAX)
+    };
+    keys.into_iter()
+        .filter_map(|(db, user)| {
+            let r = p.route(&db, &user)?;
+            let (mut clients, mut rollout) = (0u64, 0u64);
+            let mut landing = Vec::new();
+            for (i, d) in services.iter().enumerate() {
+                if pool_key(p, &fleet.services[d.index]) == (db.clone(), user.clone()) {
+                    clients = clients.saturating_add(d.demand);
+                    rollout = rollout.saturating_add(d.demand_rollout);
+                    landing.push(i);
+                }
+            }
+            let client_max = r.client_max.as_ref().map(|c| c.value);
+            let (size, size_rollout) = if r.unlimited() {
+                (
+                    per_instance_cap(clients, client_max),
+                    per_instance_cap(rollout, client_max),
+                )
+            } else {
+                (r.pool_size.value, r.pool_size.value)
+            };
+            Some(PoolDemand {
+                database: db,
+                user,
+                mode: r.mode.value,
+                pool_size: size,
+                reserve: 0,
+                unbounded: r.unlimited(),
+                client_max: r.client_max.as_ref().map(|c| (c.value, c.origin.clone())),
+                clients,
+                services: landing,
+                pool_size_rollout: size_rollout,
+                inputs: PoolInputs {
+                    size: r.pool_size.origin.clone(),
+                    reserve: r.pool_size.origin.clone(),
+                    mode: r.mode.origin.clone(),
+                    route: Some(r.origin.clone()),
+                },
+            })
         })
         .collect()
 }
@@ -185,7 +292,7 @@ pub fn compute(fleet: &Fleet, index: usize) -> PoolerCapacity {
         .filter(|(_, s)| s.via == Some(index))
         .map(|(j, s)| service_demand(j, s))
         .collect();
-    let pools = pools(fleet, index, p);
+    let pools = pools(fleet, index, p, &services);
     let mut caps = Vec::new();
     let server_pools = pools
         .iter()
@@ -222,6 +329,11 @@ pub fn compute(fleet: &Fleet, index: usize) -> PoolerCapacity {
         by_db
     };
     let replicas = p.replicas.value;
+    let surge: u64 = pools
+        .iter()
+        .map(|d| u64::from(d.pool_size_rollout.saturating_sub(d.pool_size)))
+        .sum();
+    let server_demand = per_instance.saturating_mul(u64::from(replicas));
     let sum =
         |f: fn(&ServiceDemand) -> u64| services.iter().fold(0u64, |a, s| a.saturating_add(f(s)));
     PoolerCapacity {
@@ -235,7 +347,9 @@ pub fn compute(fleet: &Fleet, index: usize) -> PoolerCapacity {
         client_demand_rollout: sum(|s| s.demand_rollout),
         server_pools,
         server_per_instance: per_instance,
-        server_demand: per_instance.saturating_mul(u64::from(replicas)),
+        server_demand,
+        server_demand_rollout: server_demand
+            .saturating_add(surge.saturating_mul(u64::from(replicas))),
         pools,
         services,
         inputs: PoolerInputs {

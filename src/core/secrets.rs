@@ -104,6 +104,7 @@ pub fn secret_ranges(text: &str) -> Vec<(usize, usize)> {
     url_password_ranges(text, &mut out);
     keyword_ranges(text, &mut out);
     line_value_ranges(text, &mut out);
+    spaced_value_ranges(text, &mut out);
     out.sort();
     let mut merged: Vec<(usize, usize)> = Vec::with_capacity(out.len());
     for (a, b) in out {
@@ -275,6 +276,40 @@ fn line_value_ranges(text: &str, out: &mut Vec<(usize, usize)>) {
                 out.push((start, start + v.len()));
             }
             pending_value = named_secret || (pending_value && key != "value");
+        }
+        offset += line.len();
+    }
+}
+
+/// `key "value"` lines (odyssey.conf: `password "…"`, `storage_password "…"`): a secret
+/// key, blanks, and a double-quoted value, masked inside its quotes.
+fn spaced_value_ranges(text: &str, out: &mut Vec<(usize, usize)>) {
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let lead = line.len() - line.trim_start_matches([' ', '\t']).len();
+        let rest = &line[lead..];
+        let key_len = rest
+            .bytes()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == b'_')
+            .count();
+        let after = &rest[key_len..];
+        let blanks = after.len() - after.trim_start_matches([' ', '\t']).len();
+        if key_len > 0 && blanks > 0 && after[blanks..].starts_with('"') {
+            let start = offset + lead + key_len + blanks + 1;
+            let body = &text[start..offset + line.len()];
+            let b = body.as_bytes();
+            let mut end = 0;
+            while end < b.len() && b[end] != b'"' && b[end] != b'\n' {
+                end += if b[end] == b'\\' && b.get(end + 1) == Some(&b'"') {
+                    2
+                } else {
+                    1
+                };
+            }
+            let end = end.min(b.len());
+            if end > 0 && is_secret_key(&rest[..key_len]) {
+                out.push((start, start + end));
+            }
         }
         offset += line.len();
     }
@@ -502,6 +537,18 @@ pub fn eprint(text: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn odyssey_quoted_passwords_are_masked_and_other_strings_shown() {
+        let text = "storage \"pg\" {\n\thost \"db\"\n}\nuser \"web\" {\n\tpassword \"s3cr\\\"et\"\n\tstorage_password \"hunter2\"\n\tpool \"transaction\"\n}\n";
+        let masked = mask(text);
+        assert!(
+            !masked.contains("s3cr") && !masked.contains("hunter2"),
+            "{masked}"
+        );
+        assert!(masked.contains("host \"db\"") && masked.contains("pool \"transaction\""));
+        assert_eq!(masked.len(), text.len());
+    }
 
     #[test]
     fn secret_keys() {

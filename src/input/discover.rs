@@ -74,7 +74,11 @@ fn config_format(name: &str, ext: &str) -> Option<Kind> {
         "pgcat",
         "pgdog",
     ];
-    if NOT_APP.contains(&stem.as_str()) || stem.starts_with("pgbouncer") {
+    // prod.odyssey.conf is Odyssey's too, as teams name one per environment.
+    if NOT_APP.contains(&stem.as_str())
+        || stem.starts_with("pgbouncer")
+        || stem.ends_with(".odyssey")
+    {
         return None;
     }
     match ext {
@@ -392,6 +396,8 @@ mod format_tests {
         for other in [
             "pgbouncer.ini",
             "pgbouncer-users.ini",
+            "odyssey.conf",
+            "prod.odyssey.conf",
             "postgresql.conf",
             "pg_hba.conf",
             "redis.conf",

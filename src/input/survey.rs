@@ -186,6 +186,7 @@ pub fn survey(root: &Path) -> Survey {
         "pgcat".into(),
         "pgdog".into(),
         "supavisor".into(),
+        "odyssey".into(),
     ];
     for p in &s.poolers {
         for f in &p.files {
@@ -260,7 +261,7 @@ pub fn survey(root: &Path) -> Survey {
 }
 
 /// Pooler config files of one folder: pgbouncer*.ini, pgcat.toml, pgdog.toml (with the
-/// users.toml beside it), and env files of a PgBouncer image (`POOL_MODE=`, `PGBOUNCER_*`).
+/// users.toml beside it), odyssey.conf (and `*.odyssey.conf`), and env files of a PgBouncer image (`POOL_MODE=`, `PGBOUNCER_*`).
 fn poolers_in(rel: &Path, files: &[&str], dir: &Path) -> Vec<PoolerSeen> {
     let mut out = Vec::new();
     for name in files {
@@ -270,6 +271,8 @@ fn poolers_in(rel: &Path, files: &[&str], dir: &Path) -> Vec<PoolerSeen> {
             Some(PoolerKind::Pgcat)
         } else if *name == "pgdog.toml" {
             Some(PoolerKind::Pgdog)
+        } else if crate::input::formats::odyssey::is_odyssey_conf(name) {
+            Some(PoolerKind::Odyssey)
         } else if is_env(Path::new(name)) && !crate::input::envfiles::is_template(name) {
             small_text(&dir.join(name))
                 .filter(|t| pgbouncer_env(t))
@@ -311,6 +314,8 @@ fn runs_pooler(text: &str) -> Option<PoolerKind> {
             Some(PoolerKind::Pgdog)
         } else if name.starts_with("supavisor") {
             Some(PoolerKind::Supavisor)
+        } else if name.starts_with("odyssey") {
+            Some(PoolerKind::Odyssey)
         } else {
             None
         }
@@ -341,6 +346,10 @@ fn upstream_hosts(text: &str) -> Vec<String> {
                     found.push(rest);
                 }
             }
+        }
+        // Odyssey's storage block: `host "pg.internal"`.
+        if let Some(rest) = l.strip_prefix("host \"") {
+            found.push(rest);
         }
         for v in found {
             let v = v.trim().trim_matches(|c| c == '"' || c == '\'');

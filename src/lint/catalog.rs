@@ -165,6 +165,10 @@ pub const FILES: &[(&str, &str)] = &[
         "PC510-transactions-in-statement-mode.toml",
         include_str!("../../rules/PC510-transactions-in-statement-mode.toml"),
     ),
+    (
+        "PC511-unbounded-pooler-pool.toml",
+        include_str!("../../rules/PC511-unbounded-pooler-pool.toml"),
+    ),
 ];
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

@@ -13,6 +13,7 @@ pub mod from_probe_mysql;
 pub mod overrides;
 pub mod pooler;
 pub mod pooler_files;
+pub mod pooler_odyssey;
 pub mod pooler_toml;
 pub mod presets;
 pub mod session;

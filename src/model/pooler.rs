@@ -116,6 +116,35 @@ pub struct FixedPool {
     pub mode: Sourced<PoolMode>,
 }
 
+/// An Odyssey route (`database … { user … { … } }`): the clients it matches (None: `default`)
+/// and the pool each matching (database, user) pair gets.
+#[derive(Debug, Clone)]
+pub struct PoolerRoute {
+    pub database: Option<String>,
+    pub user: Option<String>,
+    /// The `user` block.
+    pub origin: Origin,
+    pub mode: Sourced<PoolMode>,
+    /// Server connections per (database, user) pool; 0 is Odyssey's "no limit".
+    pub pool_size: Sourced<u32>,
+    /// Client connections the route accepts; None: no limit.
+    pub client_max: Option<Sourced<u32>>,
+    /// `pool_timeout`: how long a client waits for a server connection.
+    pub query_wait_timeout: Sourced<Timeout>,
+    /// `pool_ttl`: how long an idle server connection is kept.
+    pub server_idle_timeout: Sourced<Timeout>,
+    /// The `storage` it forwards to, and that storage's `host:port` when it names one.
+    pub storage: Option<String>,
+    pub server_address: Option<String>,
+}
+
+impl PoolerRoute {
+    /// `pool_size 0`: every client connection the route accepts may become a server one.
+    pub fn unlimited(&self) -> bool {
+        self.pool_size.value == 0
+    }
+}
+
 /// A pooler tier between services and a server: clients connect to it, and it opens its own
 /// server-side pools.
 #[derive(Debug, Clone)]
@@ -139,6 +168,10 @@ pub struct Pooler {
     /// first primary's address; entries elsewhere are another server's load).
     pub servers: Vec<PoolerServer>,
     pub fixed_pools: Vec<FixedPool>,
+    /// Odyssey: its routes; a client's pool takes the most specific one that matches.
+    pub routes: Vec<PoolerRoute>,
+    /// Odyssey's worker threads. They share the server pools, so they do not multiply them.
+    pub workers: Option<Sourced<u32>>,
 }
 
 /// `host:port` as routing compares it: lower case, `localhost` as 127.0.0.1.
@@ -163,6 +196,32 @@ impl Pooler {
 
     pub fn user(&self, user: &str) -> Option<&PoolerUser> {
         self.users.iter().find(|u| u.name == user)
+    }
+
+    /// The Odyssey route a client naming `database` and `user` gets: database and user named,
+    /// then the database with `user default`, then `database default` with the user, then
+    /// both default (the specificity order of sources/rules.c, od_rules_rule_get_specificity:
+    /// <https://github.com/yandex/odyssey/blob/master/sources/rules.c>).
+    pub fn route(&self, database: &str, user: &str) -> Option<&PoolerRoute> {
+        let is = |r: &Option<String>, v: &str| r.as_deref() == Some(v);
+        let tiers: [&dyn Fn(&PoolerRoute) -> bool; 4] = [
+            &|r| is(&r.database, database) && is(&r.user, user),
+            &|r| is(&r.database, database) && r.user.is_none(),
+            &|r| r.database.is_none() && is(&r.user, user),
+            &|r| r.database.is_none() && r.user.is_none(),
+        ];
+        tiers.iter().find_map(|t| self.routes.iter().find(|r| t(r)))
+    }
+
+    /// How long a client of (database, user) waits for a server connection before the
+    /// pooler drops it: its Odyssey route's pool_timeout, else the pooler's setting.
+    pub fn query_wait_timeout_for(
+        &self,
+        database: Option<&str>,
+        user: Option<&str>,
+    ) -> &Sourced<Timeout> {
+        self.route(database.unwrap_or("?"), user.unwrap_or("?"))
+            .map_or(&self.settings.query_wait_timeout, |r| &r.query_wait_timeout)
     }
 
     /// The pool mode a (database, user) pool runs in: the user's, else the database's, else
@@ -262,6 +321,18 @@ pub fn apply_set(
     let n: u64 = value
         .parse()
         .map_err(|_| "the value must be a whole number".to_string())?;
+    // Odyssey sizes each route's pool itself: a pooler-wide size would change nothing.
+    if pooler.kind == PoolerKind::Odyssey
+        && matches!(
+            path[2].as_str(),
+            "default_pool_size" | "reserve_pool_size" | "max_db_connections"
+        )
+    {
+        return Err(format!(
+            "pooler `{}` is Odyssey, which sizes pools per route: change pool_size in its odyssey.conf",
+            pooler.name
+        ));
+    }
     let s = &mut pooler.settings;
     let slot = match path[2].as_str() {
         "replicas" => &mut pooler.replicas,
@@ -320,6 +391,8 @@ pub(crate) mod tests {
             users: Vec::new(),
             servers: Vec::new(),
             fixed_pools: Vec::new(),
+            routes: Vec::new(),
+            workers: None,
         }
     }
 
@@ -390,5 +463,36 @@ pub(crate) mod tests {
             PoolMode::Statement
         );
         assert_eq!(p.mode_for(Some("other"), None).value, PoolMode::Session);
+    }
+
+    #[test]
+    fn an_odyssey_client_gets_the_most_specific_route() {
+        let mut p = pooler("odyssey", &[]);
+        let route = |db: Option<&str>, user: Option<&str>, size: u32| PoolerRoute {
+            database: db.map(str::to_string),
+            user: user.map(str::to_string),
+            origin: Origin::Default { note: "t".into() },
+            mode: d(PoolMode::Transaction),
+            pool_size: d(size),
+            client_max: None,
+            query_wait_timeout: d(Timeout::Infinite),
+            server_idle_timeout: d(Timeout::Infinite),
+            storage: None,
+            server_address: None,
+        };
+        // Written least specific first: the order in the file does not decide.
+        p.routes = vec![
+            route(None, None, 1),
+            route(None, Some("web"), 2),
+            route(Some("app"), None, 3),
+            route(Some("app"), Some("web"), 4),
+        ];
+        let size = |db, user| p.route(db, user).map(|r| r.pool_size.value);
+        assert_eq!(size("app", "web"), Some(4));
+        assert_eq!(size("app", "api"), Some(3));
+        assert_eq!(size("other", "web"), Some(2));
+        assert_eq!(size("other", "api"), Some(1));
+        p.routes.remove(0);
+        assert!(p.route("other", "api").is_none());
     }
 }

@@ -1,12 +1,13 @@
 //! Poolers as poolcheck.toml declares them (`[poolers.NAME]`), with their settings read from
 //! the files it lists: pgbouncer.ini (and its `%include`s), an env file of an image's
-//! variables, or a compose file's PgBouncer service. A key of poolcheck.toml beats the files;
-//! a key nobody sets takes PgBouncer's documented default (rules/poolers.toml), and every
-//! number keeps its Origin.
+//! variables, a compose file's PgBouncer service, pgcat/PgDog TOML, or odyssey.conf (and its
+//! `include`s). A key of poolcheck.toml beats the files; a key nobody sets takes the pooler's
+//! documented default, else PgBouncer's (rules/poolers.toml), and every number keeps its
+//! Origin.
 
 use super::pooler::{
-    address, FixedPool, PoolMode, Pooler, PoolerDatabase, PoolerKind, PoolerServer, PoolerSettings,
-    PoolerUser,
+    address, FixedPool, PoolMode, Pooler, PoolerDatabase, PoolerKind, PoolerRoute, PoolerServer,
+    PoolerSettings, PoolerUser,
 };
 use super::{Origin, Server, Sourced};
 use crate::core::code::Code;
@@ -41,6 +42,7 @@ pub fn build(
             cap: max_file_size,
             root: crate::input::read::root_of(&l.dir),
             listen: Vec::new(),
+            odyssey: cfg.kind.as_deref() == Some("odyssey"),
         };
         let configs: Vec<Config> = cfg
             .files
@@ -94,6 +96,8 @@ struct Reader<'a> {
     root: Option<PathBuf>,
     /// Compose service names the pooler is reachable by.
     listen: Vec<String>,
+    /// `kind = "odyssey"`: its files are odyssey.conf, whatever their names.
+    odyssey: bool,
 }
 
 impl Reader<'_> {
@@ -132,6 +136,9 @@ impl Reader<'_> {
         if name.ends_with(".toml") {
             return self.toml(id, &text, &name);
         }
+        if self.odyssey || formats::odyssey::is_odyssey_conf(&name) {
+            return Some(self.odyssey(id, &text, path));
+        }
         Some(self.ini(id, &text, path))
     }
 
@@ -157,25 +164,24 @@ impl Reader<'_> {
 
     fn ini(&mut self, id: FileId, text: &str, path: &Path) -> Config {
         let key = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
-        let (root, cap) = (self.root.clone(), self.cap);
-        let sources = &mut *self.sources;
-        let mut load = |p: &Path| -> Result<formats::ini::Loaded, String> {
-            let text =
-                crate::input::read::read(p, root.as_deref(), cap).map_err(|e| e.message())?;
-            let key = std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
-            let id = match sources.find(p) {
-                Some(id) => id,
-                None => sources.add(SourceFile::new(
-                    p,
-                    crate::core::source::display_path(p),
-                    text.as_str(),
-                )),
-            };
-            Ok(formats::ini::Loaded { id, text, key })
-        };
+        let mut load = include_loader(self.sources, self.root.clone(), self.cap);
         let ini = formats::ini::parse_with_includes(id, text, path, key, &mut load);
+        drop(load);
         self.findings.extend(ini.errors.into_iter().map(syntax));
         pgbouncer::from_ini(&ini.root, self.sources)
+    }
+
+    /// odyssey.conf with its `include`s. Odyssey refuses to start on a syntax error anywhere,
+    /// so a file with one contributes nothing (its PC001 says why).
+    fn odyssey(&mut self, id: FileId, text: &str, path: &Path) -> Config {
+        let key = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+        let mut load = include_loader(self.sources, self.root.clone(), self.cap);
+        let conf = formats::odyssey::parse_with_includes(id, text, path, key, &mut load);
+        if !conf.errors.is_empty() {
+            self.findings.extend(conf.errors.into_iter().map(syntax));
+            return Config::default();
+        }
+        super::pooler_odyssey::odyssey(&conf.stmts)
     }
 
     fn env_file(&mut self, id: FileId, text: &str) -> Config {
@@ -358,6 +364,28 @@ fn rds_proxy_pool(
     }]
 }
 
+/// Reads the file an include names (pgbouncer.ini's `%include`, odyssey.conf's `include`)
+/// into the source set, as the INI and Odyssey readers ask for it.
+fn include_loader(
+    sources: &mut SourceSet,
+    root: Option<PathBuf>,
+    cap: u64,
+) -> impl FnMut(&Path) -> Result<formats::ini::Loaded, String> + '_ {
+    move |p: &Path| {
+        let text = crate::input::read::read(p, root.as_deref(), cap).map_err(|e| e.message())?;
+        let key = std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+        let id = match sources.find(p) {
+            Some(id) => id,
+            None => sources.add(SourceFile::new(
+                p,
+                crate::core::source::display_path(p),
+                text.as_str(),
+            )),
+        };
+        Ok(formats::ini::Loaded { id, text, key })
+    }
+}
+
 /// An image listens on its own default port when the environment does not set one.
 fn with_image_port(mut c: Config, image: &pgbouncer::Image) -> Config {
     if c.setting("listen_port").is_none() {
@@ -405,6 +433,7 @@ impl Typer<'_> {
             PoolerKind::Pgcat => pgbouncer::kind_default_of("pgcat", key),
             PoolerKind::Pgdog => pgbouncer::kind_default_of("pgdog", key),
             PoolerKind::Supavisor => pgbouncer::kind_default_of("supavisor", key),
+            PoolerKind::Odyssey => pgbouncer::kind_default_of("odyssey", key),
             PoolerKind::RdsProxy => pgbouncer::kind_default_of("rds_proxy", key),
             _ => None,
         };
@@ -457,8 +486,13 @@ impl Typer<'_> {
             self.name,
             crate::core::secrets::clip(&raw.text, 40)
         );
+        // Odyssey's route keys take Odyssey's defaults; the others fall back to PgBouncer's.
+        let whose = match self.kind {
+            PoolerKind::Odyssey => "Odyssey",
+            _ => "PgBouncer",
+        };
         let help = format!(
-            "{why_fix}; PgBouncer's default applies meanwhile",
+            "{why_fix}; {whose}'s default applies meanwhile",
             why_fix = fix_for(key)
         );
         let mut f = Finding::new(Code::PC002, msg, help);
@@ -471,7 +505,10 @@ impl Typer<'_> {
 
 fn fix_for(key: &str) -> &'static str {
     match key {
-        "pool_mode" => "write session, transaction or statement",
+        "pool_mode" | "pool" => "write session, transaction or statement",
+        // Odyssey's pool_timeout is milliseconds; its pool_ttl seconds.
+        "pool_timeout" => "write a number of milliseconds",
+        "pool_ttl" => "write a number of seconds",
         k if k.ends_with("timeout") || k.ends_with("lifetime") => "write a number of seconds",
         _ => "write a whole number",
     }
@@ -576,6 +613,49 @@ fn assemble(
         }
     }
     let (servers, fixed_pools) = listed_pools(&mut t, &settings);
+    let mut settings = settings;
+    let routes = routes(&mut t);
+    // `workers "auto"` sizes them from the host's CPUs, which a linter cannot know.
+    let auto = t
+        .file_value("workers")
+        .is_some_and(|r| r.text.trim().eq_ignore_ascii_case("auto"));
+    let workers = (kind == PoolerKind::Odyssey && !auto).then(|| t.get("workers", None, count));
+    // Odyssey's pooler-wide view is its fallback route's (`database default { user default }`),
+    // else its first: what a client no other route matches gets.
+    if let Some(r) = routes
+        .iter()
+        .find(|r| r.database.is_none() && r.user.is_none())
+        .or(routes.first())
+    {
+        // poolcheck.toml's keys still win.
+        if cfg.pool_mode.is_none() {
+            settings.mode = r.mode.clone();
+        }
+        if cfg.default_pool_size.is_none() {
+            settings.default_pool_size = r.pool_size.clone();
+        }
+        if cfg.query_wait_timeout.is_none() {
+            settings.query_wait_timeout = r.query_wait_timeout.clone();
+        }
+        settings.server_idle_timeout = r.server_idle_timeout.clone();
+    }
+    // Odyssey's `database` blocks are the databases it serves (`default` as PgBouncer's `*`).
+    for r in configs.iter().flat_map(|c| &c.routes) {
+        let name = r.database.clone().unwrap_or_else(|| "*".into());
+        if !databases.iter().any(|d: &PoolerDatabase| d.name == name) {
+            databases.push(PoolerDatabase {
+                name,
+                origin: r.database_origin.clone(),
+                pool_size: None,
+                reserve_pool: None,
+                mode: None,
+                max_db_connections: None,
+                user: None,
+                host: None,
+                port: None,
+            });
+        }
+    }
     Pooler {
         name: name.to_string(),
         kind,
@@ -614,7 +694,85 @@ fn assemble(
         users,
         servers,
         fixed_pools,
+        routes,
+        workers,
     }
+}
+
+/// Odyssey: each route typed, a parameter it leaves out taking Odyssey's default, and the
+/// `host:port` of the storage it names. A route without `pool` is PC002: Odyssey refuses to
+/// start ("pooling mode is not set", sources/rules.c); session mode, which shares nothing, is
+/// assumed meanwhile.
+fn routes(t: &mut Typer<'_>) -> Vec<PoolerRoute> {
+    let configs = t.configs;
+    let storages: Vec<&pgbouncer::Entry> = configs.iter().flat_map(|c| &c.storages).collect();
+    let mut out = Vec::new();
+    for r in configs.iter().flat_map(|c| &c.routes) {
+        let p = &r.params;
+        let what = format!(
+            "{}.{}",
+            r.database.as_deref().unwrap_or("default"),
+            r.user.as_deref().unwrap_or("default")
+        );
+        let mode = match param(t, p, &["pool"], mode) {
+            Some(m) => m,
+            None => {
+                if !p.iter().any(|(k, _)| k == "pool") {
+                    let msg = format!(
+                        "pooler `{}`: route {what} sets no `pool`; Odyssey does not start without one (\"pooling mode is not set\")",
+                        t.name
+                    );
+                    let help = "add pool \"transaction\" (or \"session\", \"statement\") to the user block; session mode is assumed meanwhile";
+                    let mut f = Finding::new(Code::PC002, msg, help);
+                    if let Some((file, span)) = r.origin.location() {
+                        f = f.at(file, span, "no pool in this route");
+                    }
+                    t.findings.push(f);
+                }
+                Sourced::new(
+                    PoolMode::Session,
+                    Origin::Assumed {
+                        note: format!("route {what} sets no pool; session assumed"),
+                    },
+                )
+            }
+        };
+        let default = |t: &mut Typer<'_>, key: &str| t.get(key, None::<u32>, count);
+        let pool_size = match param(t, p, &["pool_size"], count) {
+            Some(s) => s,
+            None => default(t, "default_pool_size"),
+        };
+        let timeout = |t: &mut Typer<'_>, own: &str, key: &str| match param(t, p, &[own], seconds) {
+            Some(v) => v,
+            None => t.get(key, None, seconds),
+        };
+        let query_wait_timeout = timeout(t, "pool_timeout", "query_wait_timeout");
+        let server_idle_timeout = timeout(t, "pool_ttl", "server_idle_timeout");
+        let storage = text_param(p, "storage");
+        let server_address = storage
+            .as_ref()
+            .and_then(|n| storages.iter().rev().find(|s| &s.name == n))
+            .and_then(|s| {
+                let host = text_param(&s.params, "host")?;
+                let port = text_param(&s.params, "port")?.trim().parse().ok()?;
+                // A list of hosts (`"db1,db2"`) routes to its first, as a URL's does.
+                Some(address(host.split(',').next()?, port))
+            });
+        out.push(PoolerRoute {
+            database: r.database.clone(),
+            user: r.user.clone(),
+            origin: r.origin.clone(),
+            mode,
+            pool_size,
+            // client_max 0, like none, is no limit.
+            client_max: param(t, p, &["client_max"], count).filter(|c| c.value > 0),
+            query_wait_timeout,
+            server_idle_timeout,
+            storage,
+            server_address,
+        });
+    }
+    out
 }
 
 /// pgcat / PgDog: every server entry, and one pool per user and entry on the pooler's server

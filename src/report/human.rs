@@ -405,8 +405,9 @@ fn pooler_line(p: &crate::capacity::pooler::PoolerCapacity) -> String {
             } else {
                 String::new()
             };
+            let unlimited = if d.unbounded { " unlimited" } else { "" };
             format!(
-                "{}/{} {}{reserve} {}",
+                "{}/{} {}{reserve}{unlimited} {}",
                 d.database,
                 d.user,
                 d.pool_size,

@@ -28,7 +28,15 @@ pub fn cite_pooler_server(mut f: Finding, p: &PoolerCapacity) -> Finding {
     let n = &p.name;
     for d in &p.pools {
         let pool = format!("{}/{}", d.database, d.user);
-        f = f.cite(&d.inputs.size, format!("{n}: pool {pool} {}", d.pool_size));
+        let size = if d.unbounded {
+            format!(
+                "{n}: pool {pool} unlimited, {} clients pass through",
+                d.pool_size
+            )
+        } else {
+            format!("{n}: pool {pool} {}", d.pool_size)
+        };
+        f = f.cite(&d.inputs.size, size);
         if d.reserve > 0 {
             f = f.cite(&d.inputs.reserve, format!("{n}: + {} reserve", d.reserve));
         }

@@ -31,6 +31,7 @@ mod session_settings_behind_pooler;
 mod thin_headroom;
 mod transactions_in_statement_mode;
 mod unbounded_pool;
+mod unbounded_pooler_pool;
 mod unit_magnitude_mismatch;
 
 use crate::core::code::Code;
@@ -75,6 +76,7 @@ pub const CHECKS: &[(Code, Check)] = &[
     (Code::PC508, session_settings_behind_pooler::check),
     (Code::PC509, listen_behind_pooler::check),
     (Code::PC510, transactions_in_statement_mode::check),
+    (Code::PC511, unbounded_pooler_pool::check),
 ];
 
 /// Codes raised outside the CHECKS table (while reading input).

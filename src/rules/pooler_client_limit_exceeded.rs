@@ -18,10 +18,16 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
                 crate::core::engine::PoolerKind::Pgbouncer => {
                     "the rest get \"no more connections allowed\""
                 }
+                crate::core::engine::PoolerKind::Odyssey => "the rest get \"too many connections\"",
                 _ => "the rest are refused",
             };
+            // Odyssey names the limit client_max; the others' messages keep PgBouncer's name.
+            let limit = match p.kind {
+                crate::core::engine::PoolerKind::Odyssey => "client_max",
+                _ => "max_client_conn",
+            };
             let message = format!(
-                "services behind pooler `{}` can open {} client connections at peak but its {} {} {} (max_client_conn {} each); {refusal}",
+                "services behind pooler `{}` can open {} client connections at peak but its {} {} {} ({limit} {} each); {refusal}",
                 p.name,
                 p.client_demand,
                 crate::core::text::count(p.replicas as usize, "instance"),
@@ -32,6 +38,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
             let need = p.client_demand.div_ceil(u64::from(p.replicas.max(1)));
             let key = match p.kind {
                 crate::core::engine::PoolerKind::Supavisor => "POOLER_MAX_CLIENT_CONN",
+                crate::core::engine::PoolerKind::Odyssey => "client_max",
                 _ => "max_client_conn",
             };
             let help = format!(
@@ -42,13 +49,54 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
                 f = cite_demand(f, d, false);
             }
             if let Some(o) = &p.inputs.max_client_conn {
-                f = f.cite(o, format!("max_client_conn {}", p.max_client_conn));
+                f = f.cite(o, format!("{limit} {}", p.max_client_conn));
             }
             if let Some(o) = &p.inputs.replicas {
                 f = f.cite(o, format!("× {} instances", p.replicas));
             }
             out.push(f.server(&cap.server));
         }
+        for p in &cap.poolers {
+            out.extend(route_limits(p, &cap.server));
+        }
+    }
+    out
+}
+
+/// Odyssey: a route's own `client_max` (per instance) below the clients of the services that
+/// land in its pool.
+fn route_limits(p: &crate::capacity::pooler::PoolerCapacity, server: &str) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for d in &p.pools {
+        let Some((max, origin)) = &d.client_max else {
+            continue;
+        };
+        let accepted = u64::from(*max) * u64::from(p.replicas);
+        if d.clients <= accepted || d.services.is_empty() {
+            continue;
+        }
+        let pool = format!("{}/{}", d.database, d.user);
+        let message = format!(
+            "services behind pooler `{}` open {} client connections to route {pool} at peak but its {} accept {accepted} there (client_max {max} each); the rest get \"too many connections\"",
+            p.name,
+            d.clients,
+            crate::core::text::count(p.replicas as usize, "instance"),
+        );
+        let need = d.clients.div_ceil(u64::from(p.replicas.max(1)));
+        let help = format!(
+            "raise the route's client_max to {need} or more, add pooler instances, or lower the services' pools"
+        );
+        let mut f = Finding::new(Code::PC502, message, help);
+        for &i in &d.services {
+            if let Some(s) = p.services.get(i) {
+                f = cite_demand(f, s, false);
+            }
+        }
+        f = f.cite(origin, format!("route {pool}: client_max {max}"));
+        if let Some(o) = &p.inputs.replicas {
+            f = f.cite(o, format!("× {} instances", p.replicas));
+        }
+        out.push(f.server(server));
     }
     out
 }

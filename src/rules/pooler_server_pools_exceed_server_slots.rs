@@ -45,9 +45,18 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
             .poolers
             .iter()
             .all(|p| p.kind == crate::core::engine::PoolerKind::RdsProxy);
+        let any_odyssey = cap
+            .poolers
+            .iter()
+            .any(|p| p.kind == crate::core::engine::PoolerKind::Odyssey);
         let help = if all_rds {
             format!(
                 "lower the proxy's max_connections_percent (MaxConnectionsPercent) so that it and the direct services fit, move those services behind the proxy, or raise max_connections: {over} too many"
+            )
+        } else if any_odyssey {
+            // Odyssey sizes each route's pool; its workers share them.
+            format!(
+                "set or lower pool_size in the pooler's routes (pool_size 0 is no limit), run fewer pooler instances, or raise max_connections: {over} too many"
             )
         } else {
             format!(

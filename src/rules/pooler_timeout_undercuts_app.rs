@@ -30,9 +30,9 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
             continue;
         };
         let s = &p.settings;
-        if let (Timeout::Finite(qwt), Some(acq)) =
-            (s.query_wait_timeout.value, &svc.pool.acquire_timeout)
-        {
+        // Odyssey waits per route (pool_timeout); the others pooler-wide.
+        let wait = p.query_wait_timeout_for(svc.effective_database(), svc.effective_role());
+        if let (Timeout::Finite(qwt), Some(acq)) = (wait.value, &svc.pool.acquire_timeout) {
             // An acquire that waits forever is PC201's finding already.
             if acq.value != Timeout::Infinite && longer(&acq.value, qwt) {
                 let message = format!(
@@ -53,7 +53,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
                             format!("acquire timeout {}", words(&acq.value)),
                         )
                         .cite(
-                            &s.query_wait_timeout.origin,
+                            &wait.origin,
                             format!("query_wait_timeout {}", format_duration(qwt)),
                         )
                         .service(&svc.name),

@@ -5,6 +5,7 @@
 //! - `url`: database connection URLs found inside any value.
 //! - `ini` (INI and flat conf), `properties`, `json` (JSON, JSON5, HJSON): the same tree.
 //! - `adonet`: ADO.NET connection strings found inside any value.
+//! - `odyssey`: Odyssey's odyssey.conf (statements and `{ }` blocks), its own statement tree.
 //!
 //! A syntax error is a [`ParseError`] located in its file; the caller turns it into a finding and
 //! goes on with the other files.
@@ -16,6 +17,7 @@ pub mod erb;
 pub mod ini;
 pub mod json;
 pub mod k8s;
+pub mod odyssey;
 pub mod pgbouncer;
 pub mod properties;
 pub mod toml;

@@ -40,6 +40,23 @@ pub struct Config {
     /// The PgBouncer version the image tag of a compose service names (`bitnami/pgbouncer:1.22.1`):
     /// what an unset max_prepared_statements means depends on it.
     pub version: Option<Raw>,
+    /// Odyssey's routes (`database … { user … { … } }`), in file order.
+    pub routes: Vec<Route>,
+    /// Odyssey's `storage "name" { … }` blocks: the name and its parameters.
+    pub storages: Vec<Entry>,
+}
+
+/// An Odyssey route: the database and user a client names (None: `default`), where the
+/// `user` block is, and its parameters under Odyssey's own names.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Route {
+    pub database: Option<String>,
+    pub user: Option<String>,
+    /// The `database` block's name.
+    pub database_origin: Origin,
+    /// The `user` block's name.
+    pub origin: Origin,
+    pub params: Vec<(String, Raw)>,
 }
 
 /// One server a pgcat shard or a PgDog database entry points at.
@@ -86,6 +103,7 @@ pub struct Data {
     pub pgcat: KindData,
     pub pgdog: KindData,
     pub supavisor: KindData,
+    pub odyssey: KindData,
     pub rds_proxy: KindData,
 }
 
@@ -131,13 +149,14 @@ pub fn default_of(key: &str) -> Option<(String, &'static str)> {
     value_text(data().pgbouncer.defaults.get(key)?)
 }
 
-/// Another pooler's own default for a key (`pgcat`, `pgdog`, `supavisor`, `rds_proxy`),
-/// when documented.
+/// Another pooler's own default for a key (`pgcat`, `pgdog`, `supavisor`, `odyssey`,
+/// `rds_proxy`), when documented.
 pub fn kind_default_of(kind: &str, key: &str) -> Option<(String, &'static str)> {
     let d = match kind {
         "pgcat" => &data().pgcat,
         "pgdog" => &data().pgdog,
         "supavisor" => &data().supavisor,
+        "odyssey" => &data().odyssey,
         "rds_proxy" => &data().rds_proxy,
         _ => return None,
     };
