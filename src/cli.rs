@@ -59,6 +59,9 @@ pub enum Command {
     Saturate(SaturateArgs),
     /// Print a rule's documentation, or list every rule when no code is given.
     Rule(RuleArgs),
+    /// Print what poolcheck knows of an application (keys, defaults, components, sources),
+    /// or list every application it knows when no name is given.
+    App(AppArgs),
     /// Write a commented poolcheck.toml for this repository from what it finds in it.
     Init(InitArgs),
     /// Print a shell completion script (bash, zsh, fish, powershell or elvish).
@@ -341,6 +344,14 @@ pub struct SaturateArgs {
     /// Also write the run's pool statistics to FILE in the OpenMetrics (Prometheus) text format.
     #[arg(long, value_name = "FILE")]
     pub metrics: Option<std::path::PathBuf>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct AppArgs {
+    /// Application id or name (mattermost, GitLab).
+    pub name: Option<String>,
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -3,6 +3,7 @@
 
 pub mod docs;
 pub mod init;
+pub mod preset;
 pub mod probe;
 pub mod rule;
 pub mod saturate;
@@ -26,6 +27,7 @@ pub fn format_of(command: &Command) -> ReportFormat {
         Command::Probe(a) => simple(a.format),
         Command::Saturate(a) => simple(a.format),
         Command::Rule(a) => simple(a.format),
+        Command::App(a) => simple(a.format),
         Command::Init(_) | Command::Completions(_) | Command::Man(_) => ReportFormat::Human,
     }
 }
@@ -73,6 +75,7 @@ pub fn run(cli: Cli) -> u8 {
         Command::Saturate(args) => saturate::run(&args),
         Command::Verify(args) => verify::run(&args),
         Command::Rule(args) => rule::run(&args),
+        Command::App(args) => preset::run(&args),
         Command::WhatIf(args) => whatif::run(&args),
         Command::Init(args) => init::run(&args),
         Command::Completions(args) => docs::completions(&args),

@@ -290,25 +290,29 @@ fn sources(text: &str) -> Sources {
                 _ => None,
             };
             if let Some(i) = current {
+                let mut links = links;
+                links.dedup();
                 let list = [&mut s.keys, &mut s.defaults, &mut s.components];
                 list.into_iter().nth(i).expect("three lists").push(links);
             }
             continue;
         }
-        if t.is_empty() {
-            // A blank line ends the comments that lead into the next table.
-            pending.clear();
+        let list = [&mut s.keys, &mut s.defaults, &mut s.components];
+        let table = current.and_then(|i| list.into_iter().nth(i).and_then(|l| l.last_mut()));
+        if t.starts_with('#') {
+            // Comments right above a header cite for that table; the header decides.
+            pending.extend(links_in(t));
             continue;
         }
-        let links = links_in(t);
-        if t.starts_with('#') {
-            pending.extend(links.iter().cloned());
-        }
-        // Comments and values inside a table cite for it too.
-        if let Some(i) = current {
-            let list = [&mut s.keys, &mut s.defaults, &mut s.components];
-            if let Some(last) = list.into_iter().nth(i).and_then(|l| l.last_mut()) {
-                last.extend(links);
+        // A value line or a blank line ends a comment block inside a table: it cited for
+        // that table (a blank line before a header also keeps the block from the next one).
+        let mut links = std::mem::take(&mut pending);
+        links.extend(links_in(t));
+        if let Some(last) = table {
+            for l in links {
+                if !last.contains(&l) {
+                    last.push(l);
+                }
             }
         }
     }
