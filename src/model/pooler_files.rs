@@ -613,7 +613,6 @@ fn assemble(
         }
     }
     let (servers, fixed_pools) = listed_pools(&mut t, &settings);
-    let mut settings = settings;
     let routes = routes(&mut t);
     // `workers "auto"` sizes them from the host's CPUs, which a linter cannot know.
     let auto = t
