@@ -15,6 +15,7 @@ pub mod pooler;
 pub mod pooler_files;
 pub mod pooler_toml;
 pub mod presets;
+pub mod server_limits;
 pub mod stack;
 
 pub use pooler::{PoolMode, Pooler, PoolerKind};
