@@ -814,8 +814,6 @@ fn read_chart(
     }
     if let Some(values) = merged {
         yaml_values(c, &values, scaling, sources);
-        c.server_limit =
-            super::server_limits::from_chart_values(&values, sources, &mut c.findings);
         c.chart_values = Some(values);
     }
 }
@@ -1009,6 +1007,10 @@ fn yaml_values(
         scaling.surge = s.surge;
     }
     scaling.errors.extend(s.errors);
+    // A chart's bundled PostgreSQL, or the values of a Bitnami postgresql release.
+    if let Some(l) = super::server_limits::from_chart_values(doc, sources, &mut c.findings) {
+        c.server_limit = Some(l);
+    }
     for var in helm::env_vars(doc) {
         let m = c.dialects.match_env(&var.name);
         let key_origin = Origin::file(var.name_file, var.name_span);
