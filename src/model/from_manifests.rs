@@ -109,7 +109,8 @@ pub fn split(
         if !docs.is_empty() {
             units.extend(workloads(&k8s::read(&docs), dialects));
             let server = spec.server;
-            let operated = super::server_limits::from_operator_docs(&docs, sources, &mut out.findings);
+            let operated =
+                super::server_limits::from_operator_docs(&docs, sources, &mut out.findings);
             out.servers
                 .extend(operated.into_iter().map(|(mc, engine)| ServerFact {
                     server,

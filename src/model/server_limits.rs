@@ -39,9 +39,7 @@ pub enum DbImage {
 impl DbImage {
     pub fn engine(self) -> Engine {
         match self {
-            DbImage::Postgres | DbImage::BitnamiPostgres | DbImage::SclPostgres => {
-                Engine::Postgres
-            }
+            DbImage::Postgres | DbImage::BitnamiPostgres | DbImage::SclPostgres => Engine::Postgres,
             DbImage::Mysqld(e) | DbImage::BitnamiMysqld(e) => e,
             DbImage::SclMysql => Engine::Mysql,
         }
@@ -117,7 +115,8 @@ pub fn mysqld_option<'a>(args: impl IntoIterator<Item = &'a str>) -> Option<Stri
 /// The last `max_connections = N` of postgresql.conf text (comments and quotes allowed).
 pub fn conf_setting(text: &str) -> Option<String> {
     text.lines()
-        .filter_map(|l| {
+        .rev()
+        .find_map(|l| {
             let l = l.split('#').next().unwrap_or("").trim();
             let rest = l.strip_prefix("max_connections")?;
             if !rest.starts_with(|c: char| c.is_whitespace() || c == '=') {
@@ -128,7 +127,6 @@ pub fn conf_setting(text: &str) -> Option<String> {
             let v = rest.trim_matches(['"', '\'']).trim();
             (!v.is_empty()).then(|| v.to_string())
         })
-        .last()
 }
 
 /// Where `value` sits after the last `max_connections` / `max-connections` in the span, or
@@ -178,8 +176,7 @@ pub fn count(
                 crate::core::secrets::clip(value, 48)
             );
             findings.push(
-                Finding::new(Code::PC002, msg.clone(), "write a whole number")
-                    .at(file, span, msg),
+                Finding::new(Code::PC002, msg.clone(), "write a whole number").at(file, span, msg),
             );
             None
         }
@@ -191,7 +188,11 @@ fn text_of(n: &Node) -> Option<String> {
 }
 
 /// A scalar that states max_connections outright (`max_connections: "200"`).
-fn scalar_count(n: &Node, sources: &SourceSet, findings: &mut Vec<Finding>) -> Option<Sourced<u32>> {
+fn scalar_count(
+    n: &Node,
+    sources: &SourceSet,
+    findings: &mut Vec<Finding>,
+) -> Option<Sourced<u32>> {
     let v = text_of(n)?;
     let span = locate_plain(sources, n, &v);
     count(&v, n.file, span, findings)
@@ -200,7 +201,10 @@ fn scalar_count(n: &Node, sources: &SourceSet, findings: &mut Vec<Finding>) -> O
 /// The value's own text inside a scalar's span (inside quotes when quoted).
 fn locate_plain(sources: &SourceSet, n: &Node, value: &str) -> Span {
     let text = &sources.get(n.file).text;
-    match text.get(n.span.start..n.span.end).and_then(|s| s.find(value)) {
+    match text
+        .get(n.span.start..n.span.end)
+        .and_then(|s| s.find(value))
+    {
         Some(i) => Span::new(n.span.start + i, n.span.start + i + value.len()),
         None => n.span,
     }
@@ -262,9 +266,9 @@ fn bitnami_primary(
         .get("extendedConfiguration")
         .and_then(|n| conf_count(n, sources, findings));
     conf.or_else(|| {
-        primary.get("extraEnvVars").and_then(|l| {
-            env_count(l, DbImage::BitnamiPostgres.env_keys(), sources, findings)
-        })
+        primary
+            .get("extraEnvVars")
+            .and_then(|l| env_count(l, DbImage::BitnamiPostgres.env_keys(), sources, findings))
     })
 }
 
@@ -327,7 +331,10 @@ pub fn from_operator_docs(
         };
         if let Some(mc) = scalar_count(n, sources, findings) {
             let at = d.get("kind").unwrap_or(d);
-            out.push((mc, Sourced::new(Engine::Postgres, Origin::file(at.file, at.span))));
+            out.push((
+                mc,
+                Sourced::new(Engine::Postgres, Origin::file(at.file, at.span)),
+            ));
         }
     }
     out
@@ -357,7 +364,10 @@ mod tests {
             classify("bitnami/mariadb:11.4"),
             Some(DbImage::BitnamiMysqld(Engine::Mariadb))
         );
-        assert_eq!(classify("quay.io/sclorg/mysql-80-c9s"), Some(DbImage::SclMysql));
+        assert_eq!(
+            classify("quay.io/sclorg/mysql-80-c9s"),
+            Some(DbImage::SclMysql)
+        );
         assert_eq!(classify("redis:7"), None);
         assert_eq!(classify("ghcr.io/acme/mysql-exporter"), None);
     }
