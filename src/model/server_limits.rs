@@ -114,19 +114,17 @@ pub fn mysqld_option<'a>(args: impl IntoIterator<Item = &'a str>) -> Option<Stri
 
 /// The last `max_connections = N` of postgresql.conf text (comments and quotes allowed).
 pub fn conf_setting(text: &str) -> Option<String> {
-    text.lines()
-        .rev()
-        .find_map(|l| {
-            let l = l.split('#').next().unwrap_or("").trim();
-            let rest = l.strip_prefix("max_connections")?;
-            if !rest.starts_with(|c: char| c.is_whitespace() || c == '=') {
-                return None;
-            }
-            let rest = rest.trim_start();
-            let rest = rest.strip_prefix('=').unwrap_or(rest).trim();
-            let v = rest.trim_matches(['"', '\'']).trim();
-            (!v.is_empty()).then(|| v.to_string())
-        })
+    text.lines().rev().find_map(|l| {
+        let l = l.split('#').next().unwrap_or("").trim();
+        let rest = l.strip_prefix("max_connections")?;
+        if !rest.starts_with(|c: char| c.is_whitespace() || c == '=') {
+            return None;
+        }
+        let rest = rest.trim_start();
+        let rest = rest.strip_prefix('=').unwrap_or(rest).trim();
+        let v = rest.trim_matches(['"', '\'']).trim();
+        (!v.is_empty()).then(|| v.to_string())
+    })
 }
 
 /// Where `value` sits after the last `max_connections` / `max-connections` in the span, or
