@@ -923,18 +923,17 @@ fn server_limit(
     let (image, f, s) = interpolated(image_node, vars, sources, findings)?;
     let kind = server_limits::classify(&image)?;
     let engine = Sourced::new(kind.engine(), Origin::file(f, s));
+    let args = command_args(svc, vars, sources, findings).unwrap_or_default();
     let from_command = match kind {
-        server_limits::DbImage::Postgres => postgres_command(svc),
+        server_limits::DbImage::Postgres => postgres_command(&args),
         server_limits::DbImage::Mysqld(_) | server_limits::DbImage::BitnamiMysqld(_) => {
-            command_args(svc).and_then(|args| {
-                let n = args.last()?.1.clone();
-                let v = server_limits::mysqld_option(args.iter().map(|(a, _)| a.as_str()))?;
-                let n = args
+            let v = server_limits::mysqld_option(args.iter().map(|(a, _, _)| a.as_str()));
+            v.and_then(|v| {
+                let (_, f, s) = args
                     .iter()
                     .rev()
-                    .find(|(a, _)| a.contains(&format!("connections={v}")))
-                    .map_or(n, |(_, n)| n.clone());
-                Some((v, n.file, n.span))
+                    .find(|(a, _, _)| a.ends_with(&format!("connections={v}")))?;
+                Some((v, *f, *s))
             })
         }
         _ => None,
@@ -975,29 +974,37 @@ fn server_limit(
     Some((mc, engine))
 }
 
-/// Each argument of `command` with the node it sits in; a string is split as a shell would.
-fn command_args(svc: &Svc) -> Option<Vec<(String, Node)>> {
+/// Each argument of `command` after interpolation, with where it is; a string is split as
+/// a shell would. An argument whose value cannot be known is left out.
+fn command_args(
+    svc: &Svc,
+    vars: &[(String, Var)],
+    sources: &SourceSet,
+    findings: &mut Vec<Finding>,
+) -> Option<Vec<(String, FileId, Span)>> {
     let cmd = svc.command.as_ref()?;
     match &cmd.kind {
         NodeKind::Seq(items) => Some(
             items
                 .iter()
-                .filter_map(|i| Some((i.scalar()?.as_text()?, i.clone())))
+                .filter_map(|i| interpolated(i, vars, sources, findings))
                 .collect(),
         ),
-        NodeKind::Scalar(Scalar::Str(s)) => Some(
-            s.split_whitespace()
-                .map(|a| (a.to_string(), cmd.clone()))
-                .collect(),
-        ),
+        NodeKind::Scalar(Scalar::Str(_)) => {
+            let (text, f, s) = interpolated(cmd, vars, sources, findings)?;
+            Some(
+                text.split_whitespace()
+                    .map(|a| (a.to_string(), f, s))
+                    .collect(),
+            )
+        }
         _ => None,
     }
 }
 
 /// `postgres -c max_connections=N` (or `-cmax_connections=N`, `--max_connections=N`).
-fn postgres_command(svc: &Svc) -> Option<(String, FileId, Span)> {
-    let args = command_args(svc)?;
-    args.iter().enumerate().find_map(|(k, (a, n))| {
+fn postgres_command(args: &[(String, FileId, Span)]) -> Option<(String, FileId, Span)> {
+    args.iter().enumerate().find_map(|(k, (a, f, s))| {
         let v = a
             .strip_prefix("-c")
             .map(str::trim_start)
@@ -1007,7 +1014,7 @@ fn postgres_command(svc: &Svc) -> Option<(String, FileId, Span)> {
         let v = v
             .strip_prefix("max_connections=")
             .or_else(|| v.strip_prefix("max-connections="))?;
-        Some((v.to_string(), n.file, n.span))
+        Some((v.to_string(), *f, *s))
     })
 }
 
