@@ -93,7 +93,16 @@ pub fn classify(image: &str) -> Option<DbImage> {
         _ if numbered("mysql-") => DbImage::SclMysql,
         (_, "mysql" | "mysql-server") => DbImage::Mysqld(Engine::Mysql),
         (_, "mariadb") => DbImage::Mysqld(Engine::Mariadb),
-        _ if last.starts_with("postgres") => DbImage::Postgres,
+        // postgis/postgis is built on the official image
+        // (https://github.com/postgis/docker-postgis#readme); PostgREST and exporters are
+        // clients, not servers.
+        (_, "postgis") => DbImage::Postgres,
+        _ if last.starts_with("postgres")
+            && !last.starts_with("postgrest")
+            && !last.contains("exporter") =>
+        {
+            DbImage::Postgres
+        }
         _ => return None,
     })
 }
@@ -366,6 +375,12 @@ mod tests {
             classify("quay.io/sclorg/mysql-80-c9s"),
             Some(DbImage::SclMysql)
         );
+        assert_eq!(classify("postgis/postgis:16-3.4"), Some(DbImage::Postgres));
+        assert_eq!(classify("postgrest/postgrest:v12.2.3"), None);
+        assert_eq!(
+            classify("quay.io/prometheuscommunity/postgres-exporter"),
+            None
+        );
         assert_eq!(classify("redis:7"), None);
         assert_eq!(classify("ghcr.io/acme/mysql-exporter"), None);
     }
@@ -377,6 +392,22 @@ mod tests {
             Some("300".into())
         );
         assert_eq!(mysqld_option(["--max-connect-errors=10"]), None);
+    }
+
+    #[test]
+    fn the_value_is_located_at_its_digits_or_at_the_whole_span() {
+        let mut set = SourceSet::default();
+        let text = "command: mysqld --max-connections=70 --x\nvalue: \"${N}\"\n";
+        let id = set.add(crate::core::source::SourceFile::new(
+            "compose.yaml",
+            "compose.yaml",
+            text,
+        ));
+        let whole = Span::new(9, 40);
+        let at = locate(&set, id, whole, "70");
+        assert_eq!(&text[at.start..at.end], "70");
+        let other = Span::new(48, 54);
+        assert_eq!(locate(&set, id, other, "70"), other);
     }
 
     #[test]
