@@ -164,12 +164,9 @@ pub fn analyze(req: &Request) -> ToolResult<Analysis> {
         &opts,
     );
     skipped.extend(deployed.skipped);
+    findings.extend(deployed.findings);
     for fact in deployed.servers {
-        let server = &mut fleet.servers[fact.server];
-        server.max_connections = crate::core::origin::choose([
-            Some(fact.max_connections),
-            server.max_connections.take(),
-        ]);
+        apply_server_fact(&mut fleet, fact);
     }
     let mut specs = std::collections::VecDeque::from(deployed.specs);
     while let Some(spec) = specs.pop_front() {
@@ -205,6 +202,14 @@ pub fn analyze(req: &Request) -> ToolResult<Analysis> {
         let is_split =
             (spec.component.is_some() || spec.pool_part.is_some() || spec.engine_part.is_some())
                 && !spec_declared(&spec, loaded.as_ref());
+        if let Some((mc, engine)) = built.server_limit.clone() {
+            let fact = crate::model::from_manifests::ServerFact {
+                server: built.service.server,
+                max_connections: mc,
+                engine: Some(engine),
+            };
+            apply_server_fact(&mut fleet, fact);
+        }
         taken.extend(built.overrides_taken);
         seen_keys.extend(built.keys);
         skipped.extend(built.skipped);
@@ -348,5 +353,21 @@ fn load_config(req: &Request, sources: &mut SourceSet) -> ToolResult<Option<Load
         // database.yml's block).
         (None, Some(_)) => Ok(None),
         (None, None) => Ok(None),
+    }
+}
+
+/// A limit the deployment files state for a server (a database image's command, a chart's
+/// bundled PostgreSQL, an operator's resource): it ranks as a file value, so poolcheck.toml,
+/// a probe and the command line still win, and the engine it names counts unless
+/// poolcheck.toml says the kind.
+fn apply_server_fact(fleet: &mut Fleet, fact: crate::model::from_manifests::ServerFact) {
+    let Some(server) = fleet.servers.get_mut(fact.server) else {
+        return;
+    };
+    server.max_connections =
+        crate::core::origin::choose([Some(fact.max_connections), server.max_connections.take()]);
+    if let (None, Some(e)) = (&server.engine_origin, fact.engine) {
+        server.engine = e.value;
+        server.engine_origin = Some(e.origin);
     }
 }

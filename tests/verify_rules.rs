@@ -46,6 +46,20 @@ struct Expected {
     /// When given: every pooler's two tiers, so a fixture asserts the pooler arithmetic.
     #[serde(default, rename = "pooler")]
     poolers: Vec<PoolerDemand>,
+    /// When given: each server's limits, and where its max_connections was read.
+    #[serde(default, rename = "server")]
+    servers: Vec<ServerLimits>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ServerLimits {
+    server: String,
+    engine: String,
+    max_connections: Option<u64>,
+    reserved: u64,
+    /// `file:line` of the max_connections a finding labels (`max_connections N`).
+    at: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -272,6 +286,36 @@ fn demands(v: &serde_json::Value) -> Vec<Demand> {
         .collect()
 }
 
+/// Each server's limits as the JSON report gives them; `at` from the findings' labels.
+fn server_limits(v: &serde_json::Value) -> Vec<ServerLimits> {
+    let labels: Vec<&serde_json::Value> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|f| f["labels"].as_array().unwrap())
+        .collect();
+    v["capacity"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            let max = c["max_connections"].as_u64();
+            let said = max.map(|m| format!("max_connections {m}"));
+            let at = labels
+                .iter()
+                .find(|l| l["message"].as_str() == said.as_deref())
+                .map(|l| format!("{}:{}", l["file"].as_str().unwrap(), l["line"]));
+            ServerLimits {
+                server: c["server"].as_str().unwrap().to_string(),
+                engine: c["engine"].as_str().unwrap().to_string(),
+                max_connections: max,
+                reserved: c["reserved"].as_u64().unwrap(),
+                at,
+            }
+        })
+        .collect()
+}
+
 /// `name pool×processes×pods`, as the human summary prints a service.
 fn service_term(s: &serde_json::Value) -> String {
     let pool = s["pool_max"]
@@ -388,6 +432,20 @@ fn every_fixture_reports_exactly_its_expected_findings() {
                 fixture.expected.poolers,
                 pooler_demands(&v)
             ));
+        }
+        if !fixture.expected.servers.is_empty() {
+            let mut got = server_limits(&v);
+            for (g, w) in got.iter_mut().zip(&fixture.expected.servers) {
+                if w.at.is_none() {
+                    g.at = None;
+                }
+            }
+            if got != fixture.expected.servers {
+                failures.push(format!(
+                    "{}: servers\n  expected {:?}\n  reported {:?}",
+                    fixture.name, fixture.expected.servers, got
+                ));
+            }
         }
         if let Some(want) = &fixture.expected.skipped {
             let got: Vec<String> = v["skipped"]

@@ -17,8 +17,9 @@
 use super::from_files::BuildOptions;
 use super::from_helm::Scaling;
 use super::from_manifests::{is_db_var, Deployed, DeployedVar, Unit};
-use super::{limits, Origin, Sourced, Surge};
+use super::{limits, server_limits, Origin, Sourced, Surge};
 use crate::core::code::Code;
+use crate::core::engine::Engine;
 use crate::core::finding::Finding;
 use crate::core::source::{FileId, SourceSet, Span};
 use crate::input::dialects::Dialects;
@@ -42,8 +43,8 @@ const DEFAULT_FILES: [(&str, &str); 4] = [
 pub struct Read {
     pub units: Vec<Unit>,
     pub skipped: Vec<Skipped>,
-    /// `max_connections` the database's own service sets.
-    pub servers: Vec<Sourced<u32>>,
+    /// `max_connections` the database's own service sets, and the engine its image runs.
+    pub servers: Vec<(Sourced<u32>, Sourced<Engine>)>,
 }
 
 /// Reads `files` as compose projects: the files named on the command line (`named`) form one
@@ -175,7 +176,7 @@ struct Svc {
 struct Project {
     units: Vec<Unit>,
     skipped: Vec<Skipped>,
-    servers: Vec<Sourced<u32>>,
+    servers: Vec<(Sourced<u32>, Sourced<Engine>)>,
     findings: Vec<Finding>,
 }
 
@@ -317,8 +318,10 @@ impl Project {
             )),
             ..Scaling::default()
         };
-        if let Some(mc) = postgres_max_connections(svc, vars, sources, &mut findings) {
-            self.servers.push(mc);
+        if let Some(limit) =
+            server_limit(svc, &env, vars, sources, &mut findings, &mut self.skipped)
+        {
+            self.servers.push(limit);
         }
         self.units.push(unit(svc, env, scaling, findings, dialects));
     }
@@ -906,33 +909,103 @@ fn count(
     None
 }
 
-/// The database's own service: a postgres image started with `-c max_connections=N`.
-fn postgres_max_connections(
+/// The database's own service: its image and how that image takes max_connections
+/// (`postgres -c max_connections=N`, mysqld's `--max-connections=N`, or the variable the
+/// image reads), with the engine the image runs.
+fn server_limit(
+    svc: &Svc,
+    env: &[DeployedVar],
+    vars: &[(String, Var)],
+    sources: &SourceSet,
+    findings: &mut Vec<Finding>,
+    skipped: &mut Vec<Skipped>,
+) -> Option<(Sourced<u32>, Sourced<Engine>)> {
+    let image_node = svc.image.as_ref()?;
+    let (image, f, s) = interpolated(image_node, vars, sources, findings)?;
+    let kind = server_limits::classify(&image)?;
+    let engine = Sourced::new(kind.engine(), Origin::file(f, s));
+    let args = command_args(svc, vars, sources, findings).unwrap_or_default();
+    let from_command = match kind {
+        server_limits::DbImage::Postgres => postgres_command(&args),
+        server_limits::DbImage::Mysqld(_) | server_limits::DbImage::BitnamiMysqld(_) => {
+            let v = server_limits::mysqld_option(args.iter().map(|(a, _, _)| a.as_str()));
+            v.and_then(|v| {
+                let (_, f, s) = args
+                    .iter()
+                    .rev()
+                    .find(|(a, _, _)| a.ends_with(&format!("connections={v}")))?;
+                Some((v, *f, *s))
+            })
+        }
+        _ => None,
+    };
+    let var = |name: &str| env.iter().rev().find(|v| v.name == name);
+    let from_env = || -> Option<(String, FileId, Span)> {
+        for k in kind.env_keys() {
+            if let Some(v) = var(k).and_then(|v| v.value.clone()) {
+                return Some(v);
+            }
+        }
+        let (text, f, s) = var(kind.flags_key()?)?.value.clone()?;
+        let v = server_limits::mysqld_option(text.split_whitespace())?;
+        Some((v, f, s))
+    };
+    let Some((v, f, s)) = from_command.or_else(from_env) else {
+        // The official image passes no variable to the server: a limit written as one is
+        // not the server's (bitnami/postgresql reads it; this image does not).
+        if kind == server_limits::DbImage::Postgres {
+            if let Some(v) = var("POSTGRES_MAX_CONNECTIONS") {
+                let (file, span) = match &v.key_origin {
+                    Origin::File { file, span, .. } => (*file, *span),
+                    _ => (image_node.file, image_node.span),
+                };
+                let sf = sources.get(file);
+                skipped.push(Skipped {
+                    file: format!("{}:{}", sf.display, sf.line_col(span.start).0),
+                    reason: "the official postgres image ignores POSTGRES_MAX_CONNECTIONS; \
+                             set `command: postgres -c max_connections=N`"
+                        .into(),
+                });
+            }
+        }
+        return None;
+    };
+    let span = server_limits::locate(sources, f, s, &v);
+    let mc = server_limits::count(&v, f, span, findings)?;
+    Some((mc, engine))
+}
+
+/// Each argument of `command` after interpolation, with where it is; a string is split as
+/// a shell would. An argument whose value cannot be known is left out.
+fn command_args(
     svc: &Svc,
     vars: &[(String, Var)],
     sources: &SourceSet,
     findings: &mut Vec<Finding>,
-) -> Option<Sourced<u32>> {
-    let image = interpolated(svc.image.as_ref()?, vars, sources, findings)?.0;
-    let repo = image.split(['@', ':']).next().unwrap_or("");
-    let repo = repo.rsplit('/').next().unwrap_or("");
-    if !repo.starts_with("postgres") {
-        return None;
-    }
+) -> Option<Vec<(String, FileId, Span)>> {
     let cmd = svc.command.as_ref()?;
-    // Each argument with the node it sits in; a string command is split as a shell would.
-    let args: Vec<(String, Node)> = match &cmd.kind {
-        NodeKind::Seq(items) => items
-            .iter()
-            .filter_map(|i| Some((i.scalar()?.as_text()?, i.clone())))
-            .collect(),
-        NodeKind::Scalar(Scalar::Str(s)) => s
-            .split_whitespace()
-            .map(|a| (a.to_string(), cmd.clone()))
-            .collect(),
-        _ => return None,
-    };
-    let setting = args.iter().enumerate().find_map(|(k, (a, n))| {
+    match &cmd.kind {
+        NodeKind::Seq(items) => Some(
+            items
+                .iter()
+                .filter_map(|i| interpolated(i, vars, sources, findings))
+                .collect(),
+        ),
+        NodeKind::Scalar(Scalar::Str(_)) => {
+            let (text, f, s) = interpolated(cmd, vars, sources, findings)?;
+            Some(
+                text.split_whitespace()
+                    .map(|a| (a.to_string(), f, s))
+                    .collect(),
+            )
+        }
+        _ => None,
+    }
+}
+
+/// `postgres -c max_connections=N` (or `-cmax_connections=N`, `--max_connections=N`).
+fn postgres_command(args: &[(String, FileId, Span)]) -> Option<(String, FileId, Span)> {
+    args.iter().enumerate().find_map(|(k, (a, f, s))| {
         let v = a
             .strip_prefix("-c")
             .map(str::trim_start)
@@ -942,39 +1015,8 @@ fn postgres_max_connections(
         let v = v
             .strip_prefix("max_connections=")
             .or_else(|| v.strip_prefix("max-connections="))?;
-        Some((v.to_string(), n))
-    })?;
-    let (v, n) = setting;
-    let src = sources
-        .get(n.file)
-        .text
-        .get(n.span.start..n.span.end)
-        .unwrap_or("");
-    let span = match src.find(&format!("max_connections={v}")) {
-        Some(o) => {
-            let start = n.span.start + o + "max_connections=".len();
-            Span::new(start, start + v.len())
-        }
-        None => n.span,
-    };
-    match v
-        .parse::<u64>()
-        .map_err(|_| ())
-        .and_then(|x| limits::connections(x).map_err(|_| ()))
-    {
-        Ok(x) => Some(Sourced::new(x, Origin::file(n.file, span))),
-        Err(()) => {
-            let msg = format!(
-                "max_connections `{}` is not a connection count",
-                crate::core::secrets::clip(&v, 48)
-            );
-            findings.push(
-                Finding::new(Code::PC002, msg.clone(), "write a whole number")
-                    .at(n.file, span, msg),
-            );
-            None
-        }
-    }
+        Some((v.to_string(), *f, *s))
+    })
 }
 
 fn syntax(e: formats::ParseError) -> Finding {

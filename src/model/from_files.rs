@@ -132,7 +132,15 @@ struct Collector<'a> {
     skipped: Vec<crate::input::envfiles::Skipped>,
     /// A chart's merged values, for a preset's component keys.
     chart_values: Option<Node>,
+    /// The max_connections of the database the chart bundles.
+    server_limit: Option<ServerLimit>,
 }
+
+/// A server's max_connections as a file states it, and the engine that file names.
+pub type ServerLimit = (
+    super::Sourced<u32>,
+    super::Sourced<crate::core::engine::Engine>,
+);
 
 impl<'a> Collector<'a> {
     fn push(
@@ -392,6 +400,7 @@ pub fn build_service(
         redis_part: spec.engine_part == Some(crate::core::engine::Engine::Redis),
         saw_redis: false,
         chart_values: None,
+        server_limit: None,
     };
     let (mut env_files, mut scaling) = read_inputs(&mut c, spec, sources, opts);
     let component = preset.and_then(|p| {
@@ -432,6 +441,7 @@ pub fn build_service(
     let components = std::mem::take(&mut c.components);
     let pool_parts = std::mem::take(&mut c.pool_parts);
     let skipped = std::mem::take(&mut c.skipped);
+    let server_limit = c.server_limit.take();
     let (server_key, url_user, url_database) = (
         c.server_key.clone(),
         c.url_user.clone(),
@@ -547,6 +557,7 @@ pub fn build_service(
         pool_parts,
         redis_part,
         skipped,
+        server_limit,
     })
 }
 
@@ -1021,6 +1032,8 @@ pub struct Built {
     pub redis_part: bool,
     /// Documents of its files that do not apply (another Spring profile's).
     pub skipped: Vec<crate::input::envfiles::Skipped>,
+    /// The max_connections its chart's bundled database is given.
+    pub server_limit: Option<ServerLimit>,
 }
 
 fn yaml_values(
@@ -1040,6 +1053,10 @@ fn yaml_values(
         scaling.surge = s.surge;
     }
     scaling.errors.extend(s.errors);
+    // A chart's bundled PostgreSQL, or the values of a Bitnami postgresql release.
+    if let Some(l) = super::server_limits::from_chart_values(doc, sources, &mut c.findings) {
+        c.server_limit = Some(l);
+    }
     for var in helm::env_vars(doc) {
         let m = c.dialects.match_env(&var.name);
         let key_origin = Origin::file(var.name_file, var.name_span);

@@ -59,6 +59,8 @@ pub struct Unit {
 pub struct ServerFact {
     pub server: usize,
     pub max_connections: Sourced<u32>,
+    /// What the image or resource runs, when it says (a `mysql` image).
+    pub engine: Option<Sourced<crate::core::engine::Engine>>,
 }
 
 /// The specs after deployment files were read, and what they said besides services.
@@ -67,6 +69,8 @@ pub struct Split {
     pub specs: Vec<ServiceSpec>,
     pub servers: Vec<ServerFact>,
     pub skipped: Vec<Skipped>,
+    /// Findings about what the files say of a server (a max_connections that is no number).
+    pub findings: Vec<Finding>,
 }
 
 /// True when a variable is database configuration: a connection URL, or a key a pool library
@@ -107,6 +111,15 @@ pub fn split(
         let mut units = Vec::new();
         if !docs.is_empty() {
             units.extend(workloads(&k8s::read(&docs), dialects));
+            let server = spec.server;
+            let operated =
+                super::server_limits::from_operator_docs(&docs, sources, &mut out.findings);
+            out.servers
+                .extend(operated.into_iter().map(|(mc, engine)| ServerFact {
+                    server,
+                    max_connections: mc,
+                    engine: Some(engine),
+                }));
         }
         if !compose.is_empty() {
             let read =
@@ -115,9 +128,10 @@ pub fn split(
             out.skipped.extend(read.skipped);
             let server = spec.server;
             out.servers
-                .extend(read.servers.into_iter().map(|mc| ServerFact {
+                .extend(read.servers.into_iter().map(|(mc, engine)| ServerFact {
                     server,
                     max_connections: mc,
+                    engine: Some(engine),
                 }));
         }
         spec.inputs = kept;

@@ -16,6 +16,7 @@ pub mod pooler_files;
 pub mod pooler_odyssey;
 pub mod pooler_toml;
 pub mod presets;
+pub mod server_limits;
 pub mod session;
 pub mod stack;
 
