@@ -54,6 +54,10 @@ pub const FILES: &[(&str, &str)] = &[
         include_str!("../../rules/PC012-no-pool-configuration.toml"),
     ),
     (
+        "PC015-pods-per-node-unknown.toml",
+        include_str!("../../rules/PC015-pods-per-node-unknown.toml"),
+    ),
+    (
         "PC101-fleet-exceeds-server-slots.toml",
         include_str!("../../rules/PC101-fleet-exceeds-server-slots.toml"),
     ),

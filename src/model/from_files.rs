@@ -517,6 +517,26 @@ pub fn build_service(
             || !processes_key.as_deref().is_some_and(web_server_processes)
     });
     let mut pods = pods_of(spec, &scaling, replicas, processes);
+    if let Some((file, span, ds)) = &scaling.per_node {
+        // Only while nothing (poolcheck.toml, --set) says how many nodes it runs on.
+        if matches!(pods.replicas.origin, Origin::Assumed { .. }) {
+            findings.push(
+                Finding::new(
+                    Code::PC015,
+                    format!(
+                        "DaemonSet `{ds}` runs a pod on every node, and the files do not say \
+                         how many nodes; its pools are counted for 1 pod"
+                    ),
+                    format!(
+                        "set replicas for service `{0}` in poolcheck.toml to the most nodes \
+                         it can run on (or --set service.{0}.replicas=N)",
+                        spec.name
+                    ),
+                )
+                .at(*file, *span, "one pod per node"),
+            );
+        }
+    }
     if let (Some(p), Some(comp)) = (preset, component) {
         super::presets::apply_processes(p, comp, &mut pods.processes);
     }
@@ -923,6 +943,9 @@ fn deployed_observations(
     }
     if s.surge.is_some() {
         scaling.surge = s.surge.clone();
+    }
+    if s.per_node.is_some() {
+        scaling.per_node = s.per_node.clone();
     }
     c.findings.extend(d.findings.iter().cloned());
 }

@@ -17,6 +17,9 @@ pub struct Scaling {
     pub surge: Option<Sourced<Surge>>,
     /// A value that should be a number and is not: (file, span, message).
     pub errors: Vec<(FileId, Span, String)>,
+    /// A DaemonSet's `kind:` (file, span, name): one pod per node, a count only the cluster
+    /// knows.
+    pub per_node: Option<(FileId, Span, String)>,
 }
 
 fn origin(n: &Node) -> Origin {

@@ -447,6 +447,18 @@ fn scaling(w: &k8s::Workload, m: &Manifests, findings: &mut Vec<Finding>) -> Sca
             &format!("replicas of {} `{}`", w.kind.as_str(), w.name),
             findings,
         ),
+        // One pod per node it runs on: how many nodes that is, only the cluster knows.
+        // https://kubernetes.io/docs/concepts/workloads/controllers/daemonset/
+        None if w.kind == WorkloadKind::DaemonSet => Some(Sourced::new(
+            1,
+            Origin::Assumed {
+                note: format!(
+                    "DaemonSet `{}` runs one pod per node and the files do not say how many \
+                     nodes; assuming 1 (set replicas in poolcheck.toml to the node count)",
+                    w.name
+                ),
+            },
+        )),
         None => Some(Sourced::new(
             1,
             Origin::Default {
@@ -459,6 +471,8 @@ fn scaling(w: &k8s::Workload, m: &Manifests, findings: &mut Vec<Finding>) -> Sca
     };
     let mut s = Scaling {
         replicas,
+        per_node: (w.kind == WorkloadKind::DaemonSet)
+            .then(|| (w.kind_node.file, w.kind_node.span, w.name.clone())),
         ..Scaling::default()
     };
     let hpa = m
@@ -514,14 +528,52 @@ fn scaling(w: &k8s::Workload, m: &Manifests, findings: &mut Vec<Finding>) -> Sca
             }
         }
     }
+    let replaces_in_place =
+        |t: &Node| matches!(t.scalar(), Some(Scalar::Str(v)) if v == "Recreate" || v == "OnDelete");
     s.surge = match w.kind {
         // https://kubernetes.io/docs/concepts/workloads/controllers/statefulset/#rolling-updates
         WorkloadKind::StatefulSet => Some(Sourced::new(
             Surge::Pods(0),
             Origin::file(w.kind_node.file, w.kind_node.span),
         )),
-        WorkloadKind::Deployment => match (&w.strategy_type, &w.max_surge) {
-            (Some(t), _) if t.scalar() == Some(&Scalar::Str("Recreate".into())) => {
+        // A blue-green Rollout runs the preview pods (previewReplicaCount, else as many as
+        // the active ones) beside the active ones until the switch:
+        // https://argo-rollouts.readthedocs.io/en/stable/features/bluegreen/
+        WorkloadKind::Rollout if w.blue_green.is_some() => {
+            let bg = w.blue_green.as_ref().expect("checked");
+            match bg.get("previewReplicaCount") {
+                Some(n) => pods(
+                    n,
+                    &format!("previewReplicaCount of Rollout `{}`", w.name),
+                    findings,
+                )
+                .map(|p| Sourced::new(Surge::Pods(p.value), p.origin)),
+                None => Some(Sourced::new(
+                    Surge::Percent(100),
+                    Origin::file(bg.file, bg.span),
+                )),
+            }
+        }
+        // https://argo-rollouts.readthedocs.io/en/stable/features/canary/ (maxSurge, default 25%)
+        WorkloadKind::Rollout if w.max_surge.is_none() => Some(Sourced::new(
+            Surge::Percent(25),
+            Origin::Default {
+                note: format!(
+                    "Argo Rollouts default canary maxSurge: 25% (Rollout `{}`)",
+                    w.name
+                ),
+            },
+        )),
+        // https://kubernetes.io/docs/tasks/manage-daemon/update-daemon-set/ (maxSurge default 0:
+        // the old pod on a node stops before the new one starts)
+        WorkloadKind::DaemonSet if w.max_surge.is_none() => Some(Sourced::new(
+            Surge::Pods(0),
+            Origin::Default {
+                note: format!("DaemonSet default maxSurge: 0 (DaemonSet `{}`)", w.name),
+            },
+        )),
+        _ => match (&w.strategy_type, &w.max_surge) {
+            (Some(t), _) if replaces_in_place(t) => {
                 Some(Sourced::new(Surge::Pods(0), Origin::file(t.file, t.span)))
             }
             (_, Some(n)) => {

@@ -311,7 +311,8 @@ pub fn from_chart_values(
 
 /// CloudNativePG `Cluster` and Zalando `postgresql` resources among manifest documents:
 /// both take PostgreSQL settings under `spec.postgresql.parameters`
-/// (https://cloudnative-pg.io/documentation/current/postgresql_conf/,
+/// (https://cloudnative-pg.io/documentation/current/postgresql_conf/, source
+/// https://github.com/cloudnative-pg/cloudnative-pg/blob/main/docs/src/postgresql_conf.md;
 /// https://github.com/zalando/postgres-operator/blob/master/docs/reference/cluster_manifest.md).
 pub fn from_operator_docs(
     docs: &[Node],

@@ -86,6 +86,7 @@ pub const INPUT_CODES: &[Code] = &[
     Code::PC005,
     Code::PC008,
     Code::PC009,
+    Code::PC015,
 ];
 
 /// Codes the engine raises about the run itself: PC010 (a suppression that matched nothing,

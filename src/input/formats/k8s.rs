@@ -4,6 +4,8 @@
 //!
 //! Sources for the semantics (defaults are applied in `model::from_manifests`):
 //! Deployment <https://kubernetes.io/docs/concepts/workloads/controllers/deployment/#strategy>,
+//! DaemonSet <https://kubernetes.io/docs/tasks/manage-daemon/update-daemon-set/>, Argo Rollouts
+//! `Rollout` <https://argo-rollouts.readthedocs.io/en/stable/features/specification/>,
 //! HorizontalPodAutoscaler `scaleTargetRef`
 //! <https://kubernetes.io/docs/reference/kubernetes-api/workload-resources/horizontal-pod-autoscaler-v2/>,
 //! KEDA ScaledObject <https://keda.sh/docs/2.14/reference/scaledobject-spec/>,
@@ -25,6 +27,10 @@ pub struct Manifests {
 pub enum WorkloadKind {
     Deployment,
     StatefulSet,
+    /// One pod per node it is scheduled on: its pod count is the cluster's, not the file's.
+    DaemonSet,
+    /// Argo Rollouts' Deployment replacement (canary or blue-green updates).
+    Rollout,
 }
 
 impl WorkloadKind {
@@ -32,11 +38,13 @@ impl WorkloadKind {
         match self {
             WorkloadKind::Deployment => "Deployment",
             WorkloadKind::StatefulSet => "StatefulSet",
+            WorkloadKind::DaemonSet => "DaemonSet",
+            WorkloadKind::Rollout => "Rollout",
         }
     }
 }
 
-/// A Deployment or StatefulSet.
+/// A Deployment, StatefulSet, DaemonSet or Argo Rollout.
 #[derive(Debug, Clone)]
 pub struct Workload {
     pub kind: WorkloadKind,
@@ -44,9 +52,12 @@ pub struct Workload {
     pub kind_node: Node,
     pub name: String,
     pub replicas: Option<Node>,
-    /// `strategy.type` (Deployment) when given.
+    /// `strategy.type` (Deployment) or `updateStrategy.type` (DaemonSet) when given.
     pub strategy_type: Option<Node>,
+    /// `maxSurge` of the rolling update (a Rollout's `strategy.canary.maxSurge`).
     pub max_surge: Option<Node>,
+    /// A Rollout's `strategy.blueGreen`: the preview pods run beside the active ones.
+    pub blue_green: Option<Node>,
     pub containers: Vec<Container>,
 }
 
@@ -72,6 +83,9 @@ impl Workload {
         }
         if later.max_surge.is_some() {
             self.max_surge = later.max_surge;
+        }
+        if later.blue_green.is_some() {
+            self.blue_green = later.blue_green;
         }
         for c in later.containers {
             match self.containers.iter_mut().find(|x| x.name == c.name) {
@@ -183,13 +197,34 @@ fn object(d: &Node, m: &mut Manifests, depth: usize) {
                 }
             }
         }
-        "Deployment" | "StatefulSet" => {
-            let wk = if kind == "Deployment" {
-                WorkloadKind::Deployment
-            } else {
-                WorkloadKind::StatefulSet
+        "Deployment" | "StatefulSet" | "DaemonSet" | "Rollout" => {
+            let wk = match kind.as_str() {
+                "Deployment" => WorkloadKind::Deployment,
+                "StatefulSet" => WorkloadKind::StatefulSet,
+                "DaemonSet" => WorkloadKind::DaemonSet,
+                // Another API's `Rollout` is not Argo's: its fields mean something else.
+                _ if text(d, "apiVersion").is_some_and(|v| v.starts_with("argoproj.io/")) => {
+                    WorkloadKind::Rollout
+                }
+                _ => return,
             };
-            let strategy = spec.and_then(|s| s.get("strategy"));
+            // A DaemonSet names its update `updateStrategy`; a Rollout nests the surge under
+            // its strategy (`canary.maxSurge`).
+            let strategy = spec.and_then(|s| {
+                s.get(if wk == WorkloadKind::DaemonSet {
+                    "updateStrategy"
+                } else {
+                    "strategy"
+                })
+            });
+            let max_surge = match wk {
+                WorkloadKind::Rollout => strategy
+                    .and_then(|s| s.get("canary"))
+                    .and_then(|c| c.get("maxSurge")),
+                _ => strategy
+                    .and_then(|s| s.get("rollingUpdate"))
+                    .and_then(|r| r.get("maxSurge")),
+            };
             let pod = spec
                 .and_then(|s| s.get("template"))
                 .and_then(|t| t.get("spec"));
@@ -201,11 +236,15 @@ fn object(d: &Node, m: &mut Manifests, depth: usize) {
                 kind: wk,
                 kind_node: d.get("kind").cloned().unwrap_or_else(|| d.clone()),
                 name,
-                replicas: spec.and_then(|s| s.get("replicas")).cloned(),
+                replicas: spec
+                    .filter(|_| wk != WorkloadKind::DaemonSet)
+                    .and_then(|s| s.get("replicas"))
+                    .cloned(),
                 strategy_type: strategy.and_then(|s| s.get("type")).cloned(),
-                max_surge: strategy
-                    .and_then(|s| s.get("rollingUpdate"))
-                    .and_then(|r| r.get("maxSurge"))
+                max_surge: max_surge.cloned(),
+                blue_green: strategy
+                    .filter(|_| wk == WorkloadKind::Rollout)
+                    .and_then(|s| s.get("blueGreen"))
                     .cloned(),
                 containers,
             };
