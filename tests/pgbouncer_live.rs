@@ -200,4 +200,31 @@ fn server_connections_through_pgbouncer_equal_the_models_prediction() {
         .map(|k| pool[k].as_str().unwrap().parse::<u64>().unwrap())
         .sum();
     assert_eq!(held, predicted, "{pool}");
+
+    // verify takes the live settings over a stale copy of the file: the copy says session
+    // mode and 50 clients, the running PgBouncer transaction mode and 100.
+    let stale = ini
+        .replace("pool_mode = transaction", "pool_mode = session")
+        .replace("max_client_conn = 100", "max_client_conn = 50");
+    std::fs::write(dir.path().join("pgbouncer.ini"), stale).unwrap();
+    let admin_url = format!("postgres://admin@127.0.0.1:{PORT}/pgbouncer?sslmode=disable");
+    let run = poolcheck_in(dir.path(), &["verify", "--format", "json"]);
+    let p = &json(&run)["capacity"][0]["poolers"][0];
+    assert_eq!(p["max_client_conn"], 50, "{}", run.stdout);
+    let live = poolcheck_in(
+        dir.path(),
+        &["verify", "--format", "json", "--verbose", "--probe", &admin_url],
+    );
+    let v = json(&live);
+    let p = &v["capacity"][0]["poolers"][0];
+    assert_eq!(p["max_client_conn"], 100, "{}", live.stdout);
+    assert_eq!(p["pools"][0]["mode"], "transaction", "{p}");
+    // The server is still the one poolcheck.toml declares, not the admin console.
+    assert_eq!(v["capacity"][0]["max_connections"], 100, "{}", live.stdout);
+    let human = poolcheck_in(dir.path(), &["verify", "--verbose", "--probe", &admin_url]);
+    assert!(
+        human.stdout.contains("PgBouncer max_client_conn"),
+        "{}",
+        human.stdout
+    );
 }

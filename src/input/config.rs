@@ -114,6 +114,9 @@ pub struct PoolerCfg {
     pub query_wait_timeout: Option<f64>,
     /// RDS Proxy's MaxConnectionsPercent: its pool as a share of the server's max_connections.
     pub max_connections_percent: Option<u32>,
+    /// PgBouncer's admin console (`postgres://USER@HOST:6432/pgbouncer`): its live settings
+    /// replace the configured ones in verify.
+    pub probe: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

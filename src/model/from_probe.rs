@@ -10,6 +10,12 @@ use crate::model::{Fleet, Server};
 /// `--probe URL` (one server) or `probe = "…"` per server: live facts replace the configured
 /// ones and carry the probe as their origin.
 pub fn apply(fleet: &mut Fleet, probe: Option<&str>, cfg: &config::Config) -> ToolResult<()> {
+    // `--probe` at PgBouncer's admin console is about the pooler, not a server.
+    let (probe, pooler_probe) = match probe {
+        Some(url) if crate::db::pgbouncer::is_admin_console(Some(url)) => (None, Some(url)),
+        other => (other, None),
+    };
+    apply_poolers(fleet, pooler_probe, cfg)?;
     if probe.is_some() && fleet.servers.len() > 1 {
         return Err(ToolError::new(
             "--probe URL needs a single server, and poolcheck.toml defines several",
@@ -56,6 +62,132 @@ pub fn apply(fleet: &mut Fleet, probe: Option<&str>, cfg: &config::Config) -> To
             &dbs,
         )?;
         apply_facts(&mut fleet.servers[i], &facts, &service_names);
+    }
+    Ok(())
+}
+
+/// `--probe` at an admin console (one pooler) or `probe = "…"` per pooler: PgBouncer's live
+/// SHOW CONFIG and SHOW VERSION replace the configured settings, labelled as live.
+fn apply_poolers(fleet: &mut Fleet, probe: Option<&str>, cfg: &config::Config) -> ToolResult<()> {
+    if probe.is_some() && fleet.poolers.len() != 1 {
+        return Err(ToolError::new(format!(
+            "--probe names PgBouncer's admin console, and poolcheck.toml declares {} poolers",
+            fleet.poolers.len()
+        ))
+        .with_help(
+            "declare the pooler under [poolers.NAME] (one), or set probe = \"postgres://…/pgbouncer\" \
+             under each [poolers.NAME]",
+        ));
+    }
+    for pooler in &mut fleet.poolers {
+        let url = probe
+            .map(String::from)
+            .or_else(|| cfg.poolers.get(&pooler.name).and_then(|p| p.probe.clone()));
+        let Some(url) = url else { continue };
+        if pooler.kind != crate::model::pooler::PoolerKind::Pgbouncer {
+            return Err(ToolError::new(format!(
+                "pooler `{}` is {}, and only PgBouncer's admin console can be probed",
+                pooler.name,
+                pooler.kind.name()
+            ))
+            .with_help("remove probe for this pooler, and keep its settings in its files"));
+        }
+        if !crate::db::pgbouncer::is_admin_console(Some(&url)) {
+            return Err(ToolError::new(format!(
+                "probe for pooler `{}` must name PgBouncer's admin console (database `pgbouncer`)",
+                pooler.name
+            ))
+            .with_help("write probe = \"postgres://USER@HOST:6432/pgbouncer\", USER in admin_users or stats_users"));
+        }
+        let facts =
+            crate::db::pgbouncer::probe_blocking(Some(&url), std::time::Duration::from_secs(5))?;
+        apply_pooler_facts(pooler, &facts)?;
+    }
+    Ok(())
+}
+
+/// PgBouncer's live settings over the configured ones; a value it reports that poolcheck
+/// cannot read is a tool error naming it (the live server is not a file to lint).
+pub fn apply_pooler_facts(
+    pooler: &mut crate::model::pooler::Pooler,
+    f: &crate::db::pgbouncer::PoolerFacts,
+) -> ToolResult<()> {
+    use crate::core::units::Timeout;
+    use crate::model::overrides::put_value;
+    use crate::model::pooler::PoolMode;
+    let at = |key: &str| Origin::Probe {
+        what: format!("PgBouncer {key}"),
+    };
+    let bad = |key: &str, v: &str| {
+        ToolError::new(format!(
+            "pooler `{}` reports {key} = {v:?}, which poolcheck cannot read",
+            pooler.name
+        ))
+        .with_help("check the PgBouncer version; poolcheck reads PgBouncer 1.12 and later")
+    };
+    let count = |key: &str, v: &str| v.trim().parse::<u32>().map_err(|_| bad(key, v));
+    let secs = |key: &str, v: &str| -> ToolResult<Timeout> {
+        let s: f64 = v.trim().parse().map_err(|_| bad(key, v))?;
+        if s == 0.0 {
+            return Ok(Timeout::Infinite);
+        }
+        crate::core::units::duration_from_secs(s)
+            .map(Timeout::Finite)
+            .map_err(|_| bad(key, v))
+    };
+    let s = &mut pooler.settings;
+    for (key, v) in &f.config {
+        let k = key.as_str();
+        match k {
+            "pool_mode" => {
+                let m = PoolMode::parse(v).ok_or_else(|| bad(k, v))?;
+                put_value(&mut s.mode, Sourced::new(m, at(k)));
+            }
+            "default_pool_size" => {
+                put_value(&mut s.default_pool_size, Sourced::new(count(k, v)?, at(k)))
+            }
+            "min_pool_size" => put_value(&mut s.min_pool_size, Sourced::new(count(k, v)?, at(k))),
+            "reserve_pool_size" => {
+                put_value(&mut s.reserve_pool_size, Sourced::new(count(k, v)?, at(k)))
+            }
+            "max_client_conn" => {
+                put_value(&mut s.max_client_conn, Sourced::new(count(k, v)?, at(k)))
+            }
+            "max_db_connections" => {
+                put_value(&mut s.max_db_connections, Sourced::new(count(k, v)?, at(k)))
+            }
+            "max_user_connections" => put_value(
+                &mut s.max_user_connections,
+                Sourced::new(count(k, v)?, at(k)),
+            ),
+            "max_prepared_statements" => put_value(
+                &mut s.max_prepared_statements,
+                Sourced::new(count(k, v)?, at(k)),
+            ),
+            "listen_port" => put_value(&mut s.listen_port, Sourced::new(count(k, v)?, at(k))),
+            "query_wait_timeout" => {
+                put_value(&mut s.query_wait_timeout, Sourced::new(secs(k, v)?, at(k)))
+            }
+            "server_idle_timeout" => {
+                put_value(&mut s.server_idle_timeout, Sourced::new(secs(k, v)?, at(k)))
+            }
+            "server_lifetime" => {
+                put_value(&mut s.server_lifetime, Sourced::new(secs(k, v)?, at(k)))
+            }
+            "client_idle_timeout" => {
+                put_value(&mut s.client_idle_timeout, Sourced::new(secs(k, v)?, at(k)))
+            }
+            _ => {}
+        }
+    }
+    // "PgBouncer 1.18.0" → "1.18.0", which the prepared-statement rules compare.
+    if let Some(v) = f
+        .version
+        .as_deref()
+        .and_then(|v| v.split_whitespace().nth(1))
+    {
+        let live = Sourced::new(v.to_string(), at("version"));
+        pooler.version = crate::core::origin::choose([pooler.version.take(), Some(live)]);
     }
     Ok(())
 }
