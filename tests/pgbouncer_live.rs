@@ -213,7 +213,14 @@ fn server_connections_through_pgbouncer_equal_the_models_prediction() {
     assert_eq!(p["max_client_conn"], 50, "{}", run.stdout);
     let live = poolcheck_in(
         dir.path(),
-        &["verify", "--format", "json", "--verbose", "--probe", &admin_url],
+        &[
+            "verify",
+            "--format",
+            "json",
+            "--verbose",
+            "--probe",
+            &admin_url,
+        ],
     );
     let v = json(&live);
     let p = &v["capacity"][0]["poolers"][0];

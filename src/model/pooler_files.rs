@@ -799,6 +799,34 @@ fn listed_pools(
         .find(|s| s.role == "primary")
         .or(servers.first())
         .map(|s| s.address.clone());
+    // pgcat opens one pool per (pool, username): a second entry for the same user replaces
+    // the first in its map instead of adding a pool ("There is one pool per database/user
+    // pair", https://github.com/postgresml/pgcat/blob/main/src/pool.rs from_config), and
+    // which entry wins is not the file's order. Count the user once, and say so.
+    let mut seen: Vec<(&str, &str)> = Vec::new();
+    let mut members_once: Vec<&pgbouncer::Member> = Vec::new();
+    for m in &members {
+        if t.kind == PoolerKind::Pgcat && seen.contains(&(m.cluster.as_str(), m.user.as_str())) {
+            if let Some((file, span)) = m.origin.location() {
+                t.findings.push(
+                    Finding::new(
+                        Code::PC002,
+                        format!(
+                            "pool `{}` lists user `{}` twice; pgcat keeps one pool for them, \
+                             and which entry's settings win is not defined",
+                            m.cluster, m.user
+                        ),
+                        "keep one entry per username in each pool (merge their settings)",
+                    )
+                    .at(file, span, "same username again"),
+                );
+            }
+            continue;
+        }
+        seen.push((&m.cluster, &m.user));
+        members_once.push(m);
+    }
+    let members = members_once;
     let mut pools = Vec::new();
     for (e, s) in entries.iter().zip(&servers) {
         if Some(&s.address) != home.as_ref() {
