@@ -37,6 +37,7 @@ const FILES: &[(&str, &str)] = &[
     ("outline", include_str!("../../rules/apps/outline.toml")),
     ("postgrest", include_str!("../../rules/apps/postgrest.toml")),
     ("sentry", include_str!("../../rules/apps/sentry.toml")),
+    ("superset", include_str!("../../rules/apps/superset.toml")),
     ("synapse", include_str!("../../rules/apps/synapse.toml")),
     ("umami", include_str!("../../rules/apps/umami.toml")),
     (
