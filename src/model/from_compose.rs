@@ -525,15 +525,15 @@ fn extends_chain(
         return;
     };
     if depth >= MAX_EXTENDS {
-        findings.push(
-            Finding::new(
-                Code::PC008,
-                format!(
-                    "compose service `{name}` extends services more than {MAX_EXTENDS} deep; the rest of the chain was not read"
-                ),
-                "check the chain of `extends:` for a loop, and keep it short",
-            )
-            .at(ext.file, ext.span, "extends too deep"),
+        refused(
+            findings,
+            format!(
+                "compose service `{name}` extends services more than {MAX_EXTENDS} deep; \
+                 the rest of the chain was not read"
+            ),
+            "check the chain of `extends:` for a loop, and keep it short",
+            (ext.file, ext.span),
+            "extends too deep",
         );
         return;
     }
@@ -546,19 +546,16 @@ fn extends_chain(
                 Some(Err(())) => return,
                 None => {
                     let shown = crate::core::source::display_path(&path);
-                    findings.push(
-                        Finding::new(
-                            Code::PC008,
-                            format!(
-                                "compose service `{name}` extends a service in {shown}, which does not exist"
-                            ),
-                            "fix `extends.file`, or check the folder that holds that file",
-                        )
-                        .at(
-                            file_node.map_or(ext.file, |n| n.file),
-                            file_node.map_or(ext.span, |n| n.span),
-                            "no such file",
+                    let at = file_node.map_or((ext.file, ext.span), |n| (n.file, n.span));
+                    refused(
+                        findings,
+                        format!(
+                            "compose service `{name}` extends a service in {shown}, \
+                             which does not exist"
                         ),
+                        "fix `extends.file`, or check the folder that holds that file",
+                        at,
+                        "no such file",
                     );
                     return;
                 }
@@ -573,27 +570,23 @@ fn extends_chain(
     };
     let Some(found) = found else {
         let shown = sources.get(from.doc.file).display.clone();
-        findings.push(
-            Finding::new(
-                Code::PC008,
-                format!(
-                    "compose service `{name}` extends `{target}`, which {shown} does not define"
-                ),
-                "fix the service name under `extends:`; its settings are not counted",
-            )
-            .at(service_node.file, service_node.span, "no such service"),
+        refused(
+            findings,
+            format!("compose service `{name}` extends `{target}`, which {shown} does not define"),
+            "fix the service name under `extends:`; its settings are not counted",
+            (service_node.file, service_node.span),
+            "no such service",
         );
         return;
     };
     let same = |n: &Node| n.file == found.value.file && n.span == found.value.span;
     if same(value) || chain.iter().any(|(n, _, _)| same(n)) {
-        findings.push(
-            Finding::new(
-                Code::PC008,
-                format!("compose service `{name}` extends `{target}`, which leads back to it"),
-                "break the loop of `extends:`; docker compose refuses it",
-            )
-            .at(service_node.file, service_node.span, "extends in a loop"),
+        refused(
+            findings,
+            format!("compose service `{name}` extends `{target}`, which leads back to it"),
+            "break the loop of `extends:`; docker compose refuses it",
+            (service_node.file, service_node.span),
+            "extends in a loop",
         );
         return;
     }
@@ -608,6 +601,17 @@ fn extends_chain(
         chain,
         depth + 1,
     );
+}
+
+/// An `extends` docker compose refuses (PC008): what, what to do, where.
+fn refused(
+    findings: &mut Vec<Finding>,
+    message: String,
+    help: &str,
+    at: (FileId, Span),
+    label: &str,
+) {
+    findings.push(Finding::new(Code::PC008, message, help).at(at.0, at.1, label));
 }
 
 /// Reads and parses a compose file: None when it does not exist, Err when a finding says why

@@ -138,46 +138,35 @@ pub fn apply_pooler_facts(
     let s = &mut pooler.settings;
     for (key, v) in &f.config {
         let k = key.as_str();
-        match k {
-            "pool_mode" => {
-                let m = PoolMode::parse(v).ok_or_else(|| bad(k, v))?;
-                put_value(&mut s.mode, Sourced::new(m, at(k)));
-            }
-            "default_pool_size" => {
-                put_value(&mut s.default_pool_size, Sourced::new(count(k, v)?, at(k)))
-            }
-            "min_pool_size" => put_value(&mut s.min_pool_size, Sourced::new(count(k, v)?, at(k))),
-            "reserve_pool_size" => {
-                put_value(&mut s.reserve_pool_size, Sourced::new(count(k, v)?, at(k)))
-            }
-            "max_client_conn" => {
-                put_value(&mut s.max_client_conn, Sourced::new(count(k, v)?, at(k)))
-            }
-            "max_db_connections" => {
-                put_value(&mut s.max_db_connections, Sourced::new(count(k, v)?, at(k)))
-            }
-            "max_user_connections" => put_value(
-                &mut s.max_user_connections,
-                Sourced::new(count(k, v)?, at(k)),
-            ),
-            "max_prepared_statements" => put_value(
-                &mut s.max_prepared_statements,
-                Sourced::new(count(k, v)?, at(k)),
-            ),
-            "listen_port" => put_value(&mut s.listen_port, Sourced::new(count(k, v)?, at(k))),
-            "query_wait_timeout" => {
-                put_value(&mut s.query_wait_timeout, Sourced::new(secs(k, v)?, at(k)))
-            }
-            "server_idle_timeout" => {
-                put_value(&mut s.server_idle_timeout, Sourced::new(secs(k, v)?, at(k)))
-            }
-            "server_lifetime" => {
-                put_value(&mut s.server_lifetime, Sourced::new(secs(k, v)?, at(k)))
-            }
-            "client_idle_timeout" => {
-                put_value(&mut s.client_idle_timeout, Sourced::new(secs(k, v)?, at(k)))
-            }
-            _ => {}
+        if k == "pool_mode" {
+            let m = PoolMode::parse(v).ok_or_else(|| bad(k, v))?;
+            put_value(&mut s.mode, Sourced::new(m, at(k)));
+            continue;
+        }
+        let counts = match k {
+            "default_pool_size" => Some(&mut s.default_pool_size),
+            "min_pool_size" => Some(&mut s.min_pool_size),
+            "reserve_pool_size" => Some(&mut s.reserve_pool_size),
+            "max_client_conn" => Some(&mut s.max_client_conn),
+            "max_db_connections" => Some(&mut s.max_db_connections),
+            "max_user_connections" => Some(&mut s.max_user_connections),
+            "max_prepared_statements" => Some(&mut s.max_prepared_statements),
+            "listen_port" => Some(&mut s.listen_port),
+            _ => None,
+        };
+        if let Some(slot) = counts {
+            put_value(slot, Sourced::new(count(k, v)?, at(k)));
+            continue;
+        }
+        let times = match k {
+            "query_wait_timeout" => Some(&mut s.query_wait_timeout),
+            "server_idle_timeout" => Some(&mut s.server_idle_timeout),
+            "server_lifetime" => Some(&mut s.server_lifetime),
+            "client_idle_timeout" => Some(&mut s.client_idle_timeout),
+            _ => None,
+        };
+        if let Some(slot) = times {
+            put_value(slot, Sourced::new(secs(k, v)?, at(k)));
         }
     }
     // "PgBouncer 1.18.0" → "1.18.0", which the prepared-statement rules compare.
