@@ -383,17 +383,7 @@ mod tests {
     }
 
     fn entry(name: &str) -> PoolerDatabase {
-        PoolerDatabase {
-            name: name.into(),
-            origin: Origin::Default { note: "t".into() },
-            pool_size: None,
-            reserve_pool: None,
-            mode: None,
-            max_db_connections: None,
-            user: None,
-            host: None,
-            port: None,
-        }
+        PoolerDatabase::plain(name.into(), Origin::Default { note: "t".into() })
     }
 
     #[test]

@@ -84,6 +84,23 @@ pub struct PoolerDatabase {
     pub port: Option<u16>,
 }
 
+impl PoolerDatabase {
+    /// A database the pooler serves with no overrides of its own.
+    pub fn plain(name: String, origin: Origin) -> PoolerDatabase {
+        PoolerDatabase {
+            name,
+            origin,
+            pool_size: None,
+            reserve_pool: None,
+            mode: None,
+            max_db_connections: None,
+            user: None,
+            host: None,
+            port: None,
+        }
+    }
+}
+
 /// A `[users]` entry.
 #[derive(Debug, Clone)]
 pub struct PoolerUser {

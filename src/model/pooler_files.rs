@@ -642,17 +642,7 @@ fn assemble(
     for r in configs.iter().flat_map(|c| &c.routes) {
         let name = r.database.clone().unwrap_or_else(|| "*".into());
         if !databases.iter().any(|d: &PoolerDatabase| d.name == name) {
-            databases.push(PoolerDatabase {
-                name,
-                origin: r.database_origin.clone(),
-                pool_size: None,
-                reserve_pool: None,
-                mode: None,
-                max_db_connections: None,
-                user: None,
-                host: None,
-                port: None,
-            });
+            databases.push(PoolerDatabase::plain(name, r.database_origin.clone()));
         }
     }
     Pooler {

@@ -32,18 +32,6 @@ fn name_of(s: &Stmt) -> Option<Option<String>> {
     })
 }
 
-/// A duration in milliseconds as seconds text, for PgBouncer's key.
-fn ms_as_seconds(r: Raw) -> Raw {
-    match r.text.trim().parse::<f64>() {
-        Ok(ms) => Raw {
-            text: (ms / 1000.0).to_string(),
-            origin: r.origin,
-        },
-        // Left as written: the typer reports it as unreadable, at its span.
-        Err(_) => r,
-    }
-}
-
 /// Route parameters poolcheck models; the typer reads them under these names, so a
 /// message names the key the file wrote.
 const ROUTE_KEYS: &[&str] = &[
@@ -127,7 +115,7 @@ pub fn odyssey(stmts: &[Stmt]) -> Config {
                             }
                             let r = arg(p)?;
                             let r = if k == "pool_timeout" {
-                                ms_as_seconds(r)
+                                super::pooler_toml::ms_as_seconds(r)
                             } else {
                                 r
                             };

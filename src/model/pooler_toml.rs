@@ -32,7 +32,7 @@ fn entries(node: Option<&Node>) -> &[crate::input::formats::Entry] {
 }
 
 /// A duration in milliseconds as seconds text, for PgBouncer's key.
-fn ms_as_seconds(r: Raw) -> Raw {
+pub(super) fn ms_as_seconds(r: Raw) -> Raw {
     match r.text.trim().parse::<f64>() {
         Ok(ms) => Raw {
             text: (ms / 1000.0).to_string(),
