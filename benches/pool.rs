@@ -5,7 +5,9 @@
 //! on a shared machine hits all three alike; the ratios are printed min / median / max over the
 //! rounds, with the p99 acquire latency of each pool over all rounds.
 //!
-//! `POOL_BENCH_ROUNDS` (default 5) sets the number of rounds.
+//! `POOL_BENCH_ROUNDS` (default 5) sets the number of rounds. `POOL_BENCH_ONLY=deadpool` (or
+//! poolcheck, bb8) runs one pool alone, for `perf stat -e instructions` or a profiler; it prints
+//! no ratios.
 
 #[path = "support/peers.rs"]
 mod peers;
@@ -63,6 +65,12 @@ fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(5);
+    let only: Option<usize> = std::env::var("POOL_BENCH_ONLY").ok().map(|v| {
+        NAMES
+            .iter()
+            .position(|n| *n == v)
+            .expect("poolcheck, deadpool or bb8")
+    });
     for (tasks, conns, workers) in CONFIGS {
         let label = format!("{tasks}tasks_{conns}conns_{workers}workers");
         if filter.as_ref().is_some_and(|f| !label.contains(f.as_str())) {
@@ -90,6 +98,9 @@ fn main() {
         for r in 0..rounds {
             for k in 0..3 {
                 let which = (r + k) % 3;
+                if only.is_some_and(|o| o != which) {
+                    continue;
+                }
                 let (t, l) = rt.block_on(async {
                     match which {
                         0 => drive!(ours, tasks, iters),
@@ -106,6 +117,9 @@ fn main() {
             ops as u64
         );
         for k in 0..3 {
+            if rate[k].is_empty() {
+                continue;
+            }
             let (lo, med, hi) = stats(&mut rate[k].clone());
             println!(
                 "  {:<10} {:>6.2} / {:>6.2} / {:>6.2} M cycles/s (min/med/max)   p99 acquire {:>9.1?}",
@@ -115,6 +129,9 @@ fn main() {
                 hi / 1e6,
                 p99(&mut lat[k])
             );
+        }
+        if only.is_some() {
+            continue;
         }
         for (k, name) in [(1, "deadpool"), (2, "bb8")] {
             let mut ratio: Vec<f64> = (0..rounds).map(|r| rate[0][r] / rate[k][r]).collect();

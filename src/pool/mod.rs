@@ -1,14 +1,16 @@
 //! poolcheck's own async connection pool, used by the saturation check.
 //!
-//! - Fair: a tokio Semaphore hands permits to waiters first-in-first-out (bb8, r2d2 and HikariCP
-//!   let newcomers barge past waiters).
-//! - One acquire deadline covers the wait, validation and connecting.
-//! - A permit stands for one live-or-being-created connection checked out, so size ≤ max always;
-//!   a returned connection goes back with its permit to the oldest waiter, whatever connection
-//!   is being created elsewhere.
-//! - The fast path (a free permit and a recently used idle connection) arms no timer and reads
-//!   the clock once; a deadline is armed only when a waiter parks or a connection must be
-//!   validated or opened. Checkout statistics are recorded off the core lock (sharded).
+//! - Fair: acquires that find no free slot queue first-in-first-out, and a returned connection
+//!   goes straight to the oldest waiter (bb8, r2d2 and HikariCP let newcomers barge past
+//!   waiters).
+//! - One acquire deadline covers the wait, validation and connecting. A waiter arms no timer of
+//!   its own: every acquire has the same timeout, so the queue is in deadline order and one
+//!   reaper task per pool, asleep until the oldest deadline, times waiters out.
+//! - A slot stands for one live-or-being-created connection checked out, so size ≤ max always;
+//!   a closed connection's slot goes to the oldest waiter, whatever is being created elsewhere.
+//! - The fast path (a free slot and a recently used idle connection) takes the core lock once,
+//!   arms no timer and reads the clock once; checkout statistics are recorded off the core lock
+//!   (sharded).
 //! - A circuit breaker stops dialling a server that keeps refusing (see `breaker`).
 //! - Returns are synchronous (on drop); bookkeeping uses RAII guards, so a dropped acquire
 //!   future leaks nothing at any point.
@@ -26,10 +28,11 @@ use std::collections::VecDeque;
 use std::future::Future;
 use std::ops::{Deref, DerefMut};
 use std::panic::Location;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 /// Creates, checks and recognises broken connections.
 pub trait Manager: Send + Sync + 'static {
@@ -124,10 +127,18 @@ impl<E: std::fmt::Display> std::fmt::Display for PoolError<E> {
     }
 }
 
+/// Pool time: nanoseconds since the pool started. One clock read per event, and every
+/// comparison after it is integer arithmetic.
+type Ns = u64;
+
+fn ns(d: Duration) -> Ns {
+    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
+}
+
 struct Idle<C> {
     conn: C,
     meta: Meta,
-    since: Instant,
+    since: Ns,
 }
 
 #[derive(Clone, Copy)]
@@ -135,21 +146,86 @@ struct Meta {
     id: u64,
     created: Instant,
     /// created + lifetime − jitter.
-    expires: Option<Instant>,
+    expires: Option<Ns>,
 }
 
-/// The idle queue, the rare-event counters and the breaker share one lock: an acquire or a
-/// return takes it once; per-checkout statistics live in `Inner::hot`.
+/// What a queued acquire is given, or why it stops waiting.
+enum Grant<C> {
+    /// Not served yet; the waker of the task to wake when it is.
+    Waiting(Option<Waker>),
+    /// A returned connection, handed over with its slot.
+    Conn(Idle<C>),
+    /// The slot of a connection that was closed: validate or open one under it.
+    Slot,
+    TimedOut,
+    Closed,
+    /// The acquire was dropped, or took what it was given.
+    Gone,
+}
+
+/// One queued acquire. Its grant has its own small lock, always taken after the core lock (or
+/// alone), so a waiter polls without touching the core.
+struct Node<C> {
+    grant: Mutex<Grant<C>>,
+    deadline: Ns,
+}
+
+/// The idle queue, the waiters, the slot count, the rare-event counters and the breaker share
+/// one lock: an acquire or a return takes it once; per-checkout statistics live in `Inner::hot`.
 struct Core<C> {
     idle: VecDeque<Idle<C>>,
+    /// Queued acquires, oldest first (so also earliest deadline first). A dropped acquire stays
+    /// as `Gone` until it is reached: serving and reaping skip it.
+    queue: VecDeque<Arc<Node<C>>>,
+    /// Slots taken: connections checked out plus those being validated or opened (≤ max_size).
+    taken: u32,
+    closed: bool,
     s: State,
     circuit: Circuit,
+}
+
+impl<C> Core<C> {
+    /// Gives a returned connection (or, with `None`, the slot of a closed one) to the oldest
+    /// waiter still waiting; with none, the connection goes idle and the slot is freed. The
+    /// waker is woken by the caller after the lock is released.
+    fn hand_over(&mut self, idle: Option<Idle<C>>) -> Option<Waker> {
+        while let Some(node) = self.queue.pop_front() {
+            let mut grant = lock(&node.grant);
+            if let Grant::Waiting(waker) = &mut *grant {
+                let waker = waker.take();
+                *grant = match idle {
+                    Some(i) => Grant::Conn(i),
+                    None => Grant::Slot,
+                };
+                return waker;
+            }
+        }
+        if let Some(i) = idle {
+            self.idle.push_back(i);
+        }
+        self.taken -= 1;
+        None
+    }
+
+    /// A free slot, unless acquires are queued for it (they come first).
+    fn take_slot(&mut self, max: u32) -> bool {
+        let free = !self.closed && self.queue.is_empty() && self.taken < max;
+        if free {
+            self.taken += 1;
+        }
+        free
+    }
+}
+
+fn wake(waker: Option<Waker>) {
+    if let Some(w) = waker {
+        w.wake();
+    }
 }
 
 struct Inner<M: Manager> {
     manager: M,
     config: Config,
-    semaphore: Arc<Semaphore>,
     core: Mutex<Core<M::Conn>>,
     hot: Hot,
     waiters: AtomicI64,
@@ -191,8 +267,99 @@ impl Drop for Gauge<'_> {
     }
 }
 
+/// A slot held while a connection is validated or opened; dropped unfilled (an error, a
+/// timeout, a cancelled acquire) it goes to the oldest waiter or back to the pool.
+struct SlotGuard<'a, M: Manager> {
+    inner: &'a Inner<M>,
+    armed: bool,
+}
+
+impl<'a, M: Manager> SlotGuard<'a, M> {
+    fn new(inner: &'a Inner<M>) -> Self {
+        SlotGuard { inner, armed: true }
+    }
+
+    /// The slot now belongs to a checked-out connection.
+    fn keep(mut self) {
+        self.armed = false;
+    }
+
+    /// Parks a connection opened under the slot as idle (or hands it to a waiter).
+    fn fill(mut self, conn: M::Conn, meta: Meta) {
+        self.armed = false;
+        let idle = Idle {
+            conn,
+            meta,
+            since: self.inner.now(),
+        };
+        let waker = lock(&self.inner.core).hand_over(Some(idle));
+        wake(waker);
+    }
+}
+
+impl<M: Manager> Drop for SlotGuard<'_, M> {
+    fn drop(&mut self) {
+        if self.armed {
+            let waker = lock(&self.inner.core).hand_over(None);
+            wake(waker);
+        }
+    }
+}
+
+/// How a queued acquire ended.
+enum Served<C> {
+    Conn(Idle<C>),
+    Slot,
+    TimedOut,
+    Closed,
+}
+
+/// Waits on a queued acquire's grant. Dropped before it is served, it leaves its node `Gone`;
+/// dropped after, it passes on what it was given.
+struct Wait<'a, M: Manager> {
+    inner: &'a Inner<M>,
+    node: Arc<Node<M::Conn>>,
+}
+
+impl<M: Manager> Future for Wait<'_, M> {
+    type Output = Served<M::Conn>;
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Served<M::Conn>> {
+        let mut grant = lock(&self.node.grant);
+        match std::mem::replace(&mut *grant, Grant::Gone) {
+            Grant::Waiting(waker) => {
+                let waker = match waker {
+                    Some(w) if w.will_wake(cx.waker()) => w,
+                    _ => cx.waker().clone(),
+                };
+                *grant = Grant::Waiting(Some(waker));
+                Poll::Pending
+            }
+            Grant::Conn(i) => Poll::Ready(Served::Conn(i)),
+            Grant::Slot => Poll::Ready(Served::Slot),
+            Grant::TimedOut => Poll::Ready(Served::TimedOut),
+            // Gone: polled again after it was served; nothing more will come.
+            Grant::Closed | Grant::Gone => Poll::Ready(Served::Closed),
+        }
+    }
+}
+
+impl<M: Manager> Drop for Wait<'_, M> {
+    fn drop(&mut self) {
+        let left = std::mem::replace(&mut *lock(&self.node.grant), Grant::Gone);
+        let handed = match left {
+            Grant::Conn(i) => Some(Some(i)),
+            Grant::Slot => Some(None),
+            _ => None,
+        };
+        if let Some(idle) = handed {
+            let waker = lock(&self.inner.core).hand_over(idle);
+            wake(waker);
+        }
+    }
+}
+
 impl<M: Manager> Pool<M> {
-    /// A pool with its maintenance task (needs a tokio runtime).
+    /// A pool with its maintenance and reaper tasks (needs a tokio runtime).
     pub fn new(manager: M, config: Config) -> Pool<M> {
         let max = config.max_size.max(1);
         let config = Config {
@@ -202,10 +369,12 @@ impl<M: Manager> Pool<M> {
         };
         let started = Instant::now();
         let inner = Arc::new(Inner {
-            semaphore: Arc::new(Semaphore::new(max as usize)),
             manager,
             core: Mutex::new(Core {
                 idle: VecDeque::new(),
+                queue: VecDeque::new(),
+                taken: 0,
+                closed: false,
                 s: State::new(),
                 circuit: Circuit::new(config.breaker_threshold, config.breaker_backoff, started),
             }),
@@ -214,8 +383,8 @@ impl<M: Manager> Pool<M> {
             creating: AtomicI64::new(0),
             config,
         });
-        let weak = Arc::downgrade(&inner);
-        tokio::spawn(maintain(weak));
+        tokio::spawn(maintain(Arc::downgrade(&inner)));
+        tokio::spawn(reap(Arc::downgrade(&inner)));
         Pool { inner }
     }
 
@@ -229,14 +398,13 @@ impl<M: Manager> Pool<M> {
         let mut opened = 0;
         let want = self.inner.config.min_idle;
         while self.snapshot().size < i64::from(want) && self.inner.may_grow_idle() {
-            let Ok(permit) = self.inner.semaphore.clone().try_acquire_owned() else {
+            let Some(slot) = self.inner.try_slot() else {
                 break;
             };
-            match self.inner.create(&permit).await {
+            match self.inner.create().await {
                 Ok((conn, meta)) => {
-                    self.inner.push_idle(conn, meta);
+                    slot.fill(conn, meta);
                     opened += 1;
-                    drop(permit);
                 }
                 Err(Refused::Server(e)) => return (opened, Some(e)),
                 Err(Refused::Breaker(_)) => break,
@@ -251,78 +419,81 @@ impl<M: Manager> Pool<M> {
         let location = Location::caller();
         async move {
             let inner = &self.inner;
-            let start = Instant::now();
-            let deadline = tokio::time::Instant::from_std(start + inner.config.acquire_timeout);
-            let (permit, waited) = match inner.semaphore.clone().try_acquire_owned() {
-                Ok(p) => (p, false),
-                Err(tokio::sync::TryAcquireError::Closed) => return Err(PoolError::Closed),
-                Err(tokio::sync::TryAcquireError::NoPermits) => {
-                    let _waiting = Gauge::up(&inner.waiters);
-                    // `timeout_at` polls the acquire first and registers its timer only if
-                    // that returns Pending, i.e. only when this waiter really parks.
-                    let acquire = inner.semaphore.clone().acquire_owned();
-                    match tokio::time::timeout_at(deadline, acquire).await {
-                        Ok(Ok(p)) => (p, true),
-                        Ok(Err(_)) => return Err(PoolError::Closed),
-                        Err(_) => return Err(self.timed_out(start)),
+            let start = inner.now();
+            let deadline = start.saturating_add(ns(inner.config.acquire_timeout));
+            // One lock: a free slot and a recently used idle connection, or a place in the
+            // queue.
+            let queued = {
+                let mut core = lock(&inner.core);
+                if core.closed {
+                    return Err(PoolError::Closed);
+                }
+                if core.take_slot(inner.config.max_size) {
+                    if let Some(idle) = self.usable_idle(&mut core, start) {
+                        self.track(&mut core.s, idle.meta.id, start, location);
+                        drop(core);
+                        return Ok(self.pooled(idle.conn, idle.meta, start, start, false));
                     }
+                    None
+                } else {
+                    let node = Arc::new(Node {
+                        grant: Mutex::new(Grant::Waiting(None)),
+                        deadline,
+                    });
+                    core.queue.push_back(node.clone());
+                    Some(node)
                 }
             };
-            let now = if waited { Instant::now() } else { start };
-            let permit = match self.try_idle(permit, now, start, waited, location) {
-                Ok(c) => return Ok(c),
-                Err(p) => p,
-            };
-            let prepare = self.prepare(permit, start, waited, location);
-            match tokio::time::timeout_at(deadline, prepare).await {
+            let waited = queued.is_some();
+            if let Some(node) = queued {
+                let _waiting = Gauge::up(&inner.waiters);
+                match (Wait { inner, node }).await {
+                    Served::Conn(idle) => {
+                        let now = inner.now();
+                        if inner.config.leak_threshold.is_some() {
+                            self.track(&mut lock(&inner.core).s, idle.meta.id, now, location);
+                        }
+                        return Ok(self.pooled(idle.conn, idle.meta, now, start, true));
+                    }
+                    Served::Slot => {}
+                    Served::TimedOut => return Err(self.timed_out(start)),
+                    Served::Closed => return Err(PoolError::Closed),
+                }
+            }
+            let slot = SlotGuard::new(inner);
+            let prepare = self.prepare(slot, start, waited, location);
+            match tokio::time::timeout_at(inner.instant(deadline), prepare).await {
                 Ok(r) => r,
                 Err(_) => Err(self.timed_out(start)),
             }
         }
     }
 
-    fn timed_out(&self, start: Instant) -> PoolError<M::Error> {
+    fn timed_out(&self, start: Ns) -> PoolError<M::Error> {
         lock(&self.inner.core).s.timeouts += 1;
         PoolError::Timeout {
-            waited: start.elapsed(),
+            waited: Duration::from_nanos(self.inner.now().saturating_sub(start)),
         }
     }
 
-    /// A recently used idle connection, handed out without I/O; `now` is the only clock read.
-    /// Gives the permit back when the newest idle connection would need work.
-    fn try_idle(
-        &self,
-        permit: OwnedSemaphorePermit,
-        now: Instant,
-        start: Instant,
-        waited: bool,
-        location: &'static Location<'static>,
-    ) -> Result<Pooled<M>, OwnedSemaphorePermit> {
+    /// The newest idle connection if it can be handed out without I/O (used within the
+    /// validation bypass, not expired, not broken); `now` is the only clock read.
+    fn usable_idle(&self, core: &mut Core<M::Conn>, now: Ns) -> Option<Idle<M::Conn>> {
         let inner = &self.inner;
-        let idle = {
-            let mut core = lock(&inner.core);
-            let usable = core.idle.back().is_some_and(|i| {
-                now.saturating_duration_since(i.since) <= inner.config.validation_bypass
-                    && i.meta.expires.is_none_or(|e| now < e)
-                    && !inner.manager.is_broken(&i.conn)
-            });
-            match core.idle.pop_back() {
-                Some(idle) if usable => {
-                    self.track(&mut core.s, idle.meta.id, now, location);
-                    idle
-                }
-                Some(idle) => {
-                    core.idle.push_back(idle);
-                    return Err(permit);
-                }
-                None => return Err(permit),
-            }
-        };
-        Ok(self.pooled(idle.conn, idle.meta, permit, now, start, waited))
+        let usable = core.idle.back().is_some_and(|i| {
+            now.saturating_sub(i.since) <= ns(inner.config.validation_bypass)
+                && i.meta.expires.is_none_or(|e| now < e)
+                && !inner.manager.is_broken(&i.conn)
+        });
+        if usable {
+            core.idle.pop_back()
+        } else {
+            None
+        }
     }
 
     /// Leak detection alone needs to know who holds what (under the lock the caller holds).
-    fn track(&self, s: &mut State, id: u64, now: Instant, location: &'static Location<'static>) {
+    fn track(&self, s: &mut State, id: u64, now: Ns, location: &'static Location<'static>) {
         if self.inner.config.leak_threshold.is_some() {
             s.checkouts.insert(
                 id,
@@ -335,33 +506,24 @@ impl<M: Manager> Pool<M> {
         }
     }
 
-    fn pooled(
-        &self,
-        conn: M::Conn,
-        meta: Meta,
-        permit: OwnedSemaphorePermit,
-        taken: Instant,
-        start: Instant,
-        waited: bool,
-    ) -> Pooled<M> {
-        let wait = taken.saturating_duration_since(start);
-        let taken_off = self.inner.hot.checked_out(taken, wait, waited);
+    fn pooled(&self, conn: M::Conn, meta: Meta, taken: Ns, start: Ns, waited: bool) -> Pooled<M> {
+        self.inner
+            .hot
+            .checked_out(taken, taken.saturating_sub(start), waited);
         Pooled {
             conn: Some(conn),
             meta,
-            permit: Some(permit),
             pool: self.inner.clone(),
             taken,
-            taken_off,
             broken: false,
         }
     }
 
-    /// The slow path under a permit: validate a stale idle connection or open a new one.
+    /// The slow path under a slot: validate a stale idle connection or open a new one.
     async fn prepare(
         &self,
-        permit: OwnedSemaphorePermit,
-        start: Instant,
+        slot: SlotGuard<'_, M>,
+        start: Ns,
         waited: bool,
         location: &'static Location<'static>,
     ) -> Result<Pooled<M>, PoolError<M::Error>> {
@@ -375,13 +537,13 @@ impl<M: Manager> Pool<M> {
                         inner.closed(stats::Cause::Broken);
                         continue;
                     }
-                    let now = Instant::now();
+                    let now = inner.now();
                     if idle.meta.expires.is_some_and(|e| now >= e) {
                         inner.closed(stats::Cause::Lifetime);
                         continue;
                     }
                     let mut conn = idle.conn;
-                    if now.saturating_duration_since(idle.since) > inner.config.validation_bypass {
+                    if now.saturating_sub(idle.since) > ns(inner.config.validation_bypass) {
                         // The connection lives in this future while validating: if the future is
                         // dropped here, `Validating` closes it in the books.
                         let guard = Validating { inner, done: false };
@@ -395,7 +557,7 @@ impl<M: Manager> Pool<M> {
                     }
                     (conn, idle.meta)
                 }
-                None => match inner.create(&permit).await {
+                None => match inner.create().await {
                     Ok(c) => c,
                     Err(Refused::Breaker(retry_in)) => {
                         lock(&inner.core).s.refusals += 1;
@@ -409,7 +571,8 @@ impl<M: Manager> Pool<M> {
                         // Keep trying until the deadline: the server may free a slot; report
                         // the last error if time runs out.
                         lock(&inner.core).s.last_create_error = Some(e.to_string());
-                        if start.elapsed() + Duration::from_millis(50)
+                        if Duration::from_nanos(inner.now().saturating_sub(start))
+                            + Duration::from_millis(50)
                             >= inner.config.acquire_timeout
                         {
                             return Err(PoolError::Create(e));
@@ -420,9 +583,10 @@ impl<M: Manager> Pool<M> {
                     }
                 },
             };
-            let taken = Instant::now();
+            let taken = inner.now();
             self.track(&mut lock(&inner.core).s, meta.id, taken, location);
-            return Ok(self.pooled(conn, meta, permit, taken, start, waited));
+            slot.keep();
+            return Ok(self.pooled(conn, meta, taken, start, waited));
         }
     }
 
@@ -444,15 +608,30 @@ impl<M: Manager> Pool<M> {
         lock(&self.inner.core).s.leaks.clone()
     }
 
-    /// Closes every idle connection and refuses new acquires; connections in use close when
-    /// they come back.
+    /// Closes every idle connection and refuses new acquires (queued ones end with `Closed`);
+    /// connections in use close when they come back.
     pub fn close(&self) {
-        self.inner.semaphore.close();
-        let drained: Vec<_> = lock(&self.inner.core).idle.drain(..).collect();
-        for _ in &drained {
-            self.inner.closed(stats::Cause::Shutdown);
-        }
+        let (drained, wakers) = {
+            let mut core = lock(&self.inner.core);
+            core.closed = true;
+            let mut wakers = Vec::new();
+            for node in core.queue.drain(..) {
+                let mut grant = lock(&node.grant);
+                if let Grant::Waiting(w) = &mut *grant {
+                    wakers.extend(w.take());
+                    *grant = Grant::Closed;
+                }
+            }
+            let drained: Vec<_> = core.idle.drain(..).collect();
+            for _ in &drained {
+                close_booked(&mut core.s, stats::Cause::Shutdown);
+            }
+            (drained, wakers)
+        };
         drop(drained);
+        for w in wakers {
+            w.wake();
+        }
     }
 }
 
@@ -470,12 +649,30 @@ impl<M: Manager> Drop for Validating<'_, M> {
 }
 
 impl<M: Manager> Inner<M> {
-    /// Creates a connection under a permit, unless the breaker is open; the `creating` gauge
-    /// is released even if the future is dropped mid-connect.
-    async fn create(
-        &self,
-        _permit: &OwnedSemaphorePermit,
-    ) -> Result<(M::Conn, Meta), Refused<M::Error>> {
+    fn now(&self) -> Ns {
+        ns(Instant::now().saturating_duration_since(self.hot.started))
+    }
+
+    /// A pool time as a tokio deadline (for the rare timers: connecting, reaping).
+    fn instant(&self, t: Ns) -> tokio::time::Instant {
+        tokio::time::Instant::from_std(
+            self.hot
+                .started
+                .checked_add(Duration::from_nanos(t))
+                .unwrap_or_else(|| Instant::now() + Duration::from_secs(86_400 * 365)),
+        )
+    }
+
+    /// A free slot for a background open (warm-up, refill), unless acquires are queued.
+    fn try_slot(&self) -> Option<SlotGuard<'_, M>> {
+        lock(&self.core)
+            .take_slot(self.config.max_size)
+            .then(|| SlotGuard::new(self))
+    }
+
+    /// Creates a connection (the caller holds a slot for it), unless the breaker is open; the
+    /// `creating` gauge is released even if the future is dropped mid-connect.
+    async fn create(&self) -> Result<(M::Conn, Meta), Refused<M::Error>> {
         lock(&self.core)
             .circuit
             .admit(Instant::now())
@@ -493,7 +690,8 @@ impl<M: Manager> Inner<M> {
                 s.next_id += 1;
                 let expires = self.config.max_lifetime.map(|l| {
                     let jitter = l.mul_f64(self.config.lifetime_jitter * rand::random::<f64>());
-                    created + l.saturating_sub(jitter)
+                    ns(created.saturating_duration_since(self.hot.started))
+                        .saturating_add(ns(l.saturating_sub(jitter)))
                 });
                 Ok((
                     c,
@@ -519,14 +717,6 @@ impl<M: Manager> Inner<M> {
             && core.s.size + self.creating.load(Ordering::Relaxed) < i64::from(self.config.max_size)
     }
 
-    fn push_idle(&self, conn: M::Conn, meta: Meta) {
-        lock(&self.core).idle.push_back(Idle {
-            conn,
-            meta,
-            since: Instant::now(),
-        });
-    }
-
     fn closed(&self, cause: stats::Cause) {
         close_booked(&mut lock(&self.core).s, cause);
     }
@@ -548,11 +738,8 @@ fn close_booked(s: &mut State, cause: stats::Cause) {
 pub struct Pooled<M: Manager> {
     conn: Option<M::Conn>,
     meta: Meta,
-    permit: Option<OwnedSemaphorePermit>,
     pool: Arc<Inner<M>>,
-    taken: Instant,
-    /// `taken` as the statistics booked it.
-    taken_off: u64,
+    taken: Ns,
     broken: bool,
 }
 
@@ -583,13 +770,14 @@ impl<M: Manager> Drop for Pooled<M> {
     fn drop(&mut self) {
         let Some(conn) = self.conn.take() else { return };
         let inner = &self.pool;
-        let now = Instant::now();
-        let held = now.saturating_duration_since(self.taken);
+        let now = inner.now();
+        let held = now.saturating_sub(self.taken);
         let expired = self.meta.expires.is_some_and(|e| now >= e);
         let broken = self.broken || inner.manager.is_broken(&conn);
-        let closed = inner.semaphore.is_closed();
-        let doomed = {
-            // One lock for the books and the idle queue.
+        // The statistics first, so a waiter handed this connection finds the books balanced.
+        inner.hot.returned(self.taken, held);
+        let (doomed, waker) = {
+            // One lock for the books, the idle queue and the waiters.
             let mut core = lock(&inner.core);
             let s = &mut core.s;
             if !s.checkouts.is_empty() {
@@ -598,12 +786,12 @@ impl<M: Manager> Drop for Pooled<M> {
                         s.leaks.push(LeakEvent::Returned {
                             id: self.meta.id,
                             location: c.location.to_string(),
-                            held,
+                            held: Duration::from_nanos(held),
                         });
                     }
                 }
             }
-            if broken || expired || closed {
+            if broken || expired || core.closed {
                 let cause = if broken {
                     stats::Cause::Broken
                 } else if expired {
@@ -611,22 +799,61 @@ impl<M: Manager> Drop for Pooled<M> {
                 } else {
                     stats::Cause::Shutdown
                 };
-                close_booked(s, cause);
-                Some(conn)
+                close_booked(&mut core.s, cause);
+                (Some(conn), core.hand_over(None))
             } else {
-                core.idle.push_back(Idle {
+                let idle = Idle {
                     conn,
                     meta: self.meta,
                     since: now,
-                });
-                None
+                };
+                (None, core.hand_over(Some(idle)))
             }
         };
-        inner.hot.returned(self.taken_off, held);
         // Closing a connection may do I/O: outside the lock.
         drop(doomed);
-        // The permit goes last, so the next waiter finds the connection already idle.
-        drop(self.permit.take());
+        wake(waker);
+    }
+}
+
+/// Times queued acquires out at their deadline. The queue is in deadline order (one timeout for
+/// every acquire), so one sleep until the oldest deadline serves them all; with nobody queued
+/// it sleeps one timeout, which no acquire queued meanwhile can outlast. Ends when the pool is
+/// dropped or closed.
+async fn reap<M: Manager>(weak: Weak<Inner<M>>) {
+    loop {
+        let next = {
+            let Some(inner) = weak.upgrade() else { return };
+            let now = inner.now();
+            let mut wakers = Vec::new();
+            let next = {
+                let mut core = lock(&inner.core);
+                if core.closed {
+                    return;
+                }
+                while core.queue.front().is_some_and(|n| n.deadline <= now) {
+                    let node = core.queue.pop_front().expect("front exists");
+                    let mut grant = lock(&node.grant);
+                    if let Grant::Waiting(w) = &mut *grant {
+                        wakers.extend(w.take());
+                        *grant = Grant::TimedOut;
+                    }
+                }
+                let next = core.queue.front().map_or(
+                    now.saturating_add(ns(inner
+                        .config
+                        .acquire_timeout
+                        .max(Duration::from_millis(1)))),
+                    |n| n.deadline,
+                );
+                inner.instant(next)
+            };
+            for w in wakers {
+                w.wake();
+            }
+            next
+        };
+        tokio::time::sleep_until(next).await;
     }
 }
 
@@ -640,10 +867,10 @@ async fn maintain<M: Manager>(weak: Weak<Inner<M>>) {
     loop {
         tokio::time::sleep(interval).await;
         let Some(inner) = weak.upgrade() else { return };
-        if inner.semaphore.is_closed() {
+        if lock(&inner.core).closed {
             return;
         }
-        let now = Instant::now();
+        let now = inner.now();
         let min_idle = inner.config.min_idle as usize;
         let evicted: Vec<(Idle<M::Conn>, stats::Cause)> = {
             let mut core = lock(&inner.core);
@@ -662,7 +889,7 @@ async fn maintain<M: Manager>(weak: Weak<Inner<M>>) {
                     && inner
                         .config
                         .idle_timeout
-                        .is_some_and(|t| now - c.since >= t)
+                        .is_some_and(|t| now.saturating_sub(c.since) >= ns(t))
                 {
                     out.push((c, stats::Cause::Idle));
                 } else {
@@ -681,31 +908,30 @@ async fn maintain<M: Manager>(weak: Weak<Inner<M>>) {
             let s = &mut core.s;
             let mut found = Vec::new();
             for (id, c) in s.checkouts.iter_mut() {
-                if !c.reported && now - c.since >= threshold {
+                if !c.reported && now.saturating_sub(c.since) >= ns(threshold) {
                     c.reported = true;
                     found.push(LeakEvent::Held {
                         id: *id,
                         location: c.location.to_string(),
-                        held: now - c.since,
+                        held: Duration::from_nanos(now.saturating_sub(c.since)),
                     });
                 }
             }
             s.leaks.extend(found);
         }
-        // Refill to min_idle in the background without taking a permit a waiter is queued for,
-        // and never past max_size: idle connections already stand for free permits.
+        // Refill to min_idle in the background without taking a slot a waiter is queued for,
+        // and never past max_size.
         while inner.may_grow_idle() {
-            let Ok(permit) = inner.semaphore.clone().try_acquire_owned() else {
+            let Some(slot) = inner.try_slot() else {
                 break;
             };
             if !inner.may_grow_idle() {
                 break;
             }
-            match inner.create(&permit).await {
-                Ok((conn, meta)) => inner.push_idle(conn, meta),
+            match inner.create().await {
+                Ok((conn, meta)) => slot.fill(conn, meta),
                 Err(_) => break,
             }
-            drop(permit);
         }
     }
 }

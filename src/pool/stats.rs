@@ -28,8 +28,10 @@ impl Default for Histogram {
 
 impl Histogram {
     pub fn record(&mut self, d: Duration) {
-        let us = (d.as_micros() as u64).clamp(1, 3_600_000_000);
-        let _ = self.0.record(us);
+        self.record_ns(u64::try_from(d.as_nanos()).unwrap_or(u64::MAX));
+    }
+    pub fn record_ns(&mut self, ns: u64) {
+        let _ = self.0.record((ns / 1000).clamp(1, 3_600_000_000));
     }
     pub fn count(&self) -> u64 {
         self.0.len()
@@ -90,7 +92,8 @@ pub enum LeakEvent {
 
 pub(super) struct Checkout {
     pub location: &'static Location<'static>,
-    pub since: Instant,
+    /// Pool time (ns since the pool started).
+    pub since: u64,
     pub reported: bool,
 }
 
@@ -155,25 +158,24 @@ impl Hot {
         self.shards[i].lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// A checkout at `taken` after waiting `wait`; returns the offset to hand back on return.
-    pub fn checked_out(&self, taken: Instant, wait: Duration, waited: bool) -> u64 {
-        let off = nanos(taken.saturating_duration_since(self.started));
+    /// A checkout at pool time `off` (ns since the pool started) after waiting `wait` ns.
+    pub fn checked_out(&self, off: u64, wait: u64, waited: bool) {
         self.in_use.fetch_add(1, Ordering::Relaxed);
         self.out_taken_ns.fetch_add(off, Ordering::Relaxed);
         let mut h = self.shard();
         if waited {
-            h.wait_waited.record(wait);
+            h.wait_waited.record_ns(wait);
         } else {
-            h.wait_direct.record(wait);
+            h.wait_direct.record_ns(wait);
         }
-        off
     }
 
-    pub fn returned(&self, taken_off: u64, held: Duration) {
-        self.hold_ns.fetch_add(nanos(held), Ordering::Relaxed);
+    /// A return of the checkout taken at pool time `taken_off`, held `held` ns.
+    pub fn returned(&self, taken_off: u64, held: u64) {
+        self.hold_ns.fetch_add(held, Ordering::Relaxed);
         self.out_taken_ns.fetch_sub(taken_off, Ordering::Relaxed);
         self.in_use.fetch_sub(1, Ordering::Relaxed);
-        self.shard().hold.record(held);
+        self.shard().hold.record_ns(held);
     }
 
     fn merged(&self) -> Hists {

@@ -3,6 +3,7 @@
 
 use super::*;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::task::{Context, Poll, Waker};
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Behaviour {
@@ -609,4 +610,113 @@ async fn metrics_are_valid_openmetrics() {
         .parse()
         .unwrap();
     assert!(sum >= 0.005, "{sum}");
+}
+
+/// Polls a future once, as a task that is then never woken would.
+fn poll_once<F: Future + Unpin>(f: &mut F) -> Poll<F::Output> {
+    let waker = Waker::noop();
+    let mut cx = Context::from_waker(waker);
+    Pin::new(f).poll(&mut cx)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_waiter_dropped_after_it_was_served_passes_the_connection_on() {
+    let pool = Pool::new(TestManager::new(Behaviour::Ok), config(1));
+    let held = pool.get().await.unwrap();
+    let mut first = Box::pin(pool.get());
+    let mut second = Box::pin(pool.get());
+    assert!(poll_once(&mut first).is_pending(), "first queues");
+    assert!(
+        poll_once(&mut second).is_pending(),
+        "second queues behind it"
+    );
+    // The returned connection goes to `first`, which is dropped before it ever runs again:
+    // its grant must reach `second`, not be lost with it.
+    drop(held);
+    drop(first);
+    let c = tokio::time::timeout(Duration::from_millis(100), second)
+        .await
+        .expect("second is served at once")
+        .unwrap();
+    assert_eq!(pool.snapshot().created, 1, "the same connection, passed on");
+    drop(c);
+    assert_at_rest(&pool).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_slot_of_a_broken_return_goes_to_the_oldest_waiter() {
+    let m = TestManager::new(Behaviour::Ok);
+    let broken = m.broken.clone();
+    let pool = Pool::new(m, config(1));
+    let held = pool.get().await.unwrap();
+    let waiter = {
+        let pool = pool.clone();
+        tokio::spawn(async move { pool.get().await.map(|c| c.age()) })
+    };
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    broken.store(true, Ordering::SeqCst);
+    drop(held);
+    broken.store(false, Ordering::SeqCst);
+    let got = tokio::time::timeout(Duration::from_millis(200), waiter)
+        .await
+        .expect("the waiter opens a new connection under the freed slot")
+        .unwrap();
+    assert!(got.is_ok());
+    let s = pool.snapshot();
+    assert_eq!((s.created, s.closed_broken), (2, 1));
+    assert_at_rest(&pool).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn close_ends_queued_acquires_and_returns_close_their_connection() {
+    let pool = Pool::new(TestManager::new(Behaviour::Ok), config(1));
+    let held = pool.get().await.unwrap();
+    let waiter = {
+        let pool = pool.clone();
+        tokio::spawn(async move { pool.get().await.map(|_| ()) })
+    };
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    pool.close();
+    let r = tokio::time::timeout(Duration::from_millis(100), waiter)
+        .await
+        .expect("a queued acquire ends when the pool closes")
+        .unwrap();
+    assert!(matches!(r, Err(PoolError::Closed)), "{r:?}");
+    assert!(matches!(pool.get().await, Err(PoolError::Closed)));
+    drop(held);
+    let s = pool.snapshot();
+    assert_eq!((s.size, s.closed_shutdown), (0, 1));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn queued_acquires_each_time_out_at_their_own_deadline() {
+    let pool = Pool::new(
+        TestManager::new(Behaviour::Ok),
+        Config {
+            acquire_timeout: Duration::from_millis(120),
+            ..config(1)
+        },
+    );
+    let held = pool.get().await.unwrap();
+    let mut tasks = Vec::new();
+    for _ in 0..3 {
+        let pool = pool.clone();
+        tasks.push(tokio::spawn(async move {
+            let start = Instant::now();
+            let r = pool.get().await.map(|_| ());
+            (r, start.elapsed())
+        }));
+        tokio::time::sleep(Duration::from_millis(40)).await;
+    }
+    for t in tasks {
+        let (r, waited) = t.await.unwrap();
+        assert!(matches!(r, Err(PoolError::Timeout { .. })), "{r:?}");
+        assert!(
+            waited >= Duration::from_millis(120) && waited < Duration::from_millis(200),
+            "each waiter ends at its own deadline, not the first one's or later: {waited:?}"
+        );
+    }
+    assert_eq!(pool.snapshot().timeouts, 3);
+    drop(held);
+    assert_at_rest(&pool).await;
 }
