@@ -246,9 +246,35 @@ impl Dialects {
                 .iter()
                 .position(|d| d.id == "generic")
                 .unwrap_or(dialects.len());
+            // A name the generic dialect knows (`database.pool_size`, `database.url`) is
+            // written by every kind of app: it never names one application on its own.
+            let generic: Vec<String> = dialects
+                .iter()
+                .filter(|d| is_generic(&d.id))
+                .flat_map(|d| d.keys.iter())
+                .flat_map(|k| [k.env.as_deref(), k.path.as_deref()])
+                .flatten()
+                .map(normalize)
+                .collect();
             let apps = crate::input::presets::builtin()
                 .iter()
-                .filter_map(crate::input::presets::Preset::global_dialect);
+                .filter_map(crate::input::presets::Preset::global_dialect)
+                .filter_map(|mut d| {
+                    let common = |n: &Option<String>| {
+                        n.as_deref()
+                            .is_some_and(|n| generic.contains(&normalize(n)))
+                    };
+                    for k in &mut d.keys {
+                        if common(&k.path) {
+                            k.path = None;
+                        }
+                        if common(&k.env) {
+                            k.env = None;
+                        }
+                    }
+                    d.keys.retain(|k| k.env.is_some() || k.path.is_some());
+                    (!d.keys.is_empty()).then_some(d)
+                });
             dialects.splice(at..at, apps);
             Dialects {
                 dialects,
@@ -683,6 +709,23 @@ mod tests {
             .match_url_param_for("pool_timeout", Some(Engine::Redis))
             .unwrap();
         assert_eq!(ids("pool_timeout", m), ["go-redis"]);
+    }
+
+    #[test]
+    fn a_name_every_app_writes_names_no_application() {
+        let d = Dialects::builtin();
+        for path in [
+            "database.pool_size",
+            "database.url",
+            "database.max_connections",
+        ] {
+            let segs: Vec<String> = path.split('.').map(String::from).collect();
+            let m = d.match_path(&segs).unwrap();
+            assert_eq!(m.dialect.id, "generic", "{path}");
+        }
+        // An application's own spelling still names it.
+        let m = d.match_env("MM_SQLSETTINGS_MAXOPENCONNS").unwrap();
+        assert_eq!(m.dialect.id, "mattermost");
     }
 
     #[test]
