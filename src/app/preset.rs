@@ -92,6 +92,9 @@ pub fn render(p: &Preset, width: usize) -> String {
     if let Some(l) = &p.language {
         out.push_str(&item(&format!("language: {l}")));
     }
+    if let Some(c) = &p.client {
+        out.push_str(&item(&format!("client library: {c}")));
+    }
     out.push_str("\nDetected by\n");
     let d = &p.detect;
     for (what, list) in [
@@ -178,6 +181,7 @@ fn to_json(p: &Preset) -> serde_json::Value {
         "docs": p.docs,
         "engines": p.engines,
         "language": p.language,
+        "client": p.client,
         "detect": {
             "images": p.detect.images,
             "charts": p.detect.charts,

@@ -246,9 +246,35 @@ impl Dialects {
                 .iter()
                 .position(|d| d.id == "generic")
                 .unwrap_or(dialects.len());
+            // A name the generic dialect knows (`database.pool_size`, `database.url`) is
+            // written by every kind of app: it never names one application on its own.
+            let generic: Vec<String> = dialects
+                .iter()
+                .filter(|d| is_generic(&d.id))
+                .flat_map(|d| d.keys.iter())
+                .flat_map(|k| [k.env.as_deref(), k.path.as_deref()])
+                .flatten()
+                .map(normalize)
+                .collect();
             let apps = crate::input::presets::builtin()
                 .iter()
-                .filter_map(crate::input::presets::Preset::global_dialect);
+                .filter_map(crate::input::presets::Preset::global_dialect)
+                .filter_map(|mut d| {
+                    let common = |n: &Option<String>| {
+                        n.as_deref()
+                            .is_some_and(|n| generic.contains(&normalize(n)))
+                    };
+                    for k in &mut d.keys {
+                        if common(&k.path) {
+                            k.path = None;
+                        }
+                        if common(&k.env) {
+                            k.env = None;
+                        }
+                    }
+                    d.keys.retain(|k| k.env.is_some() || k.path.is_some());
+                    (!d.keys.is_empty()).then_some(d)
+                });
             dialects.splice(at..at, apps);
             Dialects {
                 dialects,
@@ -406,6 +432,97 @@ impl Dialects {
         self.find(|def| def.conn.as_deref().is_some_and(|c| normalize(c) == k))
     }
 
+    /// Every library that reads `key` as spelt in a file, one match per dialect, in dialect
+    /// order: the dialects that claim an env name (or its dotted form), the dialects whose
+    /// path patterns of the best length match its segments, or the dialects of `m`'s kind of
+    /// server (SQL or Redis) with that URL parameter or connection-string keyword. Generic
+    /// names and the user's own mappings are nobody's library and are left out. One entry
+    /// means the key names its library; two or more, that it is ambiguous on its own.
+    pub fn claimants(&self, key: &str, m: &KeyMatch<'_>) -> Vec<KeyMatch<'_>> {
+        let redis = is_redis(m.dialect);
+        let mut out: Vec<KeyMatch<'_>> = Vec::new();
+        let own = |d: &Dialect| !is_generic(&d.id) && d.id != "user" && is_redis(d) == redis;
+        if m.def.url.as_deref() == Some(key) {
+            for dialect in self.dialects.iter().filter(|d| own(d)) {
+                if let Some(def) = dialect.keys.iter().find(|k| k.url.as_deref() == Some(key)) {
+                    out.push(KeyMatch { dialect, def });
+                }
+            }
+            return out;
+        }
+        if m.def.conn.is_some() {
+            let k = normalize(key);
+            for dialect in self.dialects.iter().filter(|d| own(d)) {
+                let hit = dialect
+                    .keys
+                    .iter()
+                    .find(|d| d.conn.as_deref().is_some_and(|c| normalize(c) == k));
+                if let Some(def) = hit {
+                    out.push(KeyMatch { dialect, def });
+                }
+            }
+            return out;
+        }
+        let n = normalize(key);
+        for dialect in self.dialects.iter().filter(|d| own(d)) {
+            let hit = dialect.keys.iter().find(|def| {
+                def.env.as_deref().is_some_and(|e| normalize(e) == n)
+                    || def
+                        .path
+                        .as_deref()
+                        .is_some_and(|p| p.contains('.') && !def.exact && normalize(p) == n)
+            });
+            if let Some(def) = hit {
+                out.push(KeyMatch { dialect, def });
+            }
+        }
+        let segments: Vec<String> = key.split('.').map(String::from).collect();
+        for c in self.path_claims(&segments) {
+            if own(c.dialect) && !out.iter().any(|o| o.dialect.id == c.dialect.id) {
+                out.push(c);
+            }
+        }
+        out
+    }
+
+    /// The matches of [`Dialects::match_path`] of the best length, one per dialect.
+    fn path_claims(&self, segments: &[String]) -> Vec<KeyMatch<'_>> {
+        let Some(last) = segments.last().map(|s| normalize(s)) else {
+            return Vec::new();
+        };
+        let Some(candidates) = self.path_index().get(&last) else {
+            return Vec::new();
+        };
+        let segs: Vec<String> = segments.iter().rev().map(|s| normalize(s)).collect();
+        let mut best = 0;
+        let mut out: Vec<KeyMatch<'_>> = Vec::new();
+        for (di, ki, pat) in candidates {
+            if pat.len() > segs.len() || segs[..pat.len()] != pat[..] {
+                continue;
+            }
+            let dialect = &self.dialects[*di];
+            let def = &dialect.keys[*ki];
+            let spelt = |p: &str| p.rsplit('.').next() == segments.last().map(String::as_str);
+            if def.exact && !def.path.as_deref().is_some_and(spelt) {
+                continue;
+            }
+            if segs[pat.len()..]
+                .iter()
+                .any(|p| FOREIGN_SECTIONS.contains(&p.as_str()))
+            {
+                continue;
+            }
+            if pat.len() > best {
+                best = pat.len();
+                out.clear();
+            }
+            if pat.len() == best && !out.iter().any(|o| o.dialect.id == dialect.id) {
+                out.push(KeyMatch { dialect, def });
+            }
+        }
+        out
+    }
+
     fn find(&self, pred: impl Fn(&KeyDef) -> bool) -> Option<KeyMatch<'_>> {
         self.dialects.iter().find_map(|dialect| {
             dialect
@@ -558,6 +675,57 @@ mod tests {
         assert_eq!(m.dialect.id, "lettuce-pool");
         assert!(is_redis(m.dialect));
         assert!(!is_redis(d.get("hikari").unwrap()));
+    }
+
+    #[test]
+    fn a_key_names_every_library_that_reads_it() {
+        use crate::core::engine::Engine;
+        let d = Dialects::builtin();
+        let ids = |key: &str, m: KeyMatch<'_>| -> Vec<String> {
+            d.claimants(key, &m)
+                .iter()
+                .map(|c| c.dialect.id.clone())
+                .collect()
+        };
+        // libpq's connect_timeout is Prisma's and pgx's alike: on its own it names neither.
+        let m = d
+            .match_url_param_for("connect_timeout", Some(Engine::Postgres))
+            .unwrap();
+        assert_eq!(ids("connect_timeout", m), ["prisma", "pgx"]);
+        let m = d.match_url_param("connection_limit").unwrap();
+        assert_eq!(ids("connection_limit", m), ["prisma"]);
+        // The longest path decides: Spring's hikari key is HikariCP's alone.
+        let path = "spring.datasource.hikari.maximum-pool-size";
+        let segs: Vec<String> = path.split('.').map(String::from).collect();
+        let m = d.match_path(&segs).unwrap();
+        assert_eq!(ids(path, m), ["hikari"]);
+        let m = d.match_env("SQLX_MAX_CONNECTIONS").unwrap();
+        assert_eq!(ids("SQLX_MAX_CONNECTIONS", m), ["sqlx"]);
+        // Generic names are nobody's library.
+        let m = d.match_env("DB_POOL_SIZE").unwrap();
+        assert!(ids("DB_POOL_SIZE", m).is_empty());
+        // A Redis client's URL parameter is claimed among Redis clients only.
+        let m = d
+            .match_url_param_for("pool_timeout", Some(Engine::Redis))
+            .unwrap();
+        assert_eq!(ids("pool_timeout", m), ["go-redis"]);
+    }
+
+    #[test]
+    fn a_name_every_app_writes_names_no_application() {
+        let d = Dialects::builtin();
+        for path in [
+            "database.pool_size",
+            "database.url",
+            "database.max_connections",
+        ] {
+            let segs: Vec<String> = path.split('.').map(String::from).collect();
+            let m = d.match_path(&segs).unwrap();
+            assert_eq!(m.dialect.id, "generic", "{path}");
+        }
+        // An application's own spelling still names it.
+        let m = d.match_env("MM_SQLSETTINGS_MAXOPENCONNS").unwrap();
+        assert_eq!(m.dialect.id, "mattermost");
     }
 
     #[test]

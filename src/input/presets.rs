@@ -56,6 +56,11 @@ pub struct Preset {
     pub engines: Vec<String>,
     #[serde(default)]
     pub language: Option<String>,
+    /// The client library whose pool the application opens, as a dialect id of
+    /// rules/dialects.toml (Umami: `prisma`): that library's keys count in the app's files,
+    /// and a host-CPU default is sized by that library's formula.
+    #[serde(default)]
+    pub client: Option<String>,
     #[serde(default)]
     pub detect: Detect,
     #[serde(default)]

@@ -50,6 +50,10 @@ pub const FILES: &[(&str, &str)] = &[
         include_str!("../../rules/PC010-unused-suppression.toml"),
     ),
     (
+        "PC011-ambiguous-stack.toml",
+        include_str!("../../rules/PC011-ambiguous-stack.toml"),
+    ),
+    (
         "PC012-no-pool-configuration.toml",
         include_str!("../../rules/PC012-no-pool-configuration.toml"),
     ),

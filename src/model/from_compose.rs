@@ -323,13 +323,23 @@ impl Project {
         {
             self.servers.push(limit);
         }
-        self.units.push(unit(svc, env, scaling, findings, dialects));
+        // The image as compose runs it (`mattermost/${MATTERMOST_IMAGE}:${TAG}` from the
+        // .env), which may name a known application; a reference left unset keeps the text.
+        // Its PC009 is the server-limit reader's to report, once.
+        let image = svc.image.as_ref().and_then(|n| {
+            interpolated(n, vars, sources, &mut Vec::new())
+                .map(|(text, _, _)| text)
+                .or_else(|| n.scalar().and_then(Scalar::as_text))
+        });
+        self.units
+            .push(unit(svc, env, image, scaling, findings, dialects));
     }
 }
 
 fn unit(
     svc: &Svc,
     env: Vec<DeployedVar>,
+    image: Option<String>,
     scaling: Scaling,
     findings: Vec<Finding>,
     dialects: &Dialects,
@@ -343,10 +353,7 @@ fn unit(
             env,
             scaling,
             findings,
-            image: svc
-                .image
-                .as_ref()
-                .and_then(|n| n.scalar().and_then(crate::input::formats::Scalar::as_text)),
+            image,
             command: svc.command.as_ref().map(strings).unwrap_or_default(),
         },
         db,

@@ -90,6 +90,9 @@ struct Observation {
     /// override 4 > URL parameter 3 > library key 2 > generic key 1; later files win ties.
     rank: u8,
     order: usize,
+    /// Every library that reads this key (two or more: the key alone does not say which
+    /// one the service uses), as (dialect id, library, its definition of the key).
+    claimants: Vec<(String, String, KeyDef)>,
 }
 
 impl super::engines::RedisKey for Observation {
@@ -134,6 +137,10 @@ struct Collector<'a> {
     chart_values: Option<Node>,
     /// The max_connections of the database the chart bundles.
     server_limit: Option<ServerLimit>,
+    /// The SQL libraries the service's stack is known to use (declared, the app preset and
+    /// its client, or the dependency manifests); None: unknown. A library key of any other
+    /// dialect is not this service's and is not read.
+    allowed: Option<Vec<String>>,
 }
 
 /// A server's max_connections as a file states it, and the engine that file names.
@@ -161,22 +168,62 @@ impl<'a> Collector<'a> {
             }
             return;
         }
+        // A key only a library reads counts when the service's stack uses that library (or
+        // when the stack is unknown); generic names and the user's [keys] count everywhere.
+        let mut chosen = (
+            m.dialect.id.clone(),
+            m.dialect.library.clone(),
+            m.def.clone(),
+        );
+        let mut claimants = Vec::new();
+        let own = !dialects::is_generic(&m.dialect.id) && m.dialect.id != "user" && !redis;
+        if own && !shared {
+            let dialects = self.dialects;
+            let mut claim = dialects.claimants(key, &m);
+            if let Some(allowed) = &self.allowed {
+                claim.retain(|c| allowed.contains(&c.dialect.id));
+                let Some(first) = claim.first() else {
+                    return;
+                };
+                if !claim.iter().any(|c| c.dialect.id == m.dialect.id) {
+                    chosen = (
+                        first.dialect.id.clone(),
+                        first.dialect.library.clone(),
+                        first.def.clone(),
+                    );
+                }
+            }
+            if claim.len() > 1 {
+                claimants = claim
+                    .iter()
+                    .map(|c| {
+                        (
+                            c.dialect.id.clone(),
+                            c.dialect.library.clone(),
+                            c.def.clone(),
+                        )
+                    })
+                    .collect();
+            }
+        }
+        let (dialect, library, def) = chosen;
         self.order += 1;
-        let rank = if dialects::is_generic(&m.dialect.id) {
+        let rank = if dialects::is_generic(&dialect) {
             rank.min(1)
         } else {
             rank
         };
         self.obs.push(Observation {
-            concept: m.def.concept,
+            concept: def.concept,
             text,
             key: key.to_string(),
-            def: m.def.clone(),
-            dialect: m.dialect.id.clone(),
-            library: m.dialect.library.clone(),
+            def,
+            dialect,
+            library,
             origin,
             rank,
             order: self.order,
+            claimants,
         });
     }
 
@@ -379,6 +426,19 @@ pub fn build_service(
         }
         (None, None) => dialects,
     };
+    // What the service's stack is known to use, before any key is read: then a key only
+    // another library reads is not this service's.
+    let allowed: Option<Vec<String>> = match (preset, declared) {
+        (Some(p), _) => p
+            .client
+            .as_ref()
+            .map(|client| vec![p.id.clone(), client.clone()]),
+        (None, Some(id)) if dialects.get(id).is_some() => Some(vec![id.to_string()]),
+        _ => {
+            let named = super::stack::libraries_of_spec(spec);
+            (!named.is_empty()).then(|| named.iter().map(|(id, _)| id.to_string()).collect())
+        }
+    };
     let mut c = Collector {
         dialects,
         obs: Vec::new(),
@@ -401,6 +461,7 @@ pub fn build_service(
         saw_redis: false,
         chart_values: None,
         server_limit: None,
+        allowed,
     };
     let (mut env_files, mut scaling) = read_inputs(&mut c, spec, sources, opts);
     let component = preset.and_then(|p| {
@@ -421,6 +482,18 @@ pub fn build_service(
     if c.redis_part {
         super::engines::keep_redis_keys(&mut c.obs, dialects, redis_stack, c.url_engine.is_some());
     }
+    let app_library = preset
+        .filter(|_| !c.redis_part)
+        .map(|p| p.id.as_str())
+        .or(declared.filter(|_| !c.redis_part));
+    let hint = super::stack::evidence_of_spec(spec).map(|(id, _)| id);
+    // A URL's shape (`jdbc:`, `postgresql+asyncpg://`) names a library only within the
+    // stack, when the stack is known.
+    let allowed = c.allowed.clone();
+    c.url_library = c
+        .url_library
+        .filter(|l| allowed.as_ref().is_none_or(|a| a.iter().any(|x| x == l)));
+    let ambiguous = settle_claims(&mut c.obs, app_library, c.url_library, hint);
     let mut taken = apply_overrides(&mut c, opts);
     taken.append(&mut c.erb_overrides);
     let competing = conflicts::competing(&c.obs, &c.erb_values);
@@ -465,16 +538,14 @@ pub fn build_service(
         // An app preset names its own library, except in the service's Redis part: a URL
         // parameter another library also reads (lib/pq's connect_timeout is Prisma's too)
         // does not make a Mattermost server a Prisma app.
-        preset
-            .filter(|_| !c.redis_part)
-            .map(|p| p.id.as_str())
-            .or(declared.filter(|_| !c.redis_part)),
+        app_library,
         c.url_library
             .or(redis_stack)
             .or(manifest.as_ref().map(|(id, _)| *id)),
         opts,
     );
     findings.extend(c.findings);
+    pool.ambiguous = ambiguous;
     pool.server_key = server_key;
     pool.server_origin = c.server_origin.clone();
     pool.url_engine = c.url_engine.clone();
@@ -1091,20 +1162,68 @@ fn yaml_values(
 /// The library whose keys dominate: the one that sets the pool size, else the latest
 /// library-specific key, else what the URL's shape says.
 fn library_of(obs: &[Observation], url_library: Option<&str>) -> Option<String> {
-    obs.iter()
+    // A key several libraries read names none of them.
+    let obs = || obs.iter().filter(|o| o.claimants.is_empty());
+    obs()
         .filter(|o| o.concept == Concept::PoolMax)
         .max_by_key(|o| (o.rank, o.order))
         .filter(|o| !dialects::is_generic(&o.dialect))
         .map(|o| o.dialect.clone())
         .or_else(|| {
             // A session key (`variables:` is a common word) never names the library alone.
-            obs.iter()
+            obs()
                 .filter(|o| !dialects::is_generic(&o.dialect) && o.dialect != "user")
                 .filter(|o| o.concept != Concept::SessionSetting)
                 .max_by_key(|o| o.order)
                 .map(|o| o.dialect.clone())
         })
         .or_else(|| url_library.map(String::from))
+}
+
+/// Keys several libraries read (`connect_timeout`: Prisma and pgx) are settled by the
+/// library the rest of the service names: its preset or declared stack, its other keys, the
+/// URL's shape, its manifest. Where nothing names one, the key stays unattributed (its value
+/// still counts when every library reads it alike) and is returned, for PC011.
+fn settle_claims(
+    obs: &mut Vec<Observation>,
+    known: Option<&str>,
+    url_library: Option<&str>,
+    manifest: Option<&str>,
+) -> Vec<Ambiguous> {
+    if obs.iter().all(|o| o.claimants.is_empty()) {
+        return Vec::new();
+    }
+    let named = known
+        .map(String::from)
+        .or_else(|| library_of(obs, url_library))
+        .or(manifest.map(String::from));
+    let mut out = Vec::new();
+    obs.retain_mut(|o| {
+        if o.claimants.is_empty() {
+            return true;
+        }
+        if let Some(lib) = &named {
+            if let Some((id, library, def)) = o.claimants.iter().find(|(id, ..)| id == lib) {
+                o.dialect = id.clone();
+                o.library = library.clone();
+                o.def = def.clone();
+                o.concept = def.concept;
+            }
+            o.claimants.clear();
+            return true;
+        }
+        out.push(Ambiguous {
+            key: o.key.clone(),
+            ids: o.claimants.iter().map(|c| c.0.clone()).collect(),
+            libraries: o.claimants.iter().map(|c| c.1.clone()).collect(),
+            origin: o.origin.clone(),
+        });
+        // Read alike by every candidate, the value stands; only the library is open.
+        o.claimants
+            .iter()
+            .all(|(_, _, d)| d.concept == o.def.concept && d.unit == o.def.unit)
+    });
+    out
 }
 
 /// One value per concept for the pool, plus the per-pod figures keys may also give.
@@ -1394,8 +1513,14 @@ fn apply_defaults(
             Concept::PoolMax if pool.max.is_none() && !pool.max_invalid => {
                 let v = match d.value.as_str() {
                     "unbounded" => Some(PoolMax::Unbounded),
+                    // An application's pool is its client library's (Umami's is Prisma's).
                     "host_cpus" => Some(PoolMax::HostCpus {
-                        assumed: host_cpu_pool(&lib.id, opts.assume_host_cpus),
+                        assumed: host_cpu_pool(
+                            super::presets::get(&lib.id)
+                                .and_then(|p| p.client.as_deref())
+                                .unwrap_or(&lib.id),
+                            opts.assume_host_cpus,
+                        ),
                     }),
                     v => v.parse().ok().map(PoolMax::Fixed),
                 };

@@ -75,11 +75,28 @@ pub struct Split {
 
 /// True when a variable is database configuration: a connection URL, or a key a pool library
 /// reads (worker counts and replicas alone do not make a database client).
+/// A variable that names the application's store (Gitea's `GITEA__database__DB_TYPE`,
+/// Metabase's `MB_DB_TYPE`) is one only when the store is a database server: SQLite or H2
+/// inside the container opens no connection to count.
 pub fn is_db_var(name: &str, value: Option<&str>, dialects: &Dialects) -> bool {
     let key = dialects
         .match_env(name)
-        .is_some_and(|m| !matches!(m.def.concept, Concept::Processes | Concept::Replicas));
+        .is_some_and(|m| match m.def.concept {
+            Concept::Processes | Concept::Replicas => false,
+            Concept::Identifies => !value.is_some_and(embedded_store),
+            _ => true,
+        });
     key || value.is_some_and(|v| crate::input::formats::url::parse(v.trim()).is_some())
+}
+
+/// A store inside the application's own process or volume, as the presets' type keys name
+/// them: sqlite3 (Gitea, Grafana: https://docs.gitea.com/administration/config-cheat-sheet#database-database,
+/// https://grafana.com/docs/grafana/latest/setup-grafana/configure-grafana/#type), h2
+/// (Metabase: https://www.metabase.com/docs/latest/installation-and-operation/configuring-application-database),
+/// dev-file / dev-mem (Keycloak: https://www.keycloak.org/server/all-config#category-database).
+pub fn embedded_store(value: &str) -> bool {
+    let v = value.trim().to_ascii_lowercase();
+    v.starts_with("sqlite") || matches!(v.as_str(), "h2" | "dev-file" | "dev-mem")
 }
 
 /// Reads the Kubernetes manifests and compose files among each spec's inputs and turns their
@@ -752,6 +769,21 @@ fn missing_map(owner: &str, map: &str, file: FileId, span: Span) -> Finding {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_store_inside_the_container_is_no_database() {
+        let d = Dialects::builtin();
+        let db = |name: &str, value: &str| is_db_var(name, Some(value), d);
+        assert!(db("GITEA__database__DB_TYPE", "postgres"));
+        assert!(!db("GITEA__database__DB_TYPE", "sqlite3"));
+        assert!(db("GF_DATABASE_TYPE", "mysql"));
+        assert!(!db("GF_DATABASE_TYPE", "sqlite3"));
+        assert!(!db("MB_DB_TYPE", "h2"));
+        assert!(!db("KC_DB", "dev-file"));
+        assert!(db("KC_DB", "postgres"));
+        // An unrelated variable is none either way.
+        assert!(!db("GITEA__server__DOMAIN", "git.example.com"));
+    }
 
     fn var(name: &str, value: Option<&str>) -> DeployedVar {
         DeployedVar {

@@ -105,6 +105,18 @@ pub struct PoolConfig {
     pub duplicates: Vec<Duplicate>,
     /// One setting given under different keys with different values (PC007).
     pub competing: Vec<Competing>,
+    /// Keys several libraries read, in a service whose stack nothing else names (PC011).
+    pub ambiguous: Vec<Ambiguous>,
+}
+
+/// A key two or more libraries read, where nothing says which one the service uses.
+#[derive(Debug, Clone)]
+pub struct Ambiguous {
+    pub key: String,
+    /// The candidates' dialect ids (what `stack = "…"` takes) and library names, in order.
+    pub ids: Vec<String>,
+    pub libraries: Vec<String>,
+    pub origin: Origin,
 }
 
 /// A key set on several lines of one file: the value the application reads and the lines it

@@ -17,14 +17,28 @@ pub fn of_spec(spec: &ServiceSpec) -> Option<&'static str> {
 /// The dialect id with what showed it ("package.json depends on @prisma/client"), for the
 /// service's Origin.
 pub fn evidence_of_spec(spec: &ServiceSpec) -> Option<(&'static str, String)> {
-    let mut found: Vec<(&'static str, String)> =
-        dirs_of(spec).iter().filter_map(|d| of_dir(d)).collect();
+    // Each folder's first library (pgx before database/sql, SQLAlchemy before asyncpg).
+    let mut found: Vec<(&'static str, String)> = dirs_of(spec)
+        .iter()
+        .filter_map(|d| of_dir(d).into_iter().next())
+        .collect();
     found.sort_unstable_by(|a, b| a.0.cmp(b.0));
     found.dedup_by(|a, b| a.0 == b.0);
     match found.as_slice() {
         [_] => found.pop(),
         _ => None,
     }
+}
+
+/// Every SQL client library the manifests beside the spec's files name, each once with what
+/// showed it: the libraries whose keys the service's files may hold. Empty: the manifests
+/// (if any) say nothing, and the stack is unknown.
+pub fn libraries_of_spec(spec: &ServiceSpec) -> Vec<(&'static str, String)> {
+    let mut found: Vec<(&'static str, String)> =
+        dirs_of(spec).iter().flat_map(|d| of_dir(d)).collect();
+    found.sort_by(|a, b| a.0.cmp(b.0));
+    found.dedup_by(|a, b| a.0 == b.0);
+    found
 }
 
 /// The folders whose manifests describe the spec's app: its files' folders and their parents.
@@ -59,9 +73,11 @@ pub fn read(path: &Path) -> Option<String> {
         .flatten()
 }
 
-fn of_dir(dir: &Path) -> Option<(&'static str, String)> {
+fn of_dir(dir: &Path) -> Vec<(&'static str, String)> {
     if let Some(text) = read(&dir.join("package.json")) {
-        let v: serde_json::Value = serde_json::from_str(&text).ok()?;
+        let Ok(v) = serde_json::from_str::<serde_json::Value>(&text) else {
+            return Vec::new();
+        };
         let has = |name: &str| {
             ["dependencies", "devDependencies"]
                 .iter()
@@ -71,16 +87,19 @@ fn of_dir(dir: &Path) -> Option<(&'static str, String)> {
         // https://www.prisma.io/docs/orm/prisma-client/setup-and-configuration/databases-connections/connection-pool
         // https://node-postgres.com/apis/pool
         if has("@prisma/client") {
-            return Some(("prisma", "package.json depends on @prisma/client".into()));
+            return vec![("prisma", "package.json depends on @prisma/client".into())];
         }
+        // A query builder or ORM over the driver (knex, Sequelize, TypeORM) has a pool of
+        // its own: the driver alone does not name the library.
+        let orm = has("knex") || has("sequelize") || has("typeorm");
         // https://github.com/sidorares/node-mysql2 (createPool)
-        if has("mysql2") && !has("knex") && !has("sequelize") && !has("typeorm") && !has("pg") {
-            return Some(("mysql2", "package.json depends on mysql2".into()));
+        if has("mysql2") && !orm && !has("pg") {
+            return vec![("mysql2", "package.json depends on mysql2".into())];
         }
-        if has("pg") && !has("knex") && !has("sequelize") && !has("typeorm") {
-            return Some(("node-postgres", "package.json depends on pg".into()));
+        if has("pg") && !orm {
+            return vec![("node-postgres", "package.json depends on pg".into())];
         }
-        return None;
+        return Vec::new();
     }
     if let Some(text) = read(&dir.join("Gemfile")) {
         let rails = text.lines().any(|l| {
@@ -90,32 +109,39 @@ fn of_dir(dir: &Path) -> Option<(&'static str, String)> {
                 || l.starts_with("gem \"activerecord\"")
                 || l.starts_with("gem 'activerecord'")
         });
-        return rails.then(|| ("rails", "Gemfile names the rails gem".into()));
+        return if rails {
+            vec![("rails", "Gemfile names the rails gem".into())]
+        } else {
+            Vec::new()
+        };
     }
     let python: Vec<(&str, String)> = ["requirements.txt", "pyproject.toml"]
         .into_iter()
         .filter_map(|f| read(&dir.join(f)).map(|t| (f, t.to_ascii_lowercase())))
         .collect();
     if !python.is_empty() {
+        let mut out = Vec::new();
         for (id, lib) in [("sqlalchemy", "sqlalchemy"), ("asyncpg", "asyncpg")] {
             if let Some((file, _)) = python.iter().find(|(_, t)| t.contains(lib)) {
-                return Some((id, format!("{file} names {lib}")));
+                out.push((id, format!("{file} names {lib}")));
             }
         }
-        return None;
+        return out;
     }
+    let mut out = Vec::new();
     if let Some(text) = read(&dir.join("go.mod")) {
         if text.contains("github.com/jackc/pgx") {
-            return Some(("pgx", "go.mod requires github.com/jackc/pgx".into()));
+            out.push(("pgx", "go.mod requires github.com/jackc/pgx".into()));
         }
         // Both drivers are used through database/sql: https://github.com/go-sql-driver/mysql#usage
         for driver in ["github.com/lib/pq", "github.com/go-sql-driver/mysql"] {
             if text.contains(driver) {
-                return Some(("go-sql", format!("go.mod requires {driver}")));
+                out.push(("go-sql", format!("go.mod requires {driver}")));
+                break;
             }
         }
     }
-    None
+    out
 }
 
 /// What a Rails app beside the spec's files runs that needs a database session of its own:

@@ -3,6 +3,7 @@
 //! their findings.
 
 mod advisory_locks_behind_pooler;
+mod ambiguous_stack;
 mod app_pool_above_pooler_pool;
 mod common;
 mod competing_pool_settings;
@@ -49,6 +50,7 @@ pub const CHECKS: &[(Code, Check)] = &[
     (Code::PC004, server_limits_unknown::check),
     (Code::PC006, duplicate_env_key::check),
     (Code::PC007, competing_pool_settings::check),
+    (Code::PC011, ambiguous_stack::check),
     (Code::PC012, no_pool_configuration::check),
     (Code::PC101, fleet_exceeds_server_slots::check),
     (Code::PC102, rollout_exceeds_server_slots::check),

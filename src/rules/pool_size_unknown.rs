@@ -37,6 +37,9 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
             None if svc.pool.max_invalid => {}
             // Nothing set and no stack known: PC012's information, not a warning.
             None if super::no_pool_configuration::applies(svc) => {}
+            // Keys several libraries read and nothing to choose between them: PC011 says
+            // which libraries and how to declare the stack.
+            None if super::ambiguous_stack::applies(svc) => {}
             None => out.push(
                 Finding::new(
                     Code::PC003,
