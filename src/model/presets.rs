@@ -4,12 +4,10 @@
 
 pub use crate::input::presets::*;
 
-/// The component of `preset` a service is: the one poolcheck.toml names, else the first. For
-/// a chart, the others its values name become services of their own (pushed to `split`), and
-/// the component's own replicas and autoscaling keys replace the chart-wide ones.
 /// The component a compose service or Kubernetes workload runs, told by its name
 /// (`mastodon-sidekiq`, `worker`) or its command (`bundle exec sidekiq`): the longest
-/// component name that is one of their words, or a dash-joined run of them.
+/// component name that is one of their words, or a dash-joined run of them, and one named
+/// after the app itself only when no other matches.
 fn by_workload<'p>(preset: &'p Preset, name: &str, command: &[String]) -> Option<&'p Component> {
     let words = |t: &str| -> Vec<String> {
         t.split(|c: char| !c.is_ascii_alphanumeric())
@@ -29,9 +27,15 @@ fn by_workload<'p>(preset: &'p Preset, name: &str, command: &[String]) -> Option
                     .iter()
                     .any(|t| t.windows(parts.len()).any(|w| w == parts.as_slice()))
         })
-        .max_by_key(|c| c.name.len())
+        // A component named after the app (Superset's `superset`) is in every one of its
+        // services' names: another component's word says more (`superset-worker`).
+        .max_by_key(|c| (c.name != preset.id, c.name.len()))
 }
 
+/// The component of `preset` a service is: the one poolcheck.toml names, else the one its
+/// workload's name or command names, else the first. For a chart, the others its values name
+/// become services of their own (pushed to `split`), and the component's own replicas and
+/// autoscaling keys replace the chart-wide ones.
 pub fn component_of(
     preset: &'static Preset,
     spec: &crate::model::from_files::ServiceSpec,
@@ -80,6 +84,9 @@ pub fn component_of(
             scaling.replicas = pods(n, key, &mut scaling.errors);
         }
     }
+    if let Some(surge) = rollout(preset, comp, values, &mut scaling.errors) {
+        scaling.surge = Some(surge);
+    }
     if let Some(key) = &comp.autoscaling_max_key {
         let enabled = match &comp.autoscaling_enabled_key {
             Some(k) => at_path(values, k).is_some_and(truthy),
@@ -92,6 +99,55 @@ pub fn component_of(
         }
     }
     Some(comp)
+}
+
+/// How the chart rolls the component's pods: none at a time more while it is a StatefulSet
+/// (https://kubernetes.io/docs/concepts/workloads/controllers/statefulset/#rolling-updates),
+/// else the maxSurge its values give its Deployment; None leaves the chart-wide surge.
+fn rollout(
+    preset: &Preset,
+    comp: &Component,
+    values: &crate::input::formats::Node,
+    errors: &mut Vec<(
+        crate::core::source::FileId,
+        crate::core::source::Span,
+        String,
+    )>,
+) -> Option<crate::model::Sourced<crate::model::Surge>> {
+    use crate::model::{Origin, Sourced, Surge};
+    if let Some(key) = &comp.statefulset_key {
+        let node = at_path(values, key).filter(|n| truthy(n) || falsy(n));
+        let stateful = node.map_or(comp.statefulset_default, truthy);
+        if stateful {
+            let origin = match node {
+                Some(n) => Origin::file(n.file, n.span),
+                None => Origin::Default {
+                    note: format!(
+                        "{} chart: {} runs as a StatefulSet while {key} is true (its \
+                         default), replaced without surge",
+                        preset.name, comp.name
+                    ),
+                },
+            };
+            return Some(Sourced::new(Surge::Pods(0), origin));
+        }
+    }
+    let key = comp.surge_key.as_deref()?;
+    let n = at_path(values, key)?;
+    use crate::input::formats::Scalar;
+    let text = match n.scalar() {
+        Some(Scalar::Int(i)) => i.to_string(),
+        Some(Scalar::Str(s)) => s.clone(),
+        Some(Scalar::Null) => return None,
+        _ => String::new(),
+    };
+    match Surge::parse(&text) {
+        Ok(v) => Some(Sourced::new(v, Origin::file(n.file, n.span))),
+        Err(m) => {
+            errors.push((n.file, n.span, format!("{key}: maxSurge {m}")));
+            None
+        }
+    }
 }
 
 /// A component's documented processes per pod, where nothing in the files sets them, times
@@ -223,6 +279,11 @@ mod tests {
         // The longest component whose words appear in order wins.
         let chosen = by_workload(sentry, "sentry-worker-events", &[]).map(|c| c.name.as_str());
         assert_eq!(chosen, Some("worker-events"));
+        // The component named after the app loses to any other one the name carries.
+        let superset = get("superset").unwrap();
+        let pick = |name: &str| by_workload(superset, name, &[]).map(|c| c.name.as_str());
+        assert_eq!(pick("superset-worker"), Some("worker"));
+        assert_eq!(pick("superset"), Some("superset"));
     }
 
     #[test]

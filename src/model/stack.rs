@@ -30,6 +30,8 @@ pub fn evidence_of_spec(spec: &ServiceSpec) -> Option<(&'static str, String)> {
 /// The folders whose manifests describe the spec's app: its files' folders and their parents.
 pub fn dirs_of(spec: &ServiceSpec) -> Vec<PathBuf> {
     let mut dirs: Vec<PathBuf> = Vec::new();
+    // A compose service's app sits beside its compose file.
+    dirs.extend(spec.deployed.as_ref().and_then(|d| d.dir.clone()));
     for input in &spec.inputs {
         let dir = match input {
             Input::File(p, _) => p.parent().map(Path::to_path_buf),
@@ -97,7 +99,13 @@ fn of_dir(dir: &Path) -> Option<(&'static str, String)> {
         .filter_map(|f| read(&dir.join(f)).map(|t| (f, t.to_ascii_lowercase())))
         .collect();
     if !python.is_empty() {
-        for (id, lib) in [("sqlalchemy", "sqlalchemy"), ("asyncpg", "asyncpg")] {
+        // https://docs.djangoproject.com/en/5.0/ref/databases/#persistent-connections
+        let libs = [
+            ("sqlalchemy", "sqlalchemy"),
+            ("asyncpg", "asyncpg"),
+            ("django", "django"),
+        ];
+        for (id, lib) in libs {
             if let Some((file, _)) = python.iter().find(|(_, t)| t.contains(lib)) {
                 return Some((id, format!("{file} names {lib}")));
             }
