@@ -243,6 +243,7 @@ fn pods(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::input::dialects::Concept;
 
     fn split_for(values: &str) -> std::collections::BTreeSet<String> {
         let preset = get("airflow").unwrap();
@@ -284,6 +285,66 @@ mod tests {
         let pick = |name: &str| by_workload(superset, name, &[]).map(|c| c.name.as_str());
         assert_eq!(pick("superset-worker"), Some("worker"));
         assert_eq!(pick("superset"), Some("superset"));
+    }
+
+    #[test]
+    fn a_component_reads_its_own_keys_and_defaults_first() {
+        let gitlab = get("gitlab").unwrap();
+        let first_pool = |c: &str| {
+            let d = gitlab.dialect_for(Some(c));
+            let pool = d.defaults.iter().find(|d| d.concept == Concept::PoolMax);
+            pool.map(|d| d.value.clone())
+        };
+        assert_eq!(first_pool("webservice").as_deref(), Some("4"));
+        assert_eq!(first_pool("sidekiq").as_deref(), Some("21"));
+        // The headroom is one default for every process, added once.
+        let d = gitlab.dialect_for(Some("sidekiq"));
+        let overflow = d
+            .defaults
+            .iter()
+            .filter(|d| d.concept == Concept::PoolOverflow);
+        assert_eq!(overflow.count(), 1);
+        // A component's key is not another component's.
+        let workers = gitlab
+            .dialect()
+            .keys
+            .into_iter()
+            .find(|k| k.path.as_deref() == Some("gitlab.webservice.workerProcesses"))
+            .unwrap();
+        assert!(gitlab.reads(&workers, "webservice"));
+        assert!(!gitlab.reads(&workers, "sidekiq"));
+        let headroom = gitlab
+            .dialect()
+            .keys
+            .into_iter()
+            .find(|k| k.env.as_deref() == Some("DB_POOL_HEADROOM"))
+            .unwrap();
+        assert!(gitlab.reads(&headroom, "sidekiq"));
+    }
+
+    #[test]
+    fn a_statefulset_component_rolls_without_surge() {
+        use crate::model::{Origin, Surge};
+        let airflow = get("airflow").unwrap();
+        let worker = airflow.component("worker").unwrap();
+        let surge = |values: &str| {
+            let values = crate::input::formats::yaml::parse_values(0, values, "values.yaml")
+                .unwrap()
+                .unwrap();
+            let mut errors = Vec::new();
+            rollout(airflow, worker, &values, &mut errors).map(|s| (s.value, s.origin))
+        };
+        // Left out: the chart's default, persistence on.
+        let (v, origin) = surge("workers:\n  replicas: 2\n").unwrap();
+        assert_eq!(v, Surge::Pods(0));
+        assert!(matches!(origin, Origin::Default { .. }));
+        let (v, origin) = surge("workers:\n  persistence:\n    enabled: true\n").unwrap();
+        assert_eq!(v, Surge::Pods(0));
+        assert!(matches!(origin, Origin::File { .. }));
+        // A Deployment: the maxSurge its values give it.
+        let off = "workers:\n  persistence:\n    enabled: false\n  strategy:\n    rollingUpdate:\n      maxSurge: \"100%\"\n";
+        assert_eq!(surge(off).map(|s| s.0), Some(Surge::Percent(100)));
+        assert!(surge("workers:\n  persistence:\n    enabled: false\n").is_none());
     }
 
     #[test]
