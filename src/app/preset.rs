@@ -115,10 +115,11 @@ pub fn render(p: &Preset, width: usize) -> String {
             .map(|n| format!("`{n}`"))
             .collect();
         out.push_str(&item(&format!(
-            "{}: {} ({})",
+            "{}: {} ({}){}",
             names.join(" or "),
             k.concept.describe(),
-            k.unit.name()
+            k.unit.name(),
+            only(k.component.as_deref())
         )));
         out.push_str(&cite(p.sources.keys.get(i)));
     }
@@ -126,10 +127,11 @@ pub fn render(p: &Preset, width: usize) -> String {
         out.push_str("\nDefaults (when no file sets the key)\n");
         for (i, d) in p.defaults.iter().enumerate() {
             out.push_str(&item(&format!(
-                "{} = {}: {}",
+                "{} = {}: {}{}",
                 d.concept.describe(),
                 d.value,
-                d.note
+                d.note,
+                only(d.component.as_deref())
             )));
             out.push_str(&cite(p.sources.defaults.get(i)));
         }
@@ -153,6 +155,19 @@ pub fn render(p: &Preset, width: usize) -> String {
             if let Some(k) = &c.enabled_key {
                 parts.push(format!("switched off by `{k}: false`"));
             }
+            if let Some(k) = &c.statefulset_key {
+                let default = if c.statefulset_default {
+                    " (its default)"
+                } else {
+                    ""
+                };
+                parts.push(format!(
+                    "a StatefulSet, without surge, while `{k}` is true{default}"
+                ));
+            }
+            if let Some(k) = &c.surge_key {
+                parts.push(format!("maxSurge `{k}`"));
+            }
             out.push_str(&item(&format!("{}: {}", c.name, parts.join(", "))));
             // A component states facts (processes, keys) only with a source; one that only
             // names itself has none to cite.
@@ -162,6 +177,11 @@ pub fn render(p: &Preset, width: usize) -> String {
         }
     }
     out
+}
+
+/// " (sidekiq only)" for a key or default of one component.
+fn only(component: Option<&str>) -> String {
+    component.map_or_else(String::new, |c| format!(" ({c} only)"))
 }
 
 fn plural<'a>(n: u32, one: &'a str, many: &'a str) -> &'a str {
@@ -194,12 +214,14 @@ fn to_json(p: &Preset) -> serde_json::Value {
             "url": k.url,
             "concept": k.concept,
             "unit": k.unit.name(),
+            "component": k.component,
             "sources": links(p.sources.keys.get(i)),
         })).collect::<Vec<_>>(),
         "defaults": p.defaults.iter().enumerate().map(|(i, d)| json!({
             "concept": d.concept,
             "value": d.value,
             "note": d.note,
+            "component": d.component,
             "sources": links(p.sources.defaults.get(i)),
         })).collect::<Vec<_>>(),
         "components": p.components.iter().enumerate().map(|(i, c)| json!({
@@ -209,6 +231,9 @@ fn to_json(p: &Preset) -> serde_json::Value {
             "replicas_key": c.replicas_key,
             "autoscaling_max_key": c.autoscaling_max_key,
             "enabled_key": c.enabled_key,
+            "statefulset_key": c.statefulset_key,
+            "statefulset_default": c.statefulset_default,
+            "surge_key": c.surge_key,
             "sources": links(p.sources.components.get(i)),
         })).collect::<Vec<_>>(),
     })

@@ -66,7 +66,7 @@ pub struct Preset {
     #[serde(default)]
     pub keys: Vec<PresetKey>,
     #[serde(default)]
-    pub defaults: Vec<DefaultDef>,
+    pub defaults: Vec<PresetDefault>,
     #[serde(default)]
     pub components: Vec<Component>,
     /// The comment above each key, default and component: its source link.
@@ -101,6 +101,31 @@ pub struct PresetKey {
     pub unit: Unit,
     pub zero: Option<Special>,
     pub negative: Option<Special>,
+    /// Read only by a service of this component: GitLab's `gitlab.webservice.workerProcesses`
+    /// is no Sidekiq pod's process count, though both read the same chart values.
+    pub component: Option<String>,
+}
+
+/// A documented default; `component` names the one process kind it is of (a Puma worker's
+/// pool is its threads, a Sidekiq process's its concurrency + 1), and such a default goes
+/// before the preset-wide ones for a service of that component.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PresetDefault {
+    pub concept: Concept,
+    pub value: String,
+    pub note: String,
+    pub component: Option<String>,
+}
+
+impl PresetDefault {
+    fn def(&self) -> DefaultDef {
+        DefaultDef {
+            concept: self.concept,
+            value: self.value.clone(),
+            note: self.note.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -115,6 +140,15 @@ pub struct Component {
     /// The chart value that switches the component off (`triggerer.enabled`): when the
     /// values say false, the chart renders no workload for it.
     pub enabled_key: Option<String>,
+    /// The chart value that makes the component a StatefulSet while true (Airflow's
+    /// `workers.persistence.enabled`), whose pods are replaced without surge.
+    pub statefulset_key: Option<String>,
+    /// What the chart gives `statefulset_key` when the values read leave it out.
+    #[serde(default)]
+    pub statefulset_default: bool,
+    /// The chart value of the component's Deployment maxSurge
+    /// (`workers.strategy.rollingUpdate.maxSurge`).
+    pub surge_key: Option<String>,
 }
 
 /// Source links per entry, in file order, read from the comments above each table.
@@ -131,13 +165,26 @@ impl Preset {
         self.components.iter().find(|c| c.name == name)
     }
 
-    /// The preset as a dialect with every key: used inside a service detected as this app.
+    /// The preset as a dialect with every key (each component's too: which component a
+    /// service is may take its files to tell) and the preset-wide defaults: used inside a
+    /// service detected as this app.
     pub fn dialect(&self) -> Dialect {
+        self.dialect_for(None)
+    }
+
+    /// The preset as a dialect for a service of `component`: its own defaults before the
+    /// preset-wide ones (the first default of a concept wins).
+    pub fn dialect_for(&self, component: Option<&str>) -> Dialect {
+        let own = self
+            .defaults
+            .iter()
+            .filter(|d| component.is_some() && d.component.as_deref() == component);
+        let wide = self.defaults.iter().filter(|d| d.component.is_none());
         Dialect {
             id: self.id.clone(),
             library: self.name.clone(),
             keys: self.keys.iter().map(key_def).collect(),
-            defaults: self.defaults.clone(),
+            defaults: own.chain(wide).map(PresetDefault::def).collect(),
             // An application's own database pool: the SQL server its URL names.
             engine: None,
             stack_only: false,
@@ -167,12 +214,22 @@ impl Preset {
             id: self.id.clone(),
             library: self.name.clone(),
             keys,
-            defaults: self.defaults.clone(),
+            defaults: self.dialect().defaults,
             // An application's own database pool: the SQL server its URL names.
             engine: None,
             stack_only: false,
             needs_url: false,
         })
+    }
+
+    /// Whether a key this preset matched (by its env name or path) is read by a service of
+    /// `component`: a key of another component is not.
+    pub fn reads(&self, def: &KeyDef, component: &str) -> bool {
+        let same = |k: &&PresetKey| {
+            (k.env.is_some() && k.env == def.env) || (k.path.is_some() && k.path == def.path)
+        };
+        let mut of = self.keys.iter().filter(same).peekable();
+        of.peek().is_none() || of.any(|k| k.component.as_deref().is_none_or(|c| c == component))
     }
 
     /// An environment variable under one of the app's prefixes (`MM_SQLSETTINGS_…`).
@@ -255,6 +312,18 @@ pub fn parse(file_id: &str, text: &str) -> Result<Preset, String> {
     if names.windows(2).any(|w| w[0] == w[1]) {
         return Err("two components share a name".into());
     }
+    let named = p
+        .keys
+        .iter()
+        .map(|k| k.component.as_deref())
+        .chain(p.defaults.iter().map(|d| d.component.as_deref()));
+    for c in named.flatten() {
+        if !names.contains(&c) {
+            return Err(format!(
+                "component `{c}` is not one of the [[components]]: name one of them"
+            ));
+        }
+    }
     p.sources = sources(text);
     if p.sources.defaults.len() != p.defaults.len() {
         return Err("a [[defaults]] table is not at the top level".into());
@@ -271,6 +340,13 @@ pub fn parse(file_id: &str, text: &str) -> Result<Preset, String> {
         if c.processes.is_some() && links.is_empty() {
             return Err(format!(
                 "component `{}` states processes without a source link",
+                c.name
+            ));
+        }
+        if c.statefulset_default && c.statefulset_key.is_none() {
+            return Err(format!(
+                "component `{}`: statefulset_default needs the statefulset_key it is the \
+                 default of",
                 c.name
             ));
         }

@@ -475,6 +475,13 @@ pub fn build_service(
     });
     env_observations(&mut c, &mut env_files, sources);
     deployed_observations(&mut c, spec, &mut scaling, sources);
+    // A key of another component of the app (a Puma worker count in the Sidekiq pods' chart
+    // values) is not this service's; the component's own defaults come first.
+    let component_dialects = preset.zip(component).map(|(p, comp)| {
+        c.obs
+            .retain(|o| o.dialect != p.id || p.reads(&o.def, &comp.name));
+        dialects.with_front(p.dialect_for(Some(&comp.name)))
+    });
     let redis_stack = c
         .redis_part
         .then(|| super::engines::redis_stack(spec))
@@ -534,7 +541,7 @@ pub fn build_service(
         mut findings,
     } = resolve(
         c.obs,
-        dialects,
+        component_dialects.as_ref().unwrap_or(dialects),
         // An app preset names its own library, except in the service's Redis part: a URL
         // parameter another library also reads (lib/pq's connect_timeout is Prisma's too)
         // does not make a Mattermost server a Prisma app.
@@ -581,6 +588,21 @@ pub fn build_service(
             let library = dialects.get(id)?.library.as_str();
             (pool.library.as_deref() == Some(library)).then(|| format!("{library}: {evidence}"))
         });
+    // The workers the container's command starts beat a key the server reads otherwise
+    // (gunicorn --workers over WEB_CONCURRENCY); Celery's prefork children hold no Redis pool.
+    let command = spec.deployed.as_ref().and_then(|d| {
+        let mut found = Vec::new();
+        let p = super::commands::processes(&d.args, opts.assume_host_cpus, sources, &mut found);
+        // The Redis part reads the same command: its findings are the SQL part's to report.
+        if !c.redis_part {
+            findings.append(&mut found);
+        }
+        p
+    });
+    let (processes, processes_key) = match command.filter(|p| p.share_redis || !c.redis_part) {
+        Some(p) => (Some(p.processes.clone()), Some(p.flag.clone())),
+        None => (processes, processes_key),
+    };
     // A web server's worker count in a shared env file is not a Sidekiq process count: a
     // Sidekiq process does not fork (https://github.com/sidekiq/sidekiq/wiki/Advanced-Options#concurrency).
     let processes = processes.filter(|_| {

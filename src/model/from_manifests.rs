@@ -32,6 +32,12 @@ pub struct Deployed {
     /// The container's command and arguments, which may name the process it runs
     /// (`bundle exec sidekiq`): how a preset's component is told apart.
     pub command: Vec<String>,
+    /// The container's command and arguments as words, each with where it is written: the
+    /// processes it starts (`celery … worker --concurrency 4`) are read from them.
+    pub args: Vec<super::commands::Arg>,
+    /// The folder of the compose file that defines it: the app's manifest there
+    /// (requirements.txt naming Django) tells its stack (model::stack).
+    pub dir: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Clone)]
@@ -316,6 +322,11 @@ fn manifest_docs(
     k8s::is_manifest(&docs).then_some(docs)
 }
 
+/// A container's command and arguments as plain words (how a preset's component is told).
+fn words(args: &[super::commands::Arg]) -> Vec<String> {
+    args.iter().map(|(w, _, _)| w.clone()).collect()
+}
+
 /// One unit per workload, or per container when several containers of a pod open pools.
 pub fn workloads(m: &Manifests, dialects: &Dialects) -> Vec<Unit> {
     let mut out = Vec::new();
@@ -324,11 +335,13 @@ pub fn workloads(m: &Manifests, dialects: &Dialects) -> Vec<Unit> {
         let scaling = scaling(w, m, &mut findings);
         let mut per_container: Vec<(String, Vec<DeployedVar>, Vec<Finding>)> = Vec::new();
         let mut images = Vec::new();
+        let mut args = Vec::new();
         for c in &w.containers {
             let mut f = Vec::new();
             let env = container_env(w, c, m, &mut f);
             per_container.push((c.name.clone(), env, f));
             images.push(c.image.clone());
+            args.push(c.args.clone());
         }
         let db: Vec<bool> = per_container
             .iter()
@@ -343,10 +356,13 @@ pub fn workloads(m: &Manifests, dialects: &Dialects) -> Vec<Unit> {
             let mut env = Vec::new();
             let mut f = findings;
             let mut image = None;
-            for (((_, e, cf), is_db), img) in per_container.into_iter().zip(&db).zip(&images) {
+            let mut command: Option<&Vec<super::commands::Arg>> = None;
+            let each = per_container.into_iter().zip(&db).zip(&images).zip(&args);
+            for ((((_, e, cf), is_db), img), a) in each {
                 if n_db == 0 || *is_db {
                     env.extend(e);
                     image = image.or_else(|| img.clone());
+                    command = command.or(Some(a));
                 }
                 f.extend(cf);
             }
@@ -357,7 +373,9 @@ pub fn workloads(m: &Manifests, dialects: &Dialects) -> Vec<Unit> {
                     scaling,
                     findings: f,
                     image,
-                    command: Vec::new(),
+                    command: words(command.map_or(&[][..], |a| a.as_slice())),
+                    args: command.cloned().unwrap_or_default(),
+                    dir: None,
                 },
                 db: n_db == 1,
                 standalone: false,
@@ -365,7 +383,8 @@ pub fn workloads(m: &Manifests, dialects: &Dialects) -> Vec<Unit> {
             continue;
         }
         let mut first = true;
-        for (((cname, env, cf), is_db), image) in per_container.into_iter().zip(&db).zip(images) {
+        let each = per_container.into_iter().zip(&db).zip(images).zip(args);
+        for ((((cname, env, cf), is_db), image), args) in each {
             let mut f = cf;
             if first {
                 f.append(&mut findings);
@@ -381,7 +400,9 @@ pub fn workloads(m: &Manifests, dialects: &Dialects) -> Vec<Unit> {
                     scaling: scaling.clone(),
                     findings: f,
                     image,
-                    command: Vec::new(),
+                    command: words(&args),
+                    args,
+                    dir: None,
                 },
                 db: true,
                 standalone: false,

@@ -2,6 +2,7 @@
 //! [`Origin`], so findings can label the exact input they used.
 
 pub mod apps;
+pub mod commands;
 pub mod engines;
 pub mod from_compose;
 pub mod from_config;

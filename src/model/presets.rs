@@ -4,12 +4,10 @@
 
 pub use crate::input::presets::*;
 
-/// The component of `preset` a service is: the one poolcheck.toml names, else the first. For
-/// a chart, the others its values name become services of their own (pushed to `split`), and
-/// the component's own replicas and autoscaling keys replace the chart-wide ones.
 /// The component a compose service or Kubernetes workload runs, told by its name
 /// (`mastodon-sidekiq`, `worker`) or its command (`bundle exec sidekiq`): the longest
-/// component name that is one of their words, or a dash-joined run of them.
+/// component name that is one of their words, or a dash-joined run of them, and one named
+/// after the app itself only when no other matches.
 fn by_workload<'p>(preset: &'p Preset, name: &str, command: &[String]) -> Option<&'p Component> {
     let words = |t: &str| -> Vec<String> {
         t.split(|c: char| !c.is_ascii_alphanumeric())
@@ -29,9 +27,15 @@ fn by_workload<'p>(preset: &'p Preset, name: &str, command: &[String]) -> Option
                     .iter()
                     .any(|t| t.windows(parts.len()).any(|w| w == parts.as_slice()))
         })
-        .max_by_key(|c| c.name.len())
+        // A component named after the app (Superset's `superset`) is in every one of its
+        // services' names: another component's word says more (`superset-worker`).
+        .max_by_key(|c| (c.name != preset.id, c.name.len()))
 }
 
+/// The component of `preset` a service is: the one poolcheck.toml names, else the one its
+/// workload's name or command names, else the first. For a chart, the others its values name
+/// become services of their own (pushed to `split`), and the component's own replicas and
+/// autoscaling keys replace the chart-wide ones.
 pub fn component_of(
     preset: &'static Preset,
     spec: &crate::model::from_files::ServiceSpec,
@@ -80,6 +84,9 @@ pub fn component_of(
             scaling.replicas = pods(n, key, &mut scaling.errors);
         }
     }
+    if let Some(surge) = rollout(preset, comp, values, &mut scaling.errors) {
+        scaling.surge = Some(surge);
+    }
     if let Some(key) = &comp.autoscaling_max_key {
         let enabled = match &comp.autoscaling_enabled_key {
             Some(k) => at_path(values, k).is_some_and(truthy),
@@ -92,6 +99,55 @@ pub fn component_of(
         }
     }
     Some(comp)
+}
+
+/// How the chart rolls the component's pods: none at a time more while it is a StatefulSet
+/// (https://kubernetes.io/docs/concepts/workloads/controllers/statefulset/#rolling-updates),
+/// else the maxSurge its values give its Deployment; None leaves the chart-wide surge.
+fn rollout(
+    preset: &Preset,
+    comp: &Component,
+    values: &crate::input::formats::Node,
+    errors: &mut Vec<(
+        crate::core::source::FileId,
+        crate::core::source::Span,
+        String,
+    )>,
+) -> Option<crate::model::Sourced<crate::model::Surge>> {
+    use crate::model::{Origin, Sourced, Surge};
+    if let Some(key) = &comp.statefulset_key {
+        let node = at_path(values, key).filter(|n| truthy(n) || falsy(n));
+        let stateful = node.map_or(comp.statefulset_default, truthy);
+        if stateful {
+            let origin = match node {
+                Some(n) => Origin::file(n.file, n.span),
+                None => Origin::Default {
+                    note: format!(
+                        "{} chart: {} runs as a StatefulSet while {key} is true (its \
+                         default), replaced without surge",
+                        preset.name, comp.name
+                    ),
+                },
+            };
+            return Some(Sourced::new(Surge::Pods(0), origin));
+        }
+    }
+    let key = comp.surge_key.as_deref()?;
+    let n = at_path(values, key)?;
+    use crate::input::formats::Scalar;
+    let text = match n.scalar() {
+        Some(Scalar::Int(i)) => i.to_string(),
+        Some(Scalar::Str(s)) => s.clone(),
+        Some(Scalar::Null) => return None,
+        _ => String::new(),
+    };
+    match Surge::parse(&text) {
+        Ok(v) => Some(Sourced::new(v, Origin::file(n.file, n.span))),
+        Err(m) => {
+            errors.push((n.file, n.span, format!("{key}: maxSurge {m}")));
+            None
+        }
+    }
 }
 
 /// A component's documented processes per pod, where nothing in the files sets them, times
@@ -187,6 +243,7 @@ fn pods(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::input::dialects::Concept;
 
     fn split_for(values: &str) -> std::collections::BTreeSet<String> {
         let preset = get("airflow").unwrap();
@@ -223,6 +280,71 @@ mod tests {
         // The longest component whose words appear in order wins.
         let chosen = by_workload(sentry, "sentry-worker-events", &[]).map(|c| c.name.as_str());
         assert_eq!(chosen, Some("worker-events"));
+        // The component named after the app loses to any other one the name carries.
+        let superset = get("superset").unwrap();
+        let pick = |name: &str| by_workload(superset, name, &[]).map(|c| c.name.as_str());
+        assert_eq!(pick("superset-worker"), Some("worker"));
+        assert_eq!(pick("superset"), Some("superset"));
+    }
+
+    #[test]
+    fn a_component_reads_its_own_keys_and_defaults_first() {
+        let gitlab = get("gitlab").unwrap();
+        let first_pool = |c: &str| {
+            let d = gitlab.dialect_for(Some(c));
+            let pool = d.defaults.iter().find(|d| d.concept == Concept::PoolMax);
+            pool.map(|d| d.value.clone())
+        };
+        assert_eq!(first_pool("webservice").as_deref(), Some("4"));
+        assert_eq!(first_pool("sidekiq").as_deref(), Some("21"));
+        // The headroom is one default for every process, added once.
+        let d = gitlab.dialect_for(Some("sidekiq"));
+        let overflow = d
+            .defaults
+            .iter()
+            .filter(|d| d.concept == Concept::PoolOverflow);
+        assert_eq!(overflow.count(), 1);
+        // A component's key is not another component's.
+        let workers = gitlab
+            .dialect()
+            .keys
+            .into_iter()
+            .find(|k| k.path.as_deref() == Some("gitlab.webservice.workerProcesses"))
+            .unwrap();
+        assert!(gitlab.reads(&workers, "webservice"));
+        assert!(!gitlab.reads(&workers, "sidekiq"));
+        let headroom = gitlab
+            .dialect()
+            .keys
+            .into_iter()
+            .find(|k| k.env.as_deref() == Some("DB_POOL_HEADROOM"))
+            .unwrap();
+        assert!(gitlab.reads(&headroom, "sidekiq"));
+    }
+
+    #[test]
+    fn a_statefulset_component_rolls_without_surge() {
+        use crate::model::{Origin, Surge};
+        let airflow = get("airflow").unwrap();
+        let worker = airflow.component("worker").unwrap();
+        let surge = |values: &str| {
+            let values = crate::input::formats::yaml::parse_values(0, values, "values.yaml")
+                .unwrap()
+                .unwrap();
+            let mut errors = Vec::new();
+            rollout(airflow, worker, &values, &mut errors).map(|s| (s.value, s.origin))
+        };
+        // Left out: the chart's default, persistence on.
+        let (v, origin) = surge("workers:\n  replicas: 2\n").unwrap();
+        assert_eq!(v, Surge::Pods(0));
+        assert!(matches!(origin, Origin::Default { .. }));
+        let (v, origin) = surge("workers:\n  persistence:\n    enabled: true\n").unwrap();
+        assert_eq!(v, Surge::Pods(0));
+        assert!(matches!(origin, Origin::File { .. }));
+        // A Deployment: the maxSurge its values give it.
+        let off = "workers:\n  persistence:\n    enabled: false\n  strategy:\n    rollingUpdate:\n      maxSurge: \"100%\"\n";
+        assert_eq!(surge(off).map(|s| s.0), Some(Surge::Percent(100)));
+        assert!(surge("workers:\n  persistence:\n    enabled: false\n").is_none());
     }
 
     #[test]

@@ -44,6 +44,8 @@ pub fn libraries_of_spec(spec: &ServiceSpec) -> Vec<(&'static str, String)> {
 /// The folders whose manifests describe the spec's app: its files' folders and their parents.
 pub fn dirs_of(spec: &ServiceSpec) -> Vec<PathBuf> {
     let mut dirs: Vec<PathBuf> = Vec::new();
+    // A compose service's app sits beside its compose file.
+    dirs.extend(spec.deployed.as_ref().and_then(|d| d.dir.clone()));
     for input in &spec.inputs {
         let dir = match input {
             Input::File(p, _) => p.parent().map(Path::to_path_buf),
@@ -121,7 +123,13 @@ fn of_dir(dir: &Path) -> Vec<(&'static str, String)> {
         .collect();
     if !python.is_empty() {
         let mut out = Vec::new();
-        for (id, lib) in [("sqlalchemy", "sqlalchemy"), ("asyncpg", "asyncpg")] {
+        // https://docs.djangoproject.com/en/5.0/ref/databases/#persistent-connections
+        let libs = [
+            ("sqlalchemy", "sqlalchemy"),
+            ("asyncpg", "asyncpg"),
+            ("django", "django"),
+        ];
+        for (id, lib) in libs {
             if let Some((file, _)) = python.iter().find(|(_, t)| t.contains(lib)) {
                 out.push((id, format!("{file} names {lib}")));
             }

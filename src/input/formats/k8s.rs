@@ -68,6 +68,9 @@ pub struct Container {
     pub env_from: Vec<EnvFrom>,
     /// `image:` as written, which names the application (presets).
     pub image: Option<String>,
+    /// `command:` then `args:`, each word with where it is: the processes the container
+    /// starts (`celery … worker --concurrency 4`).
+    pub args: Vec<(String, FileId, Span)>,
 }
 
 impl Workload {
@@ -94,6 +97,9 @@ impl Workload {
                     x.env_from.extend(c.env_from);
                     if c.image.is_some() {
                         x.image = c.image;
+                    }
+                    if !c.args.is_empty() {
+                        x.args = c.args;
                     }
                 }
                 None => self.containers.push(c),
@@ -332,11 +338,21 @@ fn container(c: &Node) -> Container {
             }
         }
     }
+    let mut args = Vec::new();
+    for key in ["command", "args"] {
+        if let Some(NodeKind::Seq(items)) = c.get(key).map(|n| &n.kind) {
+            args.extend(items.iter().filter_map(|i| {
+                let t = i.scalar().and_then(Scalar::as_text)?;
+                Some((t, i.file, i.span))
+            }));
+        }
+    }
     Container {
         name: text(c, "name").unwrap_or_default(),
         env,
         env_from,
         image: text(c, "image"),
+        args,
     }
 }
 
