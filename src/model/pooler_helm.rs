@@ -155,7 +155,7 @@ fn values(doc: &Node, pooler: &str, sources: &SourceSet) -> Option<Deployed> {
     ] {
         for e in entries(group) {
             let key = snake(&e.key);
-            if pgbouncer::is_known(&key) || key == "so_reuseport" {
+            if pgbouncer::is_known(&key) {
                 c.settings.extend(raw(&e.value).map(|r| (key, r)));
             }
         }

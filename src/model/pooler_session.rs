@@ -178,3 +178,81 @@ pub fn prepares(p: &Pooler) -> Option<(bool, Option<super::Origin>)> {
         _ => None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::pooler::tests::pooler;
+    use crate::model::Origin;
+
+    fn with(kind: PoolerKind, switches: &[(&str, &str)]) -> Pooler {
+        let mut p = pooler("p", &[]);
+        p.kind = kind;
+        p.settings.switches = switches
+            .iter()
+            .map(|(k, v)| {
+                let o = Origin::Default { note: "t".into() };
+                (k.to_string(), Sourced::new(v.to_string(), o))
+            })
+            .collect();
+        p
+    }
+
+    #[test]
+    fn each_kind_keeps_what_it_documents() {
+        assert!(keeps(&with(PoolerKind::RdsProxy, &[])).is_none());
+        let pgb = keeps(&with(PoolerKind::Pgbouncer, &[])).unwrap();
+        assert!(!pgb.sql_set && !pgb.advisory_locks && !pgb.listen);
+        let cat = keeps(&with(PoolerKind::Pgcat, &[])).unwrap();
+        let Startup::Tracked(t) = &cat.startup else {
+            panic!("{cat:?}")
+        };
+        assert!(t.contains(&"timezone".to_string()) && !t.contains(&"intervalstyle".to_string()));
+        let dog = keeps(&with(PoolerKind::Pgdog, &[])).unwrap();
+        assert!(dog.sql_set && !dog.advisory_locks && !dog.listen);
+        let on = [
+            ("pgdog.query_parser", "\"session_control_and_locks\""),
+            ("pgdog.pub_sub_channel_size", "4096"),
+        ];
+        let dog = keeps(&with(PoolerKind::Pgdog, &on)).unwrap();
+        assert!(dog.advisory_locks && dog.listen);
+        let off = [
+            ("pgdog.query_parser", "off"),
+            ("pgdog.pub_sub_channel_size", "0"),
+        ];
+        let dog = keeps(&with(PoolerKind::Pgdog, &off)).unwrap();
+        assert!(!dog.advisory_locks && !dog.listen);
+        let ody = keeps(&with(PoolerKind::Odyssey, &[])).unwrap();
+        assert_eq!((ody.startup, ody.sql_set), (Startup::All, false));
+        let supa = keeps(&with(PoolerKind::Supavisor, &[])).unwrap();
+        assert_eq!(supa.startup, Startup::Unknown);
+    }
+
+    #[test]
+    fn prepared_statement_support_follows_the_switches() {
+        assert_eq!(
+            prepares(&with(PoolerKind::Pgdog, &[])).map(|p| p.0),
+            Some(true)
+        );
+        let off = [("pgdog.prepared_statements", "disabled")];
+        assert_eq!(
+            prepares(&with(PoolerKind::Pgdog, &off)).map(|p| p.0),
+            Some(false)
+        );
+        assert_eq!(
+            prepares(&with(PoolerKind::Pgcat, &[])).map(|p| p.0),
+            Some(false)
+        );
+        let on = [("pgcat.prepared_statements_cache_size", "500")];
+        assert_eq!(
+            prepares(&with(PoolerKind::Pgcat, &on)).map(|p| p.0),
+            Some(true)
+        );
+        let on = [("pgcat.prepared_statements", "true")];
+        assert_eq!(
+            prepares(&with(PoolerKind::Pgcat, &on)).map(|p| p.0),
+            Some(true)
+        );
+        assert!(prepares(&with(PoolerKind::Pgbouncer, &[])).is_none());
+    }
+}

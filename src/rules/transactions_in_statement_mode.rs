@@ -43,7 +43,14 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
             "`{}`'s statement mode refuses the transactions of {who}",
             p.name
         );
-        let help = "set pool_mode = transaction for this database or user";
+        // Each pooler names the key its own way.
+        let help = match p.kind {
+            crate::model::PoolerKind::Pgdog => {
+                "set pooler_mode = \"transaction\" for this database or user"
+            }
+            crate::model::PoolerKind::Odyssey => "set pool \"transaction\" in this route",
+            _ => "set pool_mode = transaction for this database or user",
+        };
         let mut f =
             Finding::new(Code::PC510, message, help).cite(mode_origin, "pool_mode statement");
         for s in &svcs {
