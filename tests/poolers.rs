@@ -224,6 +224,14 @@ fn readme_shows_what_the_two_tier_example_prints() {
     );
 }
 
+/// A what-if table row starting with `name`, its words joined by single spaces.
+fn row_of(stdout: &str, name: &str) -> Option<String> {
+    stdout
+        .lines()
+        .find(|l| l.trim_start().starts_with(name))
+        .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+}
+
 #[test]
 fn what_if_moves_the_server_tier_with_a_pooler_setting_and_a_route() {
     let dir = root().join("fixtures/poolers/rails-node-transaction");
@@ -270,6 +278,23 @@ fn what_if_moves_the_server_tier_with_a_pooler_setting_and_a_route() {
             .contains("server main: peak demand 150 (rolling update 150) of 390 usable"),
         "{}",
         run.stdout
+    );
+
+    // 2 so_reuseport processes per pod: 4 PgBouncers, 4 × 50 + reports 4 = 204.
+    let run = poolcheck_in(
+        &dir,
+        &[
+            "what-if",
+            "--set",
+            "pooler.pgbouncer.processes=2",
+            "--ignore",
+            "PC204",
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        row_of(&run.stdout, "main: peak demand").as_deref(),
+        Some("main: peak demand 104 204 ←")
     );
 
     let run = poolcheck_in(&dir, &["what-if", "--set", "pooler.nope.replicas=3"]);
