@@ -224,6 +224,14 @@ fn readme_shows_what_the_two_tier_example_prints() {
     );
 }
 
+/// A what-if table row starting with `name`, its words joined by single spaces.
+fn row_of(stdout: &str, name: &str) -> Option<String> {
+    stdout
+        .lines()
+        .find(|l| l.trim_start().starts_with(name))
+        .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+}
+
 #[test]
 fn what_if_moves_the_server_tier_with_a_pooler_setting_and_a_route() {
     let dir = root().join("fixtures/poolers/rails-node-transaction");
@@ -270,6 +278,23 @@ fn what_if_moves_the_server_tier_with_a_pooler_setting_and_a_route() {
             .contains("server main: peak demand 150 (rolling update 150) of 390 usable"),
         "{}",
         run.stdout
+    );
+
+    // 2 so_reuseport processes per pod: 4 PgBouncers, 4 × 50 + reports 4 = 204.
+    let run = poolcheck_in(
+        &dir,
+        &[
+            "what-if",
+            "--set",
+            "pooler.pgbouncer.processes=2",
+            "--ignore",
+            "PC204",
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        row_of(&run.stdout, "main: peak demand").as_deref(),
+        Some("main: peak demand 104 204 ←")
     );
 
     let run = poolcheck_in(&dir, &["what-if", "--set", "pooler.nope.replicas=3"]);
@@ -355,8 +380,27 @@ fn rails_behind(ini: &str, kind: &str) -> tempfile::TempDir {
     ])
 }
 
+/// The Rails app of [`rails_behind`] behind a pooler of another kind, configured by `file`.
+fn rails_behind_kind(kind: &str, file: (&str, &str), db: &str) -> tempfile::TempDir {
+    let toml = format!(
+        "{SERVER}\n[poolers.pooler]\nkind = \"{kind}\"\nfiles = [\"{}\"]\n\n[services.shop]\nfiles = [\"shop/config/database.yml\"]\nvia = \"pooler\"\n",
+        file.0
+    );
+    let db = db.replace("pgbouncer:6432", "pooler:6432");
+    tree(&[
+        ("poolcheck.toml", &toml),
+        file,
+        ("shop/config/database.yml", &db),
+        ("shop/config/cable.yml", RAILS_CABLE),
+        ("shop/Gemfile", RAILS_GEMFILE),
+    ])
+}
+
+const PGCAT: &str = "[general]\nport = 6432\n\n[pools.app]\npool_mode = \"transaction\"\n\n[pools.app.users.0]\nusername = \"shop\"\npool_size = 10\n\n[pools.app.shards.0]\nservers = [[\"db.internal\", 5432, \"primary\"]]\ndatabase = \"app\"\n";
+const PGDOG: &str = "[general]\nport = 6432\npooler_mode = \"transaction\"\n\n[[databases]]\nname = \"app\"\nhost = \"db.internal\"\nport = 5432\n";
+
 #[test]
-fn session_rules_fire_only_where_pgbouncer_shares_connections() {
+fn session_rules_follow_each_poolers_feature_map() {
     let session = |c: &String| ["PC507", "PC508", "PC509", "PC510"].contains(&c.as_str());
     let got = |dir: &tempfile::TempDir| -> Vec<String> {
         let mut c: Vec<String> = codes(&verify_json(dir.path()).1)
@@ -378,17 +422,70 @@ fn session_rules_fire_only_where_pgbouncer_shares_connections() {
         got(&rails_behind(&statement, "")),
         ["PC507", "PC508", "PC509", "PC509", "PC510"]
     );
-    // The rules follow PgBouncer's feature map; other poolers are not judged by it.
-    let pgcat = "[general]\nport = 6432\n\n[pools.app]\npool_mode = \"transaction\"\n\n[pools.app.users.0]\nusername = \"shop\"\npool_size = 10\n\n[pools.app.shards.0]\nservers = [[\"db.internal\", 5432, \"primary\"]]\ndatabase = \"app\"\n";
-    let dir = tree(&[
-        (
-            "poolcheck.toml",
-            &format!("{SERVER}\n[poolers.pgbouncer]\nkind = \"pgcat\"\nfiles = [\"pgcat.toml\"]\n\n[services.shop]\nfiles = [\"shop/config/database.yml\"]\n"),
-        ),
-        ("pgcat.toml", pgcat),
-        ("shop/config/database.yml", RAILS_DB),
-    ]);
+    // pgcat shares PgBouncer's feature map: the SET of statement_timeout is lost too.
+    let dir = rails_behind_kind("pgcat", ("pgcat.toml", PGCAT), RAILS_DB);
+    assert_eq!(got(&dir), ["PC507", "PC508", "PC509", "PC509"]);
+    let pgcat_session = PGCAT.replace("\"transaction\"", "\"session\"");
+    let dir = rails_behind_kind("pgcat", ("pgcat.toml", &pgcat_session), RAILS_DB);
     assert!(got(&dir).is_empty());
+    // PgDog replays SET; with its parser on and pub/sub, locks and LISTEN survive too.
+    let dir = rails_behind_kind("pgdog", ("pgdog.toml", PGDOG), RAILS_DB);
+    assert_eq!(got(&dir), ["PC507", "PC509", "PC509"]);
+    let full = PGDOG.replace(
+        "[general]\n",
+        "[general]\nquery_parser = \"session_control_and_locks\"\npub_sub_channel_size = 4096\n",
+    );
+    let dir = rails_behind_kind("pgdog", ("pgdog.toml", &full), RAILS_DB);
+    assert!(got(&dir).is_empty());
+    // PgDog's statement mode refuses transactions as PgBouncer's does.
+    let statement = full.replace("\"transaction\"", "\"statement\"");
+    let dir = rails_behind_kind("pgdog", ("pgdog.toml", &statement), RAILS_DB);
+    assert_eq!(got(&dir), ["PC510"]);
+    // RDS Proxy pins a session that uses them instead of losing them.
+    let dir = rails_behind_kind("rds_proxy", ("unused.env", ""), RAILS_DB);
+    assert!(got(&dir).is_empty());
+}
+
+#[test]
+fn prepared_statements_follow_the_poolers_own_switch() {
+    let pc204 = |dir: &tempfile::TempDir| -> Vec<(String, Option<String>, Option<u64>)> {
+        findings(&verify_json(dir.path()).1)
+            .into_iter()
+            .filter(|f| f.0 == "PC204")
+            .collect()
+    };
+    // Rails prepares statements by default: flagged at the URL through pgcat, whose support
+    // is off until pgcat.toml turns it on.
+    let prepares = RAILS_DB.replace("  prepared_statements: false\n", "");
+    let dir = rails_behind_kind("pgcat", ("pgcat.toml", PGCAT), &prepares);
+    assert_eq!(
+        pc204(&dir),
+        [(
+            "PC204".to_string(),
+            Some("shop/config/database.yml".to_string()),
+            Some(3)
+        )]
+    );
+    let on = PGCAT.replace(
+        "port = 6432\n",
+        "port = 6432\nprepared_statements = true\nprepared_statements_cache_size = 500\n",
+    );
+    assert!(pc204(&rails_behind_kind("pgcat", ("pgcat.toml", &on), &prepares)).is_empty());
+    // PgDog's default ("extended") runs them; "disabled" is flagged at that line.
+    assert!(pc204(&rails_behind_kind(
+        "pgdog",
+        ("pgdog.toml", PGDOG),
+        &prepares
+    ))
+    .is_empty());
+    let off = PGDOG.replace(
+        "[general]\n",
+        "[general]\nprepared_statements = \"disabled\"\n",
+    );
+    let dir = rails_behind_kind("pgdog", ("pgdog.toml", &off), &prepares);
+    let got = pc204(&dir);
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(got[0].1.as_deref(), Some("shop/config/database.yml"));
 }
 
 #[test]
@@ -464,4 +561,89 @@ fn a_broken_odyssey_conf_is_a_located_pc001_and_the_services_still_lint() {
     // Nothing is read from the broken file: no route, so no server-side pool either.
     let p = &v["capacity"][0]["poolers"][0];
     assert_eq!(p["client_demand"], 100);
+}
+
+const ZALANDO: &str = "apiVersion: acid.zalan.do/v1\nkind: postgresql\nmetadata:\n  name: acid-shop\nspec:\n  teamId: acid\n  numberOfInstances: 2\n  enableConnectionPooler: true\n  connectionPooler:\n    numberOfInstances: 2\n    mode: transaction\n  postgresql:\n    version: \"16\"\n";
+
+#[test]
+fn a_zalando_pooler_is_sized_from_max_db_connections_per_pod() {
+    // maxDBConnections defaults to 60, "divided among the pooler pods": 30 per pod, a
+    // default_pool_size of 15 and a reserve of 7 (connection_pooler.go). The API reaches the
+    // Service acid-shop-pooler on 5432.
+    let env = "DATABASE_URL=postgres://api@acid-shop-pooler.shop.svc:5432/shop\nPG_POOL_MAX=10\nPG_CONNECTION_TIMEOUT_MILLIS=3000\n";
+    let dir = tree(&[
+        (
+            "poolcheck.toml",
+            &format!("{SERVER}\n[poolers.pooler]\nfiles = [\"k8s/shop.yaml\"]\n{SERVICE}"),
+        ),
+        ("k8s/shop.yaml", ZALANDO),
+        ("api/.env", env),
+    ]);
+    let (run, v) = verify_json(dir.path());
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    let p = &v["capacity"][0]["poolers"][0];
+    assert_eq!(
+        (
+            &p["replicas"],
+            &p["server_per_instance"],
+            &p["server_demand"]
+        ),
+        (&2.into(), &22.into(), &44.into()),
+        "{p:#}"
+    );
+    assert_eq!(
+        (&p["client_demand"], &p["client_capacity"]),
+        (&1000.into(), &20000.into())
+    );
+    // enableConnectionPooler: false deploys no pooler: the same URL is then counted directly.
+    let off = ZALANDO.replace(
+        "enableConnectionPooler: true",
+        "enableConnectionPooler: false",
+    );
+    std::fs::write(dir.path().join("k8s/shop.yaml"), off).unwrap();
+    let (_, v) = verify_json(dir.path());
+    assert_eq!(
+        v["capacity"][0]["poolers"].as_array().map_or(0, Vec::len),
+        0
+    );
+    assert_eq!(v["capacity"][0]["demand"], 1000);
+}
+
+#[test]
+fn an_app_charts_pgbouncer_block_counts_its_autoscaler_maximum_unless_disabled() {
+    let values = "image:\n  repository: ghcr.io/acme/shop\npgbouncer:\n  enabled: true\n  replicaCount: 2\n  autoscaling:\n    enabled: true\n    maxReplicas: 5\n  config:\n    pgbouncer:\n      pool_mode: transaction\n      default_pool_size: 10\n      max_client_conn: 400\n";
+    let dir = tree(&[
+        (
+            "poolcheck.toml",
+            &format!("{SERVER}\n[poolers.pgbouncer]\nfiles = [\"chart/values.yaml\"]\n{SERVICE}"),
+        ),
+        ("chart/values.yaml", values),
+        ("api/.env", API_ENV.replace(":6432", ":5432").as_str()),
+    ]);
+    let (run, v) = verify_json(dir.path());
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    let p = &v["capacity"][0]["poolers"][0];
+    // 5 pods at the autoscaler's peak, each with its own app/api pool of 10.
+    assert_eq!(
+        (&p["replicas"], &p["server_demand"]),
+        (&5.into(), &50.into()),
+        "{p:#}"
+    );
+    assert_eq!(p["client_capacity"], 2000);
+    let off = values.replace(
+        "  enabled: true\n  replicaCount",
+        "  enabled: false\n  replicaCount",
+    );
+    std::fs::write(dir.path().join("chart/values.yaml"), off).unwrap();
+    let (run, v) = verify_json(dir.path());
+    assert_eq!(
+        v["capacity"][0]["poolers"].as_array().map_or(0, Vec::len),
+        0
+    );
+    assert_eq!(v["capacity"][0]["demand"], 1000);
+    assert_eq!(
+        run.code, 1,
+        "1000 direct connections of 390: {}",
+        run.stdout
+    );
 }

@@ -17,6 +17,17 @@ use crate::model::{Fleet, PoolMode, Pooler, PoolerKind};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
+fn is_one(n: &u32) -> bool {
+    *n == 1
+}
+
+impl PoolerCapacity {
+    /// Pods × processes: the PgBouncers of the tier, each with its own pools.
+    pub fn instances(&self) -> u32 {
+        self.replicas.saturating_mul(self.processes.max(1))
+    }
+}
+
 /// Where a pool's numbers came from.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PoolInputs {
@@ -60,6 +71,8 @@ pub struct PoolDemand {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PoolerInputs {
     pub replicas: Option<Origin>,
+    /// PgBouncer processes per pod (so_reuseport), when poolcheck.toml or an assumption sets it.
+    pub processes: Option<Origin>,
     pub max_client_conn: Option<Origin>,
     /// Each cap that lowered the server-side sum: its origin and "max_db_connections 30 (app)".
     pub caps: Vec<(Origin, String)>,
@@ -72,11 +85,15 @@ pub struct PoolerCapacity {
     /// Index into the fleet's poolers.
     #[serde(skip)]
     pub index: usize,
-    /// Instances of the pooler, each with its own pools and its own client limit.
+    /// Pods of the pooler.
     pub replicas: u32,
+    /// PgBouncer processes per pod (so_reuseport); each pod × process is an instance with its
+    /// own pools and its own client limit.
+    #[serde(skip_serializing_if = "is_one")]
+    pub processes: u32,
     /// Per instance.
     pub max_client_conn: u32,
-    /// max_client_conn × replicas: the clients the tier accepts when they spread evenly.
+    /// max_client_conn × instances: the clients the tier accepts when they spread evenly.
     pub client_capacity: u64,
     /// Σ of the routed services' demand at steady peak.
     pub client_demand: u64,
@@ -86,7 +103,7 @@ pub struct PoolerCapacity {
     pub server_pools: u64,
     /// Server connections one instance may open, after the caps.
     pub server_per_instance: u64,
-    /// server_per_instance × replicas: the pooler's share of the server.
+    /// server_per_instance × instances: the pooler's share of the server.
     pub server_demand: u64,
     /// The same during the services' rolling updates: more than server_demand only when an
     /// unbounded pool passes their surge through.
@@ -209,7 +226,7 @@ fn routed_pools(
             }
         }
     }
-    let replicas = u64::from(p.replicas.value.max(1));
+    let replicas = u64::from(p.instances().max(1));
     let per_instance_cap = |clients: u64, client_max: Option<u32>| {
         let spread = clients.div_ceil(replicas);
         let cap = client_max.map_or(u64::MAX, u64::from);
@@ -328,7 +345,7 @@ pub fn compute(fleet: &Fleet, index: usize) -> PoolerCapacity {
     } else {
         by_db
     };
-    let replicas = p.replicas.value;
+    let replicas = p.instances();
     let surge: u64 = pools
         .iter()
         .map(|d| u64::from(d.pool_size_rollout.saturating_sub(d.pool_size)))
@@ -340,7 +357,8 @@ pub fn compute(fleet: &Fleet, index: usize) -> PoolerCapacity {
         name: p.name.clone(),
         kind: p.kind,
         index,
-        replicas,
+        replicas: p.replicas.value,
+        processes: p.processes.value.max(1),
         max_client_conn: p.settings.max_client_conn.value,
         client_capacity: u64::from(p.settings.max_client_conn.value) * u64::from(replicas),
         client_demand: sum(|s| s.demand),
@@ -354,6 +372,8 @@ pub fn compute(fleet: &Fleet, index: usize) -> PoolerCapacity {
         services,
         inputs: PoolerInputs {
             replicas: Some(p.replicas.origin.clone()),
+            processes: (p.processes.value > 1 || p.so_reuseport.is_some())
+                .then(|| p.processes.origin.clone()),
             max_client_conn: Some(p.settings.max_client_conn.origin.clone()),
             caps,
         },

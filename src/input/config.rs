@@ -98,6 +98,9 @@ pub struct PoolerCfg {
     pub files: Vec<String>,
     /// Instances (pods or processes), each with its own pools.
     pub replicas: Option<u32>,
+    /// PgBouncer processes per pod sharing one port with `so_reuseport = 1`; each has its own
+    /// pools, so the server side is multiplied by replicas × processes.
+    pub processes: Option<u32>,
     pub server: Option<String>,
     /// `host:port` addresses clients reach it at.
     #[serde(default)]

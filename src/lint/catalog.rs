@@ -177,6 +177,10 @@ pub const FILES: &[(&str, &str)] = &[
         "PC511-unbounded-pooler-pool.toml",
         include_str!("../../rules/PC511-unbounded-pooler-pool.toml"),
     ),
+    (
+        "PC512-pooler-processes-unknown.toml",
+        include_str!("../../rules/PC512-pooler-processes-unknown.toml"),
+    ),
 ];
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

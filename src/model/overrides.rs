@@ -159,7 +159,7 @@ fn apply_paths(fleet: &mut Fleet, sets: &[(Vec<String>, String)]) -> ToolResult<
         let bad = |m: &str| {
             // The value is not echoed: a mistyped argument may be a pasted secret.
             ToolError::new(format!("--set {key}=…: {m}"))
-            .with_help("model paths: service.NAME.{replicas,max_replicas,processes,max_surge,pool_max,via}, server.NAME.{max_connections,reserved} and pooler.NAME.{replicas,default_pool_size,reserve_pool_size,max_client_conn,max_db_connections}")
+            .with_help("model paths: service.NAME.{replicas,max_replicas,processes,max_surge,pool_max,via}, server.NAME.{max_connections,reserved} and pooler.NAME.{replicas,processes,default_pool_size,reserve_pool_size,max_client_conn,max_db_connections}")
         };
         if path.len() != 3 {
             return Err(bad("expected service.NAME.FIELD or server.NAME.FIELD"));

@@ -66,6 +66,10 @@ pub struct PoolerSettings {
     /// Parameters PgBouncer tracks per client besides its own list (track_extra_parameters),
     /// lower case.
     pub track_extra_parameters: Vec<String>,
+    /// A pooler's own switches for session features, as written (`pgdog.prepared_statements`,
+    /// `pgdog.query_parser`, `pgdog.pub_sub_channel_size`, `pgcat.prepared_statements`,
+    /// `pgcat.prepared_statements_cache_size`): src/model/pooler_session.rs reads them.
+    pub switches: Vec<(String, Sourced<String>)>,
 }
 
 /// A `[databases]` entry: the name clients connect to and its per-database overrides.
@@ -172,8 +176,13 @@ pub struct Pooler {
     pub origin: Origin,
     /// Index into `Fleet::servers`: where its server-side pools connect.
     pub server: usize,
-    /// Pods or processes of the pooler; each has its own pools and its own max_client_conn.
+    /// Pods (or hosts) of the pooler; each has its own pools and its own max_client_conn.
     pub replicas: Sourced<u32>,
+    /// PgBouncer processes per pod sharing its port (`so_reuseport = 1`): each is a PgBouncer
+    /// of its own, with its own pools and max_client_conn. 1 unless poolcheck.toml says.
+    pub processes: Sourced<u32>,
+    /// Where so_reuseport is turned on: the process count is then not in the files.
+    pub so_reuseport: Option<Origin>,
     /// Addresses clients reach it at (`host:port`, lower case), for routing services to it.
     pub listen: Vec<String>,
     /// The pooler's version as declared (`version = "1.22"`), when known.
@@ -244,6 +253,18 @@ impl Pooler {
     /// The pool mode a (database, user) pool runs in: the user's, else the database's, else
     /// the pooler's (<https://www.pgbouncer.org/config.html#section-users>).
     pub fn mode_for(&self, database: Option<&str>, user: Option<&str>) -> &Sourced<PoolMode> {
+        // pgcat / PgDog: the pool the client lands in (its pool or database name, its user)
+        // carries the mode of its own entry.
+        if let Some(db) = database {
+            let fixed = self.fixed_pools.iter().filter(|f| f.cluster == db);
+            let mut fixed = fixed
+                .clone()
+                .filter(|f| Some(f.user.as_str()) == user)
+                .chain(fixed);
+            if let Some(f) = fixed.next() {
+                return &f.mode;
+            }
+        }
         let u = user
             .and_then(|u| self.user(u))
             .and_then(|u| u.mode.as_ref());
@@ -251,6 +272,13 @@ impl Pooler {
             .and_then(|d| self.database(d))
             .and_then(|d| d.mode.as_ref());
         u.or(d).unwrap_or(&self.settings.mode)
+    }
+
+    /// PgBouncers the tier runs: pods × processes per pod, each with its own pools.
+    pub fn instances(&self) -> u32 {
+        self.replicas
+            .value
+            .saturating_mul(self.processes.value.max(1))
     }
 
     /// The version as (major, minor), when declared and readable.
@@ -270,6 +298,11 @@ impl Pooler {
             return true;
         }
         let short = host.split('.').next().unwrap_or(host);
+        // A Kubernetes Service name the files give (a chart's, an operator's) is reached by its
+        // short name or any qualified form of it (`NAME.NAMESPACE.svc.cluster.local`).
+        if self.listen.contains(&format!("{short}:{port}")) {
+            return true;
+        }
         short == self.name.to_ascii_lowercase()
             && u32::from(port) == self.settings.listen_port.value
     }
@@ -353,6 +386,7 @@ pub fn apply_set(
     let s = &mut pooler.settings;
     let slot = match path[2].as_str() {
         "replicas" => &mut pooler.replicas,
+        "processes" => &mut pooler.processes,
         "default_pool_size" => &mut s.default_pool_size,
         "reserve_pool_size" => &mut s.reserve_pool_size,
         "max_client_conn" => &mut s.max_client_conn,
@@ -361,6 +395,8 @@ pub fn apply_set(
     };
     let checked = if path[2] == "replicas" {
         super::limits::pods(n)
+    } else if path[2] == "processes" {
+        super::limits::processes(n)
     } else {
         super::limits::connections(n)
     }?;
@@ -386,6 +422,8 @@ pub(crate) mod tests {
             origin: Origin::Default { note: "t".into() },
             server: 1,
             replicas: d(1),
+            processes: d(1),
+            so_reuseport: None,
             listen: listen.iter().map(|s| s.to_string()).collect(),
             version: None,
             settings: PoolerSettings {
@@ -403,6 +441,7 @@ pub(crate) mod tests {
                 client_idle_timeout: t(0),
                 listen_port: d(6432),
                 track_extra_parameters: Vec::new(),
+                switches: Vec::new(),
             },
             databases: Vec::new(),
             users: Vec::new(),

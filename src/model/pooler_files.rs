@@ -50,6 +50,11 @@ pub fn build(
             .flat_map(|f| reader.read(&l.resolve(f), name))
             .collect();
         let names = std::mem::take(&mut reader.listen);
+        // A chart or resource that turns this PgBouncer off deploys no pooler: services
+        // that name it are counted as connecting directly.
+        if !configs.is_empty() && configs.iter().all(|c| c.disabled.is_some()) {
+            continue;
+        }
         let mut p = assemble(l, name, cfg, server, &configs, &mut findings);
         if p.kind == PoolerKind::RdsProxy {
             p.fixed_pools = rds_proxy_pool(l, name, cfg, &servers[server], p.settings.mode.clone());
@@ -131,7 +136,7 @@ impl Reader<'_> {
             return Some(self.env_file(id, &text));
         }
         if name.ends_with(".yaml") || name.ends_with(".yml") {
-            return self.compose(id, &text, &name, pooler);
+            return self.yaml(id, &text, &name, pooler);
         }
         if name.ends_with(".toml") {
             return self.toml(id, &text, &name);
@@ -205,9 +210,8 @@ impl Reader<'_> {
         with_image_port(pgbouncer::from_env(image, &vars), image)
     }
 
-    /// A compose file: the service named like the pooler, else the one whose image is a
-    /// PgBouncer image, configured by its `environment`.
-    fn compose(&mut self, id: FileId, text: &str, name: &str, pooler: &str) -> Option<Config> {
+    /// A YAML file: a compose file, else Kubernetes' (Helm values, an operator's resource).
+    fn yaml(&mut self, id: FileId, text: &str, name: &str, pooler: &str) -> Option<Config> {
         let docs = match formats::yaml::parse_config(id, text, name) {
             Ok(d) => d,
             Err(e) => {
@@ -215,6 +219,17 @@ impl Reader<'_> {
                 return None;
             }
         };
+        if docs.iter().any(|d| d.get("services").is_some()) {
+            return self.compose(id, &docs, pooler);
+        }
+        let d = super::pooler_helm::read(&docs, pooler, self.sources)?;
+        self.listen.extend(d.names);
+        Some(d.config)
+    }
+
+    /// A compose file: the service named like the pooler, else the one whose image is a
+    /// PgBouncer image, configured by its `environment`.
+    fn compose(&mut self, id: FileId, docs: &[Node], pooler: &str) -> Option<Config> {
         let services = docs.iter().find_map(|d| d.get("services"))?;
         let NodeKind::Map(entries) = &services.kind else {
             return None;
@@ -424,8 +439,13 @@ struct Typer<'a> {
 }
 
 impl Typer<'_> {
+    /// The last file's value; a deployment's documented default (a chart's or an operator's,
+    /// Origin::Default) only when no file writes the key.
     fn file_value(&self, key: &str) -> Option<&Raw> {
-        self.configs.iter().rev().find_map(|c| c.setting(key))
+        let all = || self.configs.iter().rev().filter_map(|c| c.setting(key));
+        all()
+            .find(|r| !matches!(r.origin, Origin::Default { .. }))
+            .or_else(|| all().next())
     }
 
     fn default(&self, key: &str) -> Raw {
@@ -583,7 +603,16 @@ fn assemble(
         client_idle_timeout: t.get("client_idle_timeout", None, seconds),
         listen_port: t.get("listen_port", None, count),
         track_extra_parameters: Vec::new(),
+        switches: Vec::new(),
     };
+    for key in super::pooler_session::SWITCHES {
+        if let Some(raw) = t.file_value(key) {
+            settings.switches.push((
+                key.to_string(),
+                Sourced::new(raw.text.clone(), raw.origin.clone()),
+            ));
+        }
+    }
     if let Some(raw) = t.file_value("track_extra_parameters") {
         settings.track_extra_parameters = raw
             .text
@@ -645,10 +674,32 @@ fn assemble(
             databases.push(PoolerDatabase::plain(name, r.database_origin.clone()));
         }
     }
+    // so_reuseport = 1: several PgBouncer processes share the port, and how many is not in
+    // the file; poolcheck.toml's `processes` says (PC512 while it does not).
+    let so_reuseport = t
+        .file_value("so_reuseport")
+        .filter(|r| {
+            matches!(
+                r.text.trim().to_ascii_lowercase().as_str(),
+                "1" | "true" | "yes" | "on"
+            )
+        })
+        .map(|r| r.origin.clone());
+    let processes = match cfg.processes {
+        Some(n) => Sourced::new(n.max(1), l.origin(&["poolers", name, "processes"])),
+        None => Sourced::new(
+            1,
+            Origin::Assumed {
+                note: format!("1 process per pod assumed: [poolers.{name}] sets no processes"),
+            },
+        ),
+    };
     Pooler {
         name: name.to_string(),
         kind,
         origin: l.origin(&["poolers", name]),
+        processes,
+        so_reuseport,
         server,
         replicas: match cfg.replicas {
             // One pool per target, however many endpoints the proxy has.
@@ -659,12 +710,14 @@ fn assemble(
                 },
             ),
             Some(n) => Sourced::new(n, l.origin(&["poolers", name, "replicas"])),
-            None => Sourced::new(
-                1,
-                Origin::Assumed {
-                    note: format!("1 instance assumed: [poolers.{name}] sets no replicas"),
-                },
-            ),
+            None => file_replicas(&mut t).unwrap_or_else(|| {
+                Sourced::new(
+                    1,
+                    Origin::Assumed {
+                        note: format!("1 instance assumed: [poolers.{name}] sets no replicas"),
+                    },
+                )
+            }),
         },
         listen,
         // poolcheck.toml's version beats the one a compose image tag names.
@@ -686,6 +739,37 @@ fn assemble(
         routes,
         workers,
     }
+}
+
+/// The pods a chart or resource runs at peak: the autoscaler's maximum when it is on, else
+/// the replica count (a later file's over an earlier one's, a file's over a documented
+/// default). Unreadable: PC002 at it, and the next candidate applies.
+fn file_replicas(t: &mut Typer<'_>) -> Option<Sourced<u32>> {
+    let configs = t.configs;
+    let pick = |f: fn(&Config) -> Option<&Raw>| {
+        let all = || configs.iter().rev().filter_map(f);
+        all()
+            .find(|r| !matches!(r.origin, Origin::Default { .. }))
+            .or_else(|| all().next())
+    };
+    let candidates = [
+        pick(|c| c.max_replicas.as_ref()),
+        pick(|c| c.replicas.as_ref()),
+    ];
+    for raw in candidates.into_iter().flatten() {
+        let key = "replicas";
+        let parsed = raw
+            .text
+            .trim()
+            .parse::<u64>()
+            .map_err(|_| "is not a whole number".to_string())
+            .and_then(super::limits::pods);
+        match parsed {
+            Ok(n) => return Some(Sourced::new(n, raw.origin.clone())),
+            Err(why) => t.invalid(key, raw, &why),
+        }
+    }
+    None
 }
 
 /// Odyssey: each route typed, a parameter it leaves out taking Odyssey's default, and the

@@ -61,7 +61,23 @@ pub fn pgcat(root: &Node) -> Config {
         c.settings
             .push(("server_lifetime".into(), ms_as_seconds(t)));
     }
+    // Prepared statements in transaction mode: `prepared_statements = true`, or a cache size
+    // above 0 ("0 means disabled"), in [general] or a pool
+    // (https://github.com/postgresml/pgcat/blob/main/CONFIG.md#prepared_statements_cache_size).
+    for key in ["prepared_statements", "prepared_statements_cache_size"] {
+        if let Some(r) = general.and_then(|g| g.get(key)).and_then(raw) {
+            c.settings.push((format!("pgcat.{key}"), r));
+        }
+    }
     for pool in entries(root.get("pools")) {
+        if let Some(r) = pool
+            .value
+            .get("prepared_statements_cache_size")
+            .and_then(raw)
+        {
+            c.settings
+                .push(("pgcat.prepared_statements_cache_size".into(), r));
+        }
         let mode = pool.value.get("pool_mode").and_then(raw);
         for u in entries(pool.value.get("users")) {
             let Some(user) = text(u.value.get("username")) else {
@@ -132,6 +148,19 @@ pub fn pgdog(root: &Node) -> Config {
         if let Some(r) = g(from) {
             c.settings
                 .push((to.into(), if ms { ms_as_seconds(r) } else { r }));
+        }
+    }
+    // What PgDog keeps of a session in transaction mode: prepared statements ("disabled",
+    // "extended" by default, "full": .../general/#prepared_statements), advisory locks while
+    // its query parser runs (query_parser, features/connection-pooler/transaction-mode.md),
+    // LISTEN with pub_sub_channel_size above 0 (features/connection-pooler/pub_sub.md).
+    for key in [
+        "prepared_statements",
+        "query_parser",
+        "pub_sub_channel_size",
+    ] {
+        if let Some(r) = g(key) {
+            c.settings.push((format!("pgdog.{key}"), r));
         }
     }
     if let Some(NodeKind::Seq(dbs)) = root.get("databases").map(|d| &d.kind) {

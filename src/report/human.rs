@@ -429,13 +429,24 @@ fn pooler_line(p: &crate::capacity::pooler::PoolerCapacity) -> String {
         p.client_demand_rollout,
         p.client_capacity,
         p.max_client_conn,
-        crate::core::text::count(p.replicas as usize, "instance"),
+        instances_term(p),
         service_terms(&p.services).join(", "),
         p.server_demand,
-        crate::core::text::count(p.replicas as usize, "instance"),
+        instances_term(p),
         p.server_per_instance,
         pools.join(", ")
     )
+}
+
+/// `2 instances`, or with so_reuseport `4 instances (2 pods × 2 processes)`.
+fn instances_term(p: &crate::capacity::pooler::PoolerCapacity) -> String {
+    let n = crate::core::text::count(p.instances() as usize, "instance");
+    if p.processes > 1 {
+        let pods = crate::core::text::count(p.replicas as usize, "pod");
+        format!("{n} ({pods} × {} processes)", p.processes)
+    } else {
+        n
+    }
 }
 
 /// `--verbose` lines of a pooler's tiers: instances, client limit, each pool's size and mode.
@@ -445,12 +456,25 @@ fn pooler_origins(
     lines: &mut Vec<String>,
 ) {
     let i = &p.inputs;
+    let pods = if i.processes.is_some() {
+        "pods"
+    } else {
+        "instances"
+    };
     lines.push(format!(
-        "{} instances {}: {}",
+        "{} {pods} {}: {}",
         crate::core::text::possessive(&p.name),
         p.replicas,
         origin_text(sources, i.replicas.as_ref())
     ));
+    if let Some(o) = &i.processes {
+        lines.push(format!(
+            "{} processes per pod {}: {}",
+            crate::core::text::possessive(&p.name),
+            p.processes,
+            origin_text(sources, Some(o))
+        ));
+    }
     lines.push(format!(
         "{} max_client_conn {}: {}",
         crate::core::text::possessive(&p.name),

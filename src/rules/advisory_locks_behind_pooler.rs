@@ -1,9 +1,10 @@
 //! PC507: Rails migrations take a session-level advisory lock (ActiveRecord's `advisory_locks`,
-//! on by default) through a PgBouncer in transaction or statement mode, where "Session-level
-//! advisory locks" are "Never" supported (<https://www.pgbouncer.org/features.html>): the lock
-//! and its release can run on different server connections.
+//! on by default) through a pooler in transaction or statement mode, where the lock and its
+//! release can run on different server connections: PgBouncer's "Session-level advisory
+//! locks" are "Never" supported (<https://www.pgbouncer.org/features.html>), and so for every
+//! pooler that does not pin the connection on a lock (src/model/pooler_session.rs).
 
-use super::common::{cite_route, sharing_pgbouncer};
+use super::common::{cite_route, sharing_pooler};
 use crate::core::code::Code;
 use crate::core::finding::Finding;
 use crate::lint::Context;
@@ -15,9 +16,12 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
         let Some(locks) = svc.pool.advisory_locks.as_ref().filter(|l| l.value) else {
             continue;
         };
-        let Some((p, mode)) = sharing_pgbouncer(ctx, svc) else {
+        let Some((p, mode, keeps)) = sharing_pooler(ctx, svc) else {
             continue;
         };
+        if keeps.advisory_locks {
+            continue;
+        }
         let message = format!(
             "`{}`'s migration advisory lock is lost in `{}`'s {} mode",
             svc.name,

@@ -1,5 +1,5 @@
 //! Helpers several rules share: labelling every input of a capacity sum, and the pool size
-//! that would fit (both read the capacity results), and the PgBouncer a service's session
+//! that would fit (both read the capacity results), and the pooler a service's session
 //! state does not survive (the session rules, PC507–PC510).
 
 use crate::capacity::fleet::{ServerCapacity, ServiceDemand};
@@ -44,10 +44,26 @@ pub fn cite_pooler_server(mut f: Finding, p: &PoolerCapacity) -> Finding {
     for (o, what) in &p.inputs.caps {
         f = f.cite(o, format!("{n}: {what}"));
     }
-    if let Some(o) = &p.inputs.replicas {
-        f = f.cite(o, format!("{n}: × {} instances", p.replicas));
+    cite_instances(f, p, &format!("{n}: "))
+}
+
+/// Labels a pooler's instances: its pods, and with so_reuseport its processes per pod.
+pub fn cite_instances(mut f: Finding, p: &PoolerCapacity, prefix: &str) -> Finding {
+    match &p.inputs.processes {
+        Some(procs) => {
+            if let Some(o) = &p.inputs.replicas {
+                f = f.cite(o, format!("{prefix}× {} pods", p.replicas));
+            }
+            f.cite(
+                procs,
+                format!("{prefix}× {} processes per pod (so_reuseport)", p.processes),
+            )
+        }
+        None => match &p.inputs.replicas {
+            Some(o) => f.cite(o, format!("{prefix}× {} instances", p.instances())),
+            None => f,
+        },
     }
-    f
 }
 
 /// Labels one service's share of a capacity sum.
@@ -184,23 +200,25 @@ pub fn stack_note(stack: Option<&str>) -> String {
     stack.map_or(String::new(), |s| format!(" ({s})"))
 }
 
-/// The PgBouncer a service goes through, with the pool mode of its (database, user), when that
-/// mode hands each transaction to any server connection (transaction, statement): session
-/// state does not survive there (<https://www.pgbouncer.org/features.html>, "SQL feature map
-/// for pooling modes"). Other poolers document their own maps; these rules follow PgBouncer's.
-pub fn sharing_pgbouncer<'a>(
+/// The pooler a service goes through, with the pool mode of its (database, user), when that
+/// mode hands each transaction to any server connection (transaction, statement) and the
+/// pooler does not pin sessions instead: session state does not survive there, except what
+/// the pooler carries over ([`crate::model::pooler_session::keeps`]).
+pub fn sharing_pooler<'a>(
     ctx: &Context<'a>,
     svc: &crate::model::Service,
 ) -> Option<(
     &'a crate::model::Pooler,
     &'a crate::model::Sourced<crate::model::PoolMode>,
+    crate::model::pooler_session::Keeps,
 )> {
     let p = ctx.fleet.poolers.get(svc.via?)?;
-    if p.kind != crate::model::PoolerKind::Pgbouncer {
-        return None;
-    }
-    let mode = p.mode_for(svc.effective_database(), svc.effective_role());
-    mode.value.shares_connections().then_some((p, mode))
+    let mode = crate::model::pooler_session::sharing_mode(
+        p,
+        svc.effective_database(),
+        svc.effective_role(),
+    )?;
+    Some((p, mode, crate::model::pooler_session::keeps(p)?))
 }
 
 /// Labels the line that routes a service to the pooler (its URL) and the pool mode.

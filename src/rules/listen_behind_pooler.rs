@@ -1,9 +1,11 @@
 //! PC509: part of the stack LISTENs (Action Cable's postgresql adapter, GoodJob) through a
-//! PgBouncer in transaction or statement mode, where "LISTEN" is "Never" supported
-//! (<https://www.pgbouncer.org/features.html>): notifications go to a server connection the
-//! client no longer holds. GoodJob's advisory locks are session-level too.
+//! pooler in transaction or statement mode, where notifications go to a server connection the
+//! client no longer holds: PgBouncer's "LISTEN" is "Never" supported
+//! (<https://www.pgbouncer.org/features.html>), and so for every pooler without a pub/sub of
+//! its own (PgDog's, src/model/pooler_session.rs). GoodJob's advisory locks are session-level
+//! too.
 
-use super::common::{cite_route, sharing_pgbouncer};
+use super::common::{cite_route, sharing_pooler};
 use crate::core::code::Code;
 use crate::core::finding::Finding;
 use crate::lint::Context;
@@ -15,14 +17,16 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
         if svc.pool.stack_uses.is_empty() {
             continue;
         }
-        let Some((p, mode)) = sharing_pgbouncer(ctx, svc) else {
+        let Some((p, mode, keeps)) = sharing_pooler(ctx, svc) else {
             continue;
         };
         for u in &svc.pool.stack_uses {
-            let what = if u.feature.takes_advisory_locks() {
-                "LISTENs and locks"
-            } else {
-                "LISTENs"
+            let locks = u.feature.takes_advisory_locks() && !keeps.advisory_locks;
+            let what = match (keeps.listen, locks) {
+                (false, true) => "LISTENs and locks",
+                (false, false) => "LISTENs",
+                (true, true) => "locks",
+                (true, false) => continue,
             };
             let message = format!(
                 "`{}`'s {} {what}, lost in `{}`'s {} mode",

@@ -19,6 +19,7 @@ mod pool_outlives_server_idle_close;
 mod pool_size_unknown;
 mod pool_unstable_for_workload;
 mod pooler_client_limit_exceeded;
+mod pooler_processes_unknown;
 mod pooler_server_pools_exceed_server_slots;
 mod pooler_timeout_undercuts_app;
 mod prepared_statements_behind_pgbouncer;
@@ -79,6 +80,7 @@ pub const CHECKS: &[(Code, Check)] = &[
     (Code::PC509, listen_behind_pooler::check),
     (Code::PC510, transactions_in_statement_mode::check),
     (Code::PC511, unbounded_pooler_pool::check),
+    (Code::PC512, pooler_processes_unknown::check),
 ];
 
 /// Codes raised outside the CHECKS table (while reading input).

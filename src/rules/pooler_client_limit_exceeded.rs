@@ -1,7 +1,7 @@
 //! PC502: the services behind a pooler can open more client connections at peak than its
 //! instances accept (max_client_conn each).
 
-use super::common::cite_demand;
+use super::common::{cite_demand, cite_instances};
 use crate::core::code::Code;
 use crate::core::finding::Finding;
 use crate::lint::Context;
@@ -30,12 +30,12 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
                 "services behind pooler `{}` can open {} client connections at peak but its {} {} {} ({limit} {} each); {refusal}",
                 p.name,
                 p.client_demand,
-                crate::core::text::count(p.replicas as usize, "instance"),
-                if p.replicas == 1 { "accepts" } else { "accept" },
+                crate::core::text::count(p.instances() as usize, "instance"),
+                if p.instances() == 1 { "accepts" } else { "accept" },
                 p.client_capacity,
                 p.max_client_conn
             );
-            let need = p.client_demand.div_ceil(u64::from(p.replicas.max(1)));
+            let need = p.client_demand.div_ceil(u64::from(p.instances().max(1)));
             let key = match p.kind {
                 crate::core::engine::PoolerKind::Supavisor => "POOLER_MAX_CLIENT_CONN",
                 crate::core::engine::PoolerKind::Odyssey => "client_max",
@@ -51,9 +51,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
             if let Some(o) = &p.inputs.max_client_conn {
                 f = f.cite(o, format!("{limit} {}", p.max_client_conn));
             }
-            if let Some(o) = &p.inputs.replicas {
-                f = f.cite(o, format!("× {} instances", p.replicas));
-            }
+            f = cite_instances(f, p, "");
             out.push(f.server(&cap.server));
         }
         for p in &cap.poolers {
@@ -71,7 +69,7 @@ fn route_limits(p: &crate::capacity::pooler::PoolerCapacity, server: &str) -> Ve
         let Some((max, origin)) = &d.client_max else {
             continue;
         };
-        let accepted = u64::from(*max) * u64::from(p.replicas);
+        let accepted = u64::from(*max) * u64::from(p.instances());
         if d.clients <= accepted || d.services.is_empty() {
             continue;
         }
@@ -80,9 +78,9 @@ fn route_limits(p: &crate::capacity::pooler::PoolerCapacity, server: &str) -> Ve
             "services behind pooler `{}` open {} client connections to route {pool} at peak but its {} accept {accepted} there (client_max {max} each); the rest get \"too many connections\"",
             p.name,
             d.clients,
-            crate::core::text::count(p.replicas as usize, "instance"),
+            crate::core::text::count(p.instances() as usize, "instance"),
         );
-        let need = d.clients.div_ceil(u64::from(p.replicas.max(1)));
+        let need = d.clients.div_ceil(u64::from(p.instances().max(1)));
         let help = format!(
             "raise the route's client_max to {need} or more, add pooler instances, or lower the services' pools"
         );
@@ -93,9 +91,7 @@ fn route_limits(p: &crate::capacity::pooler::PoolerCapacity, server: &str) -> Ve
             }
         }
         f = f.cite(origin, format!("route {pool}: client_max {max}"));
-        if let Some(o) = &p.inputs.replicas {
-            f = f.cite(o, format!("× {} instances", p.replicas));
-        }
+        f = cite_instances(f, p, "");
         out.push(f.server(server));
     }
     out

@@ -23,7 +23,10 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
             .map(|p| {
                 format!(
                     "{} {} = {} × {}",
-                    p.name, p.server_demand, p.replicas, p.server_per_instance
+                    p.name,
+                    p.server_demand,
+                    p.instances(),
+                    p.server_per_instance
                 )
             })
             .collect();

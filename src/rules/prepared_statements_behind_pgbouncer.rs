@@ -1,7 +1,8 @@
-//! PC204: prepared statements or a statement cache through PgBouncer in transaction or
-//! statement mode, where PgBouncer does not track them: either the URL says so
-//! (`pgbouncer=true`) or the service is routed through a declared pooler whose mode, version
-//! and max_prepared_statements poolcheck knows.
+//! PC204: prepared statements or a statement cache through a pooler in transaction or
+//! statement mode that does not carry them across server connections: either the URL says so
+//! (`pgbouncer=true`) or the service is routed through a declared pooler whose mode and
+//! support poolcheck knows (PgBouncer's version and max_prepared_statements; pgcat's
+//! prepared_statements, off by default; PgDog's prepared_statements, "extended" by default).
 
 use crate::core::code::Code;
 use crate::core::finding::Finding;
@@ -64,8 +65,25 @@ fn url_flag(svc: &Service) -> Option<Finding> {
     Some(f.cite(&pgb.origin, "pgbouncer=true").service(&svc.name))
 }
 
-/// Why a PgBouncer does not track prepared statements, and the value that says so.
+/// Why a pooler does not carry prepared statements across server connections, and the value
+/// that says so. pgcat and PgDog have switches of their own (src/model/pooler_session.rs);
+/// PgBouncer's answer depends on its version and max_prepared_statements.
 fn unsupported(p: &Pooler) -> Option<(String, Origin)> {
+    if let Some((on, at)) = crate::model::pooler_session::prepares(p) {
+        if on {
+            return None;
+        }
+        let why = match p.kind {
+            PoolerKind::Pgdog => "PgDog's prepared_statements is \"disabled\"",
+            _ => "pgcat's prepared statement support is off (its default)",
+        };
+        let origin = at.unwrap_or_else(|| Origin::Default {
+            note: "pgcat: prepared_statements false, prepared_statements_cache_size 0 \
+                   (https://github.com/postgresml/pgcat/blob/main/CONFIG.md)"
+                .into(),
+        });
+        return Some((why.to_string(), origin));
+    }
     if p.kind != PoolerKind::Pgbouncer {
         return None;
     }
@@ -138,8 +156,13 @@ fn through_pooler(svc: &Service, p: &Pooler) -> Option<Finding> {
         p.name,
         mode.value.word()
     );
-    let help =
-        format!("{fix}, or set max_prepared_statements = 200 (PgBouncer ≥ 1.21 tracks them)");
+    let help = match p.kind {
+        PoolerKind::Pgcat => format!(
+            "{fix}, or set prepared_statements = true and prepared_statements_cache_size = 500 in pgcat.toml [general]"
+        ),
+        PoolerKind::Pgdog => format!("{fix}, or set prepared_statements = \"extended\" in pgdog.toml"),
+        _ => format!("{fix}, or set max_prepared_statements = 200 (PgBouncer ≥ 1.21 tracks them)"),
+    };
     let mut f = Finding::new(Code::PC204, message, help);
     // A default (Rails prepares unless told not to) has no line: the URL that reaches the
     // pooler is where the service says it goes through it.

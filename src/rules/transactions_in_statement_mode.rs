@@ -1,10 +1,12 @@
-//! PC510: a PgBouncer in statement mode serves a stack that runs multi-statement transactions
+//! PC510: a pooler in statement mode serves a stack that runs multi-statement transactions
 //! (ActiveRecord, SQLAlchemy, Prisma, HikariCP with autoCommit false). Statement pooling is
 //! "transaction pooling with a twist: Multi-statement transactions are disallowed"
-//! (<https://www.pgbouncer.org/features.html>), so every such transaction fails. One finding
-//! per pool_mode line, naming every service it refuses.
+//! (PgBouncer, <https://www.pgbouncer.org/features.html>; PgDog: "clients are not allowed to
+//! start explicit transactions", <https://docs.pgdog.dev/features/connection-pooler/transaction-mode/>;
+//! Odyssey's `pool "statement"` likewise), so every such transaction fails. One finding per
+//! pool_mode line, naming every service it refuses.
 
-use super::common::sharing_pgbouncer;
+use super::common::sharing_pooler;
 use crate::core::code::Code;
 use crate::core::finding::Finding;
 use crate::lint::Context;
@@ -17,7 +19,7 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
         if !svc.pool.transactions.as_ref().is_some_and(|t| t.value) {
             continue;
         }
-        let Some((_, mode)) = sharing_pgbouncer(ctx, svc) else {
+        let Some((_, mode, _)) = sharing_pooler(ctx, svc) else {
             continue;
         };
         let Some(via) = svc.via else { continue };
@@ -41,7 +43,14 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
             "`{}`'s statement mode refuses the transactions of {who}",
             p.name
         );
-        let help = "set pool_mode = transaction for this database or user";
+        // Each pooler names the key its own way.
+        let help = match p.kind {
+            crate::model::PoolerKind::Pgdog => {
+                "set pooler_mode = \"transaction\" for this database or user"
+            }
+            crate::model::PoolerKind::Odyssey => "set pool \"transaction\" in this route",
+            _ => "set pool_mode = transaction for this database or user",
+        };
         let mut f =
             Finding::new(Code::PC510, message, help).cite(mode_origin, "pool_mode statement");
         for s in &svcs {

@@ -16,8 +16,8 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
                 } else {
                     format!(
                         ": {} at peak over {}",
-                        u64::from(d.pool_size) * u64::from(p.replicas),
-                        crate::core::text::count(p.replicas as usize, "instance")
+                        u64::from(d.pool_size) * u64::from(p.instances()),
+                        crate::core::text::count(p.instances() as usize, "instance")
                     )
                 };
                 let message = format!(

@@ -44,6 +44,13 @@ pub struct Config {
     pub routes: Vec<Route>,
     /// Odyssey's `storage "name" { … }` blocks: the name and its parameters.
     pub storages: Vec<Entry>,
+    /// Pods a Helm chart or an operator resource runs (`replicaCount`, `spec.instances`,
+    /// `numberOfInstances`), and the autoscaler's maximum when it is on.
+    pub replicas: Option<Raw>,
+    pub max_replicas: Option<Raw>,
+    /// Where a chart turns this PgBouncer off (`pgbouncer.enabled: false`): the file
+    /// contributes nothing.
+    pub disabled: Option<Origin>,
 }
 
 /// An Odyssey route: the database and user a client names (None: `default`), where the
@@ -105,6 +112,9 @@ pub struct Data {
     pub supavisor: KindData,
     pub odyssey: KindData,
     pub rds_proxy: KindData,
+    /// PgBouncer as a Helm chart or a Kubernetes operator deploys it (`icoretech`, `cnpg`,
+    /// `zalando`).
+    pub deployments: BTreeMap<String, KindData>,
 }
 
 /// Another pooler's documented defaults, under PgBouncer's key names.
@@ -112,6 +122,10 @@ pub struct Data {
 #[serde(deny_unknown_fields)]
 pub struct KindData {
     pub defaults: BTreeMap<String, (toml::Value, String)>,
+    /// Startup parameters the pooler restores on the server connection a client gets, lower
+    /// case (src/model/pooler_session.rs).
+    #[serde(default)]
+    pub tracked_parameters: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -161,6 +175,11 @@ pub fn kind_default_of(kind: &str, key: &str) -> Option<(String, &'static str)> 
         _ => return None,
     };
     value_text(d.defaults.get(key)?)
+}
+
+/// A deployment's own value for a key (`icoretech`, `cnpg`, `zalando`; see rules/poolers.toml).
+pub fn deployment_default(which: &str, key: &str) -> Option<(String, &'static str)> {
+    value_text(data().deployments.get(which)?.defaults.get(key)?)
 }
 
 fn value_text((v, src): &'static (toml::Value, String)) -> Option<(String, &'static str)> {
