@@ -43,6 +43,12 @@ fn a_trilogy_adapter_makes_the_server_mysql_and_pc101_quotes_its_refusal() {
                 .contains("MySQL refuses the rest with `ERROR 1040 (HY000): Too many connections`"),
         "{msg}"
     );
+    // MySQL's advice names its own pooler, not PgBouncer.
+    let help = f["help"].as_str().unwrap();
+    assert!(
+        help.ends_with("raise max_connections, or put ProxySQL in front"),
+        "{help}"
+    );
     // --verbose says where the kind came from: the adapter's line and column.
     let human = poolcheck_in(&dir, &[&args[..], &["--verbose"]].concat());
     assert!(
