@@ -402,6 +402,58 @@ fn verify_takes_the_probed_limits_into_the_model() {
     assert!(!msg.contains(&format!("{}", max - 3)), "{msg}");
 }
 
+#[test]
+fn verify_probe_keeps_mariadbs_extra_port_as_a_server_fact() {
+    if !available() {
+        return;
+    }
+    let _s = serial();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("app.env"),
+        "DATABASE_URL=mysql2://root@127.0.0.1:3306/test\nDB_POOL_SIZE=5\n",
+    )
+    .unwrap();
+    let args = ["verify", "--no-config", "app.env", "--probe", ROOT_URL];
+    let run = poolcheck_in(dir.path(), &[&args[..], &["--format", "json"]].concat());
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let v = json(&run);
+    assert_report_schema(&v);
+    let port = variable("VARIABLES", "extra_port");
+    let extra = variable("VARIABLES", "extra_max_connections");
+    let cap = &v["capacity"][0];
+    assert_eq!(cap["engine"], "mariadb");
+    assert_eq!(
+        (
+            cap["extra_port"]["port"].as_u64().map(|n| n.to_string()),
+            cap["extra_port"]["max_connections"]
+                .as_u64()
+                .map(|n| n.to_string())
+        ),
+        (Some(port.clone()), Some(extra.clone())),
+        "{cap}"
+    );
+    // The extra port's connections are not usable slots: usable stays max_connections.
+    assert_eq!(
+        cap["usable"].as_u64().map(|n| n.to_string()),
+        Some(variable("VARIABLES", "max_connections"))
+    );
+    let human = poolcheck_in(dir.path(), &[&args[..], &["--verbose"]].concat());
+    let at = if port == "0" {
+        "no extra_port".to_string()
+    } else {
+        format!("on extra_port {port}, for administrators, not counted as usable")
+    };
+    assert!(
+        human.stdout.contains(&format!(
+            "  extra_max_connections {extra} ({at}): from the live server (extra_port, \
+             extra_max_connections)\n"
+        )),
+        "{}",
+        human.stdout
+    );
+}
+
 /// Starts `poolcheck saturate` in the background with JSON output.
 fn spawn_saturate(args: &[&str]) -> std::process::Child {
     Command::new(env!("CARGO_BIN_EXE_poolcheck"))

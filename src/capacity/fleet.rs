@@ -56,6 +56,9 @@ pub struct ServerInputs {
     pub max_connections: Option<Origin>,
     pub reserved: Option<Origin>,
     pub other_usage: Option<Origin>,
+    pub extra_port: Option<Origin>,
+    /// Where a server that is not PostgreSQL (the default) got its kind.
+    pub engine: Option<Origin>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -75,6 +78,10 @@ pub struct ServerCapacity {
     /// The poolers whose server-side pools connect here, each with the services behind it.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub poolers: Vec<super::pooler::PoolerCapacity>,
+    /// MariaDB's extra_port, when a probe read it: connections beyond `usable`, for
+    /// administrators.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub extra_port: Option<crate::model::ExtraPort>,
     #[serde(skip)]
     pub inputs: ServerInputs,
 }
@@ -185,10 +192,16 @@ pub fn compute(fleet: &Fleet) -> Vec<ServerCapacity> {
                     .fold(share_rollout, |a, s| a.saturating_add(s.demand_rollout)),
                 services,
                 poolers,
+                extra_port: server.extra_port.as_ref().map(|e| e.value),
                 inputs: ServerInputs {
                     max_connections: server.max_connections.as_ref().map(|m| m.origin.clone()),
                     reserved: Some(reserved.origin),
                     other_usage: server.other_usage.as_ref().map(|o| o.origin.clone()),
+                    extra_port: server.extra_port.as_ref().map(|e| e.origin.clone()),
+                    engine: server
+                        .engine_origin
+                        .clone()
+                        .filter(|_| server.engine != crate::core::engine::Engine::Postgres),
                 },
             }
         })

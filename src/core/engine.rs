@@ -39,6 +39,26 @@ impl Engine {
         }
     }
 
+    /// The engine an adapter or database-type key names (`adapter: trilogy`,
+    /// `DATABASE_ADAPTER=mysql2`, `DB_TYPE=mariadb`), if any: the names Rails' adapters
+    /// (and activerecord-postgis-adapter's `postgis`), Gitea's, Keycloak's and n8n's
+    /// database types use. Only SQL servers: a Redis key names no SQL server, and SQLite or
+    /// SQL Server are not modelled.
+    /// <https://guides.rubyonrails.org/configuring.html#configuring-a-database> (mysql2,
+    /// trilogy, postgresql),
+    /// <https://docs.gitea.com/administration/config-cheat-sheet#database-database> (mysql,
+    /// postgres), <https://www.keycloak.org/server/all-config#category-database> (mariadb,
+    /// mysql, postgres), <https://docs.n8n.io/hosting/configuration/environment-variables/database/>
+    /// (postgresdb, mysqldb, mariadb).
+    pub fn from_adapter(value: &str) -> Option<Engine> {
+        match value.trim().to_ascii_lowercase().as_str() {
+            "mysql" | "mysql2" | "trilogy" | "mysqldb" => Some(Engine::Mysql),
+            "mariadb" => Some(Engine::Mariadb),
+            "postgresql" | "postgres" | "postgis" | "postgresdb" => Some(Engine::Postgres),
+            _ => None,
+        }
+    }
+
     /// What the server keeps back from ordinary roles when nothing else is known, and why.
     pub fn default_reserve(self) -> (u32, &'static str) {
         match self {
@@ -98,6 +118,17 @@ mod tests {
             assert_eq!(Engine::from_scheme(s), Some(e), "{s}");
         }
         assert_eq!(Engine::from_scheme("https"), None);
+        for (a, e) in [
+            ("mysql2", Some(Engine::Mysql)),
+            ("Trilogy", Some(Engine::Mysql)),
+            ("mariadb", Some(Engine::Mariadb)),
+            ("postgresql", Some(Engine::Postgres)),
+            ("postgresdb", Some(Engine::Postgres)),
+            ("sqlite3", None),
+            ("redis", None),
+        ] {
+            assert_eq!(Engine::from_adapter(a), e, "{a}");
+        }
         assert_eq!(Engine::Postgres.default_reserve().0, 3);
     }
 }

@@ -122,6 +122,74 @@ pub fn parse_go_duration(text: &str) -> Result<Duration, String> {
         .map_err(|e| format!("{e} (a Go duration such as `30s`, `5m` or `1h30m`)"))
 }
 
+/// A Spring Boot `Duration` property (`spring.data.redis.lettuce.pool.max-wait`): `-1ms`,
+/// `500ms`, `10s`, a plain number in milliseconds (`2000`), or ISO-8601 (`PT30S`, `PT1M30S`).
+/// Returns whether it is negative (Spring's "block indefinitely") and its magnitude.
+/// <https://docs.spring.io/spring-boot/reference/features/external-config.html#features.external-config.typesafe-configuration-properties.conversion.durations>
+pub fn parse_spring_duration(text: &str) -> Result<(bool, Duration), String> {
+    let t = text.trim();
+    let q = crate::core::secrets::clip(t, 48);
+    let bad =
+        || format!("`{q}` is not a Spring duration; write e.g. `500ms`, `10s`, `2m` or `PT30S`");
+    let (negative, body) = match t.strip_prefix('-') {
+        Some(b) => (true, b),
+        None => (false, t.strip_prefix('+').unwrap_or(t)),
+    };
+    if let Some(iso) = body.strip_prefix(['P', 'p']) {
+        let (days, time) = match iso.split_once(['T', 't']) {
+            Some((d, t)) => (d, t),
+            None => (iso, ""),
+        };
+        let mut secs = 0.0f64;
+        let mut any = false;
+        for (part, units) in [
+            (days, &[('D', 86_400.0)][..]),
+            (time, &[('H', 3600.0), ('M', 60.0), ('S', 1.0)][..]),
+        ] {
+            let mut rest = part;
+            for (u, scale) in units {
+                if rest.is_empty() {
+                    break;
+                }
+                if let Some(at) = rest.find([*u, u.to_ascii_lowercase()]) {
+                    let n: f64 = rest[..at].parse().map_err(|_| bad())?;
+                    secs += n * scale;
+                    rest = &rest[at + 1..];
+                    any = true;
+                }
+            }
+            if !rest.is_empty() {
+                return Err(bad());
+            }
+        }
+        if !any {
+            return Err(bad());
+        }
+        return duration_from_secs(secs)
+            .map(|d| (negative, d))
+            .map_err(|e| format!("`{q}` {e}"));
+    }
+    let digits = body.bytes().take_while(u8::is_ascii_digit).count();
+    if digits == 0 {
+        return Err(bad());
+    }
+    let n: f64 = body[..digits].parse().map_err(|_| bad())?;
+    let scale = match &body[digits..] {
+        "ns" => 1e-9,
+        "us" => 1e-6,
+        // Spring's default unit for a plain number is milliseconds.
+        "" | "ms" => 1e-3,
+        "s" => 1.0,
+        "m" => 60.0,
+        "h" => 3600.0,
+        "d" => 86_400.0,
+        _ => return Err(bad()),
+    };
+    duration_from_secs(n * scale)
+        .map(|d| (negative, d))
+        .map_err(|e| format!("`{q}` {e}"))
+}
+
 /// Human form of a duration, e.g. `8h 20m`, `30s`, `40ms`, `1.5ms`.
 pub fn format_duration(d: Duration) -> String {
     let total = d.as_secs_f64();
@@ -176,6 +244,23 @@ mod tests {
         assert!(parse_go_duration("5sec").is_err());
         assert!(parse_duration("99999999999999999999s").is_err());
         assert!(parse_duration("1e309s").is_err());
+    }
+
+    #[test]
+    fn spring_durations() {
+        let p = parse_spring_duration;
+        assert_eq!(p("-1ms"), Ok((true, Duration::from_millis(1))));
+        assert_eq!(p("-1"), Ok((true, Duration::from_millis(1))));
+        assert_eq!(p("2000"), Ok((false, Duration::from_secs(2))));
+        assert_eq!(p("10s"), Ok((false, Duration::from_secs(10))));
+        assert_eq!(p("2m"), Ok((false, Duration::from_secs(120))));
+        assert_eq!(p("PT30S"), Ok((false, Duration::from_secs(30))));
+        assert_eq!(p("PT1M30S"), Ok((false, Duration::from_secs(90))));
+        assert_eq!(p("P1DT1H"), Ok((false, Duration::from_secs(90_000))));
+        assert_eq!(p("PT0.5S"), Ok((false, Duration::from_millis(500))));
+        for bad in ["", "ms", "10 sec", "1.5s", "PT", "PTxS", "P1H"] {
+            assert!(p(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

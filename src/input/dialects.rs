@@ -27,6 +27,9 @@ pub enum Concept {
     /// A key only one application writes (Gitea's `[database] DB_TYPE`): it sets nothing, but
     /// names the library whose documented defaults then apply.
     Identifies,
+    /// The value names the kind of server (Rails' `adapter: trilogy`, `DB_TYPE=mysql`):
+    /// it decides the server's engine when no URL scheme does.
+    ServerKind,
     /// Migrations take a session-level advisory lock (ActiveRecord `advisory_locks`).
     AdvisoryLocks,
     /// Session state set when a connection opens: SET statements, startup `-c` options, init
@@ -58,6 +61,7 @@ impl Concept {
             Concept::Replicas => "replicas",
             Concept::QueryExecMode => "query exec mode",
             Concept::Identifies => "application marker",
+            Concept::ServerKind => "server kind",
             Concept::AdvisoryLocks => "advisory locks",
             Concept::SessionSetting => "session setting",
             Concept::Autocommit => "autocommit",
@@ -76,6 +80,8 @@ pub enum Unit {
     #[serde(rename = "ms")]
     Millis,
     GoDuration,
+    /// A Spring Boot Duration (`-1ms`, `10s`, `PT30S`; a plain number is milliseconds).
+    SpringDuration,
     Bool,
     Url,
     Text,
@@ -89,7 +95,10 @@ pub enum Unit {
 
 impl Unit {
     pub fn is_duration(self) -> bool {
-        matches!(self, Unit::Seconds | Unit::Millis | Unit::GoDuration)
+        matches!(
+            self,
+            Unit::Seconds | Unit::Millis | Unit::GoDuration | Unit::SpringDuration
+        )
     }
     pub fn name(self) -> &'static str {
         match self {
@@ -97,6 +106,7 @@ impl Unit {
             Unit::Seconds => "seconds",
             Unit::Millis => "milliseconds",
             Unit::GoDuration => "Go duration",
+            Unit::SpringDuration => "Spring duration",
             Unit::Bool => "boolean",
             Unit::Url => "URL",
             Unit::Text => "text",
@@ -556,6 +566,14 @@ pub fn read_duration(text: &str, def: &KeyDef) -> Result<Timeout, String> {
             return Ok(special(def.zero).unwrap_or(Timeout::Finite(Duration::ZERO)));
         }
         return parse_go_duration(t).map(Timeout::Finite);
+    }
+    if def.unit == Unit::SpringDuration {
+        return match crate::core::units::parse_spring_duration(t)? {
+            (true, _) => special(def.negative)
+                .ok_or_else(|| format!("`{q}` is negative; a timeout must be 0 or more")),
+            (false, d) if d.is_zero() => Ok(special(def.zero).unwrap_or(Timeout::Finite(d))),
+            (false, d) => Ok(Timeout::Finite(d)),
+        };
     }
     let v: f64 = t.parse().map_err(|_| {
         format!(

@@ -555,7 +555,9 @@ pub fn build_service(
     pool.ambiguous = ambiguous;
     pool.server_key = server_key;
     pool.server_origin = c.server_origin.clone();
-    pool.url_engine = c.url_engine.clone();
+    // A URL's scheme beats an adapter key, as in Rails, where DATABASE_URL's wins:
+    // https://guides.rubyonrails.org/configuring.html#connection-preference
+    pool.url_engine = c.url_engine.clone().or(pool.url_engine.take());
     pool.engine_part = spec.engine_part;
     if redis_stack == Some("sidekiq") {
         super::engines::sidekiq_pool(&mut pool, spec.component.as_deref() == Some("sidekiq"));
@@ -1326,6 +1328,7 @@ fn resolve(
         Concept::Processes,
         Concept::Replicas,
         Concept::DatabaseUrl,
+        Concept::ServerKind,
     ] {
         let Some(o) = best(concept) else { continue };
         match concept {
@@ -1352,6 +1355,14 @@ fn resolve(
                     .text
                     .as_ref()
                     .map(|t| Sourced::new(crate::core::secrets::redact_url(t), o.origin.clone()))
+            }
+            // The kind of server when no URL scheme names it (build_service prefers the URL's).
+            Concept::ServerKind => {
+                pool.url_engine = o
+                    .text
+                    .as_deref()
+                    .and_then(crate::core::engine::Engine::from_adapter)
+                    .map(|e| Sourced::new(e, o.origin.clone()))
             }
             _ => {}
         }

@@ -89,7 +89,7 @@ pub fn is_db_var(name: &str, value: Option<&str>, dialects: &Dialects) -> bool {
         .match_env(name)
         .is_some_and(|m| match m.def.concept {
             Concept::Processes | Concept::Replicas => false,
-            Concept::Identifies => !value.is_some_and(embedded_store),
+            Concept::Identifies | Concept::ServerKind => !value.is_some_and(embedded_store),
             _ => true,
         });
     key || value.is_some_and(|v| crate::input::formats::url::parse(v.trim()).is_some())

@@ -77,6 +77,16 @@ pub fn apply_facts(server: &mut Server, f: &MyFacts, roles: &[String]) {
             .role_limits
             .push((user, Sourced::new(limit.map(n), Origin::Probe { what })));
     }
+    // MariaDB only: MySQL has no such variables (its admin_port is a separate feature).
+    if let (Some(port), Some(max)) = (f.extra_port, f.extra_max_connections) {
+        server.extra_port = Some(Sourced::new(
+            crate::model::ExtraPort {
+                port: u16::try_from(port).unwrap_or(0),
+                max_connections: n(max),
+            },
+            at("extra_port, extra_max_connections"),
+        ));
+    }
     if f.wait_timeout_s > 0 {
         server.idle_session_timeout = Some(Sourced::new(
             std::time::Duration::from_secs(f.wait_timeout_s),

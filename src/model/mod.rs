@@ -320,6 +320,20 @@ pub struct Server {
     pub wait_timeout: Option<Sourced<Duration>>,
     /// Redis closes a client idle this long (`timeout`; 0, the default, never).
     pub redis_timeout: Option<Sourced<Duration>>,
+    /// MariaDB's extra_port and the connections it takes there (from a probe).
+    pub extra_port: Option<Sourced<ExtraPort>>,
+}
+
+/// MariaDB's second port: `extra_max_connections` connections on `extra_port`, served one
+/// thread per connection and counted apart from max_connections, so administrators get in
+/// when the thread pool is stuck. Not slots for the fleet's pools.
+/// <https://mariadb.com/kb/en/thread-pool-system-status-variables/#extra_port>
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct ExtraPort {
+    /// 0: no extra port (the default).
+    pub port: u16,
+    /// Default 1.
+    pub max_connections: u32,
 }
 
 impl Server {

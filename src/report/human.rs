@@ -310,6 +310,13 @@ fn origin_text(sources: &SourceSet, o: Option<&crate::core::origin::Origin>) -> 
 fn origins(sources: &SourceSet, cap: &ServerCapacity, width: usize) -> String {
     let mut lines = Vec::new();
     let i = &cap.inputs;
+    if let Some(o) = &i.engine {
+        lines.push(format!(
+            "kind {}: {}",
+            cap.engine.name(),
+            origin_text(sources, Some(o))
+        ));
+    }
     if let Some(m) = cap.max_connections {
         lines.push(format!(
             "{} {m}: {}",
@@ -322,6 +329,21 @@ fn origins(sources: &SourceSet, cap: &ServerCapacity, width: usize) -> String {
         cap.reserved,
         origin_text(sources, i.reserved.as_ref())
     ));
+    if let Some(e) = cap.extra_port {
+        let at = if e.port == 0 {
+            "no extra_port".to_string()
+        } else {
+            format!(
+                "on extra_port {}, for administrators, not counted as usable",
+                e.port
+            )
+        };
+        lines.push(format!(
+            "extra_max_connections {} ({at}): {}",
+            e.max_connections,
+            origin_text(sources, i.extra_port.as_ref())
+        ));
+    }
     if cap.other_usage > 0 {
         lines.push(format!(
             "held by others {}: {}",

@@ -35,12 +35,22 @@ pub fn check(ctx: &Context<'_>) -> Vec<Finding> {
             ));
         }
         let biggest = cap.biggest(false);
+        // The pooler each engine's operators put in front: PgBouncer, ProxySQL's connection
+        // multiplexing (https://proxysql.com/documentation/multiplexing/); Redis has none.
+        let pooler = match cap.engine {
+            crate::core::engine::Engine::Postgres => ", or put PgBouncer in front",
+            crate::core::engine::Engine::Mysql | crate::core::engine::Engine::Mariadb => {
+                ", or put ProxySQL in front"
+            }
+            crate::core::engine::Engine::Redis => "",
+        };
+        let limit = cap.engine.limit_name();
         let help = match biggest.and_then(|s| clean_pool(ctx, cap, s).map(|n| (s, n))) {
             Some((s, n)) => format!(
-                "lower {}'s pool max to {n} or less per process, cap its replicas, raise max_connections, or put PgBouncer in front",
+                "lower {}'s pool max to {n} or less per process, cap its replicas, raise {limit}{pooler}",
                 s.name
             ),
-            None => "lower the pool sizes or the replicas, raise max_connections, or put PgBouncer in front".into(),
+            None => format!("lower the pool sizes or the replicas, raise {limit}{pooler}"),
         };
         out.push(cite_capacity(
             Finding::new(Code::PC101, message, help),

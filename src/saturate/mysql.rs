@@ -3,8 +3,9 @@
 
 use super::backend::{Backend, Ran, Slots, Wording};
 use crate::core::error::{ToolError, ToolResult};
+use crate::db::failure::{ConnectFailure, FailureKind};
 use crate::db::mysql::saturate::{connections_left, preflight, ran_broken, MyManager};
-use crate::db::mysql::{MyError, MyTarget};
+use crate::db::mysql::MyTarget;
 use mysql_async::prelude::Queryable;
 use mysql_async::Conn;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -87,11 +88,12 @@ impl Backend for Mysql {
         }
     }
 
-    fn refusal(e: &MyError) -> Option<String> {
-        match e {
-            MyError::TooManyConnections { code, message, .. } => {
-                Some(format!("error {code}: {message}"))
-            }
+    fn refusal(e: &ConnectFailure) -> Option<String> {
+        match &e.kind {
+            FailureKind::TooManyConnections { code, message } => Some(format!(
+                "error {}: {message}",
+                code.as_deref().unwrap_or_default()
+            )),
             _ => None,
         }
     }
@@ -114,7 +116,7 @@ impl Backend for Mysql {
         let _ = o.conn.disconnect().await;
     }
 
-    fn fatal(e: MyError) -> ToolError {
+    fn fatal(e: ConnectFailure) -> ToolError {
         e.into()
     }
 }

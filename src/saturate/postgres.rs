@@ -4,7 +4,7 @@
 use super::backend::{Backend, Ran, Slots, Wording};
 use crate::core::error::{ToolError, ToolResult};
 use crate::db::postgres::saturate::{preflight, sessions_left, PgManager};
-use crate::db::postgres::{ConnTarget, ConnectError};
+use crate::db::postgres::{ConnTarget, ConnectFailure};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -58,9 +58,9 @@ impl Backend for Postgres {
         }
     }
 
-    fn refusal(e: &ConnectError) -> Option<String> {
-        match e {
-            ConnectError::TooManyConnections { message, .. } => Some(message.clone()),
+    fn refusal(e: &ConnectFailure) -> Option<String> {
+        match &e.kind {
+            crate::db::FailureKind::TooManyConnections { message, .. } => Some(message.clone()),
             _ => None,
         }
     }
@@ -82,7 +82,7 @@ impl Backend for Postgres {
             .map(|n| n.max(0) as u64)
     }
 
-    fn fatal(e: ConnectError) -> ToolError {
+    fn fatal(e: ConnectFailure) -> ToolError {
         e.into()
     }
 }

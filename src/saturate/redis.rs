@@ -4,8 +4,9 @@
 
 use super::backend::{Backend, Ran, Slots, Wording};
 use crate::core::error::{ToolError, ToolResult};
+use crate::db::failure::{ConnectFailure, FailureKind};
 use crate::db::redis::saturate::{self as sat, RedisManager};
-use crate::db::redis::{Conn, RedisError, Target};
+use crate::db::redis::{Conn, Target};
 use std::time::Duration;
 
 pub struct Redis {
@@ -54,9 +55,9 @@ impl Backend for Redis {
         }
     }
 
-    fn refusal(e: &RedisError) -> Option<String> {
-        match e {
-            RedisError::TooManyClients { message, .. } => Some(message.clone()),
+    fn refusal(e: &ConnectFailure) -> Option<String> {
+        match &e.kind {
+            FailureKind::TooManyConnections { message, .. } => Some(message.clone()),
             _ => None,
         }
     }
@@ -83,7 +84,7 @@ impl Backend for Redis {
         let _ = observer.cmd(&[b"QUIT"]).await;
     }
 
-    fn fatal(e: RedisError) -> ToolError {
+    fn fatal(e: ConnectFailure) -> ToolError {
         e.into()
     }
 }

@@ -250,7 +250,7 @@ impl MyTarget {
         }
     }
 
-    fn opts(&self, tls: bool, program: &str) -> Result<Opts, MyError> {
+    fn opts(&self, tls: bool, program: &str) -> Result<Opts, ConnectFailure> {
         let mut attrs = std::collections::HashMap::new();
         attrs.insert("program_name".to_string(), program.to_string());
         let mut b = OptsBuilder::default()
@@ -268,10 +268,12 @@ impl MyTarget {
             let mut ssl = SslOpts::default();
             if let Some(ca) = &self.ssl_ca {
                 if !ca.exists() {
-                    return Err(MyError::Tls {
-                        target: self.redacted(),
-                        detail: format!("ssl-ca file {} does not exist", ca.display()),
-                    });
+                    return Err(fail(
+                        self.redacted(),
+                        FailureKind::Tls {
+                            detail: format!("ssl-ca file {} does not exist", ca.display()),
+                        },
+                    ));
                 }
                 ssl = ssl.with_root_certs(vec![ca.clone().into()]);
             }
@@ -288,7 +290,7 @@ impl MyTarget {
     }
 
     /// Opens one connection; `timeout` covers TCP, TLS and the handshake together.
-    pub async fn connect(&self, timeout: Duration, program: &str) -> Result<Conn, MyError> {
+    pub async fn connect(&self, timeout: Duration, program: &str) -> Result<Conn, ConnectFailure> {
         let deadline = tokio::time::Instant::now() + timeout;
         let tls = self.ssl_mode != SslMode::Disabled;
         let first = self
@@ -297,7 +299,10 @@ impl MyTarget {
         match first {
             // PREFERRED falls back to a plain connection when the server offers no TLS, as the
             // mysql client does.
-            Err(MyError::TlsRefused { .. }) if self.ssl_mode == SslMode::Preferred => {
+            Err(ConnectFailure {
+                kind: FailureKind::TlsRefused,
+                ..
+            }) if self.ssl_mode == SslMode::Preferred => {
                 self.attempt(self.opts(false, program)?, deadline, timeout)
                     .await
             }
@@ -310,227 +315,69 @@ impl MyTarget {
         opts: Opts,
         deadline: tokio::time::Instant,
         timeout: Duration,
-    ) -> Result<Conn, MyError> {
+    ) -> Result<Conn, ConnectFailure> {
         match tokio::time::timeout_at(deadline, Conn::new(opts)).await {
-            Err(_) => Err(MyError::Timeout {
-                target: self.redacted(),
-                after: timeout,
-            }),
+            Err(_) => Err(fail(
+                self.redacted(),
+                FailureKind::Timeout { after: timeout },
+            )),
             Ok(Ok(c)) => Ok(c),
             Ok(Err(e)) => Err(classify(&self.redacted(), &e)),
         }
     }
 }
 
-/// Why a connection or query failed, classified so each gets its own advice.
-#[derive(Debug, Clone)]
-pub enum MyError {
-    Timeout {
-        target: String,
-        after: Duration,
-    },
-    Unreachable {
-        target: String,
-        detail: String,
-    },
-    TlsRefused {
-        target: String,
-    },
-    Tls {
-        target: String,
-        detail: String,
-    },
-    /// 1044 / 1045: the account or its access to the database was refused.
-    AccessDenied {
-        target: String,
-        code: u16,
-        message: String,
-    },
-    /// 1049.
-    UnknownDatabase {
-        target: String,
-        message: String,
-    },
-    /// 1040 (server-wide max_connections), 1203 (max_user_connections) or 1226 (the
-    /// account's MAX_USER_CONNECTIONS resource).
-    TooManyConnections {
-        target: String,
-        code: u16,
-        message: String,
-    },
-    Server {
-        target: String,
-        code: u16,
-        message: String,
-    },
-    /// The connection broke (killed, server gone, protocol error).
-    Broken {
-        target: String,
-        detail: String,
-    },
+pub use crate::db::failure::{
+    ConnectFailure, FailureKind, ER_ACCESS_DENIED_ERROR, ER_BAD_DB_ERROR, ER_CONNECTION_KILLED,
+    ER_CON_COUNT_ERROR, ER_DBACCESS_DENIED_ERROR, ER_TOO_MANY_USER_CONNECTIONS,
+    ER_USER_LIMIT_REACHED,
+};
+
+/// A MySQL or MariaDB failure against `target`.
+fn fail(target: impl Into<String>, kind: FailureKind) -> ConnectFailure {
+    ConnectFailure::new(crate::core::engine::Engine::Mysql, target, kind)
 }
 
-// Server error codes, as the MySQL and MariaDB references number them:
-// https://dev.mysql.com/doc/mysql-errors/8.0/en/server-error-reference.html
-// https://mariadb.com/kb/en/mariadb-error-code-reference/
-pub const ER_DBACCESS_DENIED_ERROR: u16 = 1044;
-pub const ER_ACCESS_DENIED_ERROR: u16 = 1045;
-pub const ER_BAD_DB_ERROR: u16 = 1049;
-pub const ER_CON_COUNT_ERROR: u16 = 1040;
-pub const ER_TOO_MANY_USER_CONNECTIONS: u16 = 1203;
-pub const ER_USER_LIMIT_REACHED: u16 = 1226;
-/// MariaDB: the connection was KILLed (MySQL reports it as a lost connection).
-pub const ER_CONNECTION_KILLED: u16 = 1927;
-
-impl MyError {
-    pub fn code(&self) -> Option<u16> {
-        match self {
-            MyError::AccessDenied { code, .. }
-            | MyError::TooManyConnections { code, .. }
-            | MyError::Server { code, .. } => Some(*code),
-            MyError::UnknownDatabase { .. } => Some(ER_BAD_DB_ERROR),
-            _ => None,
-        }
-    }
-
-    /// The connection cannot be used again.
-    pub fn is_broken(&self) -> bool {
-        matches!(
-            self,
-            MyError::Broken { .. } | MyError::Unreachable { .. } | MyError::Timeout { .. }
-        ) || self.code() == Some(ER_CONNECTION_KILLED)
-    }
-}
-
-pub fn classify(target: &str, e: &mysql_async::Error) -> MyError {
+pub fn classify(target: &str, e: &mysql_async::Error) -> ConnectFailure {
     use mysql_async::{DriverError, Error, IoError};
-    let target = target.to_string();
-    match e {
+    let kind = match e {
         Error::Server(s) => {
             let message = s.message.clone();
+            let code = Some(s.code.to_string());
             match s.code {
-                ER_ACCESS_DENIED_ERROR | ER_DBACCESS_DENIED_ERROR => MyError::AccessDenied {
-                    target,
-                    code: s.code,
-                    message,
-                },
-                ER_BAD_DB_ERROR => MyError::UnknownDatabase { target, message },
-                ER_CON_COUNT_ERROR | ER_TOO_MANY_USER_CONNECTIONS | ER_USER_LIMIT_REACHED => {
-                    MyError::TooManyConnections {
-                        target,
-                        code: s.code,
-                        message,
-                    }
+                ER_ACCESS_DENIED_ERROR | ER_DBACCESS_DENIED_ERROR => {
+                    FailureKind::Auth { code, message }
                 }
-                code => MyError::Server {
-                    target,
-                    code,
-                    message,
-                },
+                ER_BAD_DB_ERROR => FailureKind::UnknownDatabase { message },
+                ER_CON_COUNT_ERROR | ER_TOO_MANY_USER_CONNECTIONS | ER_USER_LIMIT_REACHED => {
+                    FailureKind::TooManyConnections { code, message }
+                }
+                _ => FailureKind::Server { code, message },
             }
         }
-        Error::Driver(DriverError::NoClientSslFlagFromServer) => MyError::TlsRefused { target },
+        Error::Driver(DriverError::NoClientSslFlagFromServer) => FailureKind::TlsRefused,
         Error::Io(IoError::Io(io)) => match io.kind() {
             std::io::ErrorKind::ConnectionRefused
             | std::io::ErrorKind::NotFound
-            | std::io::ErrorKind::AddrNotAvailable => MyError::Unreachable {
-                target,
+            | std::io::ErrorKind::AddrNotAvailable => FailureKind::Unreachable {
                 detail: io.to_string(),
             },
-            _ if io.to_string().contains("failed to lookup") => MyError::Unreachable {
-                target,
+            _ if io.to_string().contains("failed to lookup") => FailureKind::Unreachable {
                 detail: io.to_string(),
             },
-            _ => MyError::Broken {
-                target,
+            _ => FailureKind::Closed {
                 detail: io.to_string(),
             },
         },
         #[allow(unreachable_patterns)]
-        Error::Io(other) => MyError::Tls {
-            target,
+        Error::Io(other) => FailureKind::Tls {
             detail: other.to_string(),
         },
-        other => MyError::Broken {
-            target,
+        other => FailureKind::Closed {
             detail: other.to_string(),
         },
-    }
-}
-
-fn tool_error(e: &MyError) -> ToolError {
-    match e {
-        MyError::Timeout { target, after } => ToolError::new(format!(
-            "connecting to {target} timed out after {} (no answer to TCP, TLS or the \
-             handshake)",
-            crate::core::units::format_duration(*after)
-        ))
-        .with_help("check host, port and firewalls, or raise --connect-timeout"),
-        MyError::Unreachable { target, detail } => {
-            ToolError::new(format!("cannot reach {target}: {detail}")).with_help(
-                "check that the server runs and listens on that host and port (bind-address, \
-                 port, skip-networking)",
-            )
-        }
-        MyError::TlsRefused { target } => ToolError::new(format!(
-            "{target} offers no TLS, but the ssl-mode requires it"
-        ))
-        .with_help("enable TLS on the server, or use ssl-mode=PREFERRED/DISABLED"),
-        MyError::Tls { target, detail } => {
-            ToolError::new(format!("TLS with {target} failed: {detail}")).with_help(
-                "for VERIFY_CA/VERIFY_IDENTITY give the CA with ssl-ca=FILE; ssl-mode=REQUIRED \
-                 encrypts without verifying",
-            )
-        }
-        MyError::AccessDenied {
-            target,
-            code,
-            message,
-        } => ToolError::new(format!("{target}: access denied (error {code}): {message}"))
-            .with_help("check the user, the password and the account's host part and grants"),
-        MyError::UnknownDatabase { target, message } => ToolError::new(format!(
-            "{target}: unknown database (error 1049): {message}"
-        ))
-        .with_help("check the database name in the URL path, or leave it out"),
-        MyError::TooManyConnections {
-            target,
-            code,
-            message,
-        } => {
-            let what = match *code {
-                ER_CON_COUNT_ERROR => "the server is at max_connections",
-                ER_TOO_MANY_USER_CONNECTIONS => "the account is at max_user_connections",
-                _ => "the account is at its MAX_USER_CONNECTIONS",
-            };
-            ToolError::new(format!(
-                "{target} has no connection for us: {what} (error {code}): {message}"
-            ))
-            .with_help(
-                "this is what the fleet would hit; free connections, or probe as an account \
-                 with CONNECTION_ADMIN (MySQL's one extra connection)",
-            )
-        }
-        MyError::Server {
-            target,
-            code,
-            message,
-        } => ToolError::new(format!("{target} refused (error {code}): {message}")),
-        MyError::Broken { target, detail } => {
-            ToolError::new(format!("the connection to {target} broke: {detail}"))
-        }
-    }
-}
-
-impl std::fmt::Display for MyError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&tool_error(self).message)
-    }
-}
-
-impl From<MyError> for ToolError {
-    fn from(e: MyError) -> ToolError {
-        tool_error(&e)
-    }
+    };
+    fail(target, kind)
 }
 
 #[cfg(test)]
@@ -593,29 +440,20 @@ mod tests {
                 state: "08004".into(),
             })
         };
-        assert!(matches!(
-            classify("t", &e(1040)),
-            MyError::TooManyConnections { code: 1040, .. }
-        ));
-        assert!(matches!(
-            classify("t", &e(1203)),
-            MyError::TooManyConnections { code: 1203, .. }
-        ));
-        assert!(matches!(
-            classify("t", &e(1045)),
-            MyError::AccessDenied { .. }
-        ));
-        assert!(matches!(
-            classify("t", &e(1049)),
-            MyError::UnknownDatabase { .. }
-        ));
+        let kind = |code| classify("t", &e(code)).kind;
+        assert!(matches!(kind(1040), FailureKind::TooManyConnections { .. }));
+        assert_eq!(classify("t", &e(1040)).code(), Some(1040));
+        assert_eq!(classify("t", &e(1203)).code(), Some(1203));
+        assert!(matches!(kind(1203), FailureKind::TooManyConnections { .. }));
+        assert!(matches!(kind(1045), FailureKind::Auth { .. }));
+        assert!(matches!(kind(1049), FailureKind::UnknownDatabase { .. }));
         assert!(classify("t", &e(1927)).is_broken());
         let refused = mysql_async::Error::Io(mysql_async::IoError::Io(std::io::Error::from(
             std::io::ErrorKind::ConnectionRefused,
         )));
         assert!(matches!(
-            classify("t", &refused),
-            MyError::Unreachable { .. }
+            classify("t", &refused).kind,
+            FailureKind::Unreachable { .. }
         ));
     }
 }

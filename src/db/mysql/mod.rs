@@ -5,7 +5,8 @@ pub mod connect;
 pub mod facts;
 pub mod saturate;
 
-pub use connect::{MyError, MyTarget};
+pub use crate::db::failure::ConnectFailure;
+pub use connect::MyTarget;
 pub use facts::MyFacts;
 
 use crate::core::error::{ToolError, ToolResult};

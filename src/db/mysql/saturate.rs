@@ -1,7 +1,8 @@
 //! MySQL/MariaDB for the saturation check: the pool manager of its connections, the
 //! free-slot preflight and the leftover check afterwards by connection id.
 
-use super::connect::{classify, MyError, MyTarget, ER_CONNECTION_KILLED};
+use super::connect::{classify, MyTarget, ER_CONNECTION_KILLED};
+use crate::db::failure::ConnectFailure;
 use crate::pool::Manager;
 use mysql_async::prelude::Queryable;
 use mysql_async::Conn;
@@ -41,9 +42,9 @@ pub fn statement_bound(mariadb: bool, t: Duration) -> String {
 
 impl Manager for MyManager {
     type Conn = Conn;
-    type Error = MyError;
+    type Error = ConnectFailure;
 
-    async fn create(&self) -> Result<Conn, MyError> {
+    async fn create(&self) -> Result<Conn, ConnectFailure> {
         let mut conn = self
             .target
             .connect(self.connect_timeout, PROGRAM_NAME)
@@ -58,7 +59,7 @@ impl Manager for MyManager {
         Ok(conn)
     }
 
-    async fn validate(&self, conn: &mut Conn) -> Result<(), MyError> {
+    async fn validate(&self, conn: &mut Conn) -> Result<(), ConnectFailure> {
         conn.ping()
             .await
             .map_err(|e| classify(&self.target.redacted(), &e))

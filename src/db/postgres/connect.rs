@@ -70,90 +70,11 @@ impl std::fmt::Debug for ConnTarget {
     }
 }
 
-/// Why a connection failed, classified so each gets its own advice.
-#[derive(Debug)]
-pub enum ConnectError {
-    Timeout {
-        target: String,
-        after: Duration,
-    },
-    Unreachable {
-        target: String,
-        detail: String,
-    },
-    TlsRefused {
-        target: String,
-    },
-    Tls {
-        target: String,
-        detail: String,
-    },
-    AuthFailed {
-        target: String,
-        code: String,
-        message: String,
-    },
-    /// SQLSTATE 53300: too many clients / reserved slots / role or database limit.
-    TooManyConnections {
-        target: String,
-        message: String,
-    },
-    Server {
-        target: String,
-        code: String,
-        message: String,
-    },
-    Other {
-        target: String,
-        detail: String,
-    },
-}
+pub use crate::db::failure::{ConnectFailure, FailureKind};
 
-impl ConnectError {
-    /// The SQLSTATE the server sent, if any.
-    pub fn sqlstate(&self) -> Option<&str> {
-        match self {
-            ConnectError::AuthFailed { code, .. } | ConnectError::Server { code, .. } => Some(code),
-            ConnectError::TooManyConnections { .. } => Some("53300"),
-            _ => None,
-        }
-    }
-}
-
-impl std::fmt::Display for ConnectError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let e: ToolError = clone_tool_error(self);
-        f.write_str(&e.message)
-    }
-}
-
-fn clone_tool_error(e: &ConnectError) -> ToolError {
-    match e {
-        ConnectError::Timeout { target, after } => ToolError::new(format!(
-            "connecting to {target} timed out after {} (no answer to TCP, TLS or the startup handshake)",
-            crate::core::units::format_duration(*after)
-        ))
-        .with_help("check host, port and firewalls, or raise --connect-timeout"),
-        ConnectError::Unreachable { target, detail } => ToolError::new(format!("cannot reach {target}: {detail}"))
-            .with_help("check that the server runs and listens on that host and port (listen_addresses, port)"),
-        ConnectError::TlsRefused { target } => ToolError::new(format!("{target} refused TLS, but sslmode requires it"))
-            .with_help("enable ssl on the server, or use sslmode=prefer/disable if plain connections are acceptable"),
-        ConnectError::Tls { target, detail } => ToolError::new(format!("TLS with {target} failed: {detail}"))
-            .with_help("for verify-ca/verify-full give the CA with sslrootcert=FILE (or PGSSLROOTCERT); sslmode=require encrypts without verifying"),
-        ConnectError::AuthFailed { target, code, message } => ToolError::new(format!("{target} rejected the login (SQLSTATE {code}): {message}"))
-            .with_help("check the user and password (URL, PGPASSWORD or ~/.pgpass) and pg_hba.conf"),
-        ConnectError::TooManyConnections { target, message } => ToolError::new(format!("{target} has no connection slot for us (SQLSTATE 53300): {message}"))
-            .with_help("the server, the role or the database is at its connection limit: this is exactly what the fleet would hit; see `poolcheck probe` as a superuser or free connections"),
-        ConnectError::Server { target, code, message } => ToolError::new(format!("{target} refused the connection (SQLSTATE {code}): {message}"))
-            .with_help("check the database name and the role's LOGIN and CONNECT privileges"),
-        ConnectError::Other { target, detail } => ToolError::new(format!("connecting to {target} failed: {detail}")),
-    }
-}
-
-impl From<ConnectError> for ToolError {
-    fn from(e: ConnectError) -> ToolError {
-        clone_tool_error(&e)
-    }
+/// A PostgreSQL failure against `target`.
+fn fail(target: impl Into<String>, kind: FailureKind) -> ConnectFailure {
+    ConnectFailure::new(crate::core::engine::Engine::Postgres, target, kind)
 }
 
 fn env(name: &str) -> Option<String> {
@@ -441,13 +362,17 @@ impl ConnTarget {
         c
     }
 
-    fn tls(&self) -> Result<tokio_postgres_rustls::MakeRustlsConnect, ConnectError> {
+    fn tls(&self) -> Result<tokio_postgres_rustls::MakeRustlsConnect, ConnectFailure> {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
             .with_safe_default_protocol_versions()
-            .map_err(|e| ConnectError::Tls {
-                target: self.redacted(),
-                detail: e.to_string(),
+            .map_err(|e| {
+                fail(
+                    self.redacted(),
+                    FailureKind::Tls {
+                        detail: e.to_string(),
+                    },
+                )
             })?;
         let config = match self.sslmode {
             SslMode::Disable | SslMode::Allow | SslMode::Prefer | SslMode::Require => builder
@@ -461,9 +386,13 @@ impl ConnTarget {
                     provider,
                 )
                 .build()
-                .map_err(|e| ConnectError::Tls {
-                    target: self.redacted(),
-                    detail: e.to_string(),
+                .map_err(|e| {
+                    fail(
+                        self.redacted(),
+                        FailureKind::Tls {
+                            detail: e.to_string(),
+                        },
+                    )
                 })?;
                 if self.sslmode == SslMode::VerifyCa {
                     builder
@@ -481,12 +410,9 @@ impl ConnTarget {
         Ok(tokio_postgres_rustls::MakeRustlsConnect::new(config))
     }
 
-    fn roots(&self) -> Result<rustls::RootCertStore, ConnectError> {
+    fn roots(&self) -> Result<rustls::RootCertStore, ConnectFailure> {
         let mut roots = rustls::RootCertStore::empty();
-        let tls_err = |detail: String| ConnectError::Tls {
-            target: self.redacted(),
-            detail,
-        };
+        let tls_err = |detail: String| fail(self.redacted(), FailureKind::Tls { detail });
         match &self.sslrootcert {
             Some(path) if path.as_os_str() != "system" => {
                 let pem = std::fs::read(path).map_err(|e| {
@@ -518,7 +444,7 @@ impl ConnTarget {
         &self,
         timeout: Duration,
         application_name: &str,
-    ) -> Result<tokio_postgres::Client, ConnectError> {
+    ) -> Result<tokio_postgres::Client, ConnectFailure> {
         let target = self.redacted();
         let config = self.config(application_name, timeout);
         let tls = if self.sslmode == SslMode::Disable {
@@ -542,10 +468,7 @@ impl ConnTarget {
             }
         };
         match tokio::time::timeout(timeout, attempt).await {
-            Err(_) => Err(ConnectError::Timeout {
-                target,
-                after: timeout,
-            }),
+            Err(_) => Err(fail(target, FailureKind::Timeout { after: timeout })),
             Ok(Ok(client)) => Ok(client),
             Ok(Err(e)) => Err(classify(&target, &e)),
         }
@@ -554,24 +477,25 @@ impl ConnTarget {
 
 /// Turns a tokio-postgres error into a verdict: its Display is only "db error", so read the
 /// SQLSTATE and message from the server's error, and the io error otherwise.
-pub fn classify(target: &str, e: &tokio_postgres::Error) -> ConnectError {
-    let target = target.to_string();
+pub fn classify(target: &str, e: &tokio_postgres::Error) -> ConnectFailure {
     if let Some(db) = e.as_db_error() {
         let code = db.code().code().to_string();
         let message = db.message().to_string();
-        return match code.as_str() {
-            "53300" => ConnectError::TooManyConnections { target, message },
-            "28P01" | "28000" => ConnectError::AuthFailed {
-                target,
-                code,
+        let kind = match code.as_str() {
+            "53300" => FailureKind::TooManyConnections {
+                code: Some(code),
                 message,
             },
-            _ => ConnectError::Server {
-                target,
-                code,
+            "28P01" | "28000" => FailureKind::Auth {
+                code: Some(code),
+                message,
+            },
+            _ => FailureKind::Server {
+                code: Some(code),
                 message,
             },
         };
+        return fail(target, kind);
     }
     let text = e.to_string();
     let mut detail = text.clone();
@@ -583,25 +507,23 @@ pub fn classify(target: &str, e: &tokio_postgres::Error) -> ConnectError {
     if text.contains("server does not support TLS")
         || detail.contains("server does not support TLS")
     {
-        return ConnectError::TlsRefused { target };
+        return fail(target, FailureKind::TlsRefused);
     }
     if text.contains("error performing TLS handshake")
         || detail.contains("certificate")
         || detail.contains("InvalidCertificate")
     {
-        return ConnectError::Tls { target, detail };
+        return fail(target, FailureKind::Tls { detail });
     }
     if text.contains("error connecting to server") || text.starts_with("error communicating") {
-        return ConnectError::Unreachable { target, detail };
+        return fail(target, FailureKind::Unreachable { detail });
     }
-    ConnectError::Other {
-        target,
-        detail: if detail == text {
-            text
-        } else {
-            format!("{text}: {detail}")
-        },
-    }
+    let detail = if detail == text {
+        text
+    } else {
+        format!("{text}: {detail}")
+    };
+    fail(target, FailureKind::Other { detail })
 }
 
 /// ~/.pgpass (or PGPASSFILE): `host:port:database:user:password`, `*` matches anything, `\`

@@ -5,7 +5,7 @@ pub mod connect;
 pub mod facts;
 pub mod saturate;
 
-pub use connect::{ConnTarget, ConnectError};
+pub use connect::{ConnTarget, ConnectFailure};
 pub use facts::ServerFacts;
 
 use crate::core::error::{ToolError, ToolResult};

@@ -1,7 +1,7 @@
 //! PostgreSQL for the saturation check: the pool manager of its sessions, the free-slot
 //! preflight and the leftover check afterwards.
 
-use crate::db::postgres::{ConnTarget, ConnectError};
+use crate::db::postgres::{ConnTarget, ConnectFailure};
 use crate::pool::Manager;
 use std::time::Duration;
 
@@ -19,9 +19,9 @@ pub struct PgManager {
 
 impl Manager for PgManager {
     type Conn = tokio_postgres::Client;
-    type Error = ConnectError;
+    type Error = ConnectFailure;
 
-    async fn create(&self) -> Result<tokio_postgres::Client, ConnectError> {
+    async fn create(&self) -> Result<tokio_postgres::Client, ConnectFailure> {
         let client = self
             .target
             .connect(self.connect_timeout, APPLICATION_NAME)
@@ -48,7 +48,7 @@ impl Manager for PgManager {
         Ok(client)
     }
 
-    async fn validate(&self, conn: &mut tokio_postgres::Client) -> Result<(), ConnectError> {
+    async fn validate(&self, conn: &mut tokio_postgres::Client) -> Result<(), ConnectFailure> {
         conn.simple_query("")
             .await
             .map(|_| ())

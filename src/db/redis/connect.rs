@@ -45,146 +45,43 @@ impl std::fmt::Debug for Target {
     }
 }
 
-/// Why a connection or a command failed, classified so each gets its own advice.
-#[derive(Debug, Clone)]
-pub enum RedisError {
-    Timeout {
-        target: String,
-        after: Duration,
-    },
-    Unreachable {
-        target: String,
-        detail: String,
-    },
-    Tls {
-        target: String,
-        detail: String,
-    },
-    /// NOAUTH, WRONGPASS, or AUTH against a server without a password.
-    Auth {
-        target: String,
-        message: String,
-    },
-    /// `ERR max number of clients reached` (maxclients, plus cluster connections).
-    TooManyClients {
-        target: String,
-        message: String,
-    },
-    /// NOPERM: the ACL user may not run the command.
-    NoPermission {
-        target: String,
-        message: String,
-    },
-    /// Any other error reply.
-    Server {
-        target: String,
-        message: String,
-    },
-    /// The connection broke after it was open (CLIENT KILL, timeout, restart).
-    Closed {
-        target: String,
-        detail: String,
-    },
-    Protocol {
-        target: String,
-        detail: String,
-    },
-}
+pub use crate::db::failure::{ConnectFailure, FailureKind};
 
-impl RedisError {
-    /// The error reply as the server sent it, if this came from one.
-    pub fn reply(&self) -> Option<&str> {
-        match self {
-            RedisError::Auth { message, .. }
-            | RedisError::TooManyClients { message, .. }
-            | RedisError::NoPermission { message, .. }
-            | RedisError::Server { message, .. } => Some(message),
-            _ => None,
-        }
-    }
-
-    fn tool_error(&self) -> ToolError {
-        match self {
-            RedisError::Timeout { target, after } => ToolError::new(format!(
-                "connecting to {target} timed out after {} (no answer to TCP, TLS or AUTH)",
-                crate::core::units::format_duration(*after)
-            ))
-            .with_help("check host, port and firewalls, or raise --connect-timeout"),
-            RedisError::Unreachable { target, detail } => {
-                ToolError::new(format!("cannot reach {target}: {detail}"))
-                    .with_help("check that Redis runs and listens there (bind, port)")
-            }
-            RedisError::Tls { target, detail } => {
-                ToolError::new(format!("TLS with {target} failed: {detail}")).with_help(
-                    "give the CA with ?ssl_ca_certs=FILE, or add #insecure to encrypt \
-                     without verifying; use redis:// if the server has no TLS port",
-                )
-            }
-            RedisError::Auth { target, message } => {
-                ToolError::new(format!("{target} rejected the login: {message}")).with_help(
-                    "check the user and password in the URL \
-                     (redis://USER:PASSWORD@host, or redis://:PASSWORD@host for default)",
-                )
-            }
-            RedisError::TooManyClients { target, message } => {
-                ToolError::new(format!("{target} has no client slot for us: {message}")).with_help(
-                    "the server is at maxclients: this is what the fleet would hit; \
-                 free connections or raise maxclients",
-                )
-            }
-            RedisError::NoPermission { target, message } => {
-                ToolError::new(format!("{target} denied a command: {message}"))
-                    .with_help("grant the ACL user the command, or use another user")
-            }
-            RedisError::Server { target, message } => {
-                ToolError::new(format!("{target} answered with an error: {message}"))
-            }
-            RedisError::Closed { target, detail } => ToolError::new(format!(
-                "{target} closed the connection: {detail}"
-            ))
-            .with_help("the server may have killed the client (CLIENT KILL, timeout) or restarted"),
-            RedisError::Protocol { target, detail } => {
-                ToolError::new(format!("{target} did not answer as Redis does: {detail}"))
-                    .with_help(
-                        "check that the port is a Redis server's (and TLS: redis:// vs rediss://)",
-                    )
-            }
-        }
-    }
-}
-
-impl std::fmt::Display for RedisError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.tool_error().message)
-    }
-}
-
-impl From<RedisError> for ToolError {
-    fn from(e: RedisError) -> ToolError {
-        e.tool_error()
-    }
+/// A Redis failure against `target`.
+pub fn fail(target: impl Into<String>, kind: FailureKind) -> ConnectFailure {
+    ConnectFailure::new(crate::core::engine::Engine::Redis, target, kind)
 }
 
 /// Classifies an error reply by its first word (the error code Redis documents).
-pub fn classify_reply(target: &str, message: &str) -> RedisError {
-    let target = target.to_string();
+pub fn classify_reply(target: &str, message: &str) -> ConnectFailure {
     let message = message.to_string();
     let code = message.split(' ').next().unwrap_or("");
-    match code {
-        "NOAUTH" | "WRONGPASS" => RedisError::Auth { target, message },
-        "NOPERM" => RedisError::NoPermission { target, message },
+    let kind = match code {
+        "NOAUTH" | "WRONGPASS" => FailureKind::Auth {
+            code: None,
+            message,
+        },
+        "NOPERM" => FailureKind::NoPermission { message },
         // Redis without requirepass answers AUTH with this rather than WRONGPASS.
         "ERR"
             if message.contains("without any password configured")
                 || message.contains("invalid password") =>
         {
-            RedisError::Auth { target, message }
+            FailureKind::Auth {
+                code: None,
+                message,
+            }
         }
-        "ERR" if message.contains("max number of clients") => {
-            RedisError::TooManyClients { target, message }
-        }
-        _ => RedisError::Server { target, message },
-    }
+        "ERR" if message.contains("max number of clients") => FailureKind::TooManyConnections {
+            code: None,
+            message,
+        },
+        _ => FailureKind::Server {
+            code: None,
+            message,
+        },
+    };
+    fail(target, kind)
 }
 
 fn cfg_err(source: &str, msg: impl std::fmt::Display) -> ToolError {
@@ -378,11 +275,8 @@ impl Target {
         }
     }
 
-    fn tls_config(&self) -> Result<rustls::ClientConfig, RedisError> {
-        let err = |detail: String| RedisError::Tls {
-            target: self.redacted(),
-            detail,
-        };
+    fn tls_config(&self) -> Result<rustls::ClientConfig, ConnectFailure> {
+        let err = |detail: String| fail(self.redacted(), FailureKind::Tls { detail });
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
             .with_safe_default_protocol_versions()
@@ -423,40 +317,49 @@ impl Target {
     }
 
     /// Connects within `timeout` (TCP + TLS + AUTH + SELECT + CLIENT SETNAME `name`).
-    pub async fn connect(&self, timeout: Duration, name: &str) -> Result<Conn, RedisError> {
+    pub async fn connect(&self, timeout: Duration, name: &str) -> Result<Conn, ConnectFailure> {
         let target = self.redacted();
         match tokio::time::timeout(timeout, self.connect_inner(name)).await {
-            Err(_) => Err(RedisError::Timeout {
-                target,
-                after: timeout,
-            }),
+            Err(_) => Err(fail(target, FailureKind::Timeout { after: timeout })),
             Ok(r) => r,
         }
     }
 
-    async fn connect_inner(&self, name: &str) -> Result<Conn, RedisError> {
+    async fn connect_inner(&self, name: &str) -> Result<Conn, ConnectFailure> {
         let target = self.redacted();
         let tcp = TcpStream::connect((self.host.as_str(), self.port))
             .await
-            .map_err(|e| RedisError::Unreachable {
-                target: target.clone(),
-                detail: e.to_string(),
+            .map_err(|e| {
+                fail(
+                    target.clone(),
+                    FailureKind::Unreachable {
+                        detail: e.to_string(),
+                    },
+                )
             })?;
         let _ = tcp.set_nodelay(true);
         let stream = if self.tls == Tls::Off {
             Stream::Tcp(tcp)
         } else {
             let config = self.tls_config()?;
-            let server = ServerName::try_from(self.host.clone()).map_err(|e| RedisError::Tls {
-                target: target.clone(),
-                detail: format!("`{}` is not a valid TLS server name: {e}", self.host),
+            let server = ServerName::try_from(self.host.clone()).map_err(|e| {
+                fail(
+                    target.clone(),
+                    FailureKind::Tls {
+                        detail: format!("`{}` is not a valid TLS server name: {e}", self.host),
+                    },
+                )
             })?;
             let tls = tokio_rustls::TlsConnector::from(Arc::new(config))
                 .connect(server, tcp)
                 .await
-                .map_err(|e| RedisError::Tls {
-                    target: target.clone(),
-                    detail: e.to_string(),
+                .map_err(|e| {
+                    fail(
+                        target.clone(),
+                        FailureKind::Tls {
+                            detail: e.to_string(),
+                        },
+                    )
                 })?;
             Stream::Tls(Box::new(tls))
         };
@@ -498,7 +401,7 @@ impl Target {
                     // An ACL user may lack CLIENT SETNAME / CLIENT ID (@connection); the
                     // connection is usable, only unnamed.
                     let optional =
-                        c[0] == b"CLIENT" && matches!(e, RedisError::NoPermission { .. });
+                        c[0] == b"CLIENT" && matches!(e.kind, FailureKind::NoPermission { .. });
                     if !optional {
                         return Err(e);
                     }
@@ -660,15 +563,12 @@ impl Conn {
         self.broken
     }
 
-    fn closed(&mut self, detail: String) -> RedisError {
+    fn closed(&mut self, detail: String) -> ConnectFailure {
         self.broken = true;
-        RedisError::Closed {
-            target: self.target.clone(),
-            detail,
-        }
+        fail(self.target.clone(), FailureKind::Closed { detail })
     }
 
-    async fn flush(&mut self) -> Result<(), RedisError> {
+    async fn flush(&mut self) -> Result<(), ConnectFailure> {
         let r = match &mut self.stream {
             Stream::Tcp(s) => s.write_all(&self.out).await,
             Stream::Tls(s) => match s.write_all(&self.out).await {
@@ -680,7 +580,7 @@ impl Conn {
         r.map_err(|e| self.closed(e.to_string()))
     }
 
-    async fn read_reply(&mut self) -> Result<Value, RedisError> {
+    async fn read_reply(&mut self) -> Result<Value, ConnectFailure> {
         loop {
             if self.pos < self.buf.len() {
                 match parse(&self.buf[self.pos..]) {
@@ -695,10 +595,7 @@ impl Conn {
                     Ok(None) => {}
                     Err(detail) => {
                         self.broken = true;
-                        return Err(RedisError::Protocol {
-                            target: self.target.clone(),
-                            detail,
-                        });
+                        return Err(fail(self.target.clone(), FailureKind::Protocol { detail }));
                     }
                 }
             }
@@ -727,12 +624,14 @@ impl Conn {
     }
 
     /// Sends one command and reads its reply; an error reply is a [`Value::Error`].
-    pub async fn cmd(&mut self, args: &[&[u8]]) -> Result<Value, RedisError> {
+    pub async fn cmd(&mut self, args: &[&[u8]]) -> Result<Value, ConnectFailure> {
         if self.broken {
-            return Err(RedisError::Closed {
-                target: self.target.clone(),
-                detail: "the connection broke earlier".into(),
-            });
+            return Err(fail(
+                self.target.clone(),
+                FailureKind::Closed {
+                    detail: "the connection broke earlier".into(),
+                },
+            ));
         }
         let Some(bound) = self.command_timeout else {
             return self.send(args).await;
@@ -750,14 +649,14 @@ impl Conn {
         }
     }
 
-    async fn send(&mut self, args: &[&[u8]]) -> Result<Value, RedisError> {
+    async fn send(&mut self, args: &[&[u8]]) -> Result<Value, ConnectFailure> {
         encode(&mut self.out, args);
         self.flush().await?;
         self.read_reply().await
     }
 
-    /// Like [`Conn::cmd`], with an error reply classified into a [`RedisError`].
-    pub async fn cmd_ok(&mut self, args: &[&[u8]]) -> Result<Value, RedisError> {
+    /// Like [`Conn::cmd`], with an error reply classified into a [`ConnectFailure`].
+    pub async fn cmd_ok(&mut self, args: &[&[u8]]) -> Result<Value, ConnectFailure> {
         match self.cmd(args).await? {
             Value::Error(m) => Err(classify_reply(&self.target, &m)),
             v => Ok(v),
@@ -765,14 +664,18 @@ impl Conn {
     }
 
     /// Like [`Conn::cmd_ok`], for replies that are text.
-    pub async fn text(&mut self, args: &[&[u8]]) -> Result<String, RedisError> {
+    pub async fn text(&mut self, args: &[&[u8]]) -> Result<String, ConnectFailure> {
         let v = self.cmd_ok(args).await?;
-        v.text().ok_or_else(|| RedisError::Protocol {
-            target: self.target.clone(),
-            detail: format!(
-                "expected text from {}, got {v:?}",
-                String::from_utf8_lossy(args[0])
-            ),
+        v.text().ok_or_else(|| {
+            fail(
+                self.target.clone(),
+                FailureKind::Protocol {
+                    detail: format!(
+                        "expected text from {}, got {v:?}",
+                        String::from_utf8_lossy(args[0])
+                    ),
+                },
+            )
         })
     }
 
@@ -856,30 +759,30 @@ mod tests {
 
     #[test]
     fn error_replies_are_classified_by_code() {
-        let c = |m: &str| classify_reply("t", m);
+        let c = |m: &str| classify_reply("t", m).kind;
         assert!(matches!(
             c("NOAUTH Authentication required."),
-            RedisError::Auth { .. }
+            FailureKind::Auth { .. }
         ));
         assert!(matches!(
             c("WRONGPASS invalid username-password pair or user is disabled."),
-            RedisError::Auth { .. }
+            FailureKind::Auth { .. }
         ));
         assert!(matches!(
             c("ERR max number of clients reached"),
-            RedisError::TooManyClients { .. }
+            FailureKind::TooManyConnections { .. }
         ));
         assert!(matches!(
             c("ERR max number of clients + cluster connections reached"),
-            RedisError::TooManyClients { .. }
+            FailureKind::TooManyConnections { .. }
         ));
         assert!(matches!(
             c("NOPERM this user has no permissions to run the 'config|get' command"),
-            RedisError::NoPermission { .. }
+            FailureKind::NoPermission { .. }
         ));
         assert!(matches!(
             c("ERR unknown command 'FOO'"),
-            RedisError::Server { .. }
+            FailureKind::Server { .. }
         ));
     }
 }

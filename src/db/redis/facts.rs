@@ -2,7 +2,7 @@
 //! CLIENT LIST. Every command only reads; the probe's one change is its own connection's name
 //! (CLIENT SETNAME poolcheck), so it can be told apart in CLIENT LIST.
 
-use super::connect::{Conn, RedisError, Value};
+use super::connect::{Conn, ConnectFailure, Value};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -113,7 +113,7 @@ pub fn group_clients(list: &str, own_id: Option<i64>) -> Vec<ClientGroup> {
 async fn config_get(
     conn: &mut Conn,
     name: &str,
-) -> Result<Result<Option<String>, String>, RedisError> {
+) -> Result<Result<Option<String>, String>, ConnectFailure> {
     match conn.cmd(&[b"CONFIG", b"GET", name.as_bytes()]).await? {
         Value::Error(m) => Ok(Err(m)),
         Value::Array(items) => Ok(Ok(items.get(1).and_then(Value::text))),
@@ -126,7 +126,7 @@ fn num(fields: &BTreeMap<String, String>, key: &str) -> Option<i64> {
 }
 
 /// Reads the facts over `conn` (opened by [`super::connect::Target::connect`]).
-pub async fn read(conn: &mut Conn) -> Result<RedisFacts, RedisError> {
+pub async fn read(conn: &mut Conn) -> Result<RedisFacts, ConnectFailure> {
     // INFO without a section gives the default ones (server, clients, stats…) on every
     // version; several sections in one INFO need Redis 7.
     let info = info_fields(&conn.text(&[b"INFO"]).await?);

@@ -5,7 +5,7 @@ pub mod connect;
 pub mod facts;
 pub mod saturate;
 
-pub use connect::{Conn, RedisError, Target};
+pub use connect::{Conn, ConnectFailure, Target};
 pub use facts::RedisFacts;
 
 use crate::core::error::{ToolError, ToolResult};

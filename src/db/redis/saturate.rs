@@ -1,7 +1,7 @@
 //! Redis for the saturation check: the pool manager of its connections, the bounded hold, the
 //! free-slot preflight and the leftover check afterwards.
 
-use super::connect::{Conn, RedisError, Target, Value};
+use super::connect::{fail, Conn, ConnectFailure, FailureKind, Target, Value};
 use crate::pool::Manager;
 use std::time::Duration;
 
@@ -25,9 +25,9 @@ pub struct RedisManager {
 
 impl Manager for RedisManager {
     type Conn = Conn;
-    type Error = RedisError;
+    type Error = ConnectFailure;
 
-    async fn create(&self) -> Result<Conn, RedisError> {
+    async fn create(&self) -> Result<Conn, ConnectFailure> {
         let mut conn = self
             .target
             .connect(self.connect_timeout, &self.name)
@@ -36,7 +36,7 @@ impl Manager for RedisManager {
         Ok(conn)
     }
 
-    async fn validate(&self, conn: &mut Conn) -> Result<(), RedisError> {
+    async fn validate(&self, conn: &mut Conn) -> Result<(), ConnectFailure> {
         ping(conn).await
     }
 
@@ -45,13 +45,15 @@ impl Manager for RedisManager {
     }
 }
 
-pub async fn ping(conn: &mut Conn) -> Result<(), RedisError> {
+pub async fn ping(conn: &mut Conn) -> Result<(), ConnectFailure> {
     match conn.cmd_ok(&[b"PING"]).await? {
         Value::Simple(s) if s == "PONG" => Ok(()),
-        other => Err(RedisError::Protocol {
-            target: conn.target().to_string(),
-            detail: format!("PING answered {other:?}"),
-        }),
+        other => Err(fail(
+            conn.target(),
+            FailureKind::Protocol {
+                detail: format!("PING answered {other:?}"),
+            },
+        )),
     }
 }
 
@@ -64,7 +66,7 @@ pub fn hold_key(name: &str) -> String {
 /// nothing pushes to, so it returns nil when its timeout ends. A zero hold is a PING (BLPOP 0
 /// would block forever). `poolcheck saturate` holds on the client instead: the server ends
 /// a blocking command on its clock tick (hz), 100 ms late at the default hz 10.
-pub async fn hold(conn: &mut Conn, key: &str, hold: Duration) -> Result<(), RedisError> {
+pub async fn hold(conn: &mut Conn, key: &str, hold: Duration) -> Result<(), ConnectFailure> {
     if hold.is_zero() {
         return ping(conn).await;
     }
@@ -75,21 +77,23 @@ pub async fn hold(conn: &mut Conn, key: &str, hold: Duration) -> Result<(), Redi
         .await?
     {
         Value::Nil => Ok(()),
-        other => Err(RedisError::Protocol {
-            target: conn.target().to_string(),
-            detail: format!("BLPOP on the run's own key {key} returned {other:?}"),
-        }),
+        other => Err(fail(
+            conn.target(),
+            FailureKind::Protocol {
+                detail: format!("BLPOP on the run's own key {key} returned {other:?}"),
+            },
+        )),
     }
 }
 
 /// Removes the run's hold key (a no-op unless something pushed to it); DEL is the only
 /// command of a run that could write, and only to a key named after the run.
-pub async fn cleanup(observer: &mut Conn, key: &str) -> Result<(), RedisError> {
+pub async fn cleanup(observer: &mut Conn, key: &str) -> Result<(), ConnectFailure> {
     observer.cmd_ok(&[b"DEL", key.as_bytes()]).await.map(|_| ())
 }
 
 /// Client slots before the run: (maxclients, clients connected besides the observer).
-pub async fn preflight(observer: &mut Conn) -> Result<(i64, i64), RedisError> {
+pub async fn preflight(observer: &mut Conn) -> Result<(i64, i64), ConnectFailure> {
     let info = super::facts::info_fields(&observer.text(&[b"INFO", b"clients"]).await?);
     let get = |k: &str| info.get(k).and_then(|v| v.parse::<i64>().ok());
     let max = match observer.cmd(&[b"CONFIG", b"GET", b"maxclients"]).await? {
@@ -107,7 +111,7 @@ pub async fn preflight(observer: &mut Conn) -> Result<(i64, i64), RedisError> {
 }
 
 /// Clients with the run's name still on the server.
-pub async fn clients_left(observer: &mut Conn, name: &str) -> Result<i64, RedisError> {
+pub async fn clients_left(observer: &mut Conn, name: &str) -> Result<i64, ConnectFailure> {
     let list = observer.text(&[b"CLIENT", b"LIST"]).await?;
     Ok(list
         .lines()
