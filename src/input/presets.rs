@@ -61,6 +61,10 @@ pub struct Preset {
     /// and a host-CPU default is sized by that library's formula.
     #[serde(default)]
     pub client: Option<String>,
+    /// The Redis client library the application uses, as a Redis dialect id (Outline:
+    /// `ioredis`), for the service's Redis part; the app's database keys never size it.
+    #[serde(default)]
+    pub redis_client: Option<String>,
     #[serde(default)]
     pub detect: Detect,
     #[serde(default)]

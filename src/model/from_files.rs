@@ -415,7 +415,10 @@ pub fn build_service(
         .filter(|_| preset.is_none())
         .and_then(|id| dialects.get(id))
         .cloned();
-    let dialects = match (preset, declared_dialect) {
+    // The service's Redis part reads Redis libraries' keys and defaults only: an app's
+    // database pool default is not its Redis clients' (Outline's DATABASE_CONNECTION_POOL_MAX).
+    let redis_part = spec.engine_part == Some(crate::core::engine::Engine::Redis);
+    let dialects = match (preset.filter(|_| !redis_part), declared_dialect) {
         (Some(p), _) => {
             local = dialects.with_front(p.dialect());
             &local
@@ -477,14 +480,19 @@ pub fn build_service(
     deployed_observations(&mut c, spec, &mut scaling, sources);
     // A key of another component of the app (a Puma worker count in the Sidekiq pods' chart
     // values) is not this service's; the component's own defaults come first.
-    let component_dialects = preset.zip(component).map(|(p, comp)| {
+    let component_dialects = preset.zip(component).filter(|_| !c.redis_part).map(|(p, comp)| {
         c.obs
             .retain(|o| o.dialect != p.id || p.reads(&o.def, &comp.name));
         dialects.with_front(p.dialect_for(Some(&comp.name)))
     });
     let redis_stack = c
         .redis_part
-        .then(|| super::engines::redis_stack(spec))
+        .then(|| {
+            super::engines::redis_stack(spec).or_else(|| {
+                let id = preset?.redis_client.as_deref()?;
+                dialects.get(id).map(|d| d.id.as_str())
+            })
+        })
         .flatten();
     if c.redis_part {
         super::engines::keep_redis_keys(&mut c.obs, dialects, redis_stack, c.url_engine.is_some());
