@@ -61,10 +61,21 @@ fn words(key: &str) -> Vec<String> {
 
 /// Whether `key` holds, in any case, one of the words every secret key contains.
 fn has_secret_word(key: &[u8]) -> bool {
-    const NEEDLES: [&[u8]; 6] = [b"PASS", b"PWD", b"SECRET", b"TOKEN", b"CREDENTIAL", b"KEY"];
-    NEEDLES
-        .iter()
-        .any(|n| key.len() >= n.len() && key.windows(n.len()).any(|w| w.eq_ignore_ascii_case(n)))
+    // One pass, dispatching on the first letter (PASS, PWD, SECRET, TOKEN, CREDENTIAL, KEY):
+    // this runs for every key of every file read.
+    let at =
+        |rest: &[u8], n: &[u8]| rest.len() >= n.len() && rest[..n.len()].eq_ignore_ascii_case(n);
+    (0..key.len()).any(|i| {
+        let rest = &key[i..];
+        match key[i].to_ascii_uppercase() {
+            b'P' => at(rest, b"PASS") || at(rest, b"PWD"),
+            b'S' => at(rest, b"SECRET"),
+            b'T' => at(rest, b"TOKEN"),
+            b'C' => at(rest, b"CREDENTIAL"),
+            b'K' => at(rest, b"KEY"),
+            _ => false,
+        }
+    })
 }
 
 /// Whether a key's value is a secret and must be shown only as `***`. Matches whole words so
@@ -260,10 +271,8 @@ fn line_value_ranges(text: &str, out: &mut Vec<(usize, usize)>) {
     for line in text.split_inclusive('\n') {
         let content = line.trim_end_matches(['\n', '\r']);
         if let Some(sep) = content.find(['=', ':']) {
-            let key = content[..sep]
-                .trim()
-                .trim_start_matches("export ")
-                .trim_start_matches("- ")
+            let key = content[..sep].trim();
+            let key = strip_all(strip_all(key, "export "), "- ")
                 .trim_start_matches('-')
                 .trim_matches(['"', '\'']);
             let value = &content[sep + 1..];
@@ -279,6 +288,15 @@ fn line_value_ranges(text: &str, out: &mut Vec<(usize, usize)>) {
         }
         offset += line.len();
     }
+}
+
+/// `s` without every leading repeat of `prefix`: `trim_start_matches(prefix)` without
+/// building a substring searcher for every line.
+fn strip_all<'a>(mut s: &'a str, prefix: &str) -> &'a str {
+    while let Some(rest) = s.strip_prefix(prefix) {
+        s = rest;
+    }
+    s
 }
 
 /// `key "value"` lines (odyssey.conf: `password "…"`, `storage_password "…"`): a secret

@@ -194,17 +194,22 @@ impl Loaded {
 
     pub fn origin(&self, path: &[&str]) -> Origin {
         match self.span_of(path) {
-            Some(span) => Origin::File {
-                file: self.file,
-                span,
-                layer: if self.env_spans.contains(&(span.start, span.end)) {
-                    Layer::Environment
-                } else {
-                    Layer::Config
-                },
-            },
+            Some(span) => self.origin_at(span),
             None => Origin::Assumed {
                 note: format!("{FILE_NAME} {}", path.join(".")),
+            },
+        }
+    }
+
+    /// The origin of a value of this file at `span` (found in [`Loaded::tree`]).
+    pub fn origin_at(&self, span: Span) -> Origin {
+        Origin::File {
+            file: self.file,
+            span,
+            layer: if self.env_spans.contains(&(span.start, span.end)) {
+                Layer::Environment
+            } else {
+                Layer::Config
             },
         }
     }

@@ -238,11 +238,13 @@ impl Preset {
 
     /// An environment variable under one of the app's prefixes (`MM_SQLSETTINGS_…`).
     pub fn own_env(&self, name: &str) -> bool {
-        let upper = name.to_ascii_uppercase();
+        // Case-insensitive prefix test without allocating: this runs for every key of every
+        // env file against every preset.
+        let name = name.as_bytes();
         self.detect
             .env_prefixes
             .iter()
-            .any(|p| upper.starts_with(&p.to_ascii_uppercase()))
+            .any(|p| name.len() >= p.len() && name[..p.len()].eq_ignore_ascii_case(p.as_bytes()))
     }
 }
 
@@ -455,8 +457,11 @@ pub fn by_image(image: &str) -> Option<Detection> {
             .images
             .iter()
             .any(|i| {
-                let i = i.to_ascii_lowercase();
-                repo == i || repo.ends_with(&format!("/{i}"))
+                // `repo` is lower-cased; `repo == i` or `repo` ends with `/i`, case-insensitively.
+                let (r, i) = (repo.as_bytes(), i.as_bytes());
+                r.len() >= i.len()
+                    && r[r.len() - i.len()..].eq_ignore_ascii_case(i)
+                    && (r.len() == i.len() || r[r.len() - i.len() - 1] == b'/')
             })
             .then(|| Detection {
                 preset: static_id(p),
@@ -498,7 +503,10 @@ pub fn by_file(path: &std::path::Path) -> Option<Detection> {
             .iter()
             .find(|f| {
                 let f = f.trim_start_matches('/');
-                shown == f || shown.ends_with(&format!("/{f}"))
+                // `shown == f` or `shown` ends with `/f`, without formatting a pattern.
+                shown
+                    .strip_suffix(f)
+                    .is_some_and(|rest| rest.is_empty() || rest.ends_with('/'))
             })
             .map(|f| Detection {
                 preset: static_id(p),

@@ -7,8 +7,10 @@ use crate::core::source::SourceSet;
 use crate::input::config::{self, Loaded, SurgeCfg};
 use crate::input::dialects::{Dialect, KeyDef};
 use crate::input::discover::{self, Input};
+use crate::input::formats::{Node, NodeKind};
 use crate::model::from_files::ServiceSpec;
 use crate::model::{Fleet, Server, Surge, Workload};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 /// The servers of poolcheck.toml, or one `default` server when it names none.
@@ -94,8 +96,28 @@ pub fn service_specs(
     };
     let mut specs = Vec::new();
     let mut errors = Vec::new();
+    // Every file of a service stays inside the directory of poolcheck.toml (resolved once,
+    // not once per service).
+    let root = crate::input::read::root_of(&l.dir);
+    // Each service's table by name, found once: a lookup through the tree's `services` map
+    // per value made a 10,000-service poolcheck.toml quadratic.
+    let mut tables: HashMap<&str, &Node> = HashMap::new();
+    if let Some(NodeKind::Map(entries)) = l.tree.get("services").map(|n| &n.kind) {
+        for e in entries {
+            tables.entry(e.key.as_str()).or_insert(&e.value);
+        }
+    }
     for (name, s) in &l.config.services {
-        match service_spec(l, fleet, name, s, extra_values, sources) {
+        let table = tables.get(name.as_str()).copied();
+        match service_spec(
+            l,
+            fleet,
+            (name, table),
+            s,
+            extra_values,
+            root.as_deref(),
+            sources,
+        ) {
             Ok(spec) => specs.push(spec),
             Err(e) => errors.push(e),
         }
@@ -176,19 +198,23 @@ fn service_name(paths: &[PathBuf]) -> String {
 fn service_spec(
     l: &Loaded,
     fleet: &Fleet,
-    name: &str,
+    (name, table): (&str, Option<&Node>),
     s: &config::ServiceCfg,
     extra_values: &[PathBuf],
+    root: Option<&Path>,
     sources: &SourceSet,
 ) -> ToolResult<ServiceSpec> {
-    let at = |k: &str| l.origin(&["services", name, k]);
+    let at = |k: &str| match table.and_then(|t| t.get(k)) {
+        Some(v) => l.origin_at(v.span),
+        None => l.origin(&["services", name, k]),
+    };
     let err = |k: &str, m: String| located(Some(l), sources, &["services", name, k], m);
     let via = via_of(fleet, name, s, &err)?;
     let server = match via {
         Some(p) => fleet.poolers[p].server,
         None => server_of(fleet, name, s, &err)?,
     };
-    let inputs = inputs_of(l, name, s, extra_values, &err)?;
+    let inputs = inputs_of(l, name, s, extra_values, root, &err)?;
     let surge = match &s.max_surge {
         None => None,
         Some(SurgeCfg::Pods(n)) => Some(Sourced::new(Surge::Pods(*n), at("max_surge"))),
@@ -310,12 +336,10 @@ fn inputs_of(
     name: &str,
     s: &config::ServiceCfg,
     extra_values: &[PathBuf],
+    root: Option<&Path>,
     err: &dyn Fn(&str, String) -> ToolError,
 ) -> ToolResult<Vec<Input>> {
     let mut inputs = Vec::new();
-    // Every file of a service stays inside the directory of poolcheck.toml.
-    let root = crate::input::read::root_of(&l.dir);
-    let root = root.as_deref();
     for f in &s.files {
         let p = l.resolve(f);
         let found = discover::expand_in(std::slice::from_ref(&p), &[], root)

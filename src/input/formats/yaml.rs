@@ -297,7 +297,12 @@ pub fn parse(file: FileId, text: &str) -> Result<Vec<Node>, ParseError> {
     };
     // The deserializer recurses per level of nesting, tens of KiB a level in a debug build:
     // 128 levels need more stack than a test thread's 2 MiB. A thread of its own with room to
-    // spare keeps the depth budget, not the caller's stack, the limit.
+    // spare keeps the depth budget, not the caller's stack, the limit. A small file that
+    // surely nests only a few levels (most values files) parses here: a thread per file cost
+    // more than the parse on a tree of thousands of charts.
+    if shallow(text) {
+        return work();
+    }
     std::thread::scope(|scope| {
         match std::thread::Builder::new()
             .name("yaml".into())
@@ -315,6 +320,48 @@ pub fn parse(file: FileId, text: &str) -> Result<Vec<Node>, ParseError> {
             Err(_) => work(),
         }
     })
+}
+
+/// How deep a text [`shallow`] accepts may nest, and how large it may be.
+const INLINE_DEPTH: usize = 16;
+const INLINE_BYTES: usize = 16 * 1024;
+
+/// Whether `text` surely nests at most [`INLINE_DEPTH`] levels, from an over-estimate: every
+/// block level is a line indented deeper than its parent (a `- ` item counting as deeper than
+/// a key at its column) or an indicator (`:` `-` `?`) on a line; every flow level a `[` or
+/// `{` anywhere. An alias may repeat an anchored tree at any depth: a text with `*` is never
+/// shallow, nor one with a tab in its indentation or over [`INLINE_BYTES`].
+fn shallow(text: &str) -> bool {
+    let b = text.as_bytes();
+    if b.len() > INLINE_BYTES || b.contains(&b'*') {
+        return false;
+    }
+    let flow = b.iter().filter(|c| matches!(c, b'[' | b'{')).count();
+    // (indentation, twice over, plus one for a `-` item; levels through that line)
+    let mut open: Vec<(usize, usize)> = Vec::new();
+    for line in text.lines() {
+        let rest = line.trim_start_matches(' ');
+        if rest.starts_with('\t') {
+            return false;
+        }
+        if rest.is_empty() || rest.starts_with('#') {
+            continue;
+        }
+        let at = 2 * (line.len() - rest.len()) + usize::from(rest.starts_with('-'));
+        while open.last().is_some_and(|&(i, _)| i >= at) {
+            open.pop();
+        }
+        let own = rest
+            .bytes()
+            .filter(|c| matches!(c, b':' | b'-' | b'?'))
+            .count();
+        let depth = open.last().map_or(0, |&(_, d)| d) + own + 1;
+        if depth + flow > INLINE_DEPTH {
+            return false;
+        }
+        open.push((at, depth));
+    }
+    true
 }
 
 /// Stack for the YAML parser's thread: reserved, not committed, until used.
@@ -500,6 +547,33 @@ mod tests {
         // 127 levels under the root map are fine, and convert() walks them.
         let ok = format!("a: {}{}\n", "[".repeat(127), "]".repeat(127));
         assert_eq!(parse(0, &ok).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn only_small_surely_shallow_texts_parse_without_a_thread() {
+        // A scaffold chart's values: parsed on the caller's stack.
+        let values = "replicaCount: 2\nimage:\n  repository: r/app\n  tag: \"1\"\n\
+                      env:\n  - name: DB_POOL_SIZE\n    value: \"5\"\n";
+        assert!(shallow(values));
+        assert!(shallow("a:\n- b:\n  - c\n"));
+        // Each of these may nest deeper than the estimate allows (or repeat trees): a thread.
+        let block: String = (0..17)
+            .map(|i| format!("{}k{i}:\n", " ".repeat(i)))
+            .collect();
+        assert!(!shallow(&block));
+        let items: String = (0..17).map(|i| format!("{}-\n", "  ".repeat(i))).collect();
+        assert!(!shallow(&items));
+        assert!(!shallow(&format!(
+            "a: {}{}\n",
+            "[".repeat(16),
+            "]".repeat(16)
+        )));
+        assert!(!shallow("- - - - - - - - - - - - - - - - x\n"));
+        assert!(!shallow("a: &x {b: 1}\nc: *x\n"));
+        assert!(!shallow("a:\n \tb: 1\n"));
+        assert!(!shallow(&"k: v\n".repeat(5_000)));
+        // Either way the tree is the same.
+        assert_eq!(parse(0, values).unwrap().len(), 1);
     }
 
     #[test]
