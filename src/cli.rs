@@ -307,6 +307,25 @@ pub enum Scenario {
     Exhaust,
 }
 
+/// How saturate sends its statement to PostgreSQL, as pgbench's `-M simple|prepared`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum Protocol {
+    /// One Query message per request (text protocol), as pgbench -M simple.
+    #[default]
+    Simple,
+    /// Parsed once per connection, then Bind/Execute per request, as pgbench -M prepared.
+    Prepared,
+}
+
+impl Protocol {
+    pub fn name(self) -> &'static str {
+        match self {
+            Protocol::Simple => "simple",
+            Protocol::Prepared => "prepared",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Args)]
 pub struct SaturateArgs {
     /// postgres://, mysql://, mariadb://, redis:// or rediss:// URL (else DATABASE_URL, else
@@ -334,6 +353,10 @@ pub struct SaturateArgs {
     pub acquire_timeout: String,
     #[arg(long, value_enum, default_value_t = Scenario::Steady)]
     pub scenario: Scenario,
+    /// PostgreSQL only: simple queries, or a statement prepared once per connection and
+    /// then bound and executed (default: simple).
+    #[arg(long, value_enum, value_name = "PROTOCOL")]
+    pub protocol: Option<Protocol>,
     /// Run even if the pool would not fit the server's free slots.
     #[arg(long)]
     pub force: bool,

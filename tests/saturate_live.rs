@@ -366,3 +366,106 @@ fn a_url_with_a_bad_port_is_a_usage_error_not_a_run_against_5432() {
     assert!(run.stderr.contains("unencoded"), "{}", run.stderr);
     assert!(!run.stderr.contains("pa/ss"), "{}", run.stderr);
 }
+
+#[test]
+fn a_prepared_run_completes_and_says_so() {
+    if !pg::available() {
+        return;
+    }
+    let _s = serial();
+    let run = poolcheck(&[
+        "saturate",
+        pg::ADMIN_URL,
+        "--query",
+        "SELECT 1",
+        "--protocol",
+        "prepared",
+        "--pool",
+        "4",
+        "--clients",
+        "4",
+        "--duration",
+        "1s",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let v = json(&run);
+    assert_eq!(v["protocol"], "prepared");
+    assert!(v["completed"].as_u64().unwrap() > 0, "{v}");
+    assert_eq!(v["errors"], 0);
+    assert_eq!(v["connections_created"], 4);
+    assert_eq!(v["leaked_connections"], 0);
+    assert_no_saturate_sessions();
+}
+
+/// Two statements in one string are one Query message under the simple protocol, but cannot
+/// be prepared: the prepared run really goes through Parse/Bind/Execute.
+#[test]
+fn a_multi_statement_query_runs_simple_but_cannot_be_prepared() {
+    if !pg::available() {
+        return;
+    }
+    let _s = serial();
+    let run_with = |protocol: &str| {
+        let run = poolcheck(&[
+            "saturate",
+            pg::ADMIN_URL,
+            "--query",
+            "SELECT 1; SELECT 2",
+            "--protocol",
+            protocol,
+            "--pool",
+            "2",
+            "--duration",
+            "1s",
+            "--format",
+            "json",
+        ]);
+        let v = json(&run);
+        (run.code, v)
+    };
+    let (code, v) = run_with("simple");
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(v["protocol"], "simple");
+    assert!(v["completed"].as_u64().unwrap() > 0, "{v}");
+    assert_eq!(v["errors"], 0);
+    let (code, v) = run_with("prepared");
+    assert_eq!(code, 1, "{v}");
+    assert_eq!(v["protocol"], "prepared");
+    assert_eq!(v["completed"], 0);
+    assert!(v["errors"].as_u64().unwrap() > 0, "{v}");
+    assert_eq!(v["leaked_connections"], 0);
+    assert_no_saturate_sessions();
+}
+
+#[test]
+fn the_protocol_flag_is_postgresql_only() {
+    // Refused before connecting, so no server is needed.
+    for (url, engine) in [
+        ("mysql://root@127.0.0.1:1/test", "MySQL/MariaDB"),
+        ("redis://127.0.0.1:1", "Redis"),
+    ] {
+        for protocol in ["simple", "prepared"] {
+            let run = poolcheck(&[
+                "saturate",
+                url,
+                "--protocol",
+                protocol,
+                "--pool",
+                "2",
+                "--duration",
+                "1s",
+            ]);
+            assert_eq!(run.code, 2, "{url}: {}{}", run.stdout, run.stderr);
+            assert!(
+                run.stderr.contains(&format!(
+                    "--protocol {protocol}: the protocol choice is PostgreSQL's; this URL names {engine}"
+                )),
+                "{url}: {}",
+                run.stderr
+            );
+            assert!(run.stdout.is_empty(), "{}", run.stdout);
+        }
+    }
+}

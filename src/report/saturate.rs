@@ -10,6 +10,7 @@ pub fn json(o: &Outcome) -> Value {
         "scenario": format!("{:?}", o.scenario).to_lowercase(),
         "pool": o.pool,
         "clients": o.clients,
+        "protocol": o.protocol.map(|p| p.name()),
         "client_hold_ms": o.client_hold.map(|h| h.as_secs_f64() * 1000.0),
         "rps": o.rps,
         "duration_s": o.elapsed.as_secs_f64(),
@@ -50,10 +51,12 @@ pub fn json(o: &Outcome) -> Value {
 pub fn human(o: &Outcome) -> String {
     let [p50, p95, p99, max] = o.acquire_wait;
     let mut out = format!(
-        "saturate: {} scenario, pool {} on `{}`{}, {} for {:.1}s{}\n\n",
+        "saturate: {} scenario, pool {} on `{}`{}{}, {} for {:.1}s{}\n\n",
         format!("{:?}", o.scenario).to_lowercase(),
         o.pool,
         o.query,
+        o.protocol
+            .map_or(String::new(), |p| format!(" ({} protocol)", p.name())),
         o.client_hold.map_or(String::new(), |h| format!(
             " after a {} hold on the client",
             crate::core::units::format_duration(h)

@@ -3,6 +3,7 @@
 //! holding one, recognising a refusal and finding leftovers differ. One implementation per
 //! engine (PostgreSQL in `postgres.rs`, MySQL/MariaDB in `mysql.rs`, Redis in `redis.rs`).
 
+use crate::cli::Protocol;
 use crate::core::error::{ToolError, ToolResult};
 use crate::pool::Manager;
 use std::future::Future;
@@ -111,7 +112,13 @@ pub trait Backend: Send + Sync + Sized + 'static {
     /// The server's message when `e` is a refusal for lack of connection slots.
     fn refusal(e: &Error<Self>) -> Option<String>;
 
-    fn run(conn: &mut Conn<Self>, statement: &str) -> impl Future<Output = Ran> + Send;
+    /// Runs `statement` once; `protocol` is PostgreSQL's choice (the plan refuses
+    /// `--protocol` on other engines, which send it the way they always do).
+    fn run(
+        conn: &mut Conn<Self>,
+        statement: &str,
+        protocol: Protocol,
+    ) -> impl Future<Output = Ran> + Send;
 
     /// How many of the run's sessions are still on the server; None when the check failed.
     fn left(&self, observer: &mut Self::Observer) -> impl Future<Output = Option<u64>>;

@@ -11,7 +11,7 @@ mod redis;
 pub use backend::{Backend, Kind, Ran, Slots, Wording};
 
 use crate::capacity::erlang::{self, Queue, Workload};
-use crate::cli::{SaturateArgs, Scenario};
+use crate::cli::{Protocol, SaturateArgs, Scenario};
 use crate::core::error::{ToolError, ToolResult};
 use crate::pool::{Config, Pool, PoolError};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -48,6 +48,8 @@ pub struct Plan {
     pub scenario: Scenario,
     pub force: bool,
     pub kind: Kind,
+    /// PostgreSQL's simple or prepared protocol; None on the engines without the choice.
+    pub protocol: Option<Protocol>,
     /// Unique to this run: Redis names its clients after it.
     pub run_name: String,
     /// How long each request keeps its connection on the client before the statement.
@@ -104,6 +106,24 @@ pub fn plan(args: &SaturateArgs) -> ToolResult<Plan> {
         ));
     }
     let kind = Kind::of(args.url.as_deref());
+    let protocol = match (kind, args.protocol) {
+        (Kind::Postgres, p) => Some(p.unwrap_or_default()),
+        (_, None) => None,
+        (_, Some(p)) => {
+            return Err(bad(
+                format!(
+                    "--protocol {}: the protocol choice is PostgreSQL's; this URL names {}",
+                    p.name(),
+                    if kind == Kind::Redis {
+                        "Redis"
+                    } else {
+                        "MySQL/MariaDB"
+                    }
+                ),
+                "drop --protocol, or give a postgres:// URL",
+            ));
+        }
+    };
     let run_name = crate::db::redis::saturate::run_name();
     let query = match (&args.query, hold) {
         (Some(q), _) => q.clone(),
@@ -142,6 +162,7 @@ pub fn plan(args: &SaturateArgs) -> ToolResult<Plan> {
         scenario: args.scenario,
         force: args.force,
         kind,
+        protocol,
         run_name,
         client_hold: hold.filter(|_| kind.holds_on_client() && args.query.is_none()),
     })
@@ -214,6 +235,7 @@ async fn execute<B: Backend>(plan: &Plan, backend: B) -> ToolResult<Outcome> {
     let ctx = Arc::new(Shared::<B> {
         pool: pool.clone(),
         query: plan.query.clone(),
+        protocol: plan.protocol.unwrap_or_default(),
         client_hold: plan.client_hold,
         m: measured.clone(),
     });
@@ -353,6 +375,7 @@ fn predict(
 struct Shared<B: Backend> {
     pool: Pool<B::Manager>,
     query: String,
+    protocol: Protocol,
     client_hold: Option<Duration>,
     m: Arc<Measured>,
 }
@@ -364,7 +387,7 @@ async fn one_request<B: Backend>(ctx: &Shared<B>) {
             if let Some(h) = ctx.client_hold {
                 tokio::time::sleep(h).await;
             }
-            match B::run(&mut conn, &ctx.query).await {
+            match B::run(&mut conn, &ctx.query, ctx.protocol).await {
                 Ran::Ok => {
                     m.completed.fetch_add(1, Ordering::Relaxed);
                 }

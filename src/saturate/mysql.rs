@@ -98,7 +98,7 @@ impl Backend for Mysql {
         }
     }
 
-    async fn run(conn: &mut Conn, statement: &str) -> Ran {
+    async fn run(conn: &mut Conn, statement: &str, _: crate::cli::Protocol) -> Ran {
         match conn.query_drop(statement).await {
             Ok(()) => Ran::Ok,
             Err(e) => Ran::Failed {

@@ -1,7 +1,7 @@
 //! The saturation report: measured numbers beside the model's prediction.
 
 use super::{Measured, Plan, Wording};
-use crate::cli::Scenario;
+use crate::cli::{Protocol, Scenario};
 use crate::pool::Snapshot;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
@@ -12,6 +12,8 @@ pub struct Outcome {
     pub clients: u32,
     pub rps: Option<f64>,
     pub query: String,
+    /// How PostgreSQL received the query (None: an engine without the choice).
+    pub protocol: Option<Protocol>,
     /// Each request held its connection this long on the client before the query.
     pub client_hold: Option<Duration>,
     pub elapsed: Duration,
@@ -66,6 +68,7 @@ impl Outcome {
             clients: plan.clients,
             rps: plan.rps,
             query: plan.query.clone(),
+            protocol: plan.protocol,
             client_hold: plan.client_hold,
             elapsed,
             completed,

@@ -2,8 +2,9 @@
 //! SQLSTATE 53300 refusals, leftovers by backend pid in pg_stat_activity.
 
 use super::backend::{Backend, Ran, Slots, Wording};
+use crate::cli::Protocol;
 use crate::core::error::{ToolError, ToolResult};
-use crate::db::postgres::saturate::{preflight, sessions_left, PgManager};
+use crate::db::postgres::saturate::{preflight, sessions_left, PgConn, PgManager};
 use crate::db::postgres::{ConnTarget, ConnectFailure};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -65,11 +66,20 @@ impl Backend for Postgres {
         }
     }
 
-    async fn run(conn: &mut tokio_postgres::Client, statement: &str) -> Ran {
-        match conn.batch_execute(statement).await {
+    async fn run(conn: &mut PgConn, statement: &str, protocol: Protocol) -> Ran {
+        let done = match protocol {
+            // One Query message: pgbench -M simple.
+            Protocol::Simple => conn.client.batch_execute(statement).await,
+            // Parse once per connection, then Bind/Execute/Sync: pgbench -M prepared.
+            Protocol::Prepared => match conn.statement(statement).await {
+                Ok(prepared) => conn.client.execute(&prepared, &[]).await.map(|_| ()),
+                Err(e) => Err(e),
+            },
+        };
+        match done {
             Ok(()) => Ran::Ok,
             Err(_) => Ran::Failed {
-                broken: conn.is_closed(),
+                broken: conn.client.is_closed(),
             },
         }
     }

@@ -62,7 +62,7 @@ impl Backend for Redis {
         }
     }
 
-    async fn run(conn: &mut Conn, statement: &str) -> Ran {
+    async fn run(conn: &mut Conn, statement: &str, _: crate::cli::Protocol) -> Ran {
         let args: Vec<&[u8]> = statement.split_whitespace().map(str::as_bytes).collect();
         match conn.cmd(&args).await {
             Ok(crate::db::redis::connect::Value::Error(_)) => Ran::Failed { broken: false },

@@ -7,6 +7,40 @@ use std::time::Duration;
 
 pub const APPLICATION_NAME: &str = "poolcheck-saturate";
 
+/// A saturate session: the client and, under `--protocol prepared`, the statement prepared on
+/// this connection (a server-side prepared statement belongs to its session, so the cache
+/// lives and dies with the connection, as pgbench -M prepared keeps one per client).
+pub struct PgConn {
+    pub client: tokio_postgres::Client,
+    /// The SQL text and its prepared statement.
+    prepared: Option<(String, tokio_postgres::Statement)>,
+}
+
+impl PgConn {
+    pub fn new(client: tokio_postgres::Client) -> PgConn {
+        PgConn {
+            client,
+            prepared: None,
+        }
+    }
+
+    /// The statement for `sql` on this connection, prepared (Parse/Describe) on first use.
+    /// A clone is a reference count, not a round trip.
+    pub async fn statement(
+        &mut self,
+        sql: &str,
+    ) -> Result<tokio_postgres::Statement, tokio_postgres::Error> {
+        if let Some((text, statement)) = &self.prepared {
+            if text == sql {
+                return Ok(statement.clone());
+            }
+        }
+        let statement = self.client.prepare(sql).await?;
+        self.prepared = Some((sql.to_string(), statement.clone()));
+        Ok(statement)
+    }
+}
+
 pub struct PgManager {
     pub target: ConnTarget,
     pub connect_timeout: Duration,
@@ -18,10 +52,10 @@ pub struct PgManager {
 }
 
 impl Manager for PgManager {
-    type Conn = tokio_postgres::Client;
+    type Conn = PgConn;
     type Error = ConnectFailure;
 
-    async fn create(&self) -> Result<tokio_postgres::Client, ConnectFailure> {
+    async fn create(&self) -> Result<PgConn, ConnectFailure> {
         let client = self
             .target
             .connect(self.connect_timeout, APPLICATION_NAME)
@@ -45,18 +79,19 @@ impl Manager for PgManager {
                 .unwrap_or_else(|e| e.into_inner())
                 .push(pid);
         }
-        Ok(client)
+        Ok(PgConn::new(client))
     }
 
-    async fn validate(&self, conn: &mut tokio_postgres::Client) -> Result<(), ConnectFailure> {
-        conn.simple_query("")
+    async fn validate(&self, conn: &mut PgConn) -> Result<(), ConnectFailure> {
+        conn.client
+            .simple_query("")
             .await
             .map(|_| ())
             .map_err(|e| crate::db::postgres::connect::classify(&self.target.redacted(), &e))
     }
 
-    fn is_broken(&self, conn: &tokio_postgres::Client) -> bool {
-        conn.is_closed()
+    fn is_broken(&self, conn: &PgConn) -> bool {
+        conn.client.is_closed()
     }
 }
 
