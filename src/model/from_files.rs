@@ -480,11 +480,14 @@ pub fn build_service(
     deployed_observations(&mut c, spec, &mut scaling, sources);
     // A key of another component of the app (a Puma worker count in the Sidekiq pods' chart
     // values) is not this service's; the component's own defaults come first.
-    let component_dialects = preset.zip(component).filter(|_| !c.redis_part).map(|(p, comp)| {
-        c.obs
-            .retain(|o| o.dialect != p.id || p.reads(&o.def, &comp.name));
-        dialects.with_front(p.dialect_for(Some(&comp.name)))
-    });
+    let component_dialects = preset
+        .zip(component)
+        .filter(|_| !c.redis_part)
+        .map(|(p, comp)| {
+            c.obs
+                .retain(|o| o.dialect != p.id || p.reads(&o.def, &comp.name));
+            dialects.with_front(p.dialect_for(Some(&comp.name)))
+        });
     let redis_stack = c
         .redis_part
         .then(|| {

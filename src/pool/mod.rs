@@ -319,12 +319,26 @@ enum Served<C> {
 struct Wait<'a, M: Manager> {
     inner: &'a Inner<M>,
     node: Arc<Node<M::Conn>>,
+    /// Queued in this very poll with this task's waker: a grant made since has woken it, so
+    /// the first poll need not look.
+    fresh: bool,
+}
+
+/// How an acquire starts: served at once (or refused), with a slot to fill, or queued.
+enum Begin<M: Manager> {
+    Done(Result<Pooled<M>, PoolError<M::Error>>),
+    Slot,
+    Queued(Arc<Node<M::Conn>>),
 }
 
 impl<M: Manager> Future for Wait<'_, M> {
     type Output = Served<M::Conn>;
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Served<M::Conn>> {
-        let mut grant = lock(&self.node.grant);
+        let this = self.get_mut();
+        if std::mem::take(&mut this.fresh) {
+            return Poll::Pending;
+        }
+        let mut grant = lock(&this.node.grant);
         match std::mem::replace(&mut *grant, Grant::Gone) {
             Grant::Waiting(waker) => {
                 let waker = match waker {
@@ -422,32 +436,26 @@ impl<M: Manager> Pool<M> {
             let start = inner.now();
             let deadline = start.saturating_add(ns(inner.config.acquire_timeout));
             // One lock: a free slot and a recently used idle connection, or a place in the
-            // queue.
-            let queued = {
-                let mut core = lock(&inner.core);
-                if core.closed {
-                    return Err(PoolError::Closed);
-                }
-                if core.take_slot(inner.config.max_size) {
-                    if let Some(idle) = self.usable_idle(&mut core, start) {
-                        self.track(&mut core.s, idle.meta.id, start, location);
-                        drop(core);
-                        return Ok(self.pooled(idle.conn, idle.meta, start, start, false));
-                    }
-                    None
-                } else {
-                    let node = Arc::new(Node {
-                        grant: Mutex::new(Grant::Waiting(None)),
-                        deadline,
-                    });
-                    core.queue.push_back(node.clone());
-                    Some(node)
-                }
+            // queue with this task's waker already in it.
+            let queued = match std::future::poll_fn(|cx| {
+                Poll::Ready(self.begin(cx, start, deadline, location))
+            })
+            .await
+            {
+                Begin::Done(r) => return r,
+                Begin::Slot => None,
+                Begin::Queued(node) => Some(node),
             };
             let waited = queued.is_some();
             if let Some(node) = queued {
                 let _waiting = Gauge::up(&inner.waiters);
-                match (Wait { inner, node }).await {
+                match (Wait {
+                    inner,
+                    node,
+                    fresh: true,
+                })
+                .await
+                {
                     Served::Conn(idle) => {
                         let now = inner.now();
                         if inner.config.leak_threshold.is_some() {
@@ -466,6 +474,36 @@ impl<M: Manager> Pool<M> {
                 Ok(r) => r,
                 Err(_) => Err(self.timed_out(start)),
             }
+        }
+    }
+
+    fn begin(
+        &self,
+        cx: &Context<'_>,
+        start: Ns,
+        deadline: Ns,
+        location: &'static Location<'static>,
+    ) -> Begin<M> {
+        let inner = &self.inner;
+        let mut core = lock(&inner.core);
+        if core.closed {
+            return Begin::Done(Err(PoolError::Closed));
+        }
+        if !core.take_slot(inner.config.max_size) {
+            let node = Arc::new(Node {
+                grant: Mutex::new(Grant::Waiting(Some(cx.waker().clone()))),
+                deadline,
+            });
+            core.queue.push_back(node.clone());
+            return Begin::Queued(node);
+        }
+        match self.usable_idle(&mut core, start) {
+            Some(idle) => {
+                self.track(&mut core.s, idle.meta.id, start, location);
+                drop(core);
+                Begin::Done(Ok(self.pooled(idle.conn, idle.meta, start, start, false)))
+            }
+            None => Begin::Slot,
         }
     }
 

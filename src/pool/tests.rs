@@ -645,18 +645,15 @@ async fn a_waiter_dropped_after_it_was_served_passes_the_connection_on() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_slot_of_a_broken_return_goes_to_the_oldest_waiter() {
-    let m = TestManager::new(Behaviour::Ok);
-    let broken = m.broken.clone();
-    let pool = Pool::new(m, config(1));
-    let held = pool.get().await.unwrap();
+    let pool = Pool::new(TestManager::new(Behaviour::Ok), config(1));
+    let mut held = pool.get().await.unwrap();
     let waiter = {
         let pool = pool.clone();
         tokio::spawn(async move { pool.get().await.map(|c| c.age()) })
     };
     tokio::time::sleep(Duration::from_millis(5)).await;
-    broken.store(true, Ordering::SeqCst);
+    held.mark_broken();
     drop(held);
-    broken.store(false, Ordering::SeqCst);
     let got = tokio::time::timeout(Duration::from_millis(200), waiter)
         .await
         .expect("the waiter opens a new connection under the freed slot")
