@@ -149,6 +149,17 @@ fn of_dir(dir: &Path) -> Vec<(&'static str, String)> {
                 out.push((id, format!("{file} names {lib}")));
             }
         }
+        // psycopg 3's pool ships as psycopg-pool, or the psycopg[pool] extra:
+        // https://www.psycopg.org/psycopg3/docs/advanced/pool.html
+        let pool = |t: &str| {
+            t.contains("psycopg-pool")
+                || t.contains("psycopg_pool")
+                || t.lines()
+                    .any(|l| l.contains("psycopg[") && l.contains("pool") && l.contains(']'))
+        };
+        if let Some((file, _)) = python.iter().find(|(_, t)| pool(t)) {
+            out.push(("psycopg-pool", format!("{file} names psycopg's pool")));
+        }
         return out;
     }
     let java: Vec<(&str, String)> = ["pom.xml", "build.gradle", "build.gradle.kts"]
@@ -464,6 +475,18 @@ mod tests {
         assert_eq!(ids(tmp.path()), ["knex"]);
         pkg(r#""pg": "^8.12.0""#);
         assert_eq!(ids(tmp.path()), ["node-postgres"]);
+    }
+
+    #[test]
+    fn requirements_naming_psycopg_pool_name_it() {
+        let tmp = tempfile::tempdir().unwrap();
+        let req = |text: &str| std::fs::write(tmp.path().join("requirements.txt"), text).unwrap();
+        req("fastapi==0.115.0\npsycopg[binary,pool]==3.2.3\n");
+        assert_eq!(ids(tmp.path()), ["psycopg-pool"]);
+        req("psycopg-pool==3.2.3\nsqlalchemy==2.0.35\n");
+        assert_eq!(ids(tmp.path()), ["sqlalchemy", "psycopg-pool"]);
+        req("psycopg[binary]==3.2.3\n");
+        assert!(ids(tmp.path()).is_empty());
     }
 
     #[test]
