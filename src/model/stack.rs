@@ -171,6 +171,17 @@ fn of_dir(dir: &Path) -> Vec<(&'static str, String)> {
     }
     let mut out = Vec::new();
     if let Some(text) = read(&dir.join("go.mod")) {
+        // GORM keeps its pool in database/sql (db.DB() returns the *sql.DB, sized with
+        // SetMaxOpenConns, default 0 = unlimited), whatever driver it requires (its postgres
+        // driver brings pgx in as a database/sql driver):
+        // https://gorm.io/docs/generic_interface.html#Connection-Pool
+        if text.contains("gorm.io/gorm") {
+            out.push((
+                "go-sql",
+                "go.mod requires gorm.io/gorm (a database/sql pool)".into(),
+            ));
+            return out;
+        }
         if text.contains("github.com/jackc/pgx") {
             out.push(("pgx", "go.mod requires github.com/jackc/pgx".into()));
         }
@@ -487,6 +498,20 @@ mod tests {
         assert_eq!(ids(tmp.path()), ["sqlalchemy", "psycopg-pool"]);
         req("psycopg[binary]==3.2.3\n");
         assert!(ids(tmp.path()).is_empty());
+    }
+
+    #[test]
+    fn gorm_pools_with_database_sql_even_over_pgx() {
+        let tmp = tempfile::tempdir().unwrap();
+        let go_mod = "module example.com/svc\n\ngo 1.22\n\nrequire (\n\tgorm.io/driver/postgres v1.5.9\n\tgorm.io/gorm v1.25.12\n)\n\nrequire github.com/jackc/pgx/v5 v5.6.0 // indirect\n";
+        std::fs::write(tmp.path().join("go.mod"), go_mod).unwrap();
+        assert_eq!(ids(tmp.path()), ["go-sql"]);
+        std::fs::write(
+            tmp.path().join("go.mod"),
+            "module m\nrequire github.com/jackc/pgx/v5 v5.6.0\n",
+        )
+        .unwrap();
+        assert_eq!(ids(tmp.path()), ["pgx"]);
     }
 
     #[test]
