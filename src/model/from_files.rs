@@ -511,6 +511,20 @@ pub fn build_service(
     c.url_library = c
         .url_library
         .filter(|l| allowed.as_ref().is_none_or(|a| a.iter().any(|x| x == l)));
+    // `jdbc:` and spring.datasource.url name a Java pool, not which one: Spring Boot hands
+    // them to whichever pool it builds, so the build file's Druid or DBCP2 wins over HikariCP.
+    if let Some(pool) = hint.filter(|h| super::stack::is_java_pool(h)) {
+        if c.url_library == Some("hikari") {
+            c.url_library = Some(pool);
+        }
+        let library = dialects.get(pool).map(|d| d.library.clone());
+        for o in c.obs.iter_mut() {
+            if o.dialect == "hikari" && o.concept == Concept::DatabaseUrl {
+                o.dialect = pool.to_string();
+                o.library = library.clone().unwrap_or_default();
+            }
+        }
+    }
     let ambiguous = settle_claims(&mut c.obs, app_library, c.url_library, hint);
     let mut taken = apply_overrides(&mut c, opts);
     taken.append(&mut c.erb_overrides);

@@ -52,10 +52,15 @@ pub fn dirs_of(spec: &ServiceSpec) -> Vec<PathBuf> {
             Input::Chart { dir, .. } if !dir.as_os_str().is_empty() => Some(dir.clone()),
             _ => None,
         };
-        // A file in config/ belongs to the app one level up (Rails' config/database.yml).
+        // A file in config/ belongs to the app one level up (Rails' config/database.yml);
+        // Maven and Gradle keep it in src/main/resources, three levels below pom.xml.
         for d in dir.into_iter().flat_map(|d| {
             let up = d.parent().map(Path::to_path_buf);
-            std::iter::once(d).chain(up)
+            let project = d
+                .ends_with("src/main/resources")
+                .then(|| d.ancestors().nth(3).map(Path::to_path_buf))
+                .flatten();
+            std::iter::once(d).chain(up).chain(project)
         }) {
             if !dirs.contains(&d) {
                 dirs.push(d);
@@ -93,12 +98,22 @@ fn of_dir(dir: &Path) -> Vec<(&'static str, String)> {
         }
         // A query builder or ORM over the driver (knex, Sequelize, TypeORM) has a pool of
         // its own: the driver alone does not name the library.
-        let orm = has("knex") || has("sequelize") || has("typeorm");
+        // https://knexjs.org/guide/#pool
+        // https://sequelize.org/v6/manual/connection-pool.html
+        // https://typeorm.io/docs/data-source/data-source-options/
+        let orms: Vec<(&'static str, String)> = ["typeorm", "sequelize", "knex"]
+            .into_iter()
+            .filter(|name| has(name))
+            .map(|name| (name, format!("package.json depends on {name}")))
+            .collect();
+        if !orms.is_empty() {
+            return orms;
+        }
         // https://github.com/sidorares/node-mysql2 (createPool)
-        if has("mysql2") && !orm && !has("pg") {
+        if has("mysql2") && !has("pg") {
             return vec![("mysql2", "package.json depends on mysql2".into())];
         }
-        if has("pg") && !orm {
+        if has("pg") {
             return vec![("node-postgres", "package.json depends on pg".into())];
         }
         return Vec::new();
@@ -134,10 +149,39 @@ fn of_dir(dir: &Path) -> Vec<(&'static str, String)> {
                 out.push((id, format!("{file} names {lib}")));
             }
         }
+        // psycopg 3's pool ships as psycopg-pool, or the psycopg[pool] extra:
+        // https://www.psycopg.org/psycopg3/docs/advanced/pool.html
+        let pool = |t: &str| {
+            t.contains("psycopg-pool")
+                || t.contains("psycopg_pool")
+                || t.lines()
+                    .any(|l| l.contains("psycopg[") && l.contains("pool") && l.contains(']'))
+        };
+        if let Some((file, _)) = python.iter().find(|(_, t)| pool(t)) {
+            out.push(("psycopg-pool", format!("{file} names psycopg's pool")));
+        }
         return out;
+    }
+    let java: Vec<(&str, String)> = ["pom.xml", "build.gradle", "build.gradle.kts"]
+        .into_iter()
+        .filter_map(|f| read(&dir.join(f)).map(|t| (f, t.to_ascii_lowercase())))
+        .collect();
+    if !java.is_empty() {
+        return java_pools(&java);
     }
     let mut out = Vec::new();
     if let Some(text) = read(&dir.join("go.mod")) {
+        // GORM keeps its pool in database/sql (db.DB() returns the *sql.DB, sized with
+        // SetMaxOpenConns, default 0 = unlimited), whatever driver it requires (its postgres
+        // driver brings pgx in as a database/sql driver):
+        // https://gorm.io/docs/generic_interface.html#Connection-Pool
+        if text.contains("gorm.io/gorm") {
+            out.push((
+                "go-sql",
+                "go.mod requires gorm.io/gorm (a database/sql pool)".into(),
+            ));
+            return out;
+        }
         if text.contains("github.com/jackc/pgx") {
             out.push(("pgx", "go.mod requires github.com/jackc/pgx".into()));
         }
@@ -147,6 +191,68 @@ fn of_dir(dir: &Path) -> Vec<(&'static str, String)> {
                 out.push(("go-sql", format!("go.mod requires {driver}")));
                 break;
             }
+        }
+    }
+    out
+}
+
+/// The Java pool libraries a build file depends on, by artifact id (lower-cased), the one
+/// that provides the DataSource first: Druid's starter configures itself before Spring
+/// Boot's DataSource auto-configuration, which prefers HikariCP over Tomcat JDBC and DBCP2.
+/// https://github.com/alibaba/druid/tree/master/druid-spring-boot-starter
+/// https://docs.spring.io/spring-boot/reference/data/sql.html#data.sql.datasource.connection-pool
+/// https://commons.apache.org/proper/commons-dbcp/ (commons-dbcp2)
+/// https://tomcat.apache.org/tomcat-10.1-doc/jdbc-pool.html (tomcat-jdbc)
+/// https://www.mchange.com/projects/c3p0/ (com.mchange:c3p0, hibernate-c3p0)
+const JAVA_POOLS: &[(&str, &[&str])] = &[
+    (
+        "druid",
+        &[
+            "druid-spring-boot-starter",
+            "druid-spring-boot-3-starter",
+            "<artifactid>druid</artifactid>",
+            "com.alibaba:druid:",
+        ],
+    ),
+    (
+        "hikari",
+        &[
+            "hikaricp",
+            "spring-boot-starter-jdbc",
+            "spring-boot-starter-data-jpa",
+            "spring-boot-starter-data-jdbc",
+        ],
+    ),
+    ("tomcat-jdbc", &["tomcat-jdbc"]),
+    ("dbcp2", &["commons-dbcp2"]),
+    ("c3p0", &["c3p0"]),
+];
+
+/// A Java pool other than HikariCP, Spring Boot's default: a build file naming it means
+/// the JDBC URL is that pool's.
+pub fn is_java_pool(id: &str) -> bool {
+    id != "hikari" && JAVA_POOLS.iter().any(|(p, _)| *p == id)
+}
+
+fn java_pools(files: &[(&str, String)]) -> Vec<(&'static str, String)> {
+    let mut out: Vec<(&'static str, String)> = Vec::new();
+    for (id, needles) in JAVA_POOLS {
+        let hit = needles.iter().find_map(|n| {
+            let (file, _) = files.iter().find(|(_, t)| t.contains(*n))?;
+            let n = n.trim_start_matches("<artifactid>");
+            let n = n.trim_end_matches("</artifactid>").trim_end_matches(':');
+            Some(format!("{file} depends on {n}"))
+        });
+        if let Some(evidence) = hit {
+            out.push((*id, evidence));
+        }
+    }
+    // Spring Boot's spring.datasource.* (the URL every pool is given) are read with
+    // HikariCP's keys, Boot's default pool.
+    let boot = files.iter().find(|(_, t)| t.contains("spring-boot"));
+    if let Some((file, _)) = boot.filter(|_| !out.iter().any(|(id, _)| *id == "hikari")) {
+        if !out.is_empty() {
+            out.push(("hikari", format!("{file} uses Spring Boot")));
         }
     }
     out
@@ -287,10 +393,20 @@ pub fn app_of_spec(spec: &ServiceSpec) -> Option<super::presets::Detection> {
     {
         return Some(d);
     }
-    spec.inputs.iter().find_map(|i| match i {
-        Input::File(p, _) => presets::by_file(p),
-        _ => None,
-    })
+    // A file name is the weakest evidence: config/config.json is Mattermost's and
+    // sequelize-cli's alike, so it does not count when the manifests beside it name a library
+    // that is not the application's own client.
+    let named = libraries_of_spec(spec);
+    spec.inputs
+        .iter()
+        .find_map(|i| match i {
+            Input::File(p, _) => presets::by_file(p),
+            _ => None,
+        })
+        .filter(|d| {
+            let client = crate::input::presets::get(d.preset).and_then(|p| p.client.as_deref());
+            named.is_empty() || named.iter().any(|(id, _)| Some(*id) == client)
+        })
 }
 
 /// The top-level `name:` of a Chart.yaml.
@@ -348,5 +464,87 @@ mod tests {
             Some("gitea/gitea:1.22")
         );
         assert_eq!(values_image("web:\n  image:\n    repository: x\n"), None);
+    }
+
+    fn ids(dir: &Path) -> Vec<&'static str> {
+        of_dir(dir).into_iter().map(|(id, _)| id).collect()
+    }
+
+    #[test]
+    fn a_node_orm_names_its_own_pool_not_the_driver() {
+        let tmp = tempfile::tempdir().unwrap();
+        let pkg = |deps: &str| {
+            let text = format!("{{\"name\": \"api\", \"dependencies\": {{{deps}}}}}");
+            std::fs::write(tmp.path().join("package.json"), text).unwrap();
+        };
+        pkg(r#""sequelize": "^6.37.3", "pg": "^8.12.0""#);
+        assert_eq!(ids(tmp.path()), ["sequelize"]);
+        assert_eq!(of_dir(tmp.path())[0].1, "package.json depends on sequelize");
+        pkg(r#""typeorm": "^0.3.20", "mysql2": "^3.11.0""#);
+        assert_eq!(ids(tmp.path()), ["typeorm"]);
+        pkg(r#""knex": "^3.1.0", "pg": "^8.12.0""#);
+        assert_eq!(ids(tmp.path()), ["knex"]);
+        pkg(r#""pg": "^8.12.0""#);
+        assert_eq!(ids(tmp.path()), ["node-postgres"]);
+    }
+
+    #[test]
+    fn requirements_naming_psycopg_pool_name_it() {
+        let tmp = tempfile::tempdir().unwrap();
+        let req = |text: &str| std::fs::write(tmp.path().join("requirements.txt"), text).unwrap();
+        req("fastapi==0.115.0\npsycopg[binary,pool]==3.2.3\n");
+        assert_eq!(ids(tmp.path()), ["psycopg-pool"]);
+        req("psycopg-pool==3.2.3\nsqlalchemy==2.0.35\n");
+        assert_eq!(ids(tmp.path()), ["sqlalchemy", "psycopg-pool"]);
+        req("psycopg[binary]==3.2.3\n");
+        assert!(ids(tmp.path()).is_empty());
+    }
+
+    #[test]
+    fn gorm_pools_with_database_sql_even_over_pgx() {
+        let tmp = tempfile::tempdir().unwrap();
+        let go_mod = "module example.com/svc\n\ngo 1.22\n\nrequire (\n\tgorm.io/driver/postgres v1.5.9\n\tgorm.io/gorm v1.25.12\n)\n\nrequire github.com/jackc/pgx/v5 v5.6.0 // indirect\n";
+        std::fs::write(tmp.path().join("go.mod"), go_mod).unwrap();
+        assert_eq!(ids(tmp.path()), ["go-sql"]);
+        std::fs::write(
+            tmp.path().join("go.mod"),
+            "module m\nrequire github.com/jackc/pgx/v5 v5.6.0\n",
+        )
+        .unwrap();
+        assert_eq!(ids(tmp.path()), ["pgx"]);
+    }
+
+    #[test]
+    fn a_java_build_file_names_its_pool_library() {
+        let tmp = tempfile::tempdir().unwrap();
+        let pom = |deps: &[&str]| {
+            let deps: String = deps
+                .iter()
+                .map(|a| format!("<dependency><artifactId>{a}</artifactId></dependency>"))
+                .collect();
+            let text = format!("<project><artifactId>app</artifactId><dependencies>{deps}</dependencies></project>");
+            std::fs::write(tmp.path().join("pom.xml"), text).unwrap();
+        };
+        pom(&["spring-boot-starter-web", "druid-spring-boot-3-starter"]);
+        assert_eq!(ids(tmp.path()), ["druid", "hikari"]);
+        assert_eq!(
+            of_dir(tmp.path())[0].1,
+            "pom.xml depends on druid-spring-boot-3-starter"
+        );
+        pom(&["spring-boot-starter-jdbc"]);
+        assert_eq!(ids(tmp.path()), ["hikari"]);
+        pom(&["commons-dbcp2"]);
+        assert_eq!(ids(tmp.path()), ["dbcp2"]);
+        pom(&["hibernate-core", "hibernate-c3p0"]);
+        assert_eq!(ids(tmp.path()), ["c3p0"]);
+        pom(&["guava"]);
+        assert!(ids(tmp.path()).is_empty());
+        std::fs::remove_file(tmp.path().join("pom.xml")).unwrap();
+        std::fs::write(
+            tmp.path().join("build.gradle"),
+            "dependencies {\n    implementation 'org.apache.tomcat:tomcat-jdbc:10.1.28'\n}\n",
+        )
+        .unwrap();
+        assert_eq!(ids(tmp.path()), ["tomcat-jdbc"]);
     }
 }
