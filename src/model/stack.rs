@@ -44,8 +44,13 @@ pub fn libraries_of_spec(spec: &ServiceSpec) -> Vec<(&'static str, String)> {
 /// The folders whose manifests describe the spec's app: its files' folders and their parents.
 pub fn dirs_of(spec: &ServiceSpec) -> Vec<PathBuf> {
     let mut dirs: Vec<PathBuf> = Vec::new();
+    // Files named on the command line form one service of thousands of files: dedup in a set.
+    let mut seen: std::collections::HashSet<PathBuf> = std::collections::HashSet::new();
     // A compose service's app sits beside its compose file.
-    dirs.extend(spec.deployed.as_ref().and_then(|d| d.dir.clone()));
+    if let Some(d) = spec.deployed.as_ref().and_then(|d| d.dir.clone()) {
+        seen.insert(d.clone());
+        dirs.push(d);
+    }
     for input in &spec.inputs {
         let dir = match input {
             Input::File(p, _) => p.parent().map(Path::to_path_buf),
@@ -62,7 +67,7 @@ pub fn dirs_of(spec: &ServiceSpec) -> Vec<PathBuf> {
                 .flatten();
             std::iter::once(d).chain(up).chain(project)
         }) {
-            if !dirs.contains(&d) {
+            if seen.insert(d.clone()) {
                 dirs.push(d);
             }
         }
@@ -80,7 +85,22 @@ pub fn read(path: &Path) -> Option<String> {
         .flatten()
 }
 
+/// The libraries a folder's manifests name, read once per folder and run: a service of many
+/// files asks again for every folder its files share.
 fn of_dir(dir: &Path) -> Vec<(&'static str, String)> {
+    type Memo = std::collections::HashMap<PathBuf, Vec<(&'static str, String)>>;
+    static MEMO: std::sync::Mutex<Option<Memo>> = std::sync::Mutex::new(None);
+    let mut memo = MEMO.lock().unwrap_or_else(|e| e.into_inner());
+    let memo = memo.get_or_insert_with(Memo::new);
+    if let Some(found) = memo.get(dir) {
+        return found.clone();
+    }
+    let found = read_dir_manifests(dir);
+    memo.insert(dir.to_path_buf(), found.clone());
+    found
+}
+
+fn read_dir_manifests(dir: &Path) -> Vec<(&'static str, String)> {
     if let Some(text) = read(&dir.join("package.json")) {
         let Ok(v) = serde_json::from_str::<serde_json::Value>(&text) else {
             return Vec::new();
@@ -467,7 +487,10 @@ mod tests {
     }
 
     fn ids(dir: &Path) -> Vec<&'static str> {
-        of_dir(dir).into_iter().map(|(id, _)| id).collect()
+        read_dir_manifests(dir)
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect()
     }
 
     #[test]
@@ -479,7 +502,10 @@ mod tests {
         };
         pkg(r#""sequelize": "^6.37.3", "pg": "^8.12.0""#);
         assert_eq!(ids(tmp.path()), ["sequelize"]);
-        assert_eq!(of_dir(tmp.path())[0].1, "package.json depends on sequelize");
+        assert_eq!(
+            read_dir_manifests(tmp.path())[0].1,
+            "package.json depends on sequelize"
+        );
         pkg(r#""typeorm": "^0.3.20", "mysql2": "^3.11.0""#);
         assert_eq!(ids(tmp.path()), ["typeorm"]);
         pkg(r#""knex": "^3.1.0", "pg": "^8.12.0""#);
@@ -528,7 +554,7 @@ mod tests {
         pom(&["spring-boot-starter-web", "druid-spring-boot-3-starter"]);
         assert_eq!(ids(tmp.path()), ["druid", "hikari"]);
         assert_eq!(
-            of_dir(tmp.path())[0].1,
+            read_dir_manifests(tmp.path())[0].1,
             "pom.xml depends on druid-spring-boot-3-starter"
         );
         pom(&["spring-boot-starter-jdbc"]);
