@@ -11,6 +11,7 @@
 //! CloudNativePG <https://cloudnative-pg.io/documentation/current/connection_pooling/>;
 //! Zalando <https://github.com/zalando/postgres-operator/blob/master/docs/reference/cluster_manifest.md>.
 
+use super::pooler_toml::{entries, raw, text};
 use crate::core::origin::{Layer, Origin};
 use crate::core::source::SourceSet;
 use crate::input::formats::pgbouncer::{self, Config, Entry, Raw};
@@ -21,25 +22,6 @@ use crate::input::formats::{Node, NodeKind, Scalar};
 pub struct Deployed {
     pub config: Config,
     pub names: Vec<String>,
-}
-
-fn raw(node: &Node) -> Option<Raw> {
-    let text = node.scalar()?.as_text()?;
-    Some(Raw {
-        text,
-        origin: Origin::file(node.file, node.span),
-    })
-}
-
-fn text(node: Option<&Node>) -> Option<String> {
-    node?.scalar()?.as_text()
-}
-
-fn entries(node: Option<&Node>) -> &[crate::input::formats::Entry] {
-    match node.map(|n| &n.kind) {
-        Some(NodeKind::Map(e)) => e,
-        _ => &[],
-    }
 }
 
 fn is_false(node: &Node) -> bool {

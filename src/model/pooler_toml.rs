@@ -12,7 +12,8 @@ use crate::core::origin::Origin;
 use crate::input::formats::pgbouncer::{Config, Member, Raw, ServerEntry};
 use crate::input::formats::{Node, NodeKind, Scalar};
 
-fn raw(node: &Node) -> Option<Raw> {
+/// A scalar value as the PgBouncer typer reads it, with its place (TOML and YAML alike).
+pub(super) fn raw(node: &Node) -> Option<Raw> {
     let text = node.scalar()?.as_text()?;
     Some(Raw {
         text,
@@ -20,11 +21,11 @@ fn raw(node: &Node) -> Option<Raw> {
     })
 }
 
-fn text(node: Option<&Node>) -> Option<String> {
+pub(super) fn text(node: Option<&Node>) -> Option<String> {
     node?.scalar()?.as_text()
 }
 
-fn entries(node: Option<&Node>) -> &[crate::input::formats::Entry] {
+pub(super) fn entries(node: Option<&Node>) -> &[crate::input::formats::Entry] {
     match node.map(|n| &n.kind) {
         Some(NodeKind::Map(e)) => e,
         _ => &[],
