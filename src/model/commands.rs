@@ -34,11 +34,7 @@ pub fn processes(
     // `sh -c "celery -A app worker"`: the shell's script is words too, without its quotes.
     let words: Vec<Arg> = args
         .iter()
-        .flat_map(|(a, f, s)| {
-            a.split_whitespace()
-                .map(|w| (w.trim_matches(['"', '\'']).to_string(), *f, *s))
-                .collect::<Vec<_>>()
-        })
+        .flat_map(|(a, f, s)| shell_words(a).into_iter().map(|w| (w, *f, *s)))
         .collect();
     let program = |w: &str| w.rsplit('/').next().unwrap_or(w).to_string();
     let at = words.iter().position(|(w, _, _)| {
@@ -199,6 +195,39 @@ fn narrow(sources: &SourceSet, file: FileId, span: Span, value: &str) -> Span {
     }
 }
 
+/// A command string's words as a shell splits them: whitespace
+/// separates, '…' keeps its text as written, "…" and a backslash escape, and the quotes go
+/// (`postgres -c 'max_connections=100'` is three words, the last without its quotes).
+/// https://docs.docker.com/reference/compose-file/services/#command
+pub fn shell_words(text: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut word: Option<String> = None;
+    let mut chars = text.chars();
+    while let Some(ch) = chars.next() {
+        match ch {
+            c if c.is_whitespace() => words.extend(word.take()),
+            '\'' => {
+                let w = word.get_or_insert_with(String::new);
+                w.extend(chars.by_ref().take_while(|c| *c != '\''));
+            }
+            '"' => {
+                let w = word.get_or_insert_with(String::new);
+                while let Some(c) = chars.next() {
+                    match c {
+                        '"' => break,
+                        '\\' => w.extend(chars.next()),
+                        c => w.push(c),
+                    }
+                }
+            }
+            '\\' => word.get_or_insert_with(String::new).extend(chars.next()),
+            c => word.get_or_insert_with(String::new).push(c),
+        }
+    }
+    words.extend(word);
+    words
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -278,5 +307,23 @@ mod tests {
         let (got, findings) = run("gunicorn -w 0 app");
         assert!(got.is_none());
         assert!(findings[0].message.contains("0 processes"));
+    }
+
+    #[test]
+    fn a_string_command_loses_its_shell_quotes() {
+        assert_eq!(
+            shell_words("postgres -c 'max_connections=100'\n  -c \"shared_buffers=128MB\"\n"),
+            [
+                "postgres",
+                "-c",
+                "max_connections=100",
+                "-c",
+                "shared_buffers=128MB"
+            ]
+        );
+        assert_eq!(
+            shell_words(r#"sh -c "celery -A app worker -c 4" x\ y '' a"b"c"#),
+            ["sh", "-c", "celery -A app worker -c 4", "x y", "", "abc"]
+        );
     }
 }

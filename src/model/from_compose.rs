@@ -1012,43 +1012,15 @@ fn command_args(
         ),
         NodeKind::Scalar(Scalar::Str(_)) => {
             let (text, f, s) = interpolated(cmd, vars, sources, findings)?;
-            Some(shell_words(&text).into_iter().map(|a| (a, f, s)).collect())
+            Some(
+                super::commands::shell_words(&text)
+                    .into_iter()
+                    .map(|a| (a, f, s))
+                    .collect(),
+            )
         }
         _ => None,
     }
-}
-
-/// A string command's words as the shell compose hands it to splits them: whitespace
-/// separates, '…' keeps its text as written, "…" and a backslash escape, and the quotes go
-/// (`postgres -c 'max_connections=100'` is three words, the last without its quotes).
-/// https://docs.docker.com/reference/compose-file/services/#command
-fn shell_words(text: &str) -> Vec<String> {
-    let mut words = Vec::new();
-    let mut word: Option<String> = None;
-    let mut chars = text.chars();
-    while let Some(ch) = chars.next() {
-        match ch {
-            c if c.is_whitespace() => words.extend(word.take()),
-            '\'' => {
-                let w = word.get_or_insert_with(String::new);
-                w.extend(chars.by_ref().take_while(|c| *c != '\''));
-            }
-            '"' => {
-                let w = word.get_or_insert_with(String::new);
-                while let Some(c) = chars.next() {
-                    match c {
-                        '"' => break,
-                        '\\' => w.extend(chars.next()),
-                        c => w.push(c),
-                    }
-                }
-            }
-            '\\' => word.get_or_insert_with(String::new).extend(chars.next()),
-            c => word.get_or_insert_with(String::new).push(c),
-        }
-    }
-    words.extend(word);
-    words
 }
 
 /// `postgres -c max_connections=N` (or `-cmax_connections=N`, `--max_connections=N`).
@@ -1073,27 +1045,4 @@ fn syntax(e: formats::ParseError) -> Finding {
         .clone()
         .unwrap_or_else(|| "fix the syntax; the rest of this file was not read".into());
     Finding::new(Code::PC001, e.message.clone(), help).at(e.file, e.span, e.message)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::shell_words;
-
-    #[test]
-    fn a_string_command_loses_its_shell_quotes() {
-        assert_eq!(
-            shell_words("postgres -c 'max_connections=100'\n  -c \"shared_buffers=128MB\"\n"),
-            [
-                "postgres",
-                "-c",
-                "max_connections=100",
-                "-c",
-                "shared_buffers=128MB"
-            ]
-        );
-        assert_eq!(
-            shell_words(r#"sh -c "celery -A app worker -c 4" x\ y '' a"b"c"#),
-            ["sh", "-c", "celery -A app worker -c 4", "x y", "", "abc"]
-        );
-    }
 }
